@@ -1,0 +1,74 @@
+//! Compiles what the binary carries or finds beside itself when it is not installed by
+//! meson: the GResource bundle, the GSettings schema and the translations.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    println!("cargo:rerun-if-changed=data/resources");
+    println!("cargo:rerun-if-changed=data/chat.sotto.Sotto.gschema.xml.in");
+    println!("cargo:rerun-if-changed=po");
+    println!("cargo:rerun-if-env-changed=SOTTO_APP_ID");
+
+    glib_build_tools::compile_resources(
+        &["data/resources"],
+        "data/resources/resources.gresource.xml",
+        "sotto.gresource",
+    );
+    compile_schema(&out);
+    compile_translations(&out);
+}
+
+fn run(command: &mut Command, what: &str) {
+    match command.status() {
+        Ok(status) if status.success() => {}
+        Ok(status) => panic!("{what} failed ({status})"),
+        Err(err) => panic!("{what} could not run ({err}); install the Debian package named in README.md"),
+    }
+}
+
+/// The schema compiled into OUT_DIR/schemas, used when no installed schema is found.
+fn compile_schema(out: &Path) {
+    let app_id = std::env::var("SOTTO_APP_ID").unwrap_or_else(|_| "chat.sotto.Sotto".into());
+    let template = std::fs::read_to_string("data/chat.sotto.Sotto.gschema.xml.in")
+        .expect("data/chat.sotto.Sotto.gschema.xml.in is readable");
+    let dir = out.join("schemas");
+    std::fs::create_dir_all(&dir).expect("OUT_DIR is writable");
+    std::fs::write(
+        dir.join(format!("{app_id}.gschema.xml")),
+        template.replace("@APP_ID@", &app_id),
+    )
+    .expect("OUT_DIR is writable");
+    run(
+        Command::new("glib-compile-schemas").arg("--strict").arg(&dir),
+        "glib-compile-schemas (package libglib2.0-dev-bin)",
+    );
+}
+
+/// Each language of po/LINGUAS as OUT_DIR/locale/LANG/LC_MESSAGES/sotto.mo.
+fn compile_translations(out: &Path) {
+    let Ok(linguas) = std::fs::read_to_string("po/LINGUAS") else {
+        return;
+    };
+    for lang in linguas
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let po = Path::new("po").join(format!("{lang}.po"));
+        if !po.exists() {
+            continue;
+        }
+        let dir = out.join("locale").join(lang).join("LC_MESSAGES");
+        std::fs::create_dir_all(&dir).expect("OUT_DIR is writable");
+        run(
+            Command::new("msgfmt")
+                .arg("--check")
+                .arg("-o")
+                .arg(dir.join("sotto.mo"))
+                .arg(&po),
+            "msgfmt (package gettext)",
+        );
+    }
+}

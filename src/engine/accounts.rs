@@ -1,0 +1,121 @@
+//! The small, non-secret list of accounts: which Matrix IDs are signed in and which store
+//! folder each uses. Everything secret about them lives in the Secret Service.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{EngineError, Result};
+
+/// One signed-in account, as listed on disk.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountEntry {
+    /// The full Matrix user ID (also the Secret Service item's key).
+    pub user_id: String,
+    /// The folder name under the data and cache folders.
+    pub folder: String,
+}
+
+/// The account list file, read and written whole (it holds a handful of lines).
+#[derive(Clone, Debug)]
+pub struct AccountList {
+    path: PathBuf,
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct ListFile {
+    accounts: Vec<AccountEntry>,
+}
+
+impl AccountList {
+    /// The list stored at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// The accounts in the order they were added. A missing file is an empty list; an
+    /// unreadable one is an error, so that a damaged file never silently drops accounts.
+    pub fn load(&self) -> Result<Vec<AccountEntry>> {
+        match std::fs::read(&self.path) {
+            Ok(bytes) => serde_json::from_slice::<ListFile>(&bytes)
+                .map(|file| file.accounts)
+                .map_err(|err| EngineError::io(&self.path, std::io::Error::other(err))),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(err) => Err(EngineError::io(&self.path, err)),
+        }
+    }
+
+    /// Adds or replaces the entry for `entry.user_id`.
+    pub fn upsert(&self, entry: AccountEntry) -> Result<()> {
+        let mut accounts = self.load()?;
+        match accounts.iter_mut().find(|a| a.user_id == entry.user_id) {
+            Some(existing) => *existing = entry,
+            None => accounts.push(entry),
+        }
+        self.store(accounts)
+    }
+
+    /// Removes the entry of `user_id`, if any.
+    pub fn remove(&self, user_id: &str) -> Result<()> {
+        let mut accounts = self.load()?;
+        accounts.retain(|a| a.user_id != user_id);
+        self.store(accounts)
+    }
+
+    fn store(&self, accounts: Vec<AccountEntry>) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(&ListFile { accounts })
+            .map_err(|err| EngineError::io(&self.path, std::io::Error::other(err)))?;
+        write_atomically(&self.path, &bytes)
+    }
+}
+
+/// Writes a file so that a crash leaves either the old or the new content, never half.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| EngineError::io(dir, e))?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| EngineError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| EngineError::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(user: &str) -> AccountEntry {
+        AccountEntry {
+            user_id: user.into(),
+            folder: format!("{user}-folder"),
+        }
+    }
+
+    #[test]
+    fn add_replace_and_remove_accounts() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = AccountList::new(dir.path().join("sub/accounts.json"));
+        assert!(list.load().unwrap().is_empty());
+        list.upsert(entry("@a:x")).unwrap();
+        list.upsert(entry("@b:x")).unwrap();
+        list.upsert(AccountEntry {
+            user_id: "@a:x".into(),
+            folder: "new".into(),
+        })
+        .unwrap();
+        let accounts = list.load().unwrap();
+        assert_eq!(accounts.len(), 2);
+        assert_eq!(accounts[0].folder, "new");
+        list.remove("@a:x").unwrap();
+        assert_eq!(list.load().unwrap(), vec![entry("@b:x")]);
+    }
+
+    #[test]
+    fn a_damaged_list_is_an_error_not_an_empty_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("accounts.json");
+        std::fs::write(&path, b"{not json").unwrap();
+        assert!(matches!(
+            AccountList::new(&path).load(),
+            Err(EngineError::Io { .. })
+        ));
+    }
+}

@@ -1,0 +1,90 @@
+//! The engine's typed errors. The UI turns each into a translated sentence that says what
+//! to do; the engine itself never formats text for people.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the engine, by what the person can do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The homeserver field could not be understood as a server name or URL.
+    #[error("not a homeserver name or URL: {0}")]
+    InvalidHomeserver(String),
+    /// The username is neither a localpart nor a full Matrix ID.
+    #[error("not a valid username or Matrix ID: {0}")]
+    InvalidUsername(String),
+    /// Nothing answered at the homeserver address.
+    #[error("the homeserver could not be reached")]
+    Unreachable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Something answered, but it does not speak the Matrix client-server API.
+    #[error("the server does not look like a Matrix homeserver")]
+    NotMatrix,
+    /// The TLS certificate of the homeserver was not accepted.
+    #[error("the homeserver's TLS certificate is not valid")]
+    BadCertificate,
+    /// The server offers no password login.
+    #[error("the homeserver does not offer password login")]
+    PasswordLoginUnsupported,
+    /// This account is already signed in in this profile.
+    #[error("{0} is already signed in")]
+    AlreadySignedIn(String),
+    /// The username or password is wrong (Synapse does not tell which).
+    #[error("wrong username or password")]
+    WrongCredentials,
+    /// The access token is no longer valid. `soft` means the store may be kept.
+    #[error("the session is no longer valid (soft logout: {soft})")]
+    SessionInvalidated {
+        /// True when the server allows signing in again into the same device.
+        soft: bool,
+    },
+    /// No Secret Service answers on the session bus.
+    #[error("no Secret Service is available")]
+    SecretServiceMissing,
+    /// The Secret Service is there but locked, and unlocking was refused or failed.
+    #[error("the Secret Service is locked")]
+    SecretServiceLocked,
+    /// The Secret Service item of an account exists but cannot be read as one.
+    #[error("the stored secrets of {0} are damaged")]
+    SecretsDamaged(String),
+    /// The Secret Service item of an account is gone.
+    #[error("the stored secrets of {0} are missing")]
+    SecretsMissing(String),
+    /// The encrypted store of an account could not be opened.
+    #[error("the local store at {path} cannot be opened")]
+    StoreUnusable {
+        /// The store folder.
+        path: PathBuf,
+        /// What the store layer said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A file of Sotto's own (not a secret) could not be read or written.
+    #[error("could not use {path}")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Any other error reported by the Matrix SDK or the server.
+    #[error("Matrix error: {0}")]
+    Matrix(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The engine's result type.
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+impl EngineError {
+    /// Wraps any SDK error that has no more specific meaning.
+    pub fn matrix(err: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Matrix(Box::new(err))
+    }
+
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

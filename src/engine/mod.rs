@@ -1,0 +1,13 @@
+//! Everything Matrix and storage. This layer imports no GTK: it is driven headless by the
+//! tests and by the UI through the same public API.
+
+pub mod accounts;
+pub mod discovery;
+pub mod error;
+pub mod paths;
+pub mod profile;
+pub mod secrets;
+pub mod session;
+pub mod sync;
+
+pub use error::{EngineError, Result};

@@ -1,0 +1,164 @@
+//! A Sotto profile: its folders, its Secret Service items and its list of accounts. The
+//! normal profile follows the XDG folders; the demo runs in a profile of its own.
+
+use tokio::task::spawn_blocking;
+
+use super::accounts::{AccountEntry, AccountList};
+use super::discovery::{homeserver_input, parse_username};
+use super::paths::{Paths, account_folder_name};
+use super::secrets::{SecretStore, StoreKey};
+use super::session::{Session, StoreLocation};
+use super::{EngineError, Result};
+
+/// The folders, secrets and accounts of one profile.
+#[derive(Clone)]
+pub struct Profile {
+    paths: Paths,
+    secrets: SecretStore,
+    list: AccountList,
+}
+
+impl Profile {
+    /// A profile in `paths`, keeping its secrets in `secrets`.
+    pub fn new(paths: Paths, secrets: SecretStore) -> Self {
+        let list = AccountList::new(paths.account_list());
+        Self {
+            paths,
+            secrets,
+            list,
+        }
+    }
+
+    /// The folders of this profile.
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    /// The accounts signed in, in the order they were added.
+    pub fn accounts(&self) -> Result<Vec<AccountEntry>> {
+        self.list.load()
+    }
+
+    /// Checks that the Secret Service is there and unlocked.
+    pub async fn check_secret_service(&self) -> Result<()> {
+        let secrets = self.secrets.clone();
+        spawn_blocking(move || secrets.check())
+            .await
+            .map_err(EngineError::matrix)?
+    }
+
+    /// Signs in with a password. `homeserver` may be empty when `username` is a full
+    /// Matrix ID. Nothing is kept unless every step succeeds, and the Secret Service is
+    /// checked first so that no server-side device is created that could not be saved.
+    pub async fn login(&self, homeserver: &str, username: &str, password: &str) -> Result<Session> {
+        let user = parse_username(username)?;
+        let server = homeserver_input(homeserver, &user)?;
+        self.check_secret_service().await?;
+
+        let folder = account_folder_name(&format!("{}:{server}", user.localpart), &hex_suffix());
+        let key = StoreKey::generate();
+        let location = self.location(&folder, &key);
+        let result = Session::login(&server, &user, password, &device_name(), folder.clone(), location).await;
+        let session = match result {
+            Ok(session) => session,
+            Err(err) => {
+                self.remove_folders(&folder);
+                return Err(err);
+            }
+        };
+
+        if let Err(err) = self.keep(&session, key).await {
+            // Leave no trace: the device on the server and the local store go too.
+            let _ = session.logout_on_server().await;
+            self.remove_folders(&folder);
+            return Err(err);
+        }
+        tracing::info!(user = %session.user_id(), device = %session.device_id(), "signed in");
+        Ok(session)
+    }
+
+    async fn keep(&self, session: &Session, key: StoreKey) -> Result<()> {
+        let user_id = session.user_id();
+        if self.accounts()?.iter().any(|a| a.user_id == user_id) {
+            return Err(EngineError::AlreadySignedIn(user_id));
+        }
+        let secrets = session
+            .secrets(key)
+            .ok_or_else(|| EngineError::SecretsDamaged(user_id.clone()))?;
+        let store = self.secrets.clone();
+        spawn_blocking(move || store.save(&secrets))
+            .await
+            .map_err(EngineError::matrix)??;
+        self.list.upsert(AccountEntry {
+            user_id,
+            folder: session.folder().to_owned(),
+        })
+    }
+
+    /// Reopens a signed-in account from its store and its secrets, without the network.
+    pub async fn restore(&self, entry: &AccountEntry) -> Result<Session> {
+        let store = self.secrets.clone();
+        let user_id = entry.user_id.clone();
+        let secrets = spawn_blocking(move || store.load(&user_id))
+            .await
+            .map_err(EngineError::matrix)??;
+        let location = self.location(&entry.folder, &secrets.store_key);
+        Session::restore(&secrets, entry.folder.clone(), location).await
+    }
+
+    /// Logs the device out on the server, then forgets the account here.
+    pub async fn sign_out(&self, session: Session) -> Result<()> {
+        session.logout_on_server().await?;
+        let entry = AccountEntry {
+            user_id: session.user_id(),
+            folder: session.folder().to_owned(),
+        };
+        drop(session);
+        self.forget(&entry).await
+    }
+
+    /// Deletes an account's Secret Service item, store and cache, and drops it from the
+    /// list. Other accounts are untouched.
+    pub async fn forget(&self, entry: &AccountEntry) -> Result<()> {
+        let store = self.secrets.clone();
+        let user_id = entry.user_id.clone();
+        spawn_blocking(move || store.delete(&user_id))
+            .await
+            .map_err(EngineError::matrix)??;
+        self.remove_folders(&entry.folder);
+        self.list.remove(&entry.user_id)
+    }
+
+    fn location<'a>(&self, folder: &str, key: &'a StoreKey) -> StoreLocation<'a> {
+        StoreLocation {
+            data: self.paths.account_data(folder),
+            cache: self.paths.account_cache(folder),
+            key,
+        }
+    }
+
+    fn remove_folders(&self, folder: &str) {
+        for dir in [self.paths.account_data(folder), self.paths.account_cache(folder)] {
+            if let Err(err) = std::fs::remove_dir_all(&dir)
+                && err.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!("could not remove {}: {err}", dir.display());
+            }
+        }
+    }
+}
+
+/// "Sotto on HOSTNAME", the name other sessions see for this device.
+pub fn device_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "Linux".to_owned());
+    format!("Sotto on {host}")
+}
+
+fn hex_suffix() -> String {
+    use rand::RngCore;
+    format!("{:08x}", rand::rngs::OsRng.next_u32())
+}

@@ -1,0 +1,226 @@
+//! One signed-in account: its `matrix_sdk::Client` over the encrypted store, and what it
+//! takes to create, restore and end it.
+
+use std::path::PathBuf;
+
+use matrix_sdk::authentication::matrix::MatrixSession;
+use matrix_sdk::ruma::api::client::session::get_login_types::v3::LoginType;
+use matrix_sdk::store::RoomLoadSettings;
+use matrix_sdk::{Client, SessionMeta, SessionTokens, SqliteStoreConfig};
+
+use super::discovery::{self, Username};
+use super::secrets::{AccountSecrets, StoreKey};
+use super::{EngineError, Result};
+
+/// A signed-in account.
+#[derive(Clone, Debug)]
+pub struct Session {
+    client: Client,
+    folder: String,
+}
+
+/// Where an account's encrypted store lives and the key that opens it.
+pub(crate) struct StoreLocation<'a> {
+    pub data: PathBuf,
+    pub cache: PathBuf,
+    pub key: &'a StoreKey,
+}
+
+impl Session {
+    /// The Matrix client of this account.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The folder name of this account's store and cache.
+    pub fn folder(&self) -> &str {
+        &self.folder
+    }
+
+    /// The full Matrix user ID.
+    pub fn user_id(&self) -> String {
+        self.client
+            .user_id()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    }
+
+    /// This device's ID.
+    pub fn device_id(&self) -> String {
+        self.client
+            .device_id()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    }
+
+    /// The secrets to keep in the Secret Service for this session.
+    pub(crate) fn secrets(&self, store_key: StoreKey) -> Option<AccountSecrets> {
+        let session = self.client.matrix_auth().session()?;
+        Some(AccountSecrets {
+            homeserver: self.client.homeserver().to_string(),
+            user_id: session.meta.user_id.to_string(),
+            device_id: session.meta.device_id.to_string(),
+            access_token: session.tokens.access_token,
+            refresh_token: session.tokens.refresh_token,
+            store_key,
+        })
+    }
+
+    /// Signs in with a password into a new, empty encrypted store.
+    pub(crate) async fn login(
+        homeserver: &str,
+        username: &Username,
+        password: &str,
+        device_name: &str,
+        folder: String,
+        store: StoreLocation<'_>,
+    ) -> Result<Self> {
+        // No refresh tokens are asked for: a refreshed token would have to be written back
+        // to the Secret Service each time; Synapse's access tokens do not expire without.
+        let builder = Client::builder().server_name_or_homeserver_url(homeserver);
+        let client = build(builder, &store, homeserver).await?;
+
+        let login_types = client
+            .matrix_auth()
+            .get_login_types()
+            .await
+            .map_err(|err| classify_http(err, false))?;
+        if !login_types
+            .flows
+            .iter()
+            .any(|flow| matches!(flow, LoginType::Password(_)))
+        {
+            return Err(EngineError::PasswordLoginUnsupported);
+        }
+
+        client
+            .matrix_auth()
+            .login_username(&username.localpart, password)
+            .initial_device_display_name(device_name)
+            .send()
+            .await
+            .map_err(classify_sdk)?;
+        Ok(Self { client, folder })
+    }
+
+    /// Opens an existing store and resumes the session without any network request.
+    pub(crate) async fn restore(
+        secrets: &AccountSecrets,
+        folder: String,
+        store: StoreLocation<'_>,
+    ) -> Result<Self> {
+        if !store.data.is_dir() {
+            return Err(EngineError::StoreUnusable {
+                path: store.data.clone(),
+                source: "the store folder is missing".into(),
+            });
+        }
+        let builder = Client::builder().homeserver_url(&secrets.homeserver);
+        let client = build(builder, &store, &secrets.homeserver).await?;
+        let session = MatrixSession {
+            meta: SessionMeta {
+                user_id: secrets
+                    .user_id
+                    .as_str()
+                    .try_into()
+                    .map_err(|_| EngineError::SecretsDamaged(secrets.user_id.clone()))?,
+                device_id: secrets.device_id.as_str().into(),
+            },
+            tokens: SessionTokens {
+                access_token: secrets.access_token.clone(),
+                refresh_token: secrets.refresh_token.clone(),
+            },
+        };
+        client
+            .matrix_auth()
+            .restore_session(session, RoomLoadSettings::default())
+            .await
+            .map_err(|err| EngineError::StoreUnusable {
+                path: store.data.clone(),
+                source: Box::new(err),
+            })?;
+        Ok(Self { client, folder })
+    }
+
+    /// Resolves when the server says that this session's access token is no longer valid
+    /// (another device signed this one out, or a soft logout).
+    pub async fn invalidated(&self) -> EngineError {
+        use matrix_sdk::SessionChange;
+        use tokio::sync::broadcast::error::RecvError;
+        let mut changes = self.client.subscribe_to_session_changes();
+        loop {
+            match changes.recv().await {
+                Ok(SessionChange::UnknownToken(data)) => {
+                    return EngineError::SessionInvalidated {
+                        soft: data.soft_logout,
+                    };
+                }
+                Ok(SessionChange::TokensRefreshed) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => std::future::pending::<()>().await,
+            }
+        }
+    }
+
+    /// Logs this device out on the server. A token the server no longer knows counts as
+    /// logged out already.
+    pub(crate) async fn logout_on_server(&self) -> Result<()> {
+        match self.client.matrix_auth().logout().await {
+            Ok(_) => Ok(()),
+            Err(err) => match classify_http(err, true) {
+                EngineError::SessionInvalidated { .. } => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+}
+
+async fn build(
+    builder: matrix_sdk::ClientBuilder,
+    store: &StoreLocation<'_>,
+    homeserver: &str,
+) -> Result<Client> {
+    let config = SqliteStoreConfig::new(&store.data).key(Some(store.key.as_bytes()));
+    let result = builder
+        .sqlite_store_with_config_and_cache_path(config, Some(&store.cache))
+        .build()
+        .await;
+    match result {
+        Ok(client) => Ok(client),
+        Err(matrix_sdk::ClientBuildError::SqliteStore(err)) => Err(EngineError::StoreUnusable {
+            path: store.data.clone(),
+            source: Box::new(err),
+        }),
+        Err(matrix_sdk::ClientBuildError::Url(_) | matrix_sdk::ClientBuildError::InvalidServerName) => {
+            Err(EngineError::InvalidHomeserver(homeserver.to_owned()))
+        }
+        Err(other) => {
+            tracing::info!("homeserver discovery failed: {other}");
+            Err(discovery::diagnose(homeserver).await)
+        }
+    }
+}
+
+fn classify_sdk(err: matrix_sdk::Error) -> EngineError {
+    match err {
+        matrix_sdk::Error::Http(http) => classify_http(*http, false),
+        other => EngineError::matrix(other),
+    }
+}
+
+/// Maps an HTTP-level failure to what the person can act on. `authenticated` tells whether
+/// the request carried an access token (then M_UNKNOWN_TOKEN means the session ended).
+fn classify_http(err: matrix_sdk::HttpError, authenticated: bool) -> EngineError {
+    use matrix_sdk::ruma::api::error::ErrorKind;
+    match err.client_api_error_kind() {
+        Some(ErrorKind::Forbidden | ErrorKind::UserDeactivated) if !authenticated => {
+            EngineError::WrongCredentials
+        }
+        Some(ErrorKind::UnknownToken(data)) => EngineError::SessionInvalidated {
+            soft: data.soft_logout,
+        },
+        _ => match err {
+            matrix_sdk::HttpError::Reqwest(e) => EngineError::Unreachable(Box::new(e)),
+            other => EngineError::matrix(other),
+        },
+    }
+}

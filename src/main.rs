@@ -1,0 +1,25 @@
+use std::process::ExitCode;
+
+use sotto::i18n::gettext;
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "sotto=info,warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    sotto::i18n::init();
+
+    if let Err(err) = sotto::ui::init() {
+        eprintln!(
+            "{}",
+            gettext("Sotto needs a graphical session (Wayland or X11) and could not open a display.")
+        );
+        tracing::debug!("GTK could not start: {err}");
+        return ExitCode::FAILURE;
+    }
+    let code = sotto::ui::application::run();
+    ExitCode::from(u8::try_from(code.get()).unwrap_or(1))
+}

@@ -1,0 +1,80 @@
+//! The application: actions, accelerators, the About window, and the main window.
+
+use adw::prelude::*;
+use gtk::{gio, glib};
+
+use crate::config::{APP_ID, RESOURCE_BASE, VERSION};
+use crate::i18n::gettext;
+use crate::ui::window::Window;
+
+/// Creates the application with its actions; `activate` opens the main window.
+pub fn build() -> adw::Application {
+    let app = adw::Application::builder()
+        .application_id(APP_ID)
+        .resource_base_path(RESOURCE_BASE)
+        .build();
+    add_actions(&app);
+    app.connect_activate(|app| {
+        present_main_window(app);
+    });
+    app
+}
+
+/// Builds and runs the application until its last window closes.
+pub fn run() -> glib::ExitCode {
+    glib::set_application_name("Sotto");
+    gtk::Window::set_default_icon_name(APP_ID);
+    build().run()
+}
+
+/// The main window of `app`, created on first use.
+pub fn present_main_window(app: &adw::Application) -> Window {
+    let window = app
+        .windows()
+        .into_iter()
+        .find_map(|w| w.downcast::<Window>().ok())
+        .unwrap_or_else(|| Window::new(app));
+    GtkWindowExt::present(&window);
+    window
+}
+
+fn add_actions(app: &adw::Application) {
+    let quit = gio::ActionEntry::builder("quit")
+        .activate(|app: &adw::Application, _, _| {
+            // Closing the windows lets them save their state first.
+            for window in app.windows() {
+                window.close();
+            }
+            app.quit();
+        })
+        .build();
+    let about = gio::ActionEntry::builder("about")
+        .activate(|app: &adw::Application, _, _| {
+            show_about(app);
+        })
+        .build();
+    app.add_action_entries([quit, about]);
+    app.set_accels_for_action("app.quit", &["<Control>q"]);
+    app.set_accels_for_action("window.close", &["<Control>w"]);
+    app.set_accels_for_action("win.show-help-overlay", &["<Control>question"]);
+}
+
+/// Shows the About window over the active window.
+pub fn show_about(app: &adw::Application) -> adw::AboutWindow {
+    let about = adw::AboutWindow::builder()
+        .application_name("Sotto")
+        .application_icon(APP_ID)
+        .version(VERSION)
+        .developer_name(gettext("The Sotto developers"))
+        .comments(gettext(
+            "End-to-end encrypted Matrix chat. Your keys and tokens never leave this device.",
+        ))
+        .license_type(gtk::License::Gpl30)
+        // Translators: put your names here, one per line.
+        .translator_credits(gettext("translator-credits"))
+        .modal(true)
+        .build();
+    about.set_transient_for(app.active_window().as_ref());
+    GtkWindowExt::present(&about);
+    about
+}

@@ -1,0 +1,77 @@
+//! The one bridge between the GLib main loop and the engine's tokio runtime: engine
+//! futures run on tokio, and their results are awaited on the main loop.
+
+use std::future::Future;
+use std::sync::OnceLock;
+
+use futures_util::{Stream, StreamExt};
+use gtk::glib;
+
+static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+
+/// The process's one tokio runtime. Two workers: the phone has four slow cores and the UI
+/// needs one of them.
+pub fn runtime() -> &'static tokio::runtime::Runtime {
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("sotto-engine")
+            .enable_all()
+            .build()
+            .expect("the tokio runtime starts")
+    })
+}
+
+/// Runs `future` on tokio; the returned future, awaited on the main loop, gives its output.
+pub fn spawn_tokio<F>(future: F) -> impl Future<Output = F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handle = runtime().spawn(future);
+    async move {
+        match handle.await {
+            Ok(output) => output,
+            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+            Err(err) => panic!("engine task cancelled: {err}"),
+        }
+    }
+}
+
+/// Runs a UI future on the main loop.
+pub fn spawn_ui<F>(future: F) -> glib::JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    glib::MainContext::default().spawn_local(future)
+}
+
+/// Polls an engine stream on tokio and calls `on_item` on the main loop for each item, in
+/// order, until the stream ends or `on_item` returns `ControlFlow::Break`.
+pub fn forward_stream<S, T>(
+    stream: S,
+    mut on_item: impl FnMut(T) -> std::ops::ControlFlow<()> + 'static,
+) -> glib::JoinHandle<()>
+where
+    S: Stream<Item = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+    let pump = runtime().spawn(async move {
+        let mut stream = std::pin::pin!(stream);
+        while let Some(item) = stream.next().await {
+            if sender.send(item).is_err() {
+                break;
+            }
+        }
+    });
+    spawn_ui(async move {
+        while let Some(item) = receiver.recv().await {
+            if on_item(item).is_break() {
+                break;
+            }
+        }
+        pump.abort();
+    })
+}

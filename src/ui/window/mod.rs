@@ -1,0 +1,92 @@
+//! The main window: an adaptive leaflet with the sidebar (conversations) and the content
+//! pane. At phone width one pane shows at a time, with a back button; wider, both do.
+
+mod imp;
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::{gio, glib};
+
+use crate::ui::settings::settings;
+
+glib::wrapper! {
+    /// Sotto's main window.
+    pub struct Window(ObjectSubclass<imp::Window>)
+        @extends adw::ApplicationWindow, gtk::ApplicationWindow, gtk::Window, gtk::Widget,
+        @implements gio::ActionGroup, gio::ActionMap, gtk::Buildable,
+            gtk::ConstraintTarget, gtk::Native, gtk::Root, gtk::ShortcutManager;
+}
+
+/// Which pane the person sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    /// The conversation list.
+    Sidebar,
+    /// The open conversation.
+    Content,
+}
+
+impl Window {
+    /// A new main window for `app`, at the size the person left it.
+    pub fn new(app: &impl IsA<gtk::Application>) -> Self {
+        glib::Object::builder().property("application", app).build()
+    }
+
+    /// True when only one pane fits and they are shown one at a time.
+    pub fn is_folded(&self) -> bool {
+        self.imp().leaflet.is_folded()
+    }
+
+    /// The panes currently on screen.
+    pub fn visible_panes(&self) -> Vec<Pane> {
+        let imp = self.imp();
+        if !imp.leaflet.is_folded() {
+            return vec![Pane::Sidebar, Pane::Content];
+        }
+        let visible = imp.leaflet.visible_child();
+        if visible.as_ref() == Some(imp.content.upcast_ref()) {
+            vec![Pane::Content]
+        } else {
+            vec![Pane::Sidebar]
+        }
+    }
+
+    /// Shows `pane` (when folded, instead of the other one).
+    pub fn show_pane(&self, pane: Pane) {
+        let imp = self.imp();
+        let child: &gtk::Widget = match pane {
+            Pane::Sidebar => imp.sidebar.upcast_ref(),
+            Pane::Content => imp.content.upcast_ref(),
+        };
+        imp.leaflet.set_visible_child(child);
+    }
+
+    /// The back button of the content pane (visible only when folded).
+    pub fn back_button(&self) -> gtk::Button {
+        self.imp().back_button.clone()
+    }
+
+    /// Shows a short message at the bottom of the window.
+    pub fn toast(&self, text: &str) {
+        self.imp().toast_overlay.add_toast(adw::Toast::new(text));
+    }
+
+    fn restore_size(&self) {
+        let settings = settings();
+        let width = settings.int("window-width").max(360);
+        let height = settings.int("window-height").max(294);
+        self.set_default_size(width, height);
+        if settings.boolean("is-maximized") {
+            self.maximize();
+        }
+    }
+
+    fn save_size(&self) {
+        let settings = settings();
+        let (width, height) = self.default_size();
+        // Setting a key only fails for a key the schema lacks; the schema is ours.
+        let _ = settings.set_int("window-width", width);
+        let _ = settings.set_int("window-height", height);
+        let _ = settings.set_boolean("is-maximized", self.is_maximized());
+    }
+}

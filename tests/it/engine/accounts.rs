@@ -1,0 +1,257 @@
+//! Accounts and secrets against the real Synapse and the real Secret Service: sign in,
+//! restore, several accounts, sign out, a token revoked elsewhere, and bad input.
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+
+use sotto::engine::EngineError;
+use sotto::engine::profile::Profile;
+use sotto::engine::secrets::SecretStore;
+
+use crate::harness::{self, TestProfile, peers, synapse};
+
+/// The devices the server lists for `user`, seen from a fresh login of theirs.
+async fn server_devices(user: &synapse::TestUser) -> Vec<String> {
+    let client = peers::login(synapse::shared(), user).await;
+    let devices = client.devices().await.expect("the device list").devices;
+    devices.into_iter().map(|d| d.device_id.to_string()).collect()
+}
+
+#[test]
+fn sign_in_restore_and_sign_out() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        let server = synapse::shared();
+        let user = server.register("restore").await;
+        let session = test
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .expect("signs in");
+        let device = session.device_id();
+        let folder = session.folder().to_owned();
+        drop(session);
+
+        // A fresh profile object over the same folders restores the account.
+        let again = Profile::new(test.profile.paths().clone(), SecretStore::new());
+        let accounts = again.accounts().expect("the account list");
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(accounts[0].user_id, user.user_id);
+        let restored = again.restore(&accounts[0]).await.expect("restores");
+        assert_eq!(restored.device_id(), device);
+        assert!(server_devices(&user).await.contains(&device));
+
+        again.sign_out(restored).await.expect("signs out");
+        assert!(!server_devices(&user).await.contains(&device), "the device is gone on the server");
+        assert!(matches!(
+            SecretStore::new().load(&user.user_id),
+            Err(EngineError::SecretsMissing(_))
+        ));
+        assert!(!test.profile.paths().account_data(&folder).exists());
+        assert!(!test.profile.paths().account_cache(&folder).exists());
+        assert!(again.accounts().unwrap().is_empty());
+    });
+}
+
+#[test]
+fn two_accounts_are_independent() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        let server = synapse::shared();
+        let first = server.register("multi-one").await;
+        let second = server.register("multi-two").await;
+        let a = test.profile.login(&server.url(), &first.localpart, &first.password).await.unwrap();
+        // A full Matrix ID needs no homeserver when it resolves; here it is typed anyway.
+        let b = test.profile.login(&server.url(), &second.user_id, &second.password).await.unwrap();
+        assert_ne!(a.folder(), b.folder());
+        test.profile.sign_out(a).await.expect("signs the first out");
+
+        let accounts = test.profile.accounts().unwrap();
+        assert_eq!(accounts.len(), 1);
+        assert_eq!(accounts[0].user_id, second.user_id);
+        drop(b);
+        let b = test.profile.restore(&accounts[0]).await.expect("the second still restores");
+        assert_eq!(b.user_id(), second.user_id);
+        test.profile.sign_out(b).await.unwrap();
+    });
+}
+
+#[test]
+fn signing_in_twice_to_one_account_is_refused() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        let server = synapse::shared();
+        let user = server.register("twice").await;
+        let session = test.profile.login(&server.url(), &user.localpart, &user.password).await.unwrap();
+        let err = test
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .expect_err("a second sign-in of the same account is refused");
+        assert!(matches!(err, EngineError::AlreadySignedIn(ref u) if *u == user.user_id), "{err:?}");
+        // The refused attempt left its device behind on neither side.
+        assert_eq!(server_devices(&user).await.len(), 2, "Sotto's device and the check's own");
+        assert_eq!(test.profile.accounts().unwrap().len(), 1);
+        test.profile.sign_out(session).await.unwrap();
+    });
+}
+
+#[test]
+fn wrong_password_and_unknown_user() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        let server = synapse::shared();
+        let user = server.register("badpw").await;
+        let err = test.profile.login(&server.url(), &user.localpart, "not-the-password").await.unwrap_err();
+        assert!(matches!(err, EngineError::WrongCredentials), "{err:?}");
+        let err = test.profile.login(&server.url(), "nobody-here", "whatever").await.unwrap_err();
+        assert!(matches!(err, EngineError::WrongCredentials), "{err:?}");
+        assert!(test.profile.accounts().unwrap().is_empty(), "nothing is kept");
+        assert!(
+            !test.profile.paths().data().exists()
+                || std::fs::read_dir(test.profile.paths().data()).unwrap().next().is_none(),
+            "no store folder is left behind"
+        );
+    });
+}
+
+#[test]
+fn bad_usernames_and_homeservers() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        let err = test.profile.login("", "alice", "pw").await.unwrap_err();
+        assert!(matches!(err, EngineError::InvalidHomeserver(_)), "{err:?}");
+        let err = test.profile.login("http://127.0.0.1:1", "Alice Smith", "pw").await.unwrap_err();
+        assert!(matches!(err, EngineError::InvalidUsername(_)), "{err:?}");
+    });
+}
+
+#[test]
+fn unreachable_server() {
+    let test = TestProfile::new();
+    // A port that was free a moment ago: nothing answers there.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    harness::runtime().block_on(async {
+        let err = test
+            .profile
+            .login(&format!("http://127.0.0.1:{port}"), "alice", "pw")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, EngineError::Unreachable(_)), "{err:?}");
+    });
+}
+
+#[test]
+fn a_server_that_is_not_matrix() {
+    let test = TestProfile::new();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // A plain web server: every request gets the same little HTML page.
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten().take(64) {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let body = "<html><body>It works!</body></html>";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    harness::runtime().block_on(async {
+        let err = test
+            .profile
+            .login(&format!("http://127.0.0.1:{port}"), "alice", "pw")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, EngineError::NotMatrix), "{err:?}");
+    });
+}
+
+#[test]
+fn a_missing_store_folder_is_reported_not_crashed_on() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        let server = synapse::shared();
+        let user = server.register("nostore").await;
+        let session = test.profile.login(&server.url(), &user.localpart, &user.password).await.unwrap();
+        let folder = session.folder().to_owned();
+        drop(session);
+        std::fs::remove_dir_all(test.profile.paths().account_data(&folder)).unwrap();
+        let entry = &test.profile.accounts().unwrap()[0];
+        let err = test.profile.restore(entry).await.unwrap_err();
+        assert!(matches!(err, EngineError::StoreUnusable { .. }), "{err:?}");
+        // The secrets are still there, so signing in again is possible after forgetting.
+        test.profile.forget(entry).await.unwrap();
+    });
+}
+
+#[test]
+fn a_corrupt_store_is_reported_not_crashed_on() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        let server = synapse::shared();
+        let user = server.register("corrupt").await;
+        let session = test.profile.login(&server.url(), &user.localpart, &user.password).await.unwrap();
+        let data = test.profile.paths().account_data(session.folder());
+        drop(session);
+        for entry in std::fs::read_dir(&data).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "sqlite3") {
+                std::fs::write(&path, b"this is not a database").unwrap();
+            }
+        }
+        let entry = &test.profile.accounts().unwrap()[0];
+        let err = test.profile.restore(entry).await.unwrap_err();
+        assert!(matches!(err, EngineError::StoreUnusable { .. }), "{err:?}");
+        test.profile.forget(entry).await.unwrap();
+    });
+}
+
+#[test]
+fn a_damaged_secret_service_item_is_reported() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        let server = synapse::shared();
+        let user = server.register("damaged").await;
+        let session = test.profile.login(&server.url(), &user.localpart, &user.password).await.unwrap();
+        drop(session);
+        // Overwrite the item's secret with something that is not Sotto's.
+        let mut child = std::process::Command::new("secret-tool")
+            .args(["store", "--label=damaged", "service", "chat.sotto.Sotto", "username", &user.user_id])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("secret-tool (package libsecret-tools) runs");
+        child.stdin.take().unwrap().write_all(b"garbage").unwrap();
+        assert!(child.wait().unwrap().success());
+
+        let entry = &test.profile.accounts().unwrap()[0];
+        let err = test.profile.restore(entry).await.unwrap_err();
+        assert!(matches!(err, EngineError::SecretsDamaged(ref u) if *u == user.user_id), "{err:?}");
+        test.profile.forget(entry).await.unwrap();
+    });
+}
+
+#[test]
+fn a_token_revoked_from_another_device_is_noticed() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        let server = synapse::shared();
+        let user = server.register("revoked").await;
+        let session = test.profile.login(&server.url(), &user.localpart, &user.password).await.unwrap();
+        let sync = sotto::engine::sync::AccountSync::start(&session).await.unwrap();
+        sync.wait_until_rooms_synced(harness::PATIENCE).await.unwrap();
+
+        // The person signs this device out from another session of theirs.
+        let other = peers::login(server, &user).await;
+        peers::delete_device(&other, &user, &session.device_id()).await;
+
+        let err = tokio::time::timeout(harness::PATIENCE, session.invalidated())
+            .await
+            .expect("Sotto notices the revoked token");
+        assert!(matches!(err, EngineError::SessionInvalidated { soft: false }), "{err:?}");
+        sync.stop().await;
+    });
+}

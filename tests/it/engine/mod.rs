@@ -1,0 +1,4 @@
+//! Engine tests, headless, against the real Synapse and Secret Service.
+
+mod accounts;
+mod smoke;

@@ -1,0 +1,57 @@
+//! The test harness: a real Synapse, the real Secret Service of the private session that
+//! `tools/test` starts, other Matrix clients to talk to, and a GTK thread with screenshots.
+
+pub mod peers;
+pub mod synapse;
+pub mod ui;
+
+use std::time::Duration;
+
+use sotto::engine::paths::Paths;
+use sotto::engine::profile::Profile;
+use sotto::engine::secrets::SecretStore;
+
+/// How long a test waits for the server before it fails.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A Sotto profile in fresh temporary folders, with secrets in the session's Secret Service.
+pub struct TestProfile {
+    /// The profile.
+    pub profile: Profile,
+    /// The folders (removed when the test ends).
+    pub dir: tempfile::TempDir,
+}
+
+impl TestProfile {
+    /// A new empty profile. Fails clearly when no Secret Service is running.
+    pub fn new() -> Self {
+        assert_private_session();
+        let dir = tempfile::Builder::new()
+            .prefix("sotto-profile-")
+            .tempdir()
+            .expect("a temporary folder");
+        let paths = Paths::new(dir.path().join("data"), dir.path().join("cache"));
+        Self {
+            profile: Profile::new(paths, SecretStore::new()),
+            dir,
+        }
+    }
+}
+
+/// The tests run inside the private D-Bus session of `tools/test`, never the person's own.
+pub fn assert_private_session() {
+    assert!(
+        std::env::var_os("SOTTO_TEST_SESSION").is_some(),
+        "run the tests with tools/test: it starts the private D-Bus session, the Secret \
+         Service and the display they need"
+    );
+}
+
+/// A tokio runtime for a test's async body.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}

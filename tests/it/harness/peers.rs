@@ -1,0 +1,82 @@
+//! Other people on the test server: plain matrix-sdk clients, headless, that log in, make
+//! rooms and send messages for Sotto to receive.
+
+use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoomRequest;
+use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
+use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use matrix_sdk::ruma::events::InitialStateEvent;
+use matrix_sdk::ruma::{OwnedUserId, RoomId};
+use matrix_sdk::{Client, Room};
+
+use super::synapse::{Synapse, TestUser};
+
+/// Logs `user` in as a second, headless client with an in-memory store.
+pub async fn login(synapse: &Synapse, user: &TestUser) -> Client {
+    let client = Client::builder()
+        .homeserver_url(synapse.url())
+        .build()
+        .await
+        .expect("a client for the test server");
+    client
+        .matrix_auth()
+        .login_username(&user.localpart, &user.password)
+        .initial_device_display_name("test peer")
+        .send()
+        .await
+        .expect("the peer logs in");
+    client
+        .sync_once(Default::default())
+        .await
+        .expect("the peer syncs");
+    client
+}
+
+/// Creates a room named `name`, encrypted or not, inviting `invite`.
+pub async fn create_room(client: &Client, name: &str, encrypted: bool, invite: &[&str]) -> Room {
+    let mut request = CreateRoomRequest::new();
+    request.name = Some(name.to_owned());
+    request.invite = invite
+        .iter()
+        .map(|u| OwnedUserId::try_from(*u).expect("a valid user ID"))
+        .collect();
+    if encrypted {
+        request.initial_state = vec![
+            InitialStateEvent::with_empty_state_key(RoomEncryptionEventContent::with_recommended_defaults())
+                .to_raw_any(),
+        ];
+    }
+    client.create_room(request).await.expect("the room is created")
+}
+
+/// Sends a plain text message into `room` and returns its event ID.
+pub async fn send_text(room: &Room, body: &str) -> String {
+    room.send(RoomMessageEventContent::text_plain(body))
+        .await
+        .expect("the message is sent")
+        .response
+        .event_id
+        .to_string()
+}
+
+/// Joins `room_id` as `client`.
+pub async fn join(client: &Client, room_id: &RoomId) -> Room {
+    client.join_room_by_id(room_id).await.expect("the room is joined")
+}
+
+/// Deletes `device_id` of `user` from `client`, answering the password prompt of the server.
+pub async fn delete_device(client: &Client, user: &super::synapse::TestUser, device_id: &str) {
+    use matrix_sdk::ruma::api::client::uiaa;
+    let devices = [device_id.into()];
+    if let Err(err) = client.delete_devices(&devices, None).await {
+        let info = err.as_uiaa_response().expect("the server asks for authentication");
+        let mut password = uiaa::Password::new(
+            uiaa::UserIdentifier::Matrix(uiaa::MatrixUserIdentifier::new(user.user_id.clone())),
+            user.password.clone(),
+        );
+        password.session = info.session.clone();
+        client
+            .delete_devices(&devices, Some(uiaa::AuthData::Password(password)))
+            .await
+            .expect("the device is deleted");
+    }
+}

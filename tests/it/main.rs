@@ -1,0 +1,10 @@
+//! Sotto's one integration-test binary (each extra binary would relink matrix-sdk and GTK).
+//! Run it through `tools/test`, which starts Synapse's prerequisites, a private D-Bus
+//! session with gnome-keyring, and Xvfb.
+
+mod harness;
+
+mod data_files;
+mod engine;
+mod layering;
+mod ui;

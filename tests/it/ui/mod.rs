@@ -1,0 +1,3 @@
+//! UI tests: the real window under Xvfb, driven through its widgets, with screenshots.
+
+mod window;
