@@ -24,7 +24,9 @@ fn run(command: &mut Command, what: &str) {
     match command.status() {
         Ok(status) if status.success() => {}
         Ok(status) => panic!("{what} failed ({status})"),
-        Err(err) => panic!("{what} could not run ({err}); install the Debian package named in README.md"),
+        Err(err) => {
+            panic!("{what} could not run ({err}); install the Debian package named in README.md")
+        }
     }
 }
 
@@ -41,7 +43,9 @@ fn compile_schema(out: &Path) {
     )
     .expect("OUT_DIR is writable");
     run(
-        Command::new("glib-compile-schemas").arg("--strict").arg(&dir),
+        Command::new("glib-compile-schemas")
+            .arg("--strict")
+            .arg(&dir),
         "glib-compile-schemas (package libglib2.0-dev-bin)",
     );
 }

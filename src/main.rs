@@ -15,11 +15,13 @@ fn main() -> ExitCode {
     if let Err(err) = sotto::ui::init() {
         eprintln!(
             "{}",
-            gettext("Sotto needs a graphical session (Wayland or X11) and could not open a display.")
+            gettext(
+                "Sotto needs a graphical session (Wayland or X11) and could not open a display."
+            )
         );
         tracing::debug!("GTK could not start: {err}");
         return ExitCode::FAILURE;
     }
     let code = sotto::ui::application::run();
-    ExitCode::from(u8::try_from(code.get()).unwrap_or(1))
+    ExitCode::from(code.get())
 }

@@ -120,11 +120,17 @@ mod tests {
             }
         );
         assert_eq!(
-            parse_username("@bob:example.org").unwrap().server.as_deref(),
+            parse_username("@bob:example.org")
+                .unwrap()
+                .server
+                .as_deref(),
             Some("example.org")
         );
         assert_eq!(
-            parse_username("@bob:127.0.0.1:8008").unwrap().server.as_deref(),
+            parse_username("@bob:127.0.0.1:8008")
+                .unwrap()
+                .server
+                .as_deref(),
             Some("127.0.0.1:8008")
         );
         for bad in ["", "@", "Alice Smith", "al!ce", "@bob:", "bob:ex ample"] {

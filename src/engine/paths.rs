@@ -14,7 +14,9 @@ pub struct Paths {
 impl Paths {
     /// The folders from the XDG environment, as the person's desktop defines them.
     pub fn from_env() -> Self {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default();
         let xdg = |var: &str, fallback: &str| {
             std::env::var_os(var)
                 .map(PathBuf::from)
@@ -66,7 +68,13 @@ impl Paths {
 pub fn account_folder_name(user_id: &str, unique: &str) -> String {
     let safe = |s: &str| -> String {
         s.chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect()
     };
     format!("{}-{}", safe(user_id.trim_start_matches('@')), safe(unique))

@@ -58,7 +58,15 @@ impl Profile {
         let folder = account_folder_name(&format!("{}:{server}", user.localpart), &hex_suffix());
         let key = StoreKey::generate();
         let location = self.location(&folder, &key);
-        let result = Session::login(&server, &user, password, &device_name(), folder.clone(), location).await;
+        let result = Session::login(
+            &server,
+            &user,
+            password,
+            &device_name(),
+            folder.clone(),
+            location,
+        )
+        .await;
         let session = match result {
             Ok(session) => session,
             Err(err) => {
@@ -69,7 +77,10 @@ impl Profile {
 
         if let Err(err) = self.keep(&session, key).await {
             // Leave no trace: the device on the server and the local store go too.
-            let _ = session.logout_on_server().await;
+            tracing::info!(device = %session.device_id(), "removing the device that could not be kept");
+            if let Err(logout) = session.logout_on_server().await {
+                tracing::warn!("could not log out the device that could not be kept: {logout}");
+            }
             self.remove_folders(&folder);
             return Err(err);
         }
@@ -138,7 +149,10 @@ impl Profile {
     }
 
     fn remove_folders(&self, folder: &str) {
-        for dir in [self.paths.account_data(folder), self.paths.account_cache(folder)] {
+        for dir in [
+            self.paths.account_data(folder),
+            self.paths.account_cache(folder),
+        ] {
             if let Err(err) = std::fs::remove_dir_all(&dir)
                 && err.kind() != std::io::ErrorKind::NotFound
             {

@@ -61,7 +61,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
@@ -158,9 +158,8 @@ impl SecretStore {
 
     /// Saves (or replaces) the secrets of an account. Blocking.
     pub fn save(&self, secrets: &AccountSecrets) -> Result<()> {
-        let json = serde_json::to_vec(secrets).map_err(|_| {
-            EngineError::SecretsDamaged(secrets.user_id.clone())
-        })?;
+        let json = serde_json::to_vec(secrets)
+            .map_err(|_| EngineError::SecretsDamaged(secrets.user_id.clone()))?;
         self.with_entry(&secrets.user_id, |e| e.set_secret(&json).map_err(map_error))
     }
 

@@ -190,9 +190,9 @@ async fn build(
             path: store.data.clone(),
             source: Box::new(err),
         }),
-        Err(matrix_sdk::ClientBuildError::Url(_) | matrix_sdk::ClientBuildError::InvalidServerName) => {
-            Err(EngineError::InvalidHomeserver(homeserver.to_owned()))
-        }
+        Err(
+            matrix_sdk::ClientBuildError::Url(_) | matrix_sdk::ClientBuildError::InvalidServerName,
+        ) => Err(EngineError::InvalidHomeserver(homeserver.to_owned())),
         Err(other) => {
             tracing::info!("homeserver discovery failed: {other}");
             Err(discovery::diagnose(homeserver).await)

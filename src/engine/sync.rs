@@ -84,7 +84,9 @@ impl AccountSync {
                     return Ok(());
                 }
                 if matches!(self.state(), SyncState::Failed) {
-                    return Err(EngineError::Unreachable("the sync stopped with an error".into()));
+                    return Err(EngineError::Unreachable(
+                        "the sync stopped with an error".into(),
+                    ));
                 }
                 if states.next().await.is_none() {
                     return Err(EngineError::Unreachable("the sync ended".into()));

@@ -23,5 +23,8 @@ pub fn init() -> Result<(), gtk::glib::BoolError> {
 
 fn register_resources() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| gio::resources_register_include!("sotto.gresource").expect("the bundled resources are valid"));
+    ONCE.call_once(|| {
+        gio::resources_register_include!("sotto.gresource")
+            .expect("the bundled resources are valid")
+    });
 }

@@ -7,7 +7,8 @@ use crate::config::{APP_ID, BUILD_SCHEMA_DIR};
 
 /// The application's settings.
 pub fn settings() -> gio::Settings {
-    let installed = gio::SettingsSchemaSource::default().and_then(|source| source.lookup(APP_ID, true));
+    let installed =
+        gio::SettingsSchemaSource::default().and_then(|source| source.lookup(APP_ID, true));
     let schema = installed.or_else(|| {
         let parent = gio::SettingsSchemaSource::default();
         gio::SettingsSchemaSource::from_directory(BUILD_SCHEMA_DIR, parent.as_ref(), false)

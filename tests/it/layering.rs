@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-const TOOLKIT_CRATES: [&str; 8] = ["gtk", "adw", "gdk", "gio", "glib", "gsk", "pango", "graphene"];
+const TOOLKIT_CRATES: [&str; 8] = [
+    "gtk", "adw", "gdk", "gio", "glib", "gsk", "pango", "graphene",
+];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("src/engine is readable") {
@@ -52,7 +54,11 @@ fn engine_uses_no_toolkit_crate() {
                 .map(move |hit| format!("{}:{hit}", file.display()))
         })
         .collect();
-    assert!(offenders.is_empty(), "src/engine must stay headless:\n{}", offenders.join("\n"));
+    assert!(
+        offenders.is_empty(),
+        "src/engine must stay headless:\n{}",
+        offenders.join("\n")
+    );
 }
 
 #[test]

@@ -30,7 +30,11 @@ impl ObjectSubclass for Window {
         klass.install_action("win.back", None, |window, _, _| {
             window.show_pane(super::Pane::Sidebar);
         });
-        klass.add_binding_action(gtk::gdk::Key::Left, gtk::gdk::ModifierType::ALT_MASK, "win.back");
+        klass.add_binding_action(
+            gtk::gdk::Key::Left,
+            gtk::gdk::ModifierType::ALT_MASK,
+            "win.back",
+        );
     }
 
     fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {

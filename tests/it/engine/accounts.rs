@@ -14,7 +14,10 @@ use crate::harness::{self, TestProfile, peers, synapse};
 async fn server_devices(user: &synapse::TestUser) -> Vec<String> {
     let client = peers::login(synapse::shared(), user).await;
     let devices = client.devices().await.expect("the device list").devices;
-    devices.into_iter().map(|d| d.device_id.to_string()).collect()
+    devices
+        .into_iter()
+        .map(|d| d.device_id.to_string())
+        .collect()
 }
 
 #[test]
@@ -42,7 +45,10 @@ fn sign_in_restore_and_sign_out() {
         assert!(server_devices(&user).await.contains(&device));
 
         again.sign_out(restored).await.expect("signs out");
-        assert!(!server_devices(&user).await.contains(&device), "the device is gone on the server");
+        assert!(
+            !server_devices(&user).await.contains(&device),
+            "the device is gone on the server"
+        );
         assert!(matches!(
             SecretStore::new().load(&user.user_id),
             Err(EngineError::SecretsMissing(_))
@@ -60,9 +66,17 @@ fn two_accounts_are_independent() {
         let server = synapse::shared();
         let first = server.register("multi-one").await;
         let second = server.register("multi-two").await;
-        let a = test.profile.login(&server.url(), &first.localpart, &first.password).await.unwrap();
+        let a = test
+            .profile
+            .login(&server.url(), &first.localpart, &first.password)
+            .await
+            .unwrap();
         // A full Matrix ID needs no homeserver when it resolves; here it is typed anyway.
-        let b = test.profile.login(&server.url(), &second.user_id, &second.password).await.unwrap();
+        let b = test
+            .profile
+            .login(&server.url(), &second.user_id, &second.password)
+            .await
+            .unwrap();
         assert_ne!(a.folder(), b.folder());
         test.profile.sign_out(a).await.expect("signs the first out");
 
@@ -70,7 +84,11 @@ fn two_accounts_are_independent() {
         assert_eq!(accounts.len(), 1);
         assert_eq!(accounts[0].user_id, second.user_id);
         drop(b);
-        let b = test.profile.restore(&accounts[0]).await.expect("the second still restores");
+        let b = test
+            .profile
+            .restore(&accounts[0])
+            .await
+            .expect("the second still restores");
         assert_eq!(b.user_id(), second.user_id);
         test.profile.sign_out(b).await.unwrap();
     });
@@ -82,15 +100,29 @@ fn signing_in_twice_to_one_account_is_refused() {
     harness::runtime().block_on(async {
         let server = synapse::shared();
         let user = server.register("twice").await;
-        let session = test.profile.login(&server.url(), &user.localpart, &user.password).await.unwrap();
+        let session = test
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .unwrap();
+        let before = server_devices(&user).await;
         let err = test
             .profile
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .expect_err("a second sign-in of the same account is refused");
-        assert!(matches!(err, EngineError::AlreadySignedIn(ref u) if *u == user.user_id), "{err:?}");
-        // The refused attempt left its device behind on neither side.
-        assert_eq!(server_devices(&user).await.len(), 2, "Sotto's device and the check's own");
+        assert!(
+            matches!(err, EngineError::AlreadySignedIn(ref u) if *u == user.user_id),
+            "{err:?}"
+        );
+        // The refused attempt left no device behind: only the second check's own is new.
+        let after = server_devices(&user).await;
+        assert_eq!(
+            after.len(),
+            before.len() + 1,
+            "before: {before:?}, after: {after:?}"
+        );
+        assert!(before.iter().all(|d| after.contains(d)));
         assert_eq!(test.profile.accounts().unwrap().len(), 1);
         test.profile.sign_out(session).await.unwrap();
     });
@@ -102,14 +134,28 @@ fn wrong_password_and_unknown_user() {
     harness::runtime().block_on(async {
         let server = synapse::shared();
         let user = server.register("badpw").await;
-        let err = test.profile.login(&server.url(), &user.localpart, "not-the-password").await.unwrap_err();
+        let err = test
+            .profile
+            .login(&server.url(), &user.localpart, "not-the-password")
+            .await
+            .unwrap_err();
         assert!(matches!(err, EngineError::WrongCredentials), "{err:?}");
-        let err = test.profile.login(&server.url(), "nobody-here", "whatever").await.unwrap_err();
+        let err = test
+            .profile
+            .login(&server.url(), "nobody-here", "whatever")
+            .await
+            .unwrap_err();
         assert!(matches!(err, EngineError::WrongCredentials), "{err:?}");
-        assert!(test.profile.accounts().unwrap().is_empty(), "nothing is kept");
+        assert!(
+            test.profile.accounts().unwrap().is_empty(),
+            "nothing is kept"
+        );
         assert!(
             !test.profile.paths().data().exists()
-                || std::fs::read_dir(test.profile.paths().data()).unwrap().next().is_none(),
+                || std::fs::read_dir(test.profile.paths().data())
+                    .unwrap()
+                    .next()
+                    .is_none(),
             "no store folder is left behind"
         );
     });
@@ -121,7 +167,11 @@ fn bad_usernames_and_homeservers() {
     harness::runtime().block_on(async {
         let err = test.profile.login("", "alice", "pw").await.unwrap_err();
         assert!(matches!(err, EngineError::InvalidHomeserver(_)), "{err:?}");
-        let err = test.profile.login("http://127.0.0.1:1", "Alice Smith", "pw").await.unwrap_err();
+        let err = test
+            .profile
+            .login("http://127.0.0.1:1", "Alice Smith", "pw")
+            .await
+            .unwrap_err();
         assert!(matches!(err, EngineError::InvalidUsername(_)), "{err:?}");
     });
 }
@@ -130,7 +180,11 @@ fn bad_usernames_and_homeservers() {
 fn unreachable_server() {
     let test = TestProfile::new();
     // A port that was free a moment ago: nothing answers there.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     harness::runtime().block_on(async {
         let err = test
             .profile
@@ -176,7 +230,11 @@ fn a_missing_store_folder_is_reported_not_crashed_on() {
     harness::runtime().block_on(async {
         let server = synapse::shared();
         let user = server.register("nostore").await;
-        let session = test.profile.login(&server.url(), &user.localpart, &user.password).await.unwrap();
+        let session = test
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .unwrap();
         let folder = session.folder().to_owned();
         drop(session);
         std::fs::remove_dir_all(test.profile.paths().account_data(&folder)).unwrap();
@@ -194,7 +252,11 @@ fn a_corrupt_store_is_reported_not_crashed_on() {
     harness::runtime().block_on(async {
         let server = synapse::shared();
         let user = server.register("corrupt").await;
-        let session = test.profile.login(&server.url(), &user.localpart, &user.password).await.unwrap();
+        let session = test
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .unwrap();
         let data = test.profile.paths().account_data(session.folder());
         drop(session);
         for entry in std::fs::read_dir(&data).unwrap() {
@@ -216,11 +278,22 @@ fn a_damaged_secret_service_item_is_reported() {
     harness::runtime().block_on(async {
         let server = synapse::shared();
         let user = server.register("damaged").await;
-        let session = test.profile.login(&server.url(), &user.localpart, &user.password).await.unwrap();
+        let session = test
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .unwrap();
         drop(session);
         // Overwrite the item's secret with something that is not Sotto's.
         let mut child = std::process::Command::new("secret-tool")
-            .args(["store", "--label=damaged", "service", "chat.sotto.Sotto", "username", &user.user_id])
+            .args([
+                "store",
+                "--label=damaged",
+                "service",
+                "chat.sotto.Sotto",
+                "username",
+                &user.user_id,
+            ])
             .stdin(std::process::Stdio::piped())
             .spawn()
             .expect("secret-tool (package libsecret-tools) runs");
@@ -229,7 +302,10 @@ fn a_damaged_secret_service_item_is_reported() {
 
         let entry = &test.profile.accounts().unwrap()[0];
         let err = test.profile.restore(entry).await.unwrap_err();
-        assert!(matches!(err, EngineError::SecretsDamaged(ref u) if *u == user.user_id), "{err:?}");
+        assert!(
+            matches!(err, EngineError::SecretsDamaged(ref u) if *u == user.user_id),
+            "{err:?}"
+        );
         test.profile.forget(entry).await.unwrap();
     });
 }
@@ -240,9 +316,17 @@ fn a_token_revoked_from_another_device_is_noticed() {
     harness::runtime().block_on(async {
         let server = synapse::shared();
         let user = server.register("revoked").await;
-        let session = test.profile.login(&server.url(), &user.localpart, &user.password).await.unwrap();
-        let sync = sotto::engine::sync::AccountSync::start(&session).await.unwrap();
-        sync.wait_until_rooms_synced(harness::PATIENCE).await.unwrap();
+        let session = test
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .unwrap();
+        let sync = sotto::engine::sync::AccountSync::start(&session)
+            .await
+            .unwrap();
+        sync.wait_until_rooms_synced(harness::PATIENCE)
+            .await
+            .unwrap();
 
         // The person signs this device out from another session of theirs.
         let other = peers::login(server, &user).await;
@@ -251,7 +335,10 @@ fn a_token_revoked_from_another_device_is_noticed() {
         let err = tokio::time::timeout(harness::PATIENCE, session.invalidated())
             .await
             .expect("Sotto notices the revoked token");
-        assert!(matches!(err, EngineError::SessionInvalidated { soft: false }), "{err:?}");
+        assert!(
+            matches!(err, EngineError::SessionInvalidated { soft: false }),
+            "{err:?}"
+        );
         sync.stop().await;
     });
 }

@@ -18,14 +18,15 @@ pub const PATIENCE: Duration = Duration::from_secs(60);
 pub struct TestProfile {
     /// The profile.
     pub profile: Profile,
-    /// The folders (removed when the test ends).
-    pub dir: tempfile::TempDir,
+    /// The folders, removed when the test ends.
+    _folders: tempfile::TempDir,
 }
 
 impl TestProfile {
     /// A new empty profile. Fails clearly when no Secret Service is running.
     pub fn new() -> Self {
         assert_private_session();
+        init_logging();
         let dir = tempfile::Builder::new()
             .prefix("sotto-profile-")
             .tempdir()
@@ -33,9 +34,20 @@ impl TestProfile {
         let paths = Paths::new(dir.path().join("data"), dir.path().join("cache"));
         Self {
             profile: Profile::new(paths, SecretStore::new()),
-            dir,
+            _folders: dir,
         }
     }
+}
+
+/// Sotto's log lines in the output of a failing test (RUST_LOG filters them).
+pub fn init_logging() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+    });
 }
 
 /// The tests run inside the private D-Bus session of `tools/test`, never the person's own.

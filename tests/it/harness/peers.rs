@@ -1,11 +1,11 @@
 //! Other people on the test server: plain matrix-sdk clients, headless, that log in, make
 //! rooms and send messages for Sotto to receive.
 
+use matrix_sdk::ruma::OwnedUserId;
 use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoomRequest;
+use matrix_sdk::ruma::events::InitialStateEvent;
 use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
-use matrix_sdk::ruma::events::InitialStateEvent;
-use matrix_sdk::ruma::{OwnedUserId, RoomId};
 use matrix_sdk::{Client, Room};
 
 use super::synapse::{Synapse, TestUser};
@@ -41,11 +41,16 @@ pub async fn create_room(client: &Client, name: &str, encrypted: bool, invite: &
         .collect();
     if encrypted {
         request.initial_state = vec![
-            InitialStateEvent::with_empty_state_key(RoomEncryptionEventContent::with_recommended_defaults())
-                .to_raw_any(),
+            InitialStateEvent::with_empty_state_key(
+                RoomEncryptionEventContent::with_recommended_defaults(),
+            )
+            .to_raw_any(),
         ];
     }
-    client.create_room(request).await.expect("the room is created")
+    client
+        .create_room(request)
+        .await
+        .expect("the room is created")
 }
 
 /// Sends a plain text message into `room` and returns its event ID.
@@ -58,17 +63,14 @@ pub async fn send_text(room: &Room, body: &str) -> String {
         .to_string()
 }
 
-/// Joins `room_id` as `client`.
-pub async fn join(client: &Client, room_id: &RoomId) -> Room {
-    client.join_room_by_id(room_id).await.expect("the room is joined")
-}
-
 /// Deletes `device_id` of `user` from `client`, answering the password prompt of the server.
 pub async fn delete_device(client: &Client, user: &super::synapse::TestUser, device_id: &str) {
     use matrix_sdk::ruma::api::client::uiaa;
     let devices = [device_id.into()];
     if let Err(err) = client.delete_devices(&devices, None).await {
-        let info = err.as_uiaa_response().expect("the server asks for authentication");
+        let info = err
+            .as_uiaa_response()
+            .expect("the server asks for authentication");
         let mut password = uiaa::Password::new(
             uiaa::UserIdentifier::Matrix(uiaa::MatrixUserIdentifier::new(user.user_id.clone())),
             user.password.clone(),

@@ -77,11 +77,6 @@ impl Synapse {
         synapse
     }
 
-    /// The folder with Synapse's config, database, media and log.
-    pub fn data_dir(&self) -> &Path {
-        self.dir.path()
-    }
-
     /// The client-server API base URL.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", *self.port.lock().unwrap())
@@ -147,14 +142,23 @@ impl Synapse {
         let deadline = Instant::now() + timeout;
         let address = format!("127.0.0.1:{}", *self.port.lock().unwrap());
         loop {
-            if let Some(status) = self.child.lock().unwrap().as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self
+                .child
+                .lock()
+                .unwrap()
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 return Err(format!("it exited ({status}):\n{}", self.log_tail()));
             }
             if http_get_ok(&address, "/_matrix/client/versions") {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                return Err(format!("it did not answer within {timeout:?}:\n{}", self.log_tail()));
+                return Err(format!(
+                    "it did not answer within {timeout:?}:\n{}",
+                    self.log_tail()
+                ));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -287,7 +291,10 @@ disable_existing_loggers: false
             .expect("Synapse answers");
         let status = response.status();
         let body = response.text().await.unwrap_or_default();
-        assert!(status.is_success(), "registering {localpart} failed: {status} {body}");
+        assert!(
+            status.is_success(),
+            "registering {localpart} failed: {status} {body}"
+        );
         TestUser {
             localpart: localpart.to_owned(),
             user_id: format!("@{localpart}:{}", self.server_name()),

@@ -34,19 +34,54 @@ pub fn on_gtk_thread<R: Send + 'static>(job: impl FnOnce() -> R + Send + 'static
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
         let _ = reply.send(outcome);
     });
-    sender.lock().unwrap().send(job).expect("the GTK thread runs");
+    sender
+        .lock()
+        .unwrap()
+        .send(job)
+        .expect("the GTK thread runs");
     match result.recv().expect("the GTK thread answers") {
         Ok(value) => value,
-        Err(panic) => std::panic::resume_unwind(panic),
+        // Panic again here, so the message shows under the test that failed.
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "a panic without a message".to_owned());
+            panic!("on the GTK thread: {message}")
+        }
     }
 }
 
-/// Runs the main loop until `done` is true; panics with `what` after `timeout`.
-pub fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
+/// Sotto's application, registered once on the GTK thread (a second registration of the
+/// same ID on the bus would fail).
+pub fn app() -> adw::Application {
+    thread_local! {
+        static APP: adw::Application = {
+            let app = sotto::ui::application::build();
+            app.register(None::<&gtk::gio::Cancellable>).expect("the application registers");
+            app
+        };
+    }
+    APP.with(Clone::clone)
+}
+
+/// Runs the main loop until `done` is true; after `timeout`, panics with `what` and what
+/// `explain` says of the state then.
+pub fn wait_for(
+    what: &str,
+    timeout: Duration,
+    mut done: impl FnMut() -> bool,
+    explain: impl Fn() -> String,
+) {
     let context = glib::MainContext::default();
     let deadline = Instant::now() + timeout;
     while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}: {}",
+            explain()
+        );
         while context.iteration(false) {}
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -62,14 +97,33 @@ pub fn settle() {
     }
 }
 
-/// Presents `window` at `width`×`height` and waits until it has that size.
+/// Presents `window` at `width`×`height` and waits until it has that size. Without a window
+/// manager, GTK on X11 may keep a few pixels of the requested size for its frame; the window
+/// is then shown again with the loss made up.
 pub fn present_at(window: &impl IsA<gtk::Window>, width: i32, height: i32) {
     let window = window.as_ref();
     window.set_default_size(width, height);
     window.present();
-    wait_for(&format!("the window at {width}×{height}"), Duration::from_secs(10), || {
-        window.is_mapped() && window.width() == width && window.height() == height
-    });
+    wait_for(
+        "the window to show",
+        Duration::from_secs(10),
+        || window.is_mapped() && window.width() > 0,
+        || "it is not mapped".to_owned(),
+    );
+    settle();
+    let (lost_w, lost_h) = (width - window.width(), height - window.height());
+    if (lost_w, lost_h) != (0, 0) {
+        // A mapped window keeps its size; map it again at the corrected one.
+        window.set_visible(false);
+        window.set_default_size(width + lost_w, height + lost_h);
+        window.present();
+    }
+    wait_for(
+        &format!("the window at {width}×{height}"),
+        Duration::from_secs(10),
+        || window.width() == width && window.height() == height,
+        || format!("it is {}×{}", window.width(), window.height()),
+    );
     settle();
 }
 

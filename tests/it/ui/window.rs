@@ -4,19 +4,12 @@
 use gtk::prelude::*;
 use sotto::ui::window::{Pane, Window};
 
-use crate::harness::ui::{on_gtk_thread, present_at, screenshot, settle};
-
-fn new_app() -> adw::Application {
-    let app = sotto::ui::application::build();
-    app.register(None::<&gtk::gio::Cancellable>)
-        .expect("the application registers");
-    app
-}
+use crate::harness::ui::{app, on_gtk_thread, present_at, screenshot, settle};
 
 #[test]
 fn phone_width_shows_one_pane_with_a_back_button() {
     on_gtk_thread(|| {
-        let app = new_app();
+        let app = app();
         let window = Window::new(&app);
         present_at(&window, 360, 720);
         assert!(window.is_folded(), "360 px is too narrow for both panes");
@@ -27,7 +20,10 @@ fn phone_width_shows_one_pane_with_a_back_button() {
         settle();
         assert_eq!(window.visible_panes(), vec![Pane::Content]);
         let back = window.back_button();
-        assert!(back.is_visible() && back.is_mapped(), "the back button shows when folded");
+        assert!(
+            back.is_visible() && back.is_mapped(),
+            "the back button shows when folded"
+        );
         assert_eq!(back.tooltip_text().as_deref(), Some("Back"));
         screenshot(&window, "main-window-360x720-content");
 
@@ -42,12 +38,15 @@ fn phone_width_shows_one_pane_with_a_back_button() {
 #[test]
 fn desktop_width_shows_both_panes() {
     on_gtk_thread(|| {
-        let app = new_app();
+        let app = app();
         let window = Window::new(&app);
         present_at(&window, 1280, 800);
         assert!(!window.is_folded(), "1280 px fits both panes");
         assert_eq!(window.visible_panes(), vec![Pane::Sidebar, Pane::Content]);
-        assert!(!window.back_button().is_visible(), "no back button side by side");
+        assert!(
+            !window.back_button().is_visible(),
+            "no back button side by side"
+        );
         screenshot(&window, "main-window-1280x800");
         window.destroy();
     });
@@ -56,7 +55,7 @@ fn desktop_width_shows_both_panes() {
 #[test]
 fn about_window_opens() {
     on_gtk_thread(|| {
-        let app = new_app();
+        let app = app();
         let window = Window::new(&app);
         present_at(&window, 360, 720);
         let about = sotto::ui::application::show_about(&app);
