@@ -7,4 +7,5 @@ mod harness;
 mod data_files;
 mod engine;
 mod layering;
+mod security;
 mod ui;

@@ -1,0 +1,4 @@
+//! Security tests: secrets stay in the Secret Service and encrypted stores; none leaks into
+//! a file or a log line.
+
+mod secrets_at_rest;
