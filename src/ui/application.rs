@@ -4,6 +4,9 @@ use adw::prelude::*;
 use gtk::{gio, glib};
 
 use crate::config::{APP_ID, RESOURCE_BASE, VERSION};
+use crate::engine::paths::Paths;
+use crate::engine::profile::Profile;
+use crate::engine::secrets::SecretStore;
 use crate::i18n::gettext;
 use crate::ui::window::Window;
 
@@ -33,7 +36,11 @@ pub fn present_main_window(app: &adw::Application) -> Window {
         .windows()
         .into_iter()
         .find_map(|w| w.downcast::<Window>().ok())
-        .unwrap_or_else(|| Window::new(app));
+        .unwrap_or_else(|| {
+            let window = Window::new(app);
+            window.start(Profile::new(Paths::from_env(), SecretStore::new()));
+            window
+        });
     GtkWindowExt::present(&window);
     window
 }

@@ -3,6 +3,8 @@
 
 pub mod application;
 pub mod bridge;
+pub mod error_text;
+pub mod greeter;
 pub mod settings;
 pub mod window;
 

@@ -384,3 +384,154 @@ fn flatpak_manifest_is_confined_and_builds_offline() {
         "cargo-sources.json must point cargo at the vendored crates (an inline cargo/config)"
     );
 }
+
+#[test]
+fn german_translation_is_complete() {
+    // What `preset: 'glib'` in po/meson.build puts before the `args:` listed there (see
+    // PRESET_ARGS in meson's mesonbuild/modules/i18n.py), so the template below matches
+    // the build's po/sotto.pot. The preset's --flag arguments are left out: they only mark
+    // the format strings of GLib's printf-like C functions, which Rust code never calls.
+    const GLIB_PRESET_ARGS: &[&str] = &[
+        "--from-code=UTF-8",
+        "--add-comments",
+        "--keyword=_",
+        "--keyword=N_",
+        "--keyword=C_:1c,2",
+        "--keyword=NC_:1c,2",
+        "--keyword=g_dcgettext:2",
+        "--keyword=g_dngettext:2,3",
+        "--keyword=g_dpgettext2:2c,3",
+    ];
+
+    /// Runs a gettext tool in the C locale, so its statistics read the same everywhere,
+    /// and returns what it printed; fails the test unless it exits 0.
+    fn printed_by(command: &mut Command) -> String {
+        command.env("LC_ALL", "C").env_remove("LANGUAGE");
+        let program = command.get_program().to_string_lossy().into_owned();
+        let output = match command.output() {
+            Ok(output) => output,
+            Err(e) if e.kind() == ErrorKind::NotFound => panic!(
+                "`{program}` is not installed; install the Debian package `gettext` \
+                 (apt install gettext)"
+            ),
+            Err(e) => panic!("cannot run `{program}`: {e}"),
+        };
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            output.status.success(),
+            "{command:?} did not pass ({}):\n{printed}",
+            output.status
+        );
+        printed
+    }
+
+    let dir = temp_dir();
+    let po = repo_root().join("po");
+
+    // Every language meson builds must have a .po file that msgfmt accepts.
+    let linguas: Vec<String> = read(&po.join("LINGUAS"))
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        linguas.iter().any(|language| language == "de"),
+        "po/LINGUAS does not list de, so po/de.po is neither built nor installed"
+    );
+    for language in &linguas {
+        let po_file = po.join(format!("{language}.po"));
+        assert!(
+            po_file.is_file(),
+            "po/LINGUAS lists {language} but there is no {}",
+            po_file.display()
+        );
+        assert_succeeds(
+            Command::new("msgfmt")
+                .arg("--check")
+                .arg("-o")
+                .arg(dir.path().join(format!("{language}.mo")))
+                .arg(&po_file),
+            "gettext",
+            Output::MustBeEmpty,
+        );
+    }
+
+    // The template, built as meson's sotto-pot target does: the quoted `--` arguments of
+    // po/meson.build (comments cut off first) over the files of po/POTFILES.in. xgettext
+    // picks the parser by file name, the desktop and metainfo templates included.
+    let meson_args: Vec<String> = read(&po.join("meson.build"))
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or_default())
+        .flat_map(|code| code.split('\'').skip(1).step_by(2))
+        .filter(|quoted| quoted.starts_with("--"))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        meson_args.iter().any(|arg| arg == "--keyword=gettext"),
+        "found no '--keyword=gettext' argument in po/meson.build: {meson_args:?}"
+    );
+    let potfiles: Vec<String> = read(&po.join("POTFILES.in"))
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+    let template = dir.path().join("sotto.pot");
+    // xgettext warns that it reads .rs files as C: po/meson.build explains why.
+    assert_succeeds(
+        Command::new("xgettext")
+            .current_dir(repo_root())
+            .args(GLIB_PRESET_ARGS)
+            .args(&meson_args)
+            .arg("-o")
+            .arg(&template)
+            .args(&potfiles),
+        "gettext",
+        Output::MayPrint,
+    );
+
+    // Merged without fuzzy matching, a changed source string shows up as untranslated
+    // instead of as a guess from a similar old one.
+    let merged = dir.path().join("de.po");
+    assert_succeeds(
+        Command::new("msgmerge")
+            .args(["--quiet", "--no-fuzzy-matching", "-o"])
+            .arg(&merged)
+            .arg(po.join("de.po"))
+            .arg(&template),
+        "gettext",
+        Output::MustBeEmpty,
+    );
+    let statistics = printed_by(
+        Command::new("msgfmt")
+            .args(["--check", "--statistics", "-o"])
+            .arg(dir.path().join("merged.mo"))
+            .arg(&merged),
+    );
+    let complete = statistics.contains("translated message")
+        && !statistics.contains("untranslated")
+        && !statistics.contains("fuzzy");
+    if !complete {
+        let untranslated = printed_by(
+            Command::new("msgattrib")
+                .args(["--untranslated", "--no-obsolete"])
+                .arg(&merged),
+        );
+        let fuzzy = printed_by(
+            Command::new("msgattrib")
+                .args(["--only-fuzzy", "--no-obsolete"])
+                .arg(&merged),
+        );
+        panic!(
+            "po/de.po is incomplete against the sources ({}); update it with \
+             `meson compile -C <builddir> sotto-update-po` and translate these.\n\
+             Untranslated:\n{untranslated}\nFuzzy:\n{fuzzy}",
+            statistics.trim()
+        );
+    }
+}

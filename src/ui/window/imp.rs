@@ -1,22 +1,52 @@
+use std::cell::{OnceCell, RefCell};
+
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{CompositeTemplate, glib};
 
-#[derive(Debug, Default, CompositeTemplate)]
+use crate::engine::accounts::AccountEntry;
+use crate::engine::profile::Profile;
+use crate::ui::greeter::Greeter;
+
+use super::accounts::Active;
+
+#[derive(Default, CompositeTemplate)]
 #[template(resource = "/chat/sotto/Sotto/ui/window.ui")]
 pub struct Window {
     #[template_child]
     pub toast_overlay: TemplateChild<adw::ToastOverlay>,
     #[template_child]
+    pub main_stack: TemplateChild<gtk::Stack>,
+    #[template_child]
+    pub greeter: TemplateChild<Greeter>,
+    #[template_child]
+    pub problem_page: TemplateChild<adw::StatusPage>,
+    #[template_child]
+    pub problem_retry: TemplateChild<gtk::Button>,
+    #[template_child]
+    pub problem_sign_in: TemplateChild<gtk::Button>,
+    #[template_child]
     pub leaflet: TemplateChild<adw::Leaflet>,
     #[template_child]
     pub sidebar: TemplateChild<gtk::Box>,
+    #[template_child]
+    pub account_title: TemplateChild<adw::WindowTitle>,
+    #[template_child]
+    pub offline_revealer: TemplateChild<gtk::Revealer>,
+    #[template_child]
+    pub offline_label: TemplateChild<gtk::Label>,
     #[template_child]
     pub content: TemplateChild<gtk::Box>,
     #[template_child]
     pub back_button: TemplateChild<gtk::Button>,
     #[template_child]
     pub content_title: TemplateChild<adw::WindowTitle>,
+    /// The profile whose accounts this window shows.
+    pub profile: OnceCell<Profile>,
+    /// The account shown now, with its sync.
+    pub active: RefCell<Option<Active>>,
+    /// The account whose restore failed, offered to sign in again.
+    pub failed: RefCell<Option<AccountEntry>>,
 }
 
 #[glib::object_subclass]
@@ -26,6 +56,7 @@ impl ObjectSubclass for Window {
     type ParentType = adw::ApplicationWindow;
 
     fn class_init(klass: &mut Self::Class) {
+        Greeter::ensure_type();
         klass.bind_template();
         klass.install_action("win.back", None, |window, _, _| {
             window.show_pane(super::Pane::Sidebar);
@@ -35,6 +66,13 @@ impl ObjectSubclass for Window {
             gtk::gdk::ModifierType::ALT_MASK,
             "win.back",
         );
+        klass.install_action("win.retry", None, |window, _, _| window.start_accounts());
+        klass.install_action("win.sign-in-again", None, |window, _, _| {
+            window.sign_in_again()
+        });
+        klass.install_action("win.sign-out", None, |window, _, _| {
+            window.confirm_sign_out()
+        });
     }
 
     fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -50,6 +88,14 @@ impl ObjectImpl for Window {
             obj.add_css_class("devel");
         }
         obj.restore_size();
+        obj.set_session_actions_enabled(false);
+        obj.setup_greeter();
+    }
+
+    fn dispose(&self) {
+        if let Some(active) = self.active.take() {
+            active.stop();
+        }
     }
 }
 

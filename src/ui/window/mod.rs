@@ -1,6 +1,7 @@
 //! The main window: an adaptive leaflet with the sidebar (conversations) and the content
 //! pane. At phone width one pane shows at a time, with a back button; wider, both do.
 
+mod accounts;
 mod imp;
 
 use adw::prelude::*;
@@ -64,6 +65,20 @@ impl Window {
     /// The back button of the content pane (visible only when folded).
     pub fn back_button(&self) -> gtk::Button {
         self.imp().back_button.clone()
+    }
+
+    /// The greeter (sign-in page).
+    pub fn greeter(&self) -> crate::ui::greeter::Greeter {
+        self.imp().greeter.clone()
+    }
+
+    /// The name of the page the window shows: `loading`, `greeter`, `problem` or `session`.
+    pub fn page(&self) -> String {
+        self.imp()
+            .main_stack
+            .visible_child_name()
+            .map(|n| n.to_string())
+            .unwrap_or_default()
     }
 
     /// Shows a short message at the bottom of the window.

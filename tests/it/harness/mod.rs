@@ -39,6 +39,23 @@ impl TestProfile {
     }
 }
 
+impl TestProfile {
+    /// A profile with a new user on the shared Synapse already signed in.
+    pub fn signed_in(localpart: &str) -> (Self, synapse::TestUser) {
+        let test = Self::new();
+        let server = synapse::shared();
+        let user = runtime().block_on(async {
+            let user = server.register(localpart).await;
+            test.profile
+                .login(&server.url(), &user.localpart, &user.password)
+                .await
+                .expect("the test user signs in");
+            user
+        });
+        (test, user)
+    }
+}
+
 /// Sotto's log lines in the output of a failing test (RUST_LOG filters them).
 pub fn init_logging() {
     static ONCE: std::sync::Once = std::sync::Once::new();

@@ -8,7 +8,7 @@ use base64::Engine;
 use sotto::engine::secrets::SecretStore;
 use sotto::engine::sync::AccountSync;
 
-use crate::harness::{self, PATIENCE, TestProfile, peers, synapse};
+use crate::harness::{PATIENCE, TestProfile, peers, synapse};
 
 /// The encodings a secret could be written in.
 fn encodings(secret: &[u8]) -> Vec<Vec<u8>> {
@@ -18,7 +18,11 @@ fn encodings(secret: &[u8]) -> Vec<Vec<u8>> {
         base64::engine::general_purpose::STANDARD_NO_PAD,
         base64::engine::general_purpose::URL_SAFE_NO_PAD,
     ];
-    let mut all = vec![secret.to_vec(), hex.as_bytes().to_vec(), hex.to_uppercase().into_bytes()];
+    let mut all = vec![
+        secret.to_vec(),
+        hex.as_bytes().to_vec(),
+        hex.to_uppercase().into_bytes(),
+    ];
     all.extend(engines.iter().map(|e| e.encode(secret).into_bytes()));
     all
 }
@@ -100,7 +104,9 @@ fn no_token_or_store_key_in_files_or_logs() {
         (user.user_id, user.password)
     });
 
-    let secrets = SecretStore::new().load(&user_id).expect("the secrets are in the Secret Service");
+    let secrets = SecretStore::new()
+        .load(&user_id)
+        .expect("the secrets are in the Secret Service");
     let mut needles = encodings(secrets.access_token.as_bytes());
     needles.extend(encodings(secrets.store_key.as_bytes()));
     // The password is not kept at all, so it must not turn up either.
@@ -115,7 +121,11 @@ fn no_token_or_store_key_in_files_or_logs() {
     assert!(hits.is_empty(), "secrets found in files: {hits:?}");
 
     let log = log.0.lock().unwrap().clone();
-    assert!(log.len() > 1000, "the engine logged at debug level ({} bytes)", log.len());
+    assert!(
+        log.len() > 1000,
+        "the engine logged at debug level ({} bytes)",
+        log.len()
+    );
     let leaked = needles
         .iter()
         .any(|n| log.windows(n.len()).any(|w| w == n.as_slice()));
@@ -124,7 +134,11 @@ fn no_token_or_store_key_in_files_or_logs() {
     // Positive control: the same scan finds a planted copy, in each encoding.
     for (i, needle) in needles.iter().enumerate() {
         let planted = paths.data().join(format!("planted-{i}"));
-        std::fs::write(&planted, [b"prefix ".as_slice(), needle, b" suffix"].concat()).unwrap();
+        std::fs::write(
+            &planted,
+            [b"prefix ".as_slice(), needle, b" suffix"].concat(),
+        )
+        .unwrap();
         assert_eq!(
             files_containing(paths.data(), &needles),
             vec![planted.display().to_string()],

@@ -1,3 +1,4 @@
 //! UI tests: the real window under Xvfb, driven through its widgets, with screenshots.
 
+mod greeter;
 mod window;

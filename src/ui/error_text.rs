@@ -1,0 +1,63 @@
+//! The engine's errors as sentences a person can act on, translated.
+
+use crate::engine::EngineError;
+use crate::i18n::{gettext, gettext_f};
+
+/// What to tell the person about `err`: what happened and what to do.
+pub fn describe(err: &EngineError) -> String {
+    match err {
+        EngineError::InvalidHomeserver(server) if server.is_empty() => {
+            gettext("Enter your homeserver, or your full Matrix ID such as @alice:example.org.")
+        }
+        EngineError::InvalidHomeserver(server) => gettext_f(
+            "“{server}” is not a homeserver name or address. Check it for typos.",
+            &[("server", server)],
+        ),
+        EngineError::InvalidUsername(_) => gettext(
+            "That username is not valid. Enter your username (alice) or your full Matrix ID (@alice:example.org).",
+        ),
+        EngineError::Unreachable(_) => gettext(
+            "The homeserver could not be reached. Check the address and your connection, then try again.",
+        ),
+        EngineError::NotMatrix => gettext(
+            "Something answers at that address, but it is not a Matrix homeserver. Check the address.",
+        ),
+        EngineError::BadCertificate => gettext(
+            "The homeserver’s security certificate is not valid, so Sotto did not connect. Check the address, or ask the server’s administrator.",
+        ),
+        EngineError::PasswordLoginUnsupported => {
+            gettext("This homeserver does not offer signing in with a password, which Sotto needs.")
+        }
+        EngineError::WrongCredentials => gettext("Wrong username or password."),
+        EngineError::AlreadySignedIn(user) => {
+            gettext_f("{user} is already signed in.", &[("user", user)])
+        }
+        EngineError::SessionInvalidated { .. } => gettext(
+            "This device was signed out, possibly from another device. Sign in again to keep using this account.",
+        ),
+        EngineError::SecretServiceMissing => gettext(
+            "Sotto keeps your keys in the system keyring (the Secret Service), but none is running. Install and start GNOME Keyring or another Secret Service, then try again.",
+        ),
+        EngineError::SecretServiceLocked => {
+            gettext("The system keyring is locked. Unlock it, then try again.")
+        }
+        EngineError::SecretsDamaged(user) => gettext_f(
+            "The saved sign-in of {user} in the system keyring is damaged. Sign in again.",
+            &[("user", user)],
+        ),
+        EngineError::SecretsMissing(user) => gettext_f(
+            "The saved sign-in of {user} is missing from the system keyring. Sign in again.",
+            &[("user", user)],
+        ),
+        EngineError::StoreUnusable { .. } => gettext(
+            "The data of this account on this device cannot be opened. Sign in again to set it up anew.",
+        ),
+        EngineError::Io { path, .. } => gettext_f(
+            "Sotto could not use its files in {path}. Check the free space and the permissions.",
+            &[("path", &path.display().to_string())],
+        ),
+        EngineError::Matrix(_) => {
+            gettext("Something went wrong while talking to the homeserver. Try again.")
+        }
+    }
+}

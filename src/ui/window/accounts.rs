@@ -1,0 +1,370 @@
+//! The accounts side of the main window: restore at start-up, sign in, sign out, the
+//! offline banner, and what happens when the session ends elsewhere.
+
+use std::ops::ControlFlow;
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::glib;
+
+use super::Window;
+use crate::engine::EngineError;
+use crate::engine::accounts::AccountEntry;
+use crate::engine::profile::Profile;
+use crate::engine::session::Session;
+use crate::engine::sync::{AccountSync, SyncState};
+use crate::i18n::{gettext, gettext_f};
+use crate::ui::bridge::{forward_stream, runtime, spawn_tokio, spawn_ui};
+use crate::ui::error_text::describe;
+
+/// The account the window shows, with what runs for it.
+pub struct Active {
+    session: Session,
+    sync: Option<AccountSync>,
+    tasks: Vec<glib::JoinHandle<()>>,
+}
+
+impl Active {
+    /// Stops the sync and the watchers of this account.
+    pub fn stop(self) {
+        for task in self.tasks {
+            task.abort();
+        }
+        if let Some(sync) = self.sync {
+            runtime().spawn(async move { sync.stop().await });
+        }
+    }
+}
+
+/// Why the start-up could not show an account.
+struct StartProblem {
+    error: EngineError,
+    /// The account that could not be restored, when it is one account's fault.
+    account: Option<AccountEntry>,
+}
+
+impl Window {
+    /// Shows the accounts of `profile`: the first one restored from its store, or the
+    /// greeter when there is none.
+    pub fn start(&self, profile: Profile) {
+        if self.imp().profile.set(profile).is_err() {
+            tracing::warn!("the window already has a profile");
+        }
+        self.start_accounts();
+    }
+
+    /// The profile of this window.
+    pub fn profile(&self) -> Option<Profile> {
+        self.imp().profile.get().cloned()
+    }
+
+    /// The account shown now.
+    pub fn session(&self) -> Option<Session> {
+        self.imp()
+            .active
+            .borrow()
+            .as_ref()
+            .map(|a| a.session.clone())
+    }
+
+    /// The sync of the account shown now, once it started.
+    pub fn sync(&self) -> Option<AccountSync> {
+        self.imp()
+            .active
+            .borrow()
+            .as_ref()
+            .and_then(|a| a.sync.clone())
+    }
+
+    /// The offline banner's text while it shows.
+    pub fn offline_banner(&self) -> Option<String> {
+        let imp = self.imp();
+        imp.offline_revealer
+            .reveals_child()
+            .then(|| imp.offline_label.text().to_string())
+    }
+
+    pub(super) fn start_accounts(&self) {
+        let Some(profile) = self.profile() else {
+            return;
+        };
+        self.imp().main_stack.set_visible_child_name("loading");
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                let restored = spawn_tokio(async move {
+                    let problem = |error| StartProblem {
+                        error,
+                        account: None,
+                    };
+                    profile.check_secret_service().await.map_err(problem)?;
+                    let accounts = profile.accounts().map_err(problem)?;
+                    let Some(entry) = accounts.into_iter().next() else {
+                        return Ok(None);
+                    };
+                    match profile.restore(&entry).await {
+                        Ok(session) => Ok(Some(session)),
+                        Err(error) => Err(StartProblem {
+                            error,
+                            account: Some(entry),
+                        }),
+                    }
+                })
+                .await;
+                match restored {
+                    Ok(Some(session)) => window.show_session(session),
+                    Ok(None) => window.show_greeter(),
+                    Err(problem) => window.show_problem(&problem.error, problem.account),
+                }
+            }
+        ));
+    }
+
+    pub(super) fn setup_greeter(&self) {
+        let greeter = self.imp().greeter.clone();
+        greeter.connect_submit(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |credentials| window.sign_in(credentials)
+        ));
+    }
+
+    fn sign_in(&self, credentials: crate::ui::greeter::Credentials) {
+        let Some(profile) = self.profile() else {
+            return;
+        };
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                let result = spawn_tokio(async move {
+                    profile
+                        .login(
+                            &credentials.homeserver,
+                            &credentials.username,
+                            &credentials.password,
+                        )
+                        .await
+                })
+                .await;
+                let greeter = window.imp().greeter.clone();
+                match result {
+                    Ok(session) => {
+                        greeter.reset();
+                        window.show_session(session);
+                    }
+                    Err(err) => {
+                        let wrong_password = matches!(err, EngineError::WrongCredentials);
+                        greeter.show_error(&describe(&err), wrong_password);
+                    }
+                }
+            }
+        ));
+    }
+
+    fn show_greeter(&self) {
+        self.set_session_actions_enabled(false);
+        self.imp().main_stack.set_visible_child_name("greeter");
+    }
+
+    /// Shows what went wrong, with the way out that fits: try again (the keyring), or sign
+    /// in again (one account's secrets or store).
+    fn show_problem(&self, error: &EngineError, account: Option<AccountEntry>) {
+        let imp = self.imp();
+        self.set_session_actions_enabled(false);
+        let retryable = matches!(
+            error,
+            EngineError::SecretServiceMissing
+                | EngineError::SecretServiceLocked
+                | EngineError::Io { .. }
+                | EngineError::Unreachable(_)
+        );
+        imp.problem_page.set_title(&if retryable {
+            gettext("Sotto Cannot Start Yet")
+        } else {
+            gettext("Sign In Again")
+        });
+        imp.problem_page.set_description(Some(&describe(error)));
+        imp.problem_retry.set_visible(retryable);
+        imp.problem_sign_in
+            .set_visible(account.is_some() && !retryable);
+        imp.failed.replace(account);
+        imp.main_stack.set_visible_child_name("problem");
+    }
+
+    /// Forgets the account that could not be restored (its store or secrets are unusable,
+    /// or the server ended the session) and opens the greeter with its Matrix ID filled in.
+    pub(super) fn sign_in_again(&self) {
+        let Some(profile) = self.profile() else {
+            return;
+        };
+        let Some(entry) = self.imp().failed.take() else {
+            self.show_greeter();
+            return;
+        };
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                let user_id = entry.user_id.clone();
+                let forgotten = spawn_tokio(async move { profile.forget(&entry).await }).await;
+                if let Err(err) = forgotten {
+                    window.toast(&describe(&err));
+                }
+                let (_, username, _) = window.imp().greeter.fields();
+                username.set_text(&user_id);
+                window.show_greeter();
+            }
+        ));
+    }
+
+    /// Shows `session` and starts its sync.
+    fn show_session(&self, session: Session) {
+        let imp = self.imp();
+        if let Some(previous) = imp.active.take() {
+            previous.stop();
+        }
+        imp.account_title.set_subtitle(&session.user_id());
+        imp.offline_revealer.set_reveal_child(false);
+        imp.main_stack.set_visible_child_name("session");
+        self.set_session_actions_enabled(true);
+
+        let mut tasks = Vec::new();
+        let watched = session.clone();
+        tasks.push(spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                let ended = spawn_tokio(async move { watched.invalidated().await }).await;
+                window.session_ended(ended);
+            }
+        )));
+        let starting = session.clone();
+        tasks.push(spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                match spawn_tokio(async move { AccountSync::start(&starting).await }).await {
+                    Ok(sync) => window.sync_started(sync),
+                    Err(err) => window.toast(&describe(&err)),
+                }
+            }
+        )));
+        imp.active.replace(Some(Active {
+            session,
+            sync: None,
+            tasks,
+        }));
+    }
+
+    fn sync_started(&self, sync: AccountSync) {
+        let mut active = self.imp().active.borrow_mut();
+        let Some(active) = active.as_mut() else {
+            runtime().spawn(async move { sync.stop().await });
+            return;
+        };
+        let window = self.downgrade();
+        active
+            .tasks
+            .push(forward_stream(sync.states(), move |state| {
+                let Some(window) = window.upgrade() else {
+                    return ControlFlow::Break(());
+                };
+                window.show_sync_state(&state);
+                ControlFlow::Continue(())
+            }));
+        active.sync = Some(sync);
+    }
+
+    fn show_sync_state(&self, state: &SyncState) {
+        let imp = self.imp();
+        let text = match state {
+            SyncState::Offline => Some(gettext(
+                "Offline. Sotto reconnects by itself when the homeserver answers.",
+            )),
+            SyncState::Failed => Some(gettext(
+                "Syncing stopped because of an error. Sotto tries again shortly.",
+            )),
+            SyncState::Idle | SyncState::Syncing => None,
+        };
+        if let Some(text) = &text {
+            imp.offline_label.set_text(text);
+        }
+        imp.offline_revealer.set_reveal_child(text.is_some());
+    }
+
+    /// The server ended this session (another device signed it out, or a soft logout).
+    fn session_ended(&self, error: EngineError) {
+        let Some(active) = self.imp().active.take() else {
+            return;
+        };
+        let entry = AccountEntry {
+            user_id: active.session.user_id(),
+            folder: active.session.folder().to_owned(),
+        };
+        active.stop();
+        self.show_problem(&error, Some(entry));
+    }
+
+    pub(super) fn set_session_actions_enabled(&self, enabled: bool) {
+        self.action_set_enabled("win.sign-out", enabled);
+    }
+
+    /// Asks before signing out: this device's keys go, and with them any message that no
+    /// other device or backup can decrypt.
+    pub(super) fn confirm_sign_out(&self) {
+        let Some(session) = self.session() else {
+            return;
+        };
+        let dialog = adw::MessageDialog::new(
+            Some(self),
+            Some(&gettext("Sign Out?")),
+            Some(&gettext_f(
+                "{user} will be signed out on this device, and its keys, messages and drafts deleted from it. Encrypted messages that no other device or key backup can decrypt will be lost.",
+                &[("user", &session.user_id())],
+            )),
+        );
+        dialog.add_responses(&[
+            ("cancel", &gettext("_Cancel")),
+            ("sign-out", &gettext("_Sign Out")),
+        ]);
+        dialog.set_response_appearance("sign-out", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("cancel"));
+        dialog.set_close_response("cancel");
+        dialog.connect_response(
+            None,
+            glib::clone!(
+                #[weak(rename_to = window)]
+                self,
+                move |_, response| {
+                    if response == "sign-out" {
+                        window.sign_out();
+                    }
+                }
+            ),
+        );
+        dialog.present();
+    }
+
+    /// Signs the account shown now out, then shows the next account or the greeter.
+    pub fn sign_out(&self) {
+        let (Some(profile), Some(active)) = (self.profile(), self.imp().active.take()) else {
+            return;
+        };
+        let session = active.session.clone();
+        active.stop();
+        self.imp().main_stack.set_visible_child_name("loading");
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                let result = spawn_tokio(async move { profile.sign_out(session).await }).await;
+                if let Err(err) = result {
+                    window.toast(&describe(&err));
+                }
+                window.start_accounts();
+            }
+        ));
+    }
+}
