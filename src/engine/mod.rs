@@ -6,6 +6,7 @@ pub mod discovery;
 pub mod error;
 pub mod paths;
 pub mod profile;
+pub mod room_list;
 pub mod secrets;
 pub mod session;
 pub mod sync;

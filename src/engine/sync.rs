@@ -45,6 +45,12 @@ impl AccountSync {
     /// Builds the sync service of `session` and starts it. The service falls back to an
     /// offline mode when the server is unreachable and resumes by itself when it answers.
     pub async fn start(session: &Session) -> Result<Self> {
+        // The event cache computes each room's latest event for the room list.
+        session
+            .client()
+            .event_cache()
+            .subscribe()
+            .map_err(EngineError::matrix)?;
         let service = SyncService::builder(session.client().clone())
             .with_offline_mode()
             .build()

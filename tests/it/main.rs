@@ -5,6 +5,7 @@
 mod harness;
 
 mod data_files;
+mod demo;
 mod engine;
 mod layering;
 mod security;

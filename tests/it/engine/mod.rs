@@ -1,4 +1,5 @@
 //! Engine tests, headless, against the real Synapse and Secret Service.
 
 mod accounts;
+mod room_list;
 mod smoke;

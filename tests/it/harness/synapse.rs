@@ -250,9 +250,15 @@ disable_existing_loggers: false
         std::fs::write(self.dir.path().join("log.yaml"), log).unwrap();
     }
 
-    /// Registers a user through the shared-secret registration API.
+    /// Registers a user with a random password through the shared-secret registration API.
     pub async fn register(&self, localpart: &str) -> TestUser {
-        let password = format!("pw-{}", random_hex(8));
+        self.register_with_password(localpart, &format!("pw-{}", random_hex(8)))
+            .await
+    }
+
+    /// Registers a user with `password` through the shared-secret registration API.
+    pub async fn register_with_password(&self, localpart: &str, password: &str) -> TestUser {
+        let password = password.to_owned();
         let http = reqwest::Client::new();
         let endpoint = format!("{}/_synapse/admin/v1/register", self.url());
         let nonce = http
