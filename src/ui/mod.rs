@@ -5,6 +5,7 @@ pub mod application;
 pub mod bridge;
 pub mod error_text;
 pub mod greeter;
+pub mod room_list;
 pub mod settings;
 pub mod window;
 

@@ -58,14 +58,9 @@ async fn seed(server: &synapse::Synapse, folders: &std::path::Path) -> Vec<matri
         .await
         .expect("the demo user signs in");
 
-    // One sync uploads the demo device's keys, so the others can encrypt for it.
-    session
-        .client()
-        .sync_once(Default::default())
-        .await
-        .expect("the demo device syncs");
-
     let alice_client = peers::login(server, &alice).await;
+    // The demo device's keys must be on the server for the others to encrypt for it.
+    peers::publish_sotto_keys(&session, &alice_client).await;
     let bob_client = peers::login(server, &bob).await;
 
     let dm = peers::create_room(&alice_client, "Alice", true, &[&demo.user_id]).await;

@@ -4,6 +4,9 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{CompositeTemplate, glib};
 
+/// What runs when the person asks to sign in.
+pub type SubmitHandler = Box<dyn Fn(super::Credentials)>;
+
 #[derive(Default, CompositeTemplate)]
 #[template(resource = "/chat/sotto/Sotto/ui/greeter.ui")]
 pub struct Greeter {
@@ -24,7 +27,7 @@ pub struct Greeter {
     /// The server last filled in from a full Matrix ID (replaced while the person types).
     pub filled_server: RefCell<String>,
     pub busy: Cell<bool>,
-    pub on_submit: RefCell<Option<Box<dyn Fn(super::Credentials)>>>,
+    pub on_submit: RefCell<Option<SubmitHandler>>,
     pub on_cancel: RefCell<Option<Box<dyn Fn()>>>,
 }
 

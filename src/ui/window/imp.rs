@@ -34,6 +34,10 @@ pub struct Window {
     #[template_child]
     pub offline_revealer: TemplateChild<gtk::Revealer>,
     #[template_child]
+    pub sidebar_stack: TemplateChild<gtk::Stack>,
+    #[template_child]
+    pub room_scroller: TemplateChild<gtk::ScrolledWindow>,
+    #[template_child]
     pub offline_label: TemplateChild<gtk::Label>,
     #[template_child]
     pub content: TemplateChild<gtk::Box>,
@@ -41,10 +45,14 @@ pub struct Window {
     pub back_button: TemplateChild<gtk::Button>,
     #[template_child]
     pub content_title: TemplateChild<adw::WindowTitle>,
+    #[template_child]
+    pub content_empty: TemplateChild<adw::StatusPage>,
     /// The profile whose accounts this window shows.
     pub profile: OnceCell<Profile>,
     /// The account shown now, with its sync.
     pub active: RefCell<Option<Active>>,
+    /// The rooms of the account shown, changed diff by diff.
+    pub rooms: OnceCell<gtk::gio::ListStore>,
     /// The account whose restore failed, offered to sign in again.
     pub failed: RefCell<Option<AccountEntry>>,
 }
@@ -90,6 +98,7 @@ impl ObjectImpl for Window {
         obj.restore_size();
         obj.set_session_actions_enabled(false);
         obj.setup_greeter();
+        obj.setup_room_list();
     }
 
     fn dispose(&self) {

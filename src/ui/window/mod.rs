@@ -8,6 +8,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
+use crate::i18n::gettext;
 use crate::ui::settings::settings;
 
 glib::wrapper! {
@@ -79,6 +80,66 @@ impl Window {
             .visible_child_name()
             .map(|n| n.to_string())
             .unwrap_or_default()
+    }
+
+    /// The rooms the sidebar lists.
+    pub fn rooms(&self) -> gio::ListStore {
+        self.imp()
+            .rooms
+            .get_or_init(crate::ui::room_list::model::new_store)
+            .clone()
+    }
+
+    fn setup_room_list(&self) {
+        let imp = self.imp();
+        let store = self.rooms();
+        let view = crate::ui::room_list::build_view(
+            &store,
+            glib::clone!(
+                #[weak(rename_to = window)]
+                self,
+                move |room_id| window.open_room(&room_id)
+            ),
+        );
+        imp.room_scroller.set_child(Some(&view));
+        let stack = imp.sidebar_stack.clone();
+        store.connect_items_changed(move |store, _, _, _| {
+            stack.set_visible_child_name(if store.n_items() == 0 {
+                "empty"
+            } else {
+                "rooms"
+            });
+        });
+    }
+
+    /// Shows the room `room_id` in the content pane.
+    pub fn open_room(&self, room_id: &str) {
+        let store = self.rooms();
+        let summary = (0..store.n_items())
+            .filter_map(|i| store.item(i))
+            .filter_map(|item| crate::ui::room_list::model::summary_of(&item))
+            .find(|s| s.room_id == room_id);
+        if let Some(summary) = summary {
+            let imp = self.imp();
+            imp.content_title.set_title(&summary.name);
+            imp.content_empty.set_title(&summary.name);
+            let (icon, description) = if summary.is_encrypted {
+                (
+                    "channel-secure-symbolic",
+                    gettext("Messages in this room are end-to-end encrypted."),
+                )
+            } else {
+                (
+                    "channel-insecure-symbolic",
+                    gettext(
+                        "Messages in this room are not encrypted: the homeserver can read them.",
+                    ),
+                )
+            };
+            imp.content_empty.set_icon_name(Some(icon));
+            imp.content_empty.set_description(Some(&description));
+            self.show_pane(Pane::Content);
+        }
     }
 
     /// Shows a short message at the bottom of the window.

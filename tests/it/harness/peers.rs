@@ -82,3 +82,38 @@ pub async fn delete_device(client: &Client, user: &super::synapse::TestUser, dev
             .expect("the device is deleted");
     }
 }
+
+/// Waits until the server publishes the keys of `user_id`'s device `device_id`, so that
+/// messages sent from now on are encrypted for it too.
+pub async fn wait_for_device_keys(client: &Client, user_id: &str, device_id: &str) {
+    use matrix_sdk::ruma::api::client::keys::get_keys;
+    let user = OwnedUserId::try_from(user_id).expect("a valid user ID");
+    let deadline = std::time::Instant::now() + super::PATIENCE;
+    loop {
+        let mut request = get_keys::v3::Request::new();
+        request.device_keys.insert(user.clone(), Vec::new());
+        let response = client.send(request).await.expect("keys/query answers");
+        let published = response
+            .device_keys
+            .get(&user)
+            .is_some_and(|devices| devices.keys().any(|d| d.as_str() == device_id));
+        if published {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{device_id} never published its keys"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Lets Sotto's engine sync `session` until its device keys are on the server, then stops.
+/// (A plain `sync_once` would store a sync token that sliding sync cannot use.)
+pub async fn publish_sotto_keys(session: &sotto::engine::session::Session, observer: &Client) {
+    let sync = sotto::engine::sync::AccountSync::start(session)
+        .await
+        .expect("the sync starts");
+    wait_for_device_keys(observer, &session.user_id(), &session.device_id()).await;
+    sync.stop().await;
+}

@@ -1,4 +1,5 @@
 //! UI tests: the real window under Xvfb, driven through its widgets, with screenshots.
 
 mod greeter;
+mod room_list;
 mod window;

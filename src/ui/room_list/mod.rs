@@ -1,0 +1,51 @@
+//! The sidebar's room list: a virtualised `GtkListView` over a store that follows the
+//! engine's diffs.
+
+pub mod model;
+pub mod row;
+
+use gtk::prelude::*;
+use gtk::{gio, glib};
+
+use row::RoomRow;
+
+/// A list view showing the rooms of `store`; `on_activate` gets the activated room's ID.
+pub fn build_view(store: &gio::ListStore, on_activate: impl Fn(String) + 'static) -> gtk::ListView {
+    let factory = gtk::SignalListItemFactory::new();
+    factory.connect_setup(|_, item| {
+        if let Some(item) = item.downcast_ref::<gtk::ListItem>() {
+            item.set_child(Some(&RoomRow::default()));
+        }
+    });
+    factory.connect_bind(|_, item| {
+        let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
+            return;
+        };
+        let summary = item.item().and_then(|object| model::summary_of(&object));
+        if let (Some(row), Some(summary)) = (item.child().and_downcast::<RoomRow>(), summary) {
+            row.bind(&summary);
+        }
+    });
+    let selection = gtk::SingleSelection::builder()
+        .model(store)
+        .autoselect(false)
+        .can_unselect(true)
+        .build();
+    selection.set_selected(gtk::INVALID_LIST_POSITION);
+    let view = gtk::ListView::builder()
+        .model(&selection)
+        .factory(&factory)
+        .single_click_activate(true)
+        .build();
+    view.add_css_class("navigation-sidebar");
+    let store = store.clone();
+    view.connect_activate(move |_, position| {
+        let summary = store
+            .item(position)
+            .and_then(|object: glib::Object| model::summary_of(&object));
+        if let Some(summary) = summary {
+            on_activate(summary.room_id);
+        }
+    });
+    view
+}
