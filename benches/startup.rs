@@ -1,0 +1,365 @@
+//! Start-up benchmark (issue: accounts): a saved session whose store holds 200 joined
+//! rooms, started as a new process each run. Prints figures; asserts nothing about time.
+//!
+//! Run it with `tools/bench` (it needs the private session, Synapse and Xvfb of the tests).
+//! Figures, each the median of several runs:
+//! - process start to the engine's room list holding all 200 rooms;
+//! - process start to the first frame of the window showing the rooms (under Xvfb);
+//! - resident memory one second after that, and CPU time used in each of the next seconds;
+//! - opening the stores with the raw key versus a passphrase-derived key.
+
+#[path = "../tests/it/harness/mod.rs"]
+#[allow(dead_code)]
+mod harness;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use sotto::engine::paths::Paths;
+use sotto::engine::profile::Profile;
+use sotto::engine::room_list::room_list_diffs;
+use sotto::engine::secrets::SecretStore;
+use sotto::engine::sync::AccountSync;
+
+const ROOMS: usize = 200;
+const RUNS: usize = 7;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("--child-engine") => child_engine(Path::new(&args[2])),
+        Some("--child-window") => child_window(Path::new(&args[2])),
+        // `cargo bench` passes `--bench`; anything else runs the benchmark.
+        _ => parent(),
+    }
+}
+
+fn profile_in(dir: &Path) -> Profile {
+    Profile::new(
+        Paths::new(dir.join("data"), dir.join("cache")),
+        SecretStore::new(),
+    )
+}
+
+fn parent() {
+    harness::assert_private_session();
+    let dir = tempfile::Builder::new()
+        .prefix("sotto-bench-")
+        .tempdir()
+        .unwrap();
+    let server = harness::synapse::Synapse::start();
+    let runtime = harness::runtime();
+    let setup = Instant::now();
+    runtime.block_on(async {
+        let user = server.register("bench").await;
+        let profile = profile_in(dir.path());
+        let session = profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .expect("signs in");
+        // 200 joined rooms with a message each (created by the user, so joined at once).
+        for i in 0..ROOMS {
+            let mut request = matrix_sdk::ruma::api::client::room::create_room::v3::Request::new();
+            request.name = Some(format!("Bench room {i:03}"));
+            let room = session.client().create_room(request).await.expect("a room");
+            harness::peers::send_text(&room, &format!("message {i}")).await;
+        }
+        // Fill the cache: sync until all rooms are listed, then stop.
+        let sync = AccountSync::start(&session).await.unwrap();
+        wait_for_rooms(&sync).await;
+        sync.stop().await;
+    });
+    println!(
+        "setup: {ROOMS} rooms created and synced in {:.1} s",
+        setup.elapsed().as_secs_f64()
+    );
+
+    let me = std::env::current_exe().unwrap();
+    let engine = runs(&me, "--child-engine", dir.path(), "ROOMS");
+    println!(
+        "process start → engine room list with {ROOMS} rooms: median {} ms (runs: {})",
+        median(&engine.iter().map(|r| r.at_ms).collect::<Vec<_>>()),
+        list(&engine.iter().map(|r| r.at_ms).collect::<Vec<_>>())
+    );
+
+    for second in 1..=3 {
+        let cpu: Vec<u64> = engine
+            .iter()
+            .filter_map(|r| r.field(&format!("CPU_MS_{second}")))
+            .collect();
+        println!(
+            "  engine alone, CPU time in second {second} after that: median {} ms (runs: {})",
+            median(&cpu),
+            list(&cpu)
+        );
+    }
+
+    let window = runs(&me, "--child-window", dir.path(), "FRAME");
+    println!(
+        "process start → first frame showing the rooms (360×720, Xvfb): median {} ms (runs: {})",
+        median(&window.iter().map(|r| r.at_ms).collect::<Vec<_>>()),
+        list(&window.iter().map(|r| r.at_ms).collect::<Vec<_>>())
+    );
+    for phase in [
+        "GTK_INIT_MS",
+        "PRESENTED_MS",
+        "SESSION_PAGE_MS",
+        "PAINTED_MS",
+    ] {
+        let values: Vec<u64> = window.iter().filter_map(|r| r.field(phase)).collect();
+        println!(
+            "  in the child, {phase}: median {} (runs: {})",
+            median(&values),
+            list(&values)
+        );
+    }
+    let rss: Vec<u64> = window.iter().filter_map(|r| r.field("RSS_KB")).collect();
+    println!(
+        "resident memory 1 s after the first frame: median {} MB (runs: {})",
+        median(&rss) / 1024,
+        list(&rss.iter().map(|kb| kb / 1024).collect::<Vec<_>>())
+    );
+    for second in 1..=3 {
+        let cpu: Vec<u64> = window
+            .iter()
+            .filter_map(|r| r.field(&format!("CPU_MS_{second}")))
+            .collect();
+        println!(
+            "CPU time in second {second} after that: median {} ms (runs: {})",
+            median(&cpu),
+            list(&cpu)
+        );
+    }
+
+    runtime.block_on(compare_keys(&server.url()));
+}
+
+async fn wait_for_rooms(sync: &AccountSync) {
+    let mut diffs = Box::pin(room_list_diffs(sync).await.unwrap());
+    let mut rooms = eyeball_im::Vector::new();
+    while rooms.len() < ROOMS {
+        let batch = diffs.next().await.expect("the room list goes on");
+        for diff in batch {
+            diff.apply(&mut rooms);
+        }
+    }
+}
+
+/// What a child process reported, with when its marker line arrived.
+struct Run {
+    at_ms: u64,
+    lines: Vec<String>,
+}
+
+impl Run {
+    fn field(&self, name: &str) -> Option<u64> {
+        self.lines
+            .iter()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+    }
+}
+
+fn runs(me: &Path, mode: &str, dir: &Path, marker: &str) -> Vec<Run> {
+    (0..RUNS)
+        .map(|_| {
+            let start = Instant::now();
+            let mut child = Command::new(me)
+                .arg(mode)
+                .arg(dir)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("the child starts");
+            // A child that hangs is killed, so the benchmark always ends.
+            let pid = child.id() as i32;
+            let watchdog = std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_secs(120));
+                // SAFETY: kill only sends a signal; the pid may be gone, which is harmless.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            });
+            drop(watchdog);
+            let mut at_ms = None;
+            let mut lines = Vec::new();
+            for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+                let line = line.unwrap();
+                if line == marker {
+                    at_ms = Some(start.elapsed().as_millis() as u64);
+                }
+                lines.push(line);
+            }
+            let status = child.wait().unwrap();
+            assert!(status.success(), "the {mode} child failed: {lines:?}");
+            Run {
+                at_ms: at_ms.expect("the child reported its marker"),
+                lines,
+            }
+        })
+        .collect()
+}
+
+fn median(values: &[u64]) -> u64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    sorted.get(sorted.len() / 2).copied().unwrap_or_default()
+}
+
+fn list(values: &[u64]) -> String {
+    values
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The engine alone: restore the saved account and fill the room list.
+fn child_engine(dir: &Path) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let profile = profile_in(dir);
+        let entry = profile.accounts().unwrap().remove(0);
+        let session = profile.restore(&entry).await.unwrap();
+        let sync = AccountSync::start(&session).await.unwrap();
+        wait_for_rooms(&sync).await;
+        println!("ROOMS");
+        for second in 1..=3 {
+            let before = cpu_ms();
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            println!("CPU_MS_{second} {}", cpu_ms() - before);
+        }
+        sync.stop().await;
+    });
+}
+
+/// The whole app: the real window, until it has drawn the rooms.
+fn child_window(dir: &Path) {
+    use gtk::prelude::*;
+    let began = Instant::now();
+    sotto::i18n::init();
+    sotto::ui::init().expect("a display");
+    println!("GTK_INIT_MS {}", began.elapsed().as_millis());
+    let app = sotto::ui::application::build();
+    app.register(None::<&gtk::gio::Cancellable>).unwrap();
+    let window = sotto::ui::window::Window::new(&app);
+    window.set_default_size(360, 720);
+    window.start(profile_in(dir));
+    window.present();
+    let context = gtk::glib::MainContext::default();
+    let rooms = window.rooms();
+    // The first frame painted once the rooms are in the list.
+    let painted = std::rc::Rc::new(std::cell::Cell::new(false));
+    let clock = loop {
+        if let Some(clock) = window.frame_clock() {
+            break clock;
+        }
+        context.iteration(true);
+    };
+    let flag = painted.clone();
+    let store = rooms.clone();
+    clock.connect_after_paint(move |_| {
+        if store.n_items() > 0 && !flag.get() {
+            flag.set(true);
+            println!("FRAME");
+        }
+    });
+    println!("PRESENTED_MS {}", began.elapsed().as_millis());
+    let page = window.clone();
+    let mut session_ms = None;
+    while !painted.get() {
+        context.iteration(true);
+        if session_ms.is_none() && page.page() == "session" {
+            session_ms = Some(began.elapsed().as_millis());
+        }
+    }
+    println!("SESSION_PAGE_MS {}", session_ms.unwrap_or_default());
+    println!("PAINTED_MS {}", began.elapsed().as_millis());
+    run_main_loop_for(&context, Duration::from_secs(1));
+    println!("RSS_KB {}", rss_kb());
+    for second in 1..=3 {
+        let before = cpu_ms();
+        run_main_loop_for(&context, Duration::from_secs(1));
+        println!("CPU_MS_{second} {}", cpu_ms() - before);
+    }
+    println!("ROOMS_SHOWN {}", rooms.n_items());
+}
+
+/// Runs the main loop for `duration`, sleeping whenever nothing is due (as the app does).
+fn run_main_loop_for(context: &gtk::glib::MainContext, duration: Duration) {
+    let done = std::rc::Rc::new(std::cell::Cell::new(false));
+    let flag = done.clone();
+    gtk::glib::timeout_add_local_once(duration, move || flag.set(true));
+    while !done.get() {
+        context.iteration(true);
+    }
+}
+
+fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or_default()
+}
+
+/// User and system CPU time of this process so far.
+fn cpu_ms() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let ms = |t: libc::timeval| t.tv_sec as u64 * 1000 + t.tv_usec as u64 / 1000;
+    ms(usage.ru_utime) + ms(usage.ru_stime)
+}
+
+/// Opening the stores with a raw key versus a passphrase, which runs a key derivation
+/// for each store at every start.
+async fn compare_keys(homeserver: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = [7u8; 32];
+    let mut raw = Vec::new();
+    let mut derived = Vec::new();
+    for i in 0..5 {
+        for (kind, times) in [("raw", &mut raw), ("passphrase", &mut derived)] {
+            let path: PathBuf = dir.path().join(format!("{kind}-{i}"));
+            // The first open creates the store; the second one is what a start costs.
+            for measured in [false, true] {
+                let config = matrix_sdk::SqliteStoreConfig::new(&path);
+                let config = if kind == "raw" {
+                    config.key(Some(&key))
+                } else {
+                    config.passphrase(Some("a passphrase of some length"))
+                };
+                let start = Instant::now();
+                let client = matrix_sdk::Client::builder()
+                    .homeserver_url(homeserver)
+                    .sqlite_store_with_config_and_cache_path(config, Some(path.join("cache")))
+                    .build()
+                    .await
+                    .expect("the store opens");
+                if measured {
+                    times.push(start.elapsed().as_millis() as u64);
+                }
+                drop(client);
+            }
+        }
+    }
+    println!(
+        "opening the stores: raw key median {} ms (runs: {}); passphrase median {} ms (runs: {})",
+        median(&raw),
+        list(&raw),
+        median(&derived),
+        list(&derived)
+    );
+}
