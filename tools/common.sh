@@ -24,6 +24,7 @@ SOTTO_DEBIAN_NEEDS=(
   "cmd:appstreamcli:appstream"
   "cmd:convert:imagemagick"
   "cmd:meson:meson"
+  "cmd:openssl:openssl"
   "py:venv:python3-venv"
 )
 

@@ -2,4 +2,5 @@
 
 mod accounts;
 mod room_list;
+mod secret_service;
 mod smoke;
