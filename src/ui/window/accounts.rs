@@ -182,10 +182,10 @@ impl Window {
                 | EngineError::Io { .. }
                 | EngineError::Unreachable(_)
         );
-        imp.problem_page.set_title(&if retryable {
-            gettext("Sotto Cannot Start Yet")
-        } else {
-            gettext("Sign In Again")
+        imp.problem_page.set_title(&match error {
+            _ if retryable => gettext("Sotto Cannot Start Yet"),
+            EngineError::SessionInvalidated { .. } => gettext("You Were Signed Out"),
+            _ => gettext("Account Data Unavailable"),
         });
         imp.problem_page.set_description(Some(&describe(error)));
         imp.problem_retry.set_visible(retryable);

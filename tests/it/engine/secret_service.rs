@@ -17,7 +17,11 @@ fn child_without_secret_service() {
         let err = test.profile.check_secret_service().await.unwrap_err();
         assert!(matches!(err, EngineError::SecretServiceMissing), "{err:?}");
         // Signing in stops before any server is contacted (this one would not answer).
-        let err = test.profile.login("http://127.0.0.1:9", "alice", "pw").await.unwrap_err();
+        let err = test
+            .profile
+            .login("http://127.0.0.1:9", "alice", "pw")
+            .await
+            .unwrap_err();
         assert!(matches!(err, EngineError::SecretServiceMissing), "{err:?}");
         // And a second try connects again rather than keeping the failure.
         let err = test.profile.check_secret_service().await.unwrap_err();
@@ -35,7 +39,11 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
                 .flatten()
                 .flat_map(|e| {
                     let path = e.path();
-                    if path.is_dir() { walk(&path) } else { vec![path] }
+                    if path.is_dir() {
+                        walk(&path)
+                    } else {
+                        vec![path]
+                    }
                 })
                 .collect()
         })
@@ -47,8 +55,15 @@ fn a_missing_secret_service_is_reported() {
     harness::assert_private_session();
     let dir = tempfile::tempdir().unwrap();
     let output = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "engine::secret_service::child_without_secret_service", "--ignored"])
-        .env("DBUS_SESSION_BUS_ADDRESS", format!("unix:path={}/no-bus", dir.path().display()))
+        .args([
+            "--exact",
+            "engine::secret_service::child_without_secret_service",
+            "--ignored",
+        ])
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            format!("unix:path={}/no-bus", dir.path().display()),
+        )
         .output()
         .expect("the child runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -65,13 +80,30 @@ fn a_bad_tls_certificate_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     let made = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=localhost", "-keyout"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+        ])
         .arg(&key)
         .arg("-out")
         .arg(&cert)
         .output()
         .expect("openssl (package openssl) runs");
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     // A self-signed HTTPS server on loopback: the certificate is not trusted.
     let server = r#"
 import http.server, ssl, sys

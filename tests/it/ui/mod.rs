@@ -2,4 +2,5 @@
 
 mod greeter;
 mod room_list;
+mod session;
 mod window;

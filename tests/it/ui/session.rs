@@ -1,0 +1,135 @@
+//! The signed-in window's account actions: signing out with a confirmation, and a session
+//! ended from another device.
+
+use std::time::Duration;
+
+use adw::prelude::MessageDialogExt;
+use gtk::prelude::*;
+use sotto::ui::window::Window;
+
+use crate::harness::ui::{app, on_gtk_thread, present_at, screenshot, settle, wait_for};
+use crate::harness::{self, TestProfile, peers, synapse};
+
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn message_dialog() -> Option<adw::MessageDialog> {
+    gtk::Window::list_toplevels()
+        .into_iter()
+        .find_map(|w| w.downcast::<adw::MessageDialog>().ok())
+        .filter(|d| d.is_visible())
+}
+
+#[test]
+fn signing_out_asks_first_then_removes_the_account() {
+    let (test, user) = TestProfile::signed_in("ui-signout");
+    let profile = test.profile.clone();
+    on_gtk_thread(move || {
+        let window = Window::new(&app());
+        window.start(profile);
+        present_at(&window, 360, 720);
+        wait_for(
+            "the account",
+            PATIENCE,
+            || window.page() == "session",
+            || window.page(),
+        );
+
+        assert!(WidgetExt::activate_action(&window, "win.sign-out", None).is_ok());
+        wait_for(
+            "the confirmation",
+            PATIENCE,
+            || message_dialog().is_some(),
+            String::new,
+        );
+        let dialog = message_dialog().unwrap();
+        assert!(
+            dialog.body().contains(&user.user_id),
+            "the dialog names the account"
+        );
+        settle();
+        screenshot(&dialog, "sign-out-dialog");
+
+        // Cancelling keeps everything.
+        MessageDialogExt::response(&dialog, "cancel");
+        settle();
+        assert_eq!(window.page(), "session");
+
+        assert!(WidgetExt::activate_action(&window, "win.sign-out", None).is_ok());
+        wait_for(
+            "the confirmation",
+            PATIENCE,
+            || message_dialog().is_some(),
+            String::new,
+        );
+        MessageDialogExt::response(&message_dialog().unwrap(), "sign-out");
+        wait_for(
+            "the greeter",
+            PATIENCE,
+            || window.page() == "greeter",
+            || window.page(),
+        );
+        window.destroy();
+    });
+    assert!(
+        test.profile.accounts().unwrap().is_empty(),
+        "the account is gone"
+    );
+}
+
+#[test]
+fn a_session_ended_elsewhere_offers_to_sign_in_again() {
+    let (test, user) = TestProfile::signed_in("ui-revoked");
+    let profile = test.profile.clone();
+    let server = synapse::shared();
+    let device = harness::runtime().block_on(async {
+        let entry = test.profile.accounts().unwrap().remove(0);
+        test.profile.restore(&entry).await.unwrap().device_id()
+    });
+    let revoker = user.clone();
+    on_gtk_thread(move || {
+        let window = Window::new(&app());
+        window.start(profile);
+        present_at(&window, 360, 720);
+        wait_for(
+            "the sync",
+            PATIENCE,
+            || window.sync().is_some(),
+            || window.page(),
+        );
+
+        // The person signs this device out from another one.
+        std::thread::spawn(move || {
+            harness::runtime().block_on(async {
+                let other = peers::login(server, &revoker).await;
+                peers::delete_device(&other, &revoker, &device).await;
+            })
+        });
+        wait_for(
+            "the problem page",
+            PATIENCE,
+            || window.page() == "problem",
+            || window.page(),
+        );
+        settle();
+        screenshot(&window, "session-ended-360x720");
+
+        assert!(WidgetExt::activate_action(&window, "win.sign-in-again", None).is_ok());
+        wait_for(
+            "the greeter",
+            PATIENCE,
+            || window.page() == "greeter",
+            || window.page(),
+        );
+        let (_, username, _) = window.greeter().fields();
+        assert_eq!(
+            username.text(),
+            user.user_id.as_str(),
+            "the Matrix ID is filled in"
+        );
+        window.destroy();
+    });
+    assert!(
+        test.profile.accounts().unwrap().is_empty(),
+        "the dead session is forgotten"
+    );
+}
