@@ -132,6 +132,11 @@ fn parent() {
             median(&cpu),
             list(&cpu)
         );
+        let frames: Vec<u64> = window
+            .iter()
+            .filter_map(|r| r.field(&format!("FRAMES_{second}")))
+            .collect();
+        println!("  frames drawn in that second: {}", list(&frames));
     }
 
     runtime.block_on(compare_keys(&server.url()));
@@ -263,7 +268,10 @@ fn child_window(dir: &Path) {
     };
     let flag = painted.clone();
     let store = rooms.clone();
+    let paints = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let counter = paints.clone();
     clock.connect_after_paint(move |_| {
+        counter.set(counter.get() + 1);
         if store.n_items() > 0 && !flag.get() {
             flag.set(true);
             println!("FRAME");
@@ -284,8 +292,10 @@ fn child_window(dir: &Path) {
     println!("RSS_KB {}", rss_kb());
     for second in 1..=3 {
         let before = cpu_ms();
+        let frames_before = paints.get();
         run_main_loop_for(&context, Duration::from_secs(1));
         println!("CPU_MS_{second} {}", cpu_ms() - before);
+        println!("FRAMES_{second} {}", paints.get() - frames_before);
     }
     println!("ROOMS_SHOWN {}", rooms.n_items());
 }

@@ -23,6 +23,8 @@ pub struct Greeter {
     #[template_child]
     pub sign_in_stack: TemplateChild<gtk::Stack>,
     #[template_child]
+    pub spinner: TemplateChild<gtk::Spinner>,
+    #[template_child]
     pub cancel_button: TemplateChild<gtk::Button>,
     /// The server last filled in from a full Matrix ID (replaced while the person types).
     pub filled_server: RefCell<String>,

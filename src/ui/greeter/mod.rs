@@ -94,6 +94,8 @@ impl Greeter {
     fn set_busy(&self, busy: bool) {
         let imp = self.imp();
         imp.busy.set(busy);
+        // A spinning spinner redraws every frame even when hidden: spin only when shown.
+        imp.spinner.set_spinning(busy);
         imp.sign_in_stack
             .set_visible_child_name(if busy { "spinner" } else { "label" });
         for row in [
