@@ -226,19 +226,10 @@ fn a_server_that_is_not_matrix() {
 
 #[test]
 fn a_missing_store_folder_is_reported_not_crashed_on() {
-    let test = TestProfile::new();
+    let (test, _) = TestProfile::signed_in("nostore");
     harness::runtime().block_on(async {
-        let server = synapse::shared();
-        let user = server.register("nostore").await;
-        let session = test
-            .profile
-            .login(&server.url(), &user.localpart, &user.password)
-            .await
-            .unwrap();
-        let folder = session.folder().to_owned();
-        drop(session);
-        std::fs::remove_dir_all(test.profile.paths().account_data(&folder)).unwrap();
         let entry = &test.profile.accounts().unwrap()[0];
+        std::fs::remove_dir_all(test.profile.paths().account_data(&entry.folder)).unwrap();
         let err = test.profile.restore(entry).await.unwrap_err();
         assert!(matches!(err, EngineError::StoreUnusable { .. }), "{err:?}");
         // The secrets are still there, so signing in again is possible after forgetting.
@@ -248,17 +239,12 @@ fn a_missing_store_folder_is_reported_not_crashed_on() {
 
 #[test]
 fn a_corrupt_store_is_reported_not_crashed_on() {
-    let test = TestProfile::new();
+    let (test, _) = TestProfile::signed_in("corrupt");
     harness::runtime().block_on(async {
-        let server = synapse::shared();
-        let user = server.register("corrupt").await;
-        let session = test
+        let data = test
             .profile
-            .login(&server.url(), &user.localpart, &user.password)
-            .await
-            .unwrap();
-        let data = test.profile.paths().account_data(session.folder());
-        drop(session);
+            .paths()
+            .account_data(&test.profile.accounts().unwrap()[0].folder);
         for entry in std::fs::read_dir(&data).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "sqlite3") {
@@ -274,16 +260,8 @@ fn a_corrupt_store_is_reported_not_crashed_on() {
 
 #[test]
 fn a_damaged_secret_service_item_is_reported() {
-    let test = TestProfile::new();
+    let (test, user) = TestProfile::signed_in("damaged");
     harness::runtime().block_on(async {
-        let server = synapse::shared();
-        let user = server.register("damaged").await;
-        let session = test
-            .profile
-            .login(&server.url(), &user.localpart, &user.password)
-            .await
-            .unwrap();
-        drop(session);
         // Overwrite the item's secret with something that is not Sotto's.
         let mut child = std::process::Command::new("secret-tool")
             .args([

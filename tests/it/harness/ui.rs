@@ -147,3 +147,24 @@ pub fn screenshot(window: &impl IsA<gtk::Window>, name: &str) -> PathBuf {
     texture.save_to_png(&path).expect("the screenshot is saved");
     path
 }
+
+/// Sotto's main window on `profile`, presented at `width`×`height`, once it shows `page`
+/// (`greeter`, `session` or `problem`).
+pub fn open_window(
+    profile: sotto::engine::profile::Profile,
+    width: i32,
+    height: i32,
+    page: &str,
+) -> sotto::ui::window::Window {
+    let window = sotto::ui::window::Window::new(&app());
+    window.start(profile);
+    present_at(&window, width, height);
+    wait_for(
+        &format!("the {page} page"),
+        Duration::from_secs(60),
+        || window.page() == page,
+        || format!("the window shows {}", window.page()),
+    );
+    settle();
+    window
+}

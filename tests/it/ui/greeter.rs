@@ -6,7 +6,7 @@ use std::time::Duration;
 use gtk::prelude::*;
 use sotto::ui::window::Window;
 
-use crate::harness::ui::{app, on_gtk_thread, present_at, screenshot, settle, wait_for};
+use crate::harness::ui::{on_gtk_thread, open_window, screenshot, settle, wait_for};
 use crate::harness::{self, TestProfile, synapse};
 
 const SIGN_IN_PATIENCE: Duration = Duration::from_secs(60);
@@ -36,15 +36,7 @@ fn greeter_signs_in_and_shows_errors() {
     let profile = test.profile.clone();
     let url = server.url();
     on_gtk_thread(move || {
-        let window = Window::new(&app());
-        window.start(profile);
-        present_at(&window, 360, 720);
-        wait_for(
-            "the greeter",
-            SIGN_IN_PATIENCE,
-            || window.page() == "greeter",
-            || window.page(),
-        );
+        let window = open_window(profile, 360, 720, "greeter");
         screenshot(&window, "greeter-360x720");
 
         // A full Matrix ID fills in the server.
@@ -113,15 +105,7 @@ fn greeter_at_desktop_width() {
     let test = TestProfile::new();
     let profile = test.profile.clone();
     on_gtk_thread(move || {
-        let window = Window::new(&app());
-        window.start(profile);
-        present_at(&window, 1280, 800);
-        wait_for(
-            "the greeter",
-            SIGN_IN_PATIENCE,
-            || window.page() == "greeter",
-            || window.page(),
-        );
+        let window = open_window(profile, 1280, 800, "greeter");
         fill_in(&window, "", "@alice:example.org", "");
         settle();
         screenshot(&window, "greeter-1280x800");
@@ -134,15 +118,7 @@ fn a_saved_account_opens_without_the_greeter() {
     let (test, user) = TestProfile::signed_in("restored-ui");
     let profile = test.profile.clone();
     on_gtk_thread(move || {
-        let window = Window::new(&app());
-        window.start(profile);
-        present_at(&window, 1280, 800);
-        wait_for(
-            "the restored account",
-            SIGN_IN_PATIENCE,
-            || window.page() == "session",
-            || window.page(),
-        );
+        let window = open_window(profile, 1280, 800, "session");
         assert_eq!(
             window.session().map(|s| s.user_id()),
             Some(user.user_id.clone())

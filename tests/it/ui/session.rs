@@ -7,7 +7,9 @@ use adw::prelude::MessageDialogExt;
 use gtk::prelude::*;
 use sotto::ui::window::Window;
 
-use crate::harness::ui::{app, on_gtk_thread, present_at, screenshot, settle, wait_for};
+use crate::harness::ui::{
+    app, on_gtk_thread, open_window, present_at, screenshot, settle, wait_for,
+};
 use crate::harness::{self, TestProfile, peers, synapse};
 
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -24,15 +26,7 @@ fn signing_out_asks_first_then_removes_the_account() {
     let (test, user) = TestProfile::signed_in("ui-signout");
     let profile = test.profile.clone();
     on_gtk_thread(move || {
-        let window = Window::new(&app());
-        window.start(profile);
-        present_at(&window, 360, 720);
-        wait_for(
-            "the account",
-            PATIENCE,
-            || window.page() == "session",
-            || window.page(),
-        );
+        let window = open_window(profile, 360, 720, "session");
 
         assert!(WidgetExt::activate_action(&window, "win.sign-out", None).is_ok());
         wait_for(

@@ -4,32 +4,15 @@
 use gtk::prelude::*;
 use sotto::ui::window::{Pane, Window};
 
-use std::time::Duration;
-
 use crate::harness::TestProfile;
-use crate::harness::ui::{app, on_gtk_thread, present_at, screenshot, settle, wait_for};
-
-/// The main window of a signed-in account, at `width`×`height`.
-fn signed_in_window(profile: sotto::engine::profile::Profile, width: i32, height: i32) -> Window {
-    let window = Window::new(&app());
-    window.start(profile);
-    present_at(&window, width, height);
-    wait_for(
-        "the account",
-        Duration::from_secs(60),
-        || window.page() == "session",
-        || window.page(),
-    );
-    settle();
-    window
-}
+use crate::harness::ui::{app, on_gtk_thread, open_window, present_at, screenshot, settle};
 
 #[test]
 fn phone_width_shows_one_pane_with_a_back_button() {
     let (test, _) = TestProfile::signed_in("phone-layout");
     let profile = test.profile.clone();
     on_gtk_thread(move || {
-        let window = signed_in_window(profile, 360, 720);
+        let window = open_window(profile, 360, 720, "session");
         assert!(window.is_folded(), "360 px is too narrow for both panes");
         assert_eq!(window.visible_panes(), vec![Pane::Sidebar]);
         screenshot(&window, "main-window-360x720");
@@ -58,7 +41,7 @@ fn desktop_width_shows_both_panes() {
     let (test, _) = TestProfile::signed_in("desktop-layout");
     let profile = test.profile.clone();
     on_gtk_thread(move || {
-        let window = signed_in_window(profile, 1280, 800);
+        let window = open_window(profile, 1280, 800, "session");
         assert!(!window.is_folded(), "1280 px fits both panes");
         assert_eq!(window.visible_panes(), vec![Pane::Sidebar, Pane::Content]);
         assert!(
