@@ -25,6 +25,9 @@ pub struct AccountList {
 #[derive(Default, Serialize, Deserialize)]
 struct ListFile {
     accounts: Vec<AccountEntry>,
+    /// The account shown last, opened first at the next start.
+    #[serde(default)]
+    active: Option<String>,
 }
 
 impl AccountList {
@@ -36,34 +39,67 @@ impl AccountList {
     /// The accounts in the order they were added. A missing file is an empty list; an
     /// unreadable one is an error, so that a damaged file never silently drops accounts.
     pub fn load(&self) -> Result<Vec<AccountEntry>> {
+        self.read().map(|file| file.accounts)
+    }
+
+    /// The accounts, the one shown last first.
+    pub fn load_active_first(&self) -> Result<Vec<AccountEntry>> {
+        let file = self.read()?;
+        let mut accounts = file.accounts;
+        if let Some(active) = file.active
+            && let Some(index) = accounts.iter().position(|a| a.user_id == active)
+        {
+            let entry = accounts.remove(index);
+            accounts.insert(0, entry);
+        }
+        Ok(accounts)
+    }
+
+    fn read(&self) -> Result<ListFile> {
         match std::fs::read(&self.path) {
             Ok(bytes) => serde_json::from_slice::<ListFile>(&bytes)
-                .map(|file| file.accounts)
                 .map_err(|err| EngineError::io(&self.path, std::io::Error::other(err))),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(ListFile::default()),
             Err(err) => Err(EngineError::io(&self.path, err)),
         }
     }
 
     /// Adds or replaces the entry for `entry.user_id`.
     pub fn upsert(&self, entry: AccountEntry) -> Result<()> {
-        let mut accounts = self.load()?;
-        match accounts.iter_mut().find(|a| a.user_id == entry.user_id) {
+        let mut file = self.read()?;
+        match file
+            .accounts
+            .iter_mut()
+            .find(|a| a.user_id == entry.user_id)
+        {
             Some(existing) => *existing = entry,
-            None => accounts.push(entry),
+            None => file.accounts.push(entry),
         }
-        self.store(accounts)
+        self.store(&file)
     }
 
     /// Removes the entry of `user_id`, if any.
     pub fn remove(&self, user_id: &str) -> Result<()> {
-        let mut accounts = self.load()?;
-        accounts.retain(|a| a.user_id != user_id);
-        self.store(accounts)
+        let mut file = self.read()?;
+        file.accounts.retain(|a| a.user_id != user_id);
+        if file.active.as_deref() == Some(user_id) {
+            file.active = None;
+        }
+        self.store(&file)
     }
 
-    fn store(&self, accounts: Vec<AccountEntry>) -> Result<()> {
-        let bytes = serde_json::to_vec_pretty(&ListFile { accounts })
+    /// Remembers `user_id` as the account shown last.
+    pub fn set_active(&self, user_id: &str) -> Result<()> {
+        let mut file = self.read()?;
+        if file.active.as_deref() == Some(user_id) {
+            return Ok(());
+        }
+        file.active = Some(user_id.to_owned());
+        self.store(&file)
+    }
+
+    fn store(&self, file: &ListFile) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(file)
             .map_err(|err| EngineError::io(&self.path, std::io::Error::other(err)))?;
         write_atomically(&self.path, &bytes)
     }
@@ -104,8 +140,14 @@ mod tests {
         let accounts = list.load().unwrap();
         assert_eq!(accounts.len(), 2);
         assert_eq!(accounts[0].folder, "new");
+        list.set_active("@b:x").unwrap();
+        assert_eq!(list.load_active_first().unwrap()[0].user_id, "@b:x");
+        assert_eq!(list.load().unwrap()[0].user_id, "@a:x", "the order stays");
         list.remove("@a:x").unwrap();
         assert_eq!(list.load().unwrap(), vec![entry("@b:x")]);
+        list.remove("@b:x").unwrap();
+        list.upsert(entry("@c:x")).unwrap();
+        assert_eq!(list.load_active_first().unwrap(), vec![entry("@c:x")]);
     }
 
     #[test]

@@ -39,6 +39,16 @@ impl Profile {
         self.list.load()
     }
 
+    /// The accounts, the one shown last first.
+    pub fn accounts_active_first(&self) -> Result<Vec<AccountEntry>> {
+        self.list.load_active_first()
+    }
+
+    /// Remembers the account shown now, to open it first next time.
+    pub fn set_active(&self, user_id: &str) -> Result<()> {
+        self.list.set_active(user_id)
+    }
+
     /// Checks that the Secret Service is there and unlocked.
     pub async fn check_secret_service(&self) -> Result<()> {
         let secrets = self.secrets.clone();

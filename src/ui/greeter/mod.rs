@@ -43,10 +43,14 @@ impl Greeter {
         self.imp().on_submit.replace(Some(Box::new(callback)));
     }
 
-    /// Offers a Cancel button (when adding an account while another is signed in).
+    /// Calls `callback` when the person cancels (only offered while adding an account).
     pub fn connect_cancel(&self, callback: impl Fn() + 'static) {
         self.imp().on_cancel.replace(Some(Box::new(callback)));
-        self.imp().cancel_button.set_visible(true);
+    }
+
+    /// Shows or hides the Cancel button: it shows while adding a second account.
+    pub fn set_cancellable(&self, cancellable: bool) {
+        self.imp().cancel_button.set_visible(cancellable);
     }
 
     /// The three fields, for filling in (tests, the demo) and for screen readers.

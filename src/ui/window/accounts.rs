@@ -38,6 +38,25 @@ impl Active {
     }
 }
 
+/// Restores `entry` and remembers it as the account shown.
+async fn restore_and_activate(
+    profile: &Profile,
+    entry: AccountEntry,
+) -> Result<Session, StartProblem> {
+    match profile.restore(&entry).await {
+        Ok(session) => {
+            if let Err(err) = profile.set_active(&entry.user_id) {
+                tracing::warn!("could not remember the active account: {err}");
+            }
+            Ok(session)
+        }
+        Err(error) => Err(StartProblem {
+            error,
+            account: Some(entry),
+        }),
+    }
+}
+
 /// Why the start-up could not show an account.
 struct StartProblem {
     error: EngineError,
@@ -101,17 +120,11 @@ impl Window {
                         account: None,
                     };
                     profile.check_secret_service().await.map_err(problem)?;
-                    let accounts = profile.accounts().map_err(problem)?;
+                    let accounts = profile.accounts_active_first().map_err(problem)?;
                     let Some(entry) = accounts.into_iter().next() else {
                         return Ok(None);
                     };
-                    match profile.restore(&entry).await {
-                        Ok(session) => Ok(Some(session)),
-                        Err(error) => Err(StartProblem {
-                            error,
-                            account: Some(entry),
-                        }),
-                    }
+                    restore_and_activate(&profile, entry).await.map(Some)
                 })
                 .await;
                 match restored {
@@ -130,6 +143,129 @@ impl Window {
             self,
             move |credentials| window.sign_in(credentials)
         ));
+        greeter.connect_cancel(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move || window.cancel_add_account()
+        ));
+    }
+
+    pub(super) fn setup_account_switcher(&self) {
+        let imp = self.imp();
+        imp.account_popover.connect_show(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |_| window.fill_account_list()
+        ));
+        imp.account_list.connect_row_activated(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |_, row| {
+                let user_id = row.widget_name().to_string();
+                window.imp().account_popover.popdown();
+                window.switch_account(&user_id);
+            }
+        ));
+    }
+
+    /// The account switcher's button in the sidebar header.
+    pub fn account_button(&self) -> gtk::MenuButton {
+        self.imp().account_button.clone()
+    }
+
+    /// The accounts of the profile, for the switcher: user ID, and whether it is shown.
+    pub fn account_switcher_entries(&self) -> Vec<(String, bool)> {
+        let shown = self.session().map(|s| s.user_id());
+        let accounts = self
+            .profile()
+            .map(|p| p.accounts())
+            .unwrap_or(Ok(Vec::new()));
+        accounts
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| {
+                let active = shown.as_deref() == Some(a.user_id.as_str());
+                (a.user_id, active)
+            })
+            .collect()
+    }
+
+    fn fill_account_list(&self) {
+        let list = self.imp().account_list.clone();
+        // ListBox::remove_all needs GTK 4.12.
+        while let Some(row) = list.first_child() {
+            list.remove(&row);
+        }
+        for (user_id, active) in self.account_switcher_entries() {
+            let row_box = gtk::Box::builder()
+                .spacing(12)
+                .margin_top(6)
+                .margin_bottom(6)
+                .build();
+            let avatar = adw::Avatar::new(32, Some(user_id.trim_start_matches('@')), true);
+            let label = gtk::Label::builder()
+                .label(user_id.as_str())
+                .xalign(0.0)
+                .hexpand(true)
+                .ellipsize(gtk::pango::EllipsizeMode::Middle)
+                .build();
+            let check = gtk::Image::from_icon_name("object-select-symbolic");
+            check.set_visible(active);
+            check.set_tooltip_text(Some(&gettext("Shown now")));
+            row_box.append(&avatar);
+            row_box.append(&label);
+            row_box.append(&check);
+            let row = gtk::ListBoxRow::builder().child(&row_box).build();
+            row.set_widget_name(&user_id);
+            list.append(&row);
+        }
+    }
+
+    /// Shows the account `user_id` (restored from its store) instead of the one shown now.
+    pub fn switch_account(&self, user_id: &str) {
+        let Some(profile) = self.profile() else {
+            return;
+        };
+        if self.session().is_some_and(|s| s.user_id() == user_id) {
+            return;
+        }
+        let Some(entry) = profile
+            .accounts()
+            .unwrap_or_default()
+            .into_iter()
+            .find(|a| a.user_id == user_id)
+        else {
+            return;
+        };
+        if let Some(previous) = self.imp().active.take() {
+            previous.stop();
+        }
+        self.imp().main_stack.set_visible_child_name("loading");
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                match spawn_tokio(async move { restore_and_activate(&profile, entry).await }).await
+                {
+                    Ok(session) => window.show_session(session),
+                    Err(problem) => window.show_problem(&problem.error, problem.account),
+                }
+            }
+        ));
+    }
+
+    /// Opens the greeter to sign in to one more account; Cancel goes back.
+    pub(super) fn add_account(&self) {
+        self.imp().account_popover.popdown();
+        let greeter = self.imp().greeter.clone();
+        greeter.set_cancellable(self.session().is_some());
+        self.imp().main_stack.set_visible_child_name("greeter");
+    }
+
+    fn cancel_add_account(&self) {
+        if self.session().is_some() {
+            self.imp().main_stack.set_visible_child_name("session");
+        }
     }
 
     fn sign_in(&self, credentials: crate::ui::greeter::Credentials) {
@@ -141,13 +277,17 @@ impl Window {
             self,
             async move {
                 let result = spawn_tokio(async move {
-                    profile
+                    let session = profile
                         .login(
                             &credentials.homeserver,
                             &credentials.username,
                             &credentials.password,
                         )
-                        .await
+                        .await?;
+                    if let Err(err) = profile.set_active(&session.user_id()) {
+                        tracing::warn!("could not remember the active account: {err}");
+                    }
+                    Ok::<_, EngineError>(session)
                 })
                 .await;
                 let greeter = window.imp().greeter.clone();
@@ -167,6 +307,7 @@ impl Window {
 
     fn show_greeter(&self) {
         self.set_session_actions_enabled(false);
+        self.imp().greeter.set_cancellable(false);
         self.imp().main_stack.set_visible_child_name("greeter");
     }
 

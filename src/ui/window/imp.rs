@@ -32,6 +32,12 @@ pub struct Window {
     #[template_child]
     pub account_title: TemplateChild<adw::WindowTitle>,
     #[template_child]
+    pub account_button: TemplateChild<gtk::MenuButton>,
+    #[template_child]
+    pub account_popover: TemplateChild<gtk::Popover>,
+    #[template_child]
+    pub account_list: TemplateChild<gtk::ListBox>,
+    #[template_child]
     pub offline_revealer: TemplateChild<gtk::Revealer>,
     #[template_child]
     pub sidebar_stack: TemplateChild<gtk::Stack>,
@@ -81,6 +87,7 @@ impl ObjectSubclass for Window {
         klass.install_action("win.sign-out", None, |window, _, _| {
             window.confirm_sign_out()
         });
+        klass.install_action("win.add-account", None, |window, _, _| window.add_account());
     }
 
     fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -99,6 +106,7 @@ impl ObjectImpl for Window {
         obj.set_session_actions_enabled(false);
         obj.setup_greeter();
         obj.setup_room_list();
+        obj.setup_account_switcher();
     }
 
     fn dispose(&self) {

@@ -127,16 +127,20 @@ pub fn present_at(window: &impl IsA<gtk::Window>, width: i32, height: i32) {
     settle();
 }
 
-/// Saves what `window` shows to `target/screenshots/NAME.png` and returns the path.
-pub fn screenshot(window: &impl IsA<gtk::Window>, name: &str) -> PathBuf {
-    let window = window.as_ref();
+/// Saves what `widget` shows (a window, or a popover, which is a surface of its own) to
+/// `target/screenshots/NAME.png` and returns the path.
+pub fn screenshot(widget: &impl IsA<gtk::Widget>, name: &str) -> PathBuf {
+    let widget = widget.as_ref();
     settle();
-    let (width, height) = (window.width(), window.height());
-    let paintable = gtk::WidgetPaintable::new(Some(window));
+    let (width, height) = (widget.width(), widget.height());
+    let paintable = gtk::WidgetPaintable::new(Some(widget));
     let snapshot = gtk::Snapshot::new();
     paintable.snapshot(&snapshot, f64::from(width), f64::from(height));
-    let node = snapshot.to_node().expect("the window draws something");
-    let renderer = window.renderer().expect("a realized window has a renderer");
+    let node = snapshot.to_node().expect("the widget draws something");
+    let renderer = widget
+        .native()
+        .and_then(|native| native.renderer())
+        .expect("a realized widget has a renderer");
     let texture = renderer.render_texture(
         &node,
         Some(&graphene::Rect::new(0.0, 0.0, width as f32, height as f32)),

@@ -1,5 +1,6 @@
 //! UI tests: the real window under Xvfb, driven through its widgets, with screenshots.
 
+mod accounts;
 mod greeter;
 mod room_list;
 mod session;
