@@ -39,6 +39,49 @@ impl From<&ServiceState> for SyncState {
 #[derive(Clone)]
 pub struct AccountSync {
     service: Arc<SyncService>,
+    supervisor: Arc<tokio::task::JoinHandle<()>>,
+}
+
+/// A sync that fails again this soon after it resumed is failing for a reason other than
+/// a lost connection (the SDK's offline mode then resumes at once, in a tight loop).
+const FLAP_WINDOW: Duration = Duration::from_secs(5);
+/// The longest pause between two attempts of a sync that keeps failing.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Watches the service: when it fails right after resuming, stops it and starts it again
+/// after a pause that doubles each time, so a persistent server error costs a request
+/// every few minutes rather than dozens a second.
+async fn supervise(service: Arc<SyncService>) {
+    let mut states = service.state();
+    let mut resumed_at: Option<tokio::time::Instant> = None;
+    let mut backoff = Duration::from_secs(1);
+    while let Some(state) = states.next().await {
+        match state {
+            ServiceState::Running => {
+                let now = tokio::time::Instant::now();
+                if resumed_at.is_some_and(|t| now - t > FLAP_WINDOW * 6) {
+                    backoff = Duration::from_secs(1);
+                }
+                resumed_at = Some(now);
+            }
+            ServiceState::Offline | ServiceState::Error(_) => {
+                let flapping = resumed_at.is_some_and(|t| t.elapsed() < FLAP_WINDOW);
+                let failed = matches!(state, ServiceState::Error(_));
+                if flapping || failed {
+                    tracing::warn!(
+                        ?backoff,
+                        "the sync keeps failing; pausing before the next try"
+                    );
+                    service.stop().await;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    resumed_at = None;
+                    service.start().await;
+                }
+            }
+            ServiceState::Idle | ServiceState::Terminated => {}
+        }
+    }
 }
 
 impl AccountSync {
@@ -57,8 +100,11 @@ impl AccountSync {
             .await
             .map_err(EngineError::matrix)?;
         service.start().await;
+        let service = Arc::new(service);
+        let supervisor = Arc::new(tokio::spawn(supervise(service.clone())));
         Ok(Self {
-            service: Arc::new(service),
+            service,
+            supervisor,
         })
     }
 
@@ -106,6 +152,7 @@ impl AccountSync {
 
     /// Stops syncing (on sign-out or quit).
     pub async fn stop(&self) {
+        self.supervisor.abort();
         self.service.stop().await;
     }
 }

@@ -174,3 +174,37 @@ async fn wait_for_state(sync: &AccountSync, wanted: SyncState) {
         sync.state()
     );
 }
+
+#[test]
+fn a_sync_that_keeps_failing_backs_off() {
+    let (test, _) = TestProfile::signed_in("flapping");
+    harness::runtime().block_on(async {
+        let entry = test.profile.accounts().unwrap().remove(0);
+        let session = test.profile.restore(&entry).await.unwrap();
+        // A sync of the older kind stores a to-device token that the server refuses in
+        // sliding sync: every sliding sync then fails with 400, not with a lost connection.
+        session
+            .client()
+            .sync_once(Default::default())
+            .await
+            .unwrap();
+        let sync = AccountSync::start(&session).await.unwrap();
+        let mut states = Box::pin(sync.states());
+        let mut failures = 0;
+        let _ = tokio::time::timeout(Duration::from_secs(10), async {
+            while let Some(state) = states.next().await {
+                if matches!(state, SyncState::Offline | SyncState::Failed) {
+                    failures += 1;
+                }
+            }
+        })
+        .await;
+        sync.stop().await;
+        assert!(failures >= 1, "the sync did fail");
+        // Without a pause the SDK's offline mode retries dozens of times a second.
+        assert!(
+            failures <= 6,
+            "{failures} attempts in 10 s: the retries do not back off"
+        );
+    });
+}
