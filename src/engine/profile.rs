@@ -127,6 +127,33 @@ impl Profile {
         Session::restore(&secrets, entry.folder.clone(), location).await
     }
 
+    /// After a soft logout: signs in again with `password` into the same device and store,
+    /// and keeps the new token in place of the old one. Nothing is lost.
+    pub async fn sign_in_again_keeping_store(
+        &self,
+        entry: &AccountEntry,
+        password: &str,
+    ) -> Result<Session> {
+        let store = self.secrets.clone();
+        let user_id = entry.user_id.clone();
+        let old = spawn_blocking(move || store.load(&user_id))
+            .await
+            .map_err(EngineError::matrix)??;
+        let location = self.location(&entry.folder, &old.store_key);
+        let session =
+            Session::login_into_existing_device(&old, password, entry.folder.clone(), location)
+                .await?;
+        let secrets = session
+            .secrets(old.store_key.clone())
+            .ok_or_else(|| EngineError::SecretsDamaged(entry.user_id.clone()))?;
+        let store = self.secrets.clone();
+        spawn_blocking(move || store.save(&secrets))
+            .await
+            .map_err(EngineError::matrix)??;
+        tracing::info!(user = %session.user_id(), "signed in again after a soft logout");
+        Ok(session)
+    }
+
     /// Logs the device out on the server, then forgets the account here.
     pub async fn sign_out(&self, session: Session) -> Result<()> {
         session.logout_on_server().await?;

@@ -103,6 +103,40 @@ impl Session {
         Ok(Self { client, folder })
     }
 
+    /// Signs in again into the device of an existing store, after a soft logout: the
+    /// server ended the access token but kept the device, so its keys and the local
+    /// history stay usable.
+    pub(crate) async fn login_into_existing_device(
+        secrets: &AccountSecrets,
+        password: &str,
+        folder: String,
+        store: StoreLocation<'_>,
+    ) -> Result<Self> {
+        if !store.data.is_dir() {
+            return Err(EngineError::StoreUnusable {
+                path: store.data.clone(),
+                source: "the store folder is missing".into(),
+            });
+        }
+        let builder = Client::builder().homeserver_url(&secrets.homeserver);
+        let client = build(builder, &store, &secrets.homeserver).await?;
+        let localpart = secrets
+            .user_id
+            .trim_start_matches('@')
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        client
+            .matrix_auth()
+            .login_username(&localpart, password)
+            .device_id(&secrets.device_id)
+            .send()
+            .await
+            .map_err(classify_sdk)?;
+        Ok(Self { client, folder })
+    }
+
     /// Opens an existing store and resumes the session without any network request.
     pub(crate) async fn restore(
         secrets: &AccountSecrets,

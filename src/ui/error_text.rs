@@ -32,7 +32,10 @@ pub fn describe(err: &EngineError) -> String {
         EngineError::AlreadySignedIn(user) => {
             gettext_f("{user} is already signed in.", &[("user", user)])
         }
-        EngineError::SessionInvalidated { .. } => gettext(
+        EngineError::SessionInvalidated { soft: true } => gettext(
+            "The homeserver ended this session. Sign in again with your password: this device’s messages and keys are kept.",
+        ),
+        EngineError::SessionInvalidated { soft: false } => gettext(
             "This device was signed out, possibly from another device. Sign in again to keep using this account.",
         ),
         EngineError::SecretServiceMissing => gettext(

@@ -272,6 +272,16 @@ impl Window {
         let Some(profile) = self.profile() else {
             return;
         };
+        let reauth = self
+            .imp()
+            .reauth
+            .borrow()
+            .clone()
+            .filter(|entry| entry.user_id == credentials.username);
+        if let Some(entry) = reauth {
+            self.sign_in_keeping_store(profile, entry, credentials.password);
+            return;
+        }
         spawn_ui(glib::clone!(
             #[weak(rename_to = window)]
             self,
@@ -293,6 +303,32 @@ impl Window {
                 let greeter = window.imp().greeter.clone();
                 match result {
                     Ok(session) => {
+                        greeter.reset();
+                        window.show_session(session);
+                    }
+                    Err(err) => {
+                        let wrong_password = matches!(err, EngineError::WrongCredentials);
+                        greeter.show_error(&describe(&err), wrong_password);
+                    }
+                }
+            }
+        ));
+    }
+
+    /// Signs in again after a soft logout, into the same device and store.
+    fn sign_in_keeping_store(&self, profile: Profile, entry: AccountEntry, password: String) {
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                let result = spawn_tokio(async move {
+                    profile.sign_in_again_keeping_store(&entry, &password).await
+                })
+                .await;
+                let greeter = window.imp().greeter.clone();
+                match result {
+                    Ok(session) => {
+                        window.imp().reauth.replace(None);
                         greeter.reset();
                         window.show_session(session);
                     }
@@ -346,6 +382,14 @@ impl Window {
             self.show_greeter();
             return;
         };
+        if self.imp().reauth.borrow().is_some() {
+            // Keep the store: the greeter only needs the password now.
+            let (_, username, password) = self.imp().greeter.fields();
+            username.set_text(&entry.user_id);
+            self.show_greeter();
+            password.grab_focus();
+            return;
+        }
         spawn_ui(glib::clone!(
             #[weak(rename_to = window)]
             self,
@@ -475,6 +519,10 @@ impl Window {
             folder: active.session.folder().to_owned(),
         };
         active.stop();
+        // After a soft logout the device and its keys still exist on the server: signing
+        // in again keeps this device's store.
+        let soft = matches!(error, EngineError::SessionInvalidated { soft: true });
+        self.imp().reauth.replace(soft.then(|| entry.clone()));
         self.show_problem(&error, Some(entry));
     }
 

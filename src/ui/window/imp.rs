@@ -61,6 +61,8 @@ pub struct Window {
     pub rooms: OnceCell<gtk::gio::ListStore>,
     /// The account whose restore failed, offered to sign in again.
     pub failed: RefCell<Option<AccountEntry>>,
+    /// The account soft-logged-out: signing in again keeps its store.
+    pub reauth: RefCell<Option<AccountEntry>>,
 }
 
 #[glib::object_subclass]

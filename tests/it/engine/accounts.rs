@@ -320,3 +320,66 @@ fn a_token_revoked_from_another_device_is_noticed() {
         sync.stop().await;
     });
 }
+
+#[test]
+fn after_a_soft_logout_signing_in_again_keeps_the_device_and_store() {
+    let test = TestProfile::new();
+    // Access tokens that expire: Synapse then reports a soft logout.
+    let server = synapse::Synapse::start_with_config("session_lifetime: 20s");
+    harness::runtime().block_on(async {
+        let user = server.register("softlogout").await;
+        let friend = server.register("softlogout-friend").await;
+        let friend_client = peers::login(&server, &friend).await;
+        let room = peers::create_room(&friend_client, "Kept room", false, &[&user.user_id]).await;
+        let session = test
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .unwrap();
+        session
+            .client()
+            .join_room_by_id(room.room_id())
+            .await
+            .unwrap();
+        let device = session.device_id();
+        let sync = sotto::engine::sync::AccountSync::start(&session)
+            .await
+            .unwrap();
+        let err = tokio::time::timeout(std::time::Duration::from_secs(90), session.invalidated())
+            .await
+            .expect("the token expires");
+        assert!(
+            matches!(err, EngineError::SessionInvalidated { soft: true }),
+            "{err:?}"
+        );
+        sync.stop().await;
+        drop(sync);
+        drop(session);
+
+        let entry = test.profile.accounts().unwrap().remove(0);
+        let err = test
+            .profile
+            .sign_in_again_keeping_store(&entry, "wrong password")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, EngineError::WrongCredentials), "{err:?}");
+        let again = test
+            .profile
+            .sign_in_again_keeping_store(&entry, &user.password)
+            .await
+            .expect("signs in again");
+        assert_eq!(again.device_id(), device, "the same device");
+        assert_eq!(again.folder(), entry.folder, "the same store");
+        assert!(
+            again.client().get_room(room.room_id()).is_some(),
+            "the room is still in the store"
+        );
+        // The new token is in the Secret Service: a restore works with it.
+        drop(again);
+        let restored = test.profile.restore(&entry).await.unwrap();
+        assert!(
+            restored.client().whoami().await.is_ok(),
+            "the new token is valid"
+        );
+    });
+}

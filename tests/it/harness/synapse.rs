@@ -16,6 +16,8 @@ use serde_json::json;
 /// A running Synapse.
 pub struct Synapse {
     dir: tempfile::TempDir,
+    /// More homeserver.yaml lines, for tests that need a setting of their own.
+    extra_config: String,
     port: Mutex<u16>,
     child: Mutex<Option<Child>>,
     shared_secret: String,
@@ -61,6 +63,11 @@ fn free_port() -> u16 {
 impl Synapse {
     /// Starts a new Synapse in a fresh folder and waits until it answers.
     pub fn start() -> Self {
+        Self::start_with_config("")
+    }
+
+    /// Like `start`, with `extra` appended to homeserver.yaml.
+    pub fn start_with_config(extra: &str) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("sotto-synapse-")
             .tempdir()
@@ -69,6 +76,7 @@ impl Synapse {
         write_signing_key(dir.path());
         let synapse = Self {
             dir,
+            extra_config: extra.to_owned(),
             port: Mutex::new(0),
             child: Mutex::new(None),
             shared_secret,
@@ -227,8 +235,10 @@ rc_presence:
   per_user: {limit}
 rc_delayed_event_mgmt: {limit}
 rc_media_create: {limit}
+{extra}
 "#,
             secret = self.shared_secret,
+            extra = self.extra_config,
         );
         std::fs::write(self.dir.path().join("homeserver.yaml"), config).unwrap();
         let log = format!(

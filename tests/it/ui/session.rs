@@ -127,3 +127,54 @@ fn a_session_ended_elsewhere_offers_to_sign_in_again() {
         "the dead session is forgotten"
     );
 }
+
+#[test]
+fn after_a_soft_logout_the_password_brings_the_same_device_back() {
+    let test = TestProfile::new();
+    // Access tokens that expire: Synapse then reports a soft logout.
+    let server = synapse::Synapse::start_with_config("session_lifetime: 20s");
+    let (user, device) = harness::runtime().block_on(async {
+        let user = server.register("ui-soft").await;
+        let session = test
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .unwrap();
+        (user, session.device_id())
+    });
+    let profile = test.profile.clone();
+    on_gtk_thread(move || {
+        let window = open_window(profile, 360, 720, "session");
+        wait_for(
+            "the soft logout",
+            Duration::from_secs(90),
+            || window.page() == "problem",
+            || window.page(),
+        );
+        settle();
+        screenshot(&window, "soft-logout-360x720");
+        assert!(WidgetExt::activate_action(&window, "win.sign-in-again", None).is_ok());
+        assert_eq!(window.page(), "greeter");
+        let (_, username, password) = window.greeter().fields();
+        assert_eq!(username.text(), user.user_id.as_str());
+        password.set_text(&user.password);
+        assert!(WidgetExt::activate_action(&window.greeter(), "greeter.sign-in", None).is_ok());
+        wait_for(
+            "the account again",
+            PATIENCE,
+            || window.page() == "session",
+            || format!("{} {:?}", window.page(), window.greeter().error()),
+        );
+        assert_eq!(
+            window.session().map(|s| s.device_id()),
+            Some(device.clone()),
+            "the same device"
+        );
+        window.destroy();
+    });
+    assert_eq!(
+        test.profile.accounts().unwrap().len(),
+        1,
+        "the account was kept"
+    );
+}
