@@ -50,10 +50,17 @@ async fn restore_and_activate(
             }
             Ok(session)
         }
-        Err(error) => Err(StartProblem {
-            error,
-            account: Some(entry),
-        }),
+        Err(error) => {
+            // A keyring problem is not this account's fault: offer to try again.
+            let keyring = matches!(
+                error,
+                EngineError::SecretServiceMissing | EngineError::SecretServiceLocked
+            );
+            Err(StartProblem {
+                error,
+                account: (!keyring).then_some(entry),
+            })
+        }
     }
 }
 
@@ -119,11 +126,13 @@ impl Window {
                         error,
                         account: None,
                     };
-                    profile.check_secret_service().await.map_err(problem)?;
                     let accounts = profile.accounts_active_first().map_err(problem)?;
                     let Some(entry) = accounts.into_iter().next() else {
+                        // Before the person types anything, make sure the keys can be kept.
+                        profile.check_secret_service().await.map_err(problem)?;
                         return Ok(None);
                     };
+                    // Reading the account's item tells as much about the Secret Service.
                     restore_and_activate(&profile, entry).await.map(Some)
                 })
                 .await;
