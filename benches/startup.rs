@@ -266,6 +266,13 @@ fn child_window(dir: &Path) {
         }
         context.iteration(true);
     };
+    let filled_at = std::rc::Rc::new(std::cell::Cell::new(None::<u128>));
+    let filled = filled_at.clone();
+    rooms.connect_items_changed(move |store, _, _, _| {
+        if filled.get().is_none() && store.n_items() > 0 {
+            filled.set(Some(began.elapsed().as_millis()));
+        }
+    });
     let flag = painted.clone();
     let store = rooms.clone();
     let paints = std::rc::Rc::new(std::cell::Cell::new(0u64));
@@ -287,6 +294,7 @@ fn child_window(dir: &Path) {
         }
     }
     println!("SESSION_PAGE_MS {}", session_ms.unwrap_or_default());
+    println!("ROOMS_IN_MODEL_MS {}", filled_at.get().unwrap_or_default());
     println!("PAINTED_MS {}", began.elapsed().as_millis());
     run_main_loop_for(&context, Duration::from_secs(1));
     println!("RSS_KB {}", rss_kb());
