@@ -112,14 +112,7 @@ impl Session {
         folder: String,
         store: StoreLocation<'_>,
     ) -> Result<Self> {
-        if !store.data.is_dir() {
-            return Err(EngineError::StoreUnusable {
-                path: store.data.clone(),
-                source: "the store folder is missing".into(),
-            });
-        }
-        let builder = Client::builder().homeserver_url(&secrets.homeserver);
-        let client = build(builder, &store, &secrets.homeserver).await?;
+        let client = open_existing(secrets, &store).await?;
         let localpart = secrets
             .user_id
             .trim_start_matches('@')
@@ -143,14 +136,7 @@ impl Session {
         folder: String,
         store: StoreLocation<'_>,
     ) -> Result<Self> {
-        if !store.data.is_dir() {
-            return Err(EngineError::StoreUnusable {
-                path: store.data.clone(),
-                source: "the store folder is missing".into(),
-            });
-        }
-        let builder = Client::builder().homeserver_url(&secrets.homeserver);
-        let client = build(builder, &store, &secrets.homeserver).await?;
+        let client = open_existing(secrets, &store).await?;
         let session = MatrixSession {
             meta: SessionMeta {
                 user_id: secrets
@@ -206,6 +192,19 @@ impl Session {
             },
         }
     }
+}
+
+/// A client over the existing store of an account, without a session yet. A missing
+/// store folder is an error: building would silently create an empty store.
+async fn open_existing(secrets: &AccountSecrets, store: &StoreLocation<'_>) -> Result<Client> {
+    if !store.data.is_dir() {
+        return Err(EngineError::StoreUnusable {
+            path: store.data.clone(),
+            source: "the store folder is missing".into(),
+        });
+    }
+    let builder = Client::builder().homeserver_url(&secrets.homeserver);
+    build(builder, store, &secrets.homeserver).await
 }
 
 async fn build(
