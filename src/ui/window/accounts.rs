@@ -277,6 +277,8 @@ impl Window {
         }
     }
 
+    /// Signs in with what the greeter holds: into a new device, or, after a soft logout of
+    /// that same account, into the device and store it already has.
     fn sign_in(&self, credentials: crate::ui::greeter::Credentials) {
         let Some(profile) = self.profile() else {
             return;
@@ -287,51 +289,31 @@ impl Window {
             .borrow()
             .clone()
             .filter(|entry| entry.user_id == credentials.username);
-        if let Some(entry) = reauth {
-            self.sign_in_keeping_store(profile, entry, credentials.password);
-            return;
-        }
         spawn_ui(glib::clone!(
             #[weak(rename_to = window)]
             self,
             async move {
                 let result = spawn_tokio(async move {
-                    let session = profile
-                        .login(
-                            &credentials.homeserver,
-                            &credentials.username,
-                            &credentials.password,
-                        )
-                        .await?;
+                    let session = match &reauth {
+                        Some(entry) => {
+                            profile
+                                .sign_in_again_keeping_store(entry, &credentials.password)
+                                .await?
+                        }
+                        None => {
+                            profile
+                                .login(
+                                    &credentials.homeserver,
+                                    &credentials.username,
+                                    &credentials.password,
+                                )
+                                .await?
+                        }
+                    };
                     if let Err(err) = profile.set_active(&session.user_id()) {
                         tracing::warn!("could not remember the active account: {err}");
                     }
                     Ok::<_, EngineError>(session)
-                })
-                .await;
-                let greeter = window.imp().greeter.clone();
-                match result {
-                    Ok(session) => {
-                        greeter.reset();
-                        window.show_session(session);
-                    }
-                    Err(err) => {
-                        let wrong_password = matches!(err, EngineError::WrongCredentials);
-                        greeter.show_error(&describe(&err), wrong_password);
-                    }
-                }
-            }
-        ));
-    }
-
-    /// Signs in again after a soft logout, into the same device and store.
-    fn sign_in_keeping_store(&self, profile: Profile, entry: AccountEntry, password: String) {
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
-            self,
-            async move {
-                let result = spawn_tokio(async move {
-                    profile.sign_in_again_keeping_store(&entry, &password).await
                 })
                 .await;
                 let greeter = window.imp().greeter.clone();
