@@ -13,9 +13,7 @@ use serde_json::Value;
 
 const APP_ID: &str = "chat.sotto.Sotto";
 
-fn repo_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::harness::repo_root;
 
 fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))

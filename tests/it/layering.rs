@@ -41,7 +41,7 @@ fn toolkit_uses(source: &str) -> Vec<String> {
 
 #[test]
 fn engine_uses_no_toolkit_crate() {
-    let engine = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/engine");
+    let engine = crate::harness::repo_root().join("src/engine");
     let mut files = Vec::new();
     rust_files(&engine, &mut files);
     assert!(files.len() > 3, "src/engine has its Rust files");

@@ -12,6 +12,14 @@ use sotto::engine::profile::Profile;
 use sotto::engine::secrets::SecretStore;
 
 /// How long a test waits for the server before it fails.
+/// The project's root folder. Read when the tests run (cargo sets `CARGO_MANIFEST_DIR` for
+/// them), not when they were built: a cached test binary may come from another checkout.
+pub fn repo_root() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+}
+
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
 /// A Sotto profile in fresh temporary folders, with secrets in the session's Secret Service.

@@ -41,7 +41,7 @@ pub fn shared() -> &'static Synapse {
 }
 
 fn venv() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = &super::repo_root();
     let output = Command::new(root.join("tools/synapse-venv"))
         .stderr(Stdio::inherit())
         .output()

@@ -145,7 +145,7 @@ pub fn screenshot(widget: &impl IsA<gtk::Widget>, name: &str) -> PathBuf {
         &node,
         Some(&graphene::Rect::new(0.0, 0.0, width as f32, height as f32)),
     );
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    let dir = super::repo_root().join("target/screenshots");
     std::fs::create_dir_all(&dir).expect("target/screenshots is writable");
     let path = dir.join(format!("{name}.png"));
     texture.save_to_png(&path).expect("the screenshot is saved");
