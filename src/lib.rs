@@ -3,6 +3,9 @@
 //! `engine` holds everything Matrix and storage and imports no GTK; `ui` is the GTK and
 //! libadwaita side and talks to the engine only through its public API.
 
+// matrix-sdk-ui's timeline futures are deep; the default limit is too small for them.
+#![recursion_limit = "256"]
+
 pub mod config;
 pub mod engine;
 pub mod i18n;

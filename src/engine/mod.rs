@@ -4,11 +4,13 @@
 pub mod accounts;
 pub mod discovery;
 pub mod error;
+pub mod html;
 pub mod paths;
 pub mod profile;
 pub mod room_list;
 pub mod secrets;
 pub mod session;
 pub mod sync;
+pub mod timeline;
 
 pub use error::{EngineError, Result};

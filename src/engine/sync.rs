@@ -40,6 +40,7 @@ impl From<&ServiceState> for SyncState {
 pub struct AccountSync {
     service: Arc<SyncService>,
     supervisor: Arc<tokio::task::JoinHandle<()>>,
+    send_queue_keeper: Arc<tokio::task::JoinHandle<()>>,
 }
 
 /// A sync that fails again this soon after it resumed is failing for a reason other than
@@ -84,6 +85,42 @@ async fn supervise(service: Arc<SyncService>) {
     }
 }
 
+/// matrix-sdk disables a room's send queue when sending fails for a reason that may pass
+/// (the server does not answer); nothing in the SDK turns it back on. This task does, once
+/// the sync runs again, pausing longer each time the same trouble comes back soon.
+async fn keep_send_queues_going(client: matrix_sdk::Client, service: Arc<SyncService>) {
+    let mut errors = client.send_queue().subscribe_errors();
+    let mut backoff = Duration::from_millis(500);
+    let mut last_error: Option<tokio::time::Instant> = None;
+    loop {
+        let error = match errors.recv().await {
+            Ok(error) => error,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        };
+        if !error.is_recoverable {
+            // Parked until the person retries or discards the message.
+            continue;
+        }
+        if last_error.is_some_and(|t| t.elapsed() > FLAP_WINDOW * 12) {
+            backoff = Duration::from_millis(500);
+        }
+        last_error = Some(tokio::time::Instant::now());
+        tracing::info!(?backoff, "sending paused; resuming when the server answers");
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(30));
+        let mut states = service.state();
+        while !matches!(states.get(), ServiceState::Running) {
+            if states.next().await.is_none() {
+                return;
+            }
+        }
+        if let Some(room) = client.get_room(&error.room_id) {
+            room.send_queue().set_enabled(true);
+        }
+    }
+}
+
 impl AccountSync {
     /// Builds the sync service of `session` and starts it. The service falls back to an
     /// offline mode when the server is unreachable and resumes by itself when it answers.
@@ -102,9 +139,14 @@ impl AccountSync {
         service.start().await;
         let service = Arc::new(service);
         let supervisor = Arc::new(tokio::spawn(supervise(service.clone())));
+        let send_queue_keeper = Arc::new(tokio::spawn(keep_send_queues_going(
+            session.client().clone(),
+            service.clone(),
+        )));
         Ok(Self {
             service,
             supervisor,
+            send_queue_keeper,
         })
     }
 
@@ -153,6 +195,7 @@ impl AccountSync {
     /// Stops syncing (on sign-out or quit).
     pub async fn stop(&self) {
         self.supervisor.abort();
+        self.send_queue_keeper.abort();
         self.service.stop().await;
     }
 }

@@ -3,10 +3,13 @@
 
 pub mod application;
 pub mod bridge;
+pub mod diff_store;
 pub mod error_text;
 pub mod greeter;
 pub mod room_list;
+pub mod room_view;
 pub mod settings;
+pub mod widgets;
 pub mod window;
 
 use gtk::{gdk, gio};

@@ -403,6 +403,7 @@ impl Window {
         if let Some(previous) = imp.active.take() {
             previous.stop();
         }
+        self.close_room();
         imp.account_title.set_subtitle(&session.user_id());
         self.rooms().remove_all();
         imp.offline_revealer.set_reveal_child(false);
@@ -564,6 +565,7 @@ impl Window {
         };
         let session = active.session.clone();
         active.stop();
+        self.close_room();
         self.imp().main_stack.set_visible_child_name("loading");
         spawn_ui(glib::clone!(
             #[weak(rename_to = window)]

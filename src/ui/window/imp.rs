@@ -53,6 +53,16 @@ pub struct Window {
     pub content_title: TemplateChild<adw::WindowTitle>,
     #[template_child]
     pub content_empty: TemplateChild<adw::StatusPage>,
+    #[template_child]
+    pub content_stack: TemplateChild<gtk::Stack>,
+    #[template_child]
+    pub room_view: TemplateChild<crate::ui::room_view::RoomView>,
+    #[template_child]
+    pub room_details_button: TemplateChild<gtk::Button>,
+    #[template_child]
+    pub room_encryption: TemplateChild<adw::Bin>,
+    /// The room shown in the content pane.
+    pub open_room: RefCell<Option<String>>,
     /// The profile whose accounts this window shows.
     pub profile: OnceCell<Profile>,
     /// The account shown now, with its sync.
@@ -73,6 +83,7 @@ impl ObjectSubclass for Window {
 
     fn class_init(klass: &mut Self::Class) {
         Greeter::ensure_type();
+        crate::ui::room_view::RoomView::ensure_type();
         klass.bind_template();
         klass.install_action("win.back", None, |window, _, _| {
             window.show_pane(super::Pane::Sidebar);
@@ -108,6 +119,7 @@ impl ObjectImpl for Window {
         obj.set_session_actions_enabled(false);
         obj.setup_greeter();
         obj.setup_room_list();
+        obj.setup_room_view();
         obj.setup_account_switcher();
     }
 

@@ -112,6 +112,38 @@ impl Window {
         });
     }
 
+    fn setup_room_view(&self) {
+        let imp = self.imp();
+        self.connect_is_active_notify(|window| {
+            if window.is_active() {
+                window.imp().room_view.window_focused();
+            }
+        });
+        imp.room_details_button.connect_clicked(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |_| {
+                if let Some(room_id) = window.imp().open_room.borrow().clone() {
+                    let _ = WidgetExt::activate_action(
+                        &window,
+                        "win.room-details",
+                        Some(&room_id.to_variant()),
+                    );
+                }
+            }
+        ));
+    }
+
+    /// The conversation pane.
+    pub fn room_view(&self) -> crate::ui::room_view::RoomView {
+        self.imp().room_view.clone()
+    }
+
+    /// The room open in the content pane, if any.
+    pub fn open_room_id(&self) -> Option<String> {
+        self.imp().open_room.borrow().clone()
+    }
+
     /// Shows the room `room_id` in the content pane.
     pub fn open_room(&self, room_id: &str) {
         let store = self.rooms();
@@ -119,27 +151,72 @@ impl Window {
             .filter_map(|i| store.item(i))
             .filter_map(|item| crate::ui::room_list::model::summary_of(&item))
             .find(|s| s.room_id == room_id);
-        if let Some(summary) = summary {
-            let imp = self.imp();
-            imp.content_title.set_title(&summary.name);
-            imp.content_empty.set_title(&summary.name);
-            let (icon, description) = if summary.is_encrypted {
-                (
-                    "channel-secure-symbolic",
-                    gettext("Messages in this room are end-to-end encrypted."),
-                )
-            } else {
-                (
-                    "channel-insecure-symbolic",
-                    gettext(
-                        "Messages in this room are not encrypted: the homeserver can read them.",
-                    ),
-                )
-            };
-            imp.content_empty.set_icon_name(Some(icon));
-            imp.content_empty.set_description(Some(&description));
-            self.show_pane(Pane::Content);
-        }
+        let (Some(summary), Some(session), Some(sync)) = (summary, self.session(), self.sync())
+        else {
+            return;
+        };
+        let imp = self.imp();
+        imp.open_room.replace(Some(room_id.to_owned()));
+        imp.content_title.set_title(&summary.name);
+        imp.content_title.set_subtitle("");
+        let (icon, description) = if summary.is_encrypted {
+            (
+                "channel-secure-symbolic",
+                gettext("Messages in this room are end-to-end encrypted."),
+            )
+        } else {
+            (
+                "channel-insecure-symbolic",
+                gettext("Messages in this room are not encrypted: the homeserver can read them."),
+            )
+        };
+        let encryption = crate::ui::widgets::labelled_image(icon, &description);
+        imp.room_encryption.set_child(Some(&encryption));
+        imp.room_encryption.set_visible(true);
+        imp.room_details_button.set_visible(true);
+        imp.content_stack.set_visible_child_name("room");
+        self.show_pane(Pane::Content);
+        let room_id = room_id.to_owned();
+        crate::ui::bridge::spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                let opened = crate::ui::bridge::spawn_tokio(async move {
+                    let timeline =
+                        crate::engine::timeline::RoomTimeline::open(&session, &sync, &room_id)
+                            .await?;
+                    let members = timeline.room().joined_members_count();
+                    Ok::<_, crate::engine::EngineError>((timeline, members, room_id))
+                })
+                .await;
+                match opened {
+                    Ok((timeline, members, room_id)) => {
+                        if window.open_room_id().as_deref() != Some(room_id.as_str()) {
+                            return;
+                        }
+                        let n = u32::try_from(members).unwrap_or(u32::MAX);
+                        window.imp().content_title.set_subtitle(
+                            &crate::i18n::ngettext("{count} member", "{count} members", n)
+                                .replace("{count}", &members.to_string()),
+                        );
+                        window.imp().room_view.open(timeline);
+                    }
+                    Err(err) => window.toast(&crate::ui::error_text::describe(&err)),
+                }
+            }
+        ));
+    }
+
+    /// Closes the open room (another account was shown, or this one signed out).
+    pub fn close_room(&self) {
+        let imp = self.imp();
+        imp.open_room.replace(None);
+        imp.room_view.close();
+        imp.content_title.set_title("");
+        imp.content_title.set_subtitle("");
+        imp.room_encryption.set_visible(false);
+        imp.room_details_button.set_visible(false);
+        imp.content_stack.set_visible_child_name("empty");
     }
 
     /// Shows a short message at the bottom of the window.

@@ -1,6 +1,7 @@
 //! UI tests: the real window under Xvfb, driven through its widgets, with screenshots.
 
 mod accounts;
+mod conversation;
 mod greeter;
 mod room_list;
 mod session;

@@ -1,0 +1,317 @@
+//! One room's conversation: matrix-sdk-ui's `Timeline` (decryption, local echoes, the send
+//! queue, reactions, edits, receipts), streamed to the view as diffs of ready-to-show
+//! entries, and the actions the person can take on it.
+
+pub mod compose;
+pub mod entry;
+
+use std::sync::Arc;
+
+use eyeball_im::VectorDiff;
+use futures_util::{Stream, StreamExt};
+use matrix_sdk::ComposerDraft;
+use matrix_sdk::ComposerDraftType;
+use matrix_sdk::Room;
+use matrix_sdk::room::edit::EditedContent;
+use matrix_sdk::ruma::api::client::receipt::create_receipt::v3::ReceiptType;
+use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId};
+use matrix_sdk_ui::timeline::{RoomExt, Timeline, TimelineEventItemId};
+
+pub use compose::{Mention, Outgoing};
+pub use entry::{Body, Entry, EntryKind, EventEntry, ItemId, Reaction, ReplyPreview, SendState};
+
+use super::session::Session;
+use super::sync::AccountSync;
+use super::{EngineError, Result};
+
+/// A change to the list of entries.
+pub type EntryDiff = VectorDiff<Entry>;
+
+/// The conversation of one room, open while someone looks at it.
+#[derive(Clone)]
+pub struct RoomTimeline {
+    room: Room,
+    timeline: Arc<Timeline>,
+    own_user: OwnedUserId,
+}
+
+/// A member as the mention completion offers them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberName {
+    /// Their Matrix ID.
+    pub user_id: String,
+    /// Their display name, or their Matrix ID when they have none.
+    pub name: String,
+}
+
+impl RoomTimeline {
+    /// Opens the conversation of `room_id`. The room list's sliding sync is asked to keep
+    /// this room fully up to date while it is open.
+    pub async fn open(session: &Session, sync: &AccountSync, room_id: &str) -> Result<Self> {
+        let room_id = OwnedRoomId::try_from(room_id)
+            .map_err(|_| EngineError::Matrix(format!("not a room ID: {room_id}").into()))?;
+        let room = session
+            .client()
+            .get_room(&room_id)
+            .ok_or_else(|| EngineError::Matrix(format!("unknown room {room_id}").into()))?;
+        sync.service()
+            .room_list_service()
+            .subscribe_to_rooms(&[&room_id])
+            .await;
+        let timeline = room.timeline().await.map_err(EngineError::matrix)?;
+        let own_user = session
+            .client()
+            .user_id()
+            .map(ToOwned::to_owned)
+            .ok_or_else(|| EngineError::Matrix("the session has no user ID".into()))?;
+        Ok(Self {
+            room,
+            timeline: Arc::new(timeline),
+            own_user,
+        })
+    }
+
+    /// The room.
+    pub fn room(&self) -> &Room {
+        &self.room
+    }
+
+    /// The entries now, then their changes as batches of diffs. Entries are computed on the
+    /// engine's runtime (HTML sanitising included), never on the UI thread.
+    pub async fn entries(&self) -> (Vec<Entry>, impl Stream<Item = Vec<EntryDiff>> + use<>) {
+        let (items, stream) = self.timeline.subscribe().await;
+        let own = self.own_user.clone();
+        let initial = items
+            .iter()
+            .map(|item| entry::entry_of(item, &own))
+            .collect();
+        let stream = stream.map(move |batch| {
+            batch
+                .into_iter()
+                .map(|diff| diff.map(|item| entry::entry_of(&item, &own)))
+                .collect()
+        });
+        (initial, stream)
+    }
+
+    /// Loads up to `count` older events; true when the start of the room is reached.
+    pub async fn load_older(&self, count: u16) -> Result<bool> {
+        self.timeline
+            .paginate_backwards(count)
+            .await
+            .map_err(EngineError::matrix)
+    }
+
+    /// Sends a message (through the send queue: it survives being offline and restarts).
+    pub async fn send(&self, outgoing: &Outgoing) -> Result<()> {
+        let content = compose::content_of(outgoing);
+        self.timeline
+            .send(content.into())
+            .await
+            .map_err(EngineError::matrix)?;
+        Ok(())
+    }
+
+    /// Sends `outgoing` as a reply to the event `event_id`.
+    pub async fn reply(&self, outgoing: &Outgoing, event_id: &str) -> Result<()> {
+        let event_id = parse_event_id(event_id)?;
+        let content = compose::content_of(outgoing);
+        self.timeline
+            .send_reply(content.into(), event_id)
+            .await
+            .map_err(EngineError::matrix)
+    }
+
+    /// Replaces the text of an own message.
+    pub async fn edit(&self, id: &ItemId, outgoing: &Outgoing) -> Result<()> {
+        let content = compose::content_of(outgoing);
+        self.timeline
+            .edit(&id.0, EditedContent::RoomMessage(content.into()))
+            .await
+            .map_err(EngineError::matrix)
+    }
+
+    /// Adds this account's reaction `key`, or takes it back; true when added.
+    pub async fn toggle_reaction(&self, id: &ItemId, key: &str) -> Result<bool> {
+        self.timeline
+            .toggle_reaction(&id.0, key)
+            .await
+            .map_err(EngineError::matrix)
+    }
+
+    /// Removes an event (a redaction), or cancels a message not sent yet.
+    pub async fn remove(&self, id: &ItemId, reason: Option<&str>) -> Result<()> {
+        self.timeline
+            .redact(&id.0, reason)
+            .await
+            .map_err(EngineError::matrix)
+    }
+
+    /// Sends a failed message again.
+    pub async fn retry(&self, id: &ItemId) -> Result<()> {
+        let handle = self.send_handle(id).await?;
+        handle.unwedge().await.map_err(EngineError::matrix)?;
+        self.room.send_queue().set_enabled(true);
+        Ok(())
+    }
+
+    /// Gives up on a message that was not sent.
+    pub async fn discard(&self, id: &ItemId) -> Result<()> {
+        let handle = self.send_handle(id).await?;
+        handle.abort().await.map_err(EngineError::matrix)?;
+        Ok(())
+    }
+
+    async fn send_handle(&self, id: &ItemId) -> Result<matrix_sdk::send_queue::SendHandle> {
+        let TimelineEventItemId::TransactionId(_) = &id.0 else {
+            return Err(EngineError::Matrix("the message was already sent".into()));
+        };
+        self.timeline
+            .items()
+            .await
+            .iter()
+            .filter_map(|item| item.as_event())
+            .find(|event| event.identifier() == id.0)
+            .and_then(|event| event.local_echo_send_handle())
+            .ok_or_else(|| EngineError::Matrix("the message is no longer waiting".into()))
+    }
+
+    /// Marks everything up to the latest event as read, with a public or a private
+    /// receipt; true when a receipt was sent.
+    pub async fn mark_read(&self, private: bool) -> Result<bool> {
+        let kind = if private {
+            ReceiptType::ReadPrivate
+        } else {
+            ReceiptType::Read
+        };
+        self.timeline
+            .mark_as_read(kind)
+            .await
+            .map_err(EngineError::matrix)
+    }
+
+    /// Tells the others whether this account is typing.
+    pub async fn set_typing(&self, typing: bool) -> Result<()> {
+        self.room
+            .typing_notice(typing)
+            .await
+            .map_err(EngineError::matrix)
+    }
+
+    /// The names of the members typing now, each time that changes.
+    pub fn typing(&self) -> impl Stream<Item = Vec<String>> + use<> {
+        let (guard, receiver) = self.room.subscribe_to_typing_notifications();
+        let room = self.room.clone();
+        let (sender, names) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let _guard = guard;
+            let mut receiver = receiver;
+            loop {
+                let users = match receiver.recv().await {
+                    Ok(users) => users,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                let mut shown = Vec::with_capacity(users.len());
+                for user in users {
+                    shown.push(member_name(&room, &user).await.name);
+                }
+                if sender.send(shown).is_err() {
+                    return;
+                }
+            }
+        });
+        let mut names = names;
+        futures_util::stream::poll_fn(move |cx| names.poll_recv(cx))
+    }
+
+    /// Members whose name or Matrix ID contains `query` (case-insensitive), for `@`
+    /// completion; at most `limit`.
+    pub async fn members_matching(&self, query: &str, limit: usize) -> Result<Vec<MemberName>> {
+        let query = query.to_lowercase();
+        let members = self
+            .room
+            .members_no_sync(matrix_sdk::RoomMemberships::JOIN)
+            .await
+            .map_err(EngineError::matrix)?;
+        let mut found: Vec<MemberName> = members
+            .iter()
+            .filter(|m| m.user_id() != self.own_user)
+            .map(|m| MemberName {
+                user_id: m.user_id().to_string(),
+                name: super::html::strip_direction_overrides(
+                    m.display_name().unwrap_or(m.user_id().as_str()),
+                ),
+            })
+            .filter(|m| {
+                m.name.to_lowercase().contains(&query) || m.user_id.to_lowercase().contains(&query)
+            })
+            .collect();
+        found.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    /// Fetches the replied-to event of a reply whose preview is not known yet.
+    pub async fn load_reply_details(&self, event_id: &str) -> Result<()> {
+        let event_id = parse_event_id(event_id)?;
+        self.timeline
+            .fetch_details_for_event(&event_id)
+            .await
+            .map_err(EngineError::matrix)
+    }
+
+    /// Keeps the unsent text of this room in the encrypted store.
+    pub async fn save_draft(&self, text: &str) -> Result<()> {
+        if text.trim().is_empty() {
+            return self.clear_draft().await;
+        }
+        let draft = ComposerDraft {
+            plain_text: text.to_owned(),
+            html_text: None,
+            draft_type: ComposerDraftType::NewMessage,
+            attachments: Vec::new(),
+        };
+        self.room
+            .save_composer_draft(draft, None)
+            .await
+            .map_err(EngineError::matrix)
+    }
+
+    /// The unsent text kept for this room, if any.
+    pub async fn load_draft(&self) -> Result<Option<String>> {
+        let draft = self
+            .room
+            .load_composer_draft(None)
+            .await
+            .map_err(EngineError::matrix)?;
+        Ok(draft.map(|d| d.plain_text))
+    }
+
+    /// Forgets the unsent text of this room.
+    pub async fn clear_draft(&self) -> Result<()> {
+        self.room
+            .clear_composer_draft(None)
+            .await
+            .map_err(EngineError::matrix)
+    }
+}
+
+async fn member_name(room: &Room, user: &matrix_sdk::ruma::UserId) -> MemberName {
+    let name = match room.get_member_no_sync(user).await {
+        Ok(Some(member)) => member
+            .display_name()
+            .map(super::html::strip_direction_overrides)
+            .unwrap_or_else(|| user.to_string()),
+        _ => user.to_string(),
+    };
+    MemberName {
+        user_id: user.to_string(),
+        name,
+    }
+}
+
+fn parse_event_id(event_id: &str) -> Result<OwnedEventId> {
+    OwnedEventId::try_from(event_id)
+        .map_err(|_| EngineError::Matrix(format!("not an event ID: {event_id}").into()))
+}

@@ -1,0 +1,799 @@
+//! The conversation pane: the timeline of the open room in a virtualised `GtkListView` that
+//! follows the engine's diffs, loading older messages when scrolled to the top, a
+//! jump-to-latest button, the typing indicator and the composer. Actions on a message
+//! (reply, edit, react, remove, copy, retry, discard) are `room.*` actions with the entry's
+//! unique ID as target, so rows, menus and tests all go through the same code.
+
+pub mod composer;
+mod menu;
+pub mod row;
+
+use std::cell::{Cell, RefCell};
+use std::ops::ControlFlow;
+use std::rc::Rc;
+use std::time::Duration;
+
+use adw::prelude::*;
+use gtk::subclass::prelude::*;
+use gtk::{gio, glib};
+
+use crate::engine::timeline::{Entry, EntryKind, EventEntry, Outgoing, RoomTimeline};
+use crate::i18n::{gettext, gettext_f, ngettext};
+use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
+use crate::ui::diff_store::{self, Touched};
+use crate::ui::error_text::describe;
+use crate::ui::settings::settings;
+use composer::{Composer, MemberLookup, Mode};
+use row::MessageRow;
+
+/// How many events one "load older" asks for.
+const PAGE: u16 = 30;
+/// Typing notices expire on the server; they are renewed this often while typing.
+const TYPING_RENEW: Duration = Duration::from_secs(4);
+/// Without a key press for this long, the person stopped typing.
+const TYPING_IDLE: Duration = Duration::from_secs(5);
+
+mod imp {
+    use super::*;
+
+    pub struct RoomView {
+        pub store: RefCell<Option<gio::ListStore>>,
+        pub list: gtk::ListView,
+        pub scroller: gtk::ScrolledWindow,
+        pub jump: gtk::Button,
+        pub typing: gtk::Label,
+        pub composer: Composer,
+        pub timeline: RefCell<Option<RoomTimeline>>,
+        pub tasks: RefCell<Vec<glib::JoinHandle<()>>>,
+        pub stick_to_bottom: Cell<bool>,
+        pub loading_older: Cell<bool>,
+        pub reached_start: Cell<bool>,
+        pub draft_timer: RefCell<Option<glib::SourceId>>,
+        pub typing_sent_at: Cell<Option<std::time::Instant>>,
+        pub typing_timer: RefCell<Option<glib::SourceId>>,
+        pub read_pending: Cell<bool>,
+    }
+
+    impl Default for RoomView {
+        fn default() -> Self {
+            Self {
+                store: RefCell::default(),
+                list: gtk::ListView::default(),
+                scroller: gtk::ScrolledWindow::default(),
+                jump: crate::ui::widgets::icon_button(
+                    "go-bottom-symbolic",
+                    &gettext("Jump to Latest Message"),
+                ),
+                typing: gtk::Label::default(),
+                composer: Composer::default(),
+                timeline: RefCell::default(),
+                tasks: RefCell::default(),
+                stick_to_bottom: Cell::default(),
+                loading_older: Cell::default(),
+                reached_start: Cell::default(),
+                draft_timer: RefCell::default(),
+                typing_sent_at: Cell::default(),
+                typing_timer: RefCell::default(),
+                read_pending: Cell::default(),
+            }
+        }
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for RoomView {
+        const NAME: &'static str = "SottoRoomView";
+        type Type = super::RoomView;
+        type ParentType = gtk::Box;
+    }
+
+    impl ObjectImpl for RoomView {
+        fn constructed(&self) {
+            self.parent_constructed();
+            self.obj().build();
+        }
+
+        fn dispose(&self) {
+            self.obj().close();
+        }
+    }
+    impl WidgetImpl for RoomView {}
+    impl BoxImpl for RoomView {}
+}
+
+glib::wrapper! {
+    /// The conversation pane.
+    pub struct RoomView(ObjectSubclass<imp::RoomView>)
+        @extends gtk::Box, gtk::Widget,
+        @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Orientable;
+}
+
+impl Default for RoomView {
+    fn default() -> Self {
+        glib::Object::new()
+    }
+}
+
+impl RoomView {
+    fn build(&self) {
+        let imp = self.imp();
+        self.set_orientation(gtk::Orientation::Vertical);
+        self.set_vexpand(true);
+        imp.stick_to_bottom.set(true);
+
+        let factory = gtk::SignalListItemFactory::new();
+        let view = self.downgrade();
+        factory.connect_setup(move |_, item| {
+            let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
+                return;
+            };
+            let row = MessageRow::default();
+            if let Some(view) = view.upgrade() {
+                view.add_row_gestures(&row);
+            }
+            item.set_child(Some(&row));
+            item.set_activatable(false);
+            item.set_selectable(false);
+        });
+        let view = self.downgrade();
+        factory.connect_bind(move |_, item| {
+            let (Some(view), Some(item)) = (view.upgrade(), item.downcast_ref::<gtk::ListItem>())
+            else {
+                return;
+            };
+            let Some(row) = item.child().and_downcast::<MessageRow>() else {
+                return;
+            };
+            let position = item.position();
+            if let Some(entry) = view.entry_at(position) {
+                let previous = position.checked_sub(1).and_then(|p| view.entry_at(p));
+                row.bind(&entry, previous.as_ref());
+            }
+        });
+        imp.list.set_factory(Some(&factory));
+        imp.list.add_css_class("conversation");
+        imp.list.set_vexpand(true);
+        imp.scroller.set_child(Some(&imp.list));
+        imp.scroller.set_hscrollbar_policy(gtk::PolicyType::Never);
+        imp.scroller.set_vexpand(true);
+
+        imp.jump.add_css_class("circular");
+        imp.jump.add_css_class("osd");
+        imp.jump.add_css_class("touch-target");
+        imp.jump.set_halign(gtk::Align::End);
+        imp.jump.set_valign(gtk::Align::End);
+        imp.jump.set_margin_end(18);
+        imp.jump.set_margin_bottom(18);
+        imp.jump.set_visible(false);
+        let view = self.downgrade();
+        imp.jump.connect_clicked(move |_| {
+            if let Some(view) = view.upgrade() {
+                view.scroll_to_latest();
+            }
+        });
+
+        let overlay = gtk::Overlay::new();
+        overlay.set_child(Some(&imp.scroller));
+        overlay.add_overlay(&imp.jump);
+        self.upcast_ref::<gtk::Box>().append(&overlay);
+
+        imp.typing.add_css_class("caption");
+        imp.typing.add_css_class("dim-label");
+        imp.typing.set_xalign(0.0);
+        imp.typing.set_margin_start(14);
+        imp.typing.set_ellipsize(gtk::pango::EllipsizeMode::End);
+        imp.typing.set_visible(false);
+        self.upcast_ref::<gtk::Box>().append(&imp.typing);
+
+        imp.composer.set_margin_start(8);
+        imp.composer.set_margin_end(8);
+        imp.composer.set_margin_top(6);
+        imp.composer.set_margin_bottom(8);
+        self.upcast_ref::<gtk::Box>().append(&imp.composer);
+
+        let adjustment = imp.scroller.vadjustment();
+        let view = self.downgrade();
+        adjustment.connect_value_changed(move |adj| {
+            if let Some(view) = view.upgrade() {
+                view.scrolled(adj);
+            }
+        });
+        let view = self.downgrade();
+        adjustment.connect_changed(move |adj| {
+            // The content grew or shrank: stay at the bottom if that is where the person was.
+            if let Some(view) = view.upgrade()
+                && view.imp().stick_to_bottom.get()
+            {
+                adj.set_value(adj.upper() - adj.page_size());
+            }
+        });
+
+        let view = self.downgrade();
+        imp.composer.connect_send(move |outgoing, mode| {
+            if let Some(view) = view.upgrade() {
+                view.send(outgoing, mode);
+            }
+        });
+        let view = self.downgrade();
+        imp.composer.connect_text_changed(move |composer| {
+            if let Some(view) = view.upgrade() {
+                view.text_changed(composer);
+            }
+        });
+
+        self.install_actions();
+    }
+
+    fn install_actions(&self) {
+        let group = gio::SimpleActionGroup::new();
+        let add = |name: &str, handler: fn(&RoomView, &str)| {
+            let action = gio::SimpleAction::new(name, Some(glib::VariantTy::STRING));
+            let view = self.downgrade();
+            action.connect_activate(move |_, target| {
+                let (Some(view), Some(id)) = (view.upgrade(), target.and_then(|t| t.str())) else {
+                    return;
+                };
+                handler(&view, id);
+            });
+            group.add_action(&action);
+        };
+        add("reply", |view, id| view.start_reply(id));
+        add("edit", |view, id| view.start_edit(id));
+        add("remove", |view, id| view.confirm_remove(id));
+        add("copy", |view, id| view.copy_text(id));
+        add("retry", |view, id| view.retry(id));
+        add("discard", |view, id| view.discard(id));
+        add("open-menu", |view, id| view.open_menu_for(id));
+        let toggle = gio::SimpleAction::new(
+            "toggle-reaction",
+            Some(&<(String, String)>::static_variant_type()),
+        );
+        let view = self.downgrade();
+        toggle.connect_activate(move |_, target| {
+            let (Some(view), Some((id, key))) = (
+                view.upgrade(),
+                target.and_then(|t| t.get::<(String, String)>()),
+            ) else {
+                return;
+            };
+            view.toggle_reaction(&id, &key);
+        });
+        group.add_action(&toggle);
+        self.insert_action_group("room", Some(&group));
+    }
+
+    /// Shows the conversation of `timeline` (replacing any other).
+    pub fn open(&self, timeline: RoomTimeline) {
+        self.close();
+        let imp = self.imp();
+        let store = diff_store::new_store();
+        let selection = gtk::NoSelection::new(Some(store.clone()));
+        imp.list.set_model(Some(&selection));
+        imp.store.replace(Some(store.clone()));
+        imp.timeline.replace(Some(timeline.clone()));
+        imp.stick_to_bottom.set(true);
+        imp.reached_start.set(false);
+        imp.loading_older.set(false);
+        imp.composer.cancel_mode();
+        imp.composer.set_text("");
+        imp.typing.set_visible(false);
+
+        let lookup_timeline = timeline.clone();
+        let lookup: MemberLookup = Rc::new(move |query, deliver| {
+            let timeline = lookup_timeline.clone();
+            spawn_ui(async move {
+                let found =
+                    spawn_tokio(async move { timeline.members_matching(&query, 8).await }).await;
+                deliver(found.unwrap_or_default());
+            });
+        });
+        imp.composer.set_member_lookup(Some(lookup));
+
+        let view = self.downgrade();
+        let follow = spawn_ui(async move {
+            let for_entries = timeline.clone();
+            let (initial, diffs) = spawn_tokio(async move { for_entries.entries().await }).await;
+            let Some(this) = view.upgrade() else {
+                return;
+            };
+            diff_store::apply(
+                &store,
+                eyeball_im::VectorDiff::Reset {
+                    values: initial.into(),
+                },
+            );
+            this.after_change();
+            let draft_timeline = timeline.clone();
+            if let Ok(Some(draft)) =
+                spawn_tokio(async move { draft_timeline.load_draft().await }).await
+                && this.imp().composer.text().is_empty()
+            {
+                this.imp().composer.set_text(&draft);
+            }
+            this.maybe_load_older();
+            drop(this);
+            let _ = forward_stream(diffs, move |batch| {
+                let Some(view) = view.upgrade() else {
+                    return ControlFlow::Break(());
+                };
+                for diff in batch {
+                    match diff_store::apply(&store, diff) {
+                        Touched::At(position) => diff_store::refresh(&store, position + 1),
+                        Touched::All | Touched::Nothing => {}
+                    }
+                }
+                view.after_change();
+                ControlFlow::Continue(())
+            })
+            .await;
+        });
+        let typing_timeline = self.timeline();
+        let view = self.downgrade();
+        let typing = spawn_ui(async move {
+            let Some(timeline) = typing_timeline else {
+                return;
+            };
+            let names = spawn_tokio(async move { timeline.typing() }).await;
+            let _ = forward_stream(names, move |names| {
+                let Some(view) = view.upgrade() else {
+                    return ControlFlow::Break(());
+                };
+                view.show_typing(&names);
+                ControlFlow::Continue(())
+            })
+            .await;
+        });
+        imp.tasks.borrow_mut().extend([follow, typing]);
+    }
+
+    /// Stops following the open room (when another opens, or on sign-out).
+    pub fn close(&self) {
+        let imp = self.imp();
+        for task in imp.tasks.borrow_mut().drain(..) {
+            task.abort();
+        }
+        self.flush_draft();
+        self.stop_typing();
+        imp.timeline.replace(None);
+        imp.store.replace(None);
+        imp.list.set_model(None::<&gtk::SelectionModel>);
+        imp.composer.set_member_lookup(None);
+    }
+
+    /// The open room's timeline.
+    pub fn timeline(&self) -> Option<RoomTimeline> {
+        self.imp().timeline.borrow().clone()
+    }
+
+    /// The entries shown, for tests and for actions.
+    pub fn store(&self) -> Option<gio::ListStore> {
+        self.imp().store.borrow().clone()
+    }
+
+    /// The composer.
+    pub fn composer(&self) -> Composer {
+        self.imp().composer.clone()
+    }
+
+    /// The list view of the conversation.
+    pub fn list_view(&self) -> gtk::ListView {
+        self.imp().list.clone()
+    }
+
+    fn entry_at(&self, position: u32) -> Option<Entry> {
+        let store = self.imp().store.borrow();
+        let item = store.as_ref()?.item(position)?;
+        diff_store::value_of::<Entry>(&item)
+    }
+
+    /// The event with `unique_id`, if shown.
+    pub fn event(&self, unique_id: &str) -> Option<EventEntry> {
+        let store = self.store()?;
+        (0..store.n_items()).rev().find_map(|i| {
+            let entry = diff_store::value_of::<Entry>(&store.item(i)?)?;
+            match entry.kind {
+                EntryKind::Event(event) if entry.unique_id == unique_id => Some(*event),
+                _ => None,
+            }
+        })
+    }
+
+    fn after_change(&self) {
+        let imp = self.imp();
+        if imp.stick_to_bottom.get() {
+            let adjustment = imp.scroller.vadjustment();
+            adjustment.set_value(adjustment.upper() - adjustment.page_size());
+        }
+        self.maybe_mark_read();
+    }
+
+    fn scrolled(&self, adjustment: &gtk::Adjustment) {
+        let imp = self.imp();
+        let bottom = adjustment.upper() - adjustment.page_size();
+        let at_bottom = adjustment.value() >= bottom - 24.0;
+        imp.stick_to_bottom.set(at_bottom);
+        imp.jump.set_visible(!at_bottom);
+        if at_bottom {
+            self.maybe_mark_read();
+        }
+        if adjustment.value() < adjustment.page_size() {
+            self.maybe_load_older();
+        }
+    }
+
+    fn scroll_to_latest(&self) {
+        let imp = self.imp();
+        imp.stick_to_bottom.set(true);
+        let adjustment = imp.scroller.vadjustment();
+        adjustment.set_value(adjustment.upper() - adjustment.page_size());
+        imp.jump.set_visible(false);
+    }
+
+    /// Loads older events when the top is near, one page at a time.
+    fn maybe_load_older(&self) {
+        let imp = self.imp();
+        if imp.loading_older.get() || imp.reached_start.get() {
+            return;
+        }
+        let Some(timeline) = self.timeline() else {
+            return;
+        };
+        imp.loading_older.set(true);
+        let view = self.downgrade();
+        spawn_ui(async move {
+            let result = spawn_tokio(async move { timeline.load_older(PAGE).await }).await;
+            let Some(view) = view.upgrade() else {
+                return;
+            };
+            let imp = view.imp();
+            imp.loading_older.set(false);
+            match result {
+                Ok(reached) => {
+                    imp.reached_start.set(reached);
+                    // Still near the top (a short page, or a tall window): keep going.
+                    let adjustment = imp.scroller.vadjustment();
+                    if !reached && adjustment.value() < adjustment.page_size() {
+                        glib::timeout_add_local_once(Duration::from_millis(100), move || {
+                            view.maybe_load_older();
+                        });
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!("loading older messages failed: {err}");
+                }
+            }
+        });
+    }
+
+    /// Sends a read receipt when the latest event is on screen and the window has focus.
+    fn maybe_mark_read(&self) {
+        let imp = self.imp();
+        if !imp.stick_to_bottom.get() || imp.read_pending.get() {
+            return;
+        }
+        let focused = self
+            .root()
+            .and_downcast::<gtk::Window>()
+            .is_some_and(|w| w.is_active());
+        if !focused || !self.is_mapped() {
+            return;
+        }
+        let Some(timeline) = self.timeline() else {
+            return;
+        };
+        imp.read_pending.set(true);
+        let private = settings().boolean("private-read-receipts");
+        let view = self.downgrade();
+        spawn_ui(async move {
+            let result = spawn_tokio(async move { timeline.mark_read(private).await }).await;
+            if let Err(err) = result {
+                tracing::debug!("no read receipt sent: {err}");
+            }
+            if let Some(view) = view.upgrade() {
+                view.imp().read_pending.set(false);
+            }
+        });
+    }
+
+    /// To be called when the window gains focus.
+    pub fn window_focused(&self) {
+        self.maybe_mark_read();
+    }
+
+    fn send(&self, outgoing: Outgoing, mode: Mode) {
+        let Some(timeline) = self.timeline() else {
+            return;
+        };
+        self.stop_typing();
+        if let Some(source) = self.imp().draft_timer.take() {
+            source.remove();
+        }
+        self.scroll_to_latest();
+        let view = self.downgrade();
+        spawn_ui(async move {
+            let result = spawn_tokio(async move {
+                let sent = match &mode {
+                    Mode::New => timeline.send(&outgoing).await,
+                    Mode::Reply { event_id } => timeline.reply(&outgoing, event_id).await,
+                    Mode::Edit { id } => timeline.edit(id, &outgoing).await,
+                };
+                let _ = timeline.clear_draft().await;
+                sent
+            })
+            .await;
+            if let (Err(err), Some(view)) = (result, view.upgrade()) {
+                view.toast(&describe(&err));
+            }
+        });
+    }
+
+    fn text_changed(&self, composer: &Composer) {
+        let imp = self.imp();
+        // Drafts: saved a second after the last change, in the encrypted store only.
+        if matches!(composer.mode(), Mode::Edit { .. }) {
+            return;
+        }
+        if let Some(source) = imp.draft_timer.take() {
+            source.remove();
+        }
+        let view = self.downgrade();
+        let source = glib::timeout_add_local_once(Duration::from_secs(1), move || {
+            if let Some(view) = view.upgrade() {
+                view.imp().draft_timer.replace(None);
+                view.flush_draft();
+            }
+        });
+        imp.draft_timer.replace(Some(source));
+
+        if composer.text().is_empty() {
+            self.stop_typing();
+        } else {
+            self.typing_activity();
+        }
+    }
+
+    fn flush_draft(&self) {
+        let imp = self.imp();
+        if let Some(source) = imp.draft_timer.take() {
+            source.remove();
+        }
+        let Some(timeline) = self.timeline() else {
+            return;
+        };
+        if matches!(imp.composer.mode(), Mode::Edit { .. }) {
+            return;
+        }
+        let text = imp.composer.text();
+        crate::ui::bridge::runtime().spawn(async move {
+            if let Err(err) = timeline.save_draft(&text).await {
+                tracing::warn!("the draft could not be saved: {err}");
+            }
+        });
+    }
+
+    fn typing_activity(&self) {
+        let imp = self.imp();
+        if !settings().boolean("send-typing-notices") {
+            return;
+        }
+        let renew = imp
+            .typing_sent_at
+            .get()
+            .is_none_or(|t| t.elapsed() >= TYPING_RENEW);
+        if renew {
+            imp.typing_sent_at.set(Some(std::time::Instant::now()));
+            self.send_typing(true);
+        }
+        if let Some(source) = imp.typing_timer.take() {
+            source.remove();
+        }
+        let view = self.downgrade();
+        let source = glib::timeout_add_local_once(TYPING_IDLE, move || {
+            if let Some(view) = view.upgrade() {
+                view.imp().typing_timer.replace(None);
+                view.stop_typing();
+            }
+        });
+        imp.typing_timer.replace(Some(source));
+    }
+
+    fn stop_typing(&self) {
+        let imp = self.imp();
+        if let Some(source) = imp.typing_timer.take() {
+            source.remove();
+        }
+        if imp.typing_sent_at.take().is_some() {
+            self.send_typing(false);
+        }
+    }
+
+    fn send_typing(&self, typing: bool) {
+        if let Some(timeline) = self.timeline() {
+            crate::ui::bridge::runtime().spawn(async move {
+                if let Err(err) = timeline.set_typing(typing).await {
+                    tracing::debug!("typing notice not sent: {err}");
+                }
+            });
+        }
+    }
+
+    fn show_typing(&self, names: &[String]) {
+        let label = &self.imp().typing;
+        let text = match names {
+            [] => String::new(),
+            [one] => gettext_f("{name} is typing…", &[("name", one)]),
+            [one, two] => gettext_f(
+                "{first} and {second} are typing…",
+                &[("first", one), ("second", two)],
+            ),
+            many => {
+                let n = u32::try_from(many.len()).unwrap_or(u32::MAX);
+                ngettext("{count} person is typing…", "{count} people are typing…", n)
+                    .replace("{count}", &many.len().to_string())
+            }
+        };
+        label.set_text(&text);
+        label.set_visible(!text.is_empty());
+    }
+
+    fn start_reply(&self, unique_id: &str) {
+        if let Some(event) = self.event(unique_id)
+            && let Some(event_id) = event.event_id.clone()
+        {
+            let text = event
+                .copy_text()
+                .map(str::to_owned)
+                .unwrap_or_else(|| gettext("A message"));
+            self.imp()
+                .composer
+                .set_reply(event_id, &event.sender_name, &text);
+        }
+    }
+
+    fn start_edit(&self, unique_id: &str) {
+        if let Some(event) = self.event(unique_id)
+            && event.can_edit
+        {
+            let text = event.copy_text().unwrap_or_default().to_owned();
+            self.imp().composer.set_edit(event.id.clone(), &text);
+        }
+    }
+
+    fn copy_text(&self, unique_id: &str) {
+        if let Some(text) = self
+            .event(unique_id)
+            .and_then(|e| e.copy_text().map(str::to_owned))
+        {
+            self.clipboard().set_text(&text);
+            self.toast(&gettext("Copied"));
+        }
+    }
+
+    fn confirm_remove(&self, unique_id: &str) {
+        let Some(event) = self.event(unique_id) else {
+            return;
+        };
+        let Some(window) = self.root().and_downcast::<gtk::Window>() else {
+            return;
+        };
+        let dialog = adw::MessageDialog::new(
+            Some(&window),
+            Some(&gettext("Remove Message?")),
+            Some(&gettext(
+                "The message is removed for everyone in the room. This cannot be undone.",
+            )),
+        );
+        dialog.add_response("cancel", &gettext("_Cancel"));
+        dialog.add_response("remove", &gettext("_Remove"));
+        dialog.set_response_appearance("remove", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("cancel"));
+        dialog.set_close_response("cancel");
+        let view = self.downgrade();
+        dialog.connect_response(None, move |_, response| {
+            if response != "remove" {
+                return;
+            }
+            let (Some(view), Some(timeline)) =
+                (view.upgrade(), view.upgrade().and_then(|v| v.timeline()))
+            else {
+                return;
+            };
+            let id = event.id.clone();
+            let weak = view.downgrade();
+            spawn_ui(async move {
+                let result = spawn_tokio(async move { timeline.remove(&id, None).await }).await;
+                if let (Err(err), Some(view)) = (result, weak.upgrade()) {
+                    view.toast(&describe(&err));
+                }
+            });
+        });
+        dialog.present();
+    }
+
+    fn toggle_reaction(&self, unique_id: &str, key: &str) {
+        let (Some(event), Some(timeline)) = (self.event(unique_id), self.timeline()) else {
+            return;
+        };
+        let key = key.to_owned();
+        let view = self.downgrade();
+        spawn_ui(async move {
+            let result =
+                spawn_tokio(async move { timeline.toggle_reaction(&event.id, &key).await }).await;
+            if let (Err(err), Some(view)) = (result, view.upgrade()) {
+                view.toast(&describe(&err));
+            }
+        });
+    }
+
+    fn retry(&self, unique_id: &str) {
+        self.on_local_echo(unique_id, false);
+    }
+
+    fn discard(&self, unique_id: &str) {
+        self.on_local_echo(unique_id, true);
+    }
+
+    fn on_local_echo(&self, unique_id: &str, discard: bool) {
+        let (Some(event), Some(timeline)) = (self.event(unique_id), self.timeline()) else {
+            return;
+        };
+        let view = self.downgrade();
+        spawn_ui(async move {
+            let result = spawn_tokio(async move {
+                if discard {
+                    timeline.discard(&event.id).await
+                } else {
+                    timeline.retry(&event.id).await
+                }
+            })
+            .await;
+            if let (Err(err), Some(view)) = (result, view.upgrade()) {
+                view.toast(&describe(&err));
+            }
+        });
+    }
+
+    fn add_row_gestures(&self, row: &MessageRow) {
+        let click = gtk::GestureClick::new();
+        click.set_button(gtk::gdk::BUTTON_SECONDARY);
+        let weak = row.downgrade();
+        click.connect_pressed(move |gesture, _, x, y| {
+            if let Some(row) = weak.upgrade() {
+                gesture.set_state(gtk::EventSequenceState::Claimed);
+                menu::open(&row, Some((x, y)));
+            }
+        });
+        row.add_controller(click);
+        let press = gtk::GestureLongPress::new();
+        press.set_touch_only(true);
+        let weak = row.downgrade();
+        press.connect_pressed(move |gesture, x, y| {
+            if let Some(row) = weak.upgrade() {
+                gesture.set_state(gtk::EventSequenceState::Claimed);
+                menu::open(&row, Some((x, y)));
+            }
+        });
+        row.add_controller(press);
+    }
+
+    /// Opens the actions menu of the row showing `unique_id` (keyboard users and tests).
+    fn open_menu_for(&self, unique_id: &str) {
+        let mut child = self.imp().list.first_child();
+        while let Some(widget) = child {
+            if let Some(row) = widget
+                .first_child()
+                .and_downcast::<MessageRow>()
+                .filter(|r| r.unique_id() == unique_id)
+            {
+                menu::open(&row, None);
+                return;
+            }
+            child = widget.next_sibling();
+        }
+    }
+
+    fn toast(&self, text: &str) {
+        if let Some(window) = self.root().and_downcast::<crate::ui::window::Window>() {
+            window.toast(text);
+        }
+    }
+}

@@ -1,0 +1,422 @@
+//! One row of the conversation: a message (grouped under its sender's name when the
+//! previous one is from someone else or long ago), a day divider, the "new messages"
+//! marker, or a one-line summary of a change to the room. Built in code, without a
+//! template, because rows are made and rebound while scrolling.
+
+use std::cell::RefCell;
+
+use adw::prelude::*;
+use gtk::glib;
+use gtk::subclass::prelude::*;
+
+use crate::engine::timeline::{Body, Entry, EntryKind, EventEntry, SendState};
+use crate::i18n::{gettext, gettext_f, ngettext};
+
+/// Messages of one sender closer together than this share one header.
+const GROUP_WINDOW_MS: u64 = 5 * 60 * 1000;
+
+mod imp {
+    use super::*;
+
+    #[derive(Default)]
+    pub struct MessageRow {
+        pub unique_id: RefCell<String>,
+        pub centre: gtk::Label,
+        pub event: gtk::Box,
+        pub avatar: adw::Avatar,
+        pub header: gtk::Box,
+        pub sender: gtk::Label,
+        pub time: gtk::Label,
+        pub reply: gtk::Box,
+        pub reply_sender: gtk::Label,
+        pub reply_text: gtk::Label,
+        pub body: gtk::Label,
+        pub reactions: gtk::FlowBox,
+        pub footer: gtk::Box,
+        pub status: gtk::Label,
+        pub retry: gtk::Button,
+        pub discard: gtk::Button,
+        pub receipts: gtk::Label,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for MessageRow {
+        const NAME: &'static str = "SottoMessageRow";
+        type Type = super::MessageRow;
+        type ParentType = gtk::Box;
+    }
+
+    impl ObjectImpl for MessageRow {
+        fn constructed(&self) {
+            self.parent_constructed();
+            self.obj().build();
+        }
+    }
+    impl WidgetImpl for MessageRow {}
+    impl BoxImpl for MessageRow {}
+}
+
+glib::wrapper! {
+    /// A row of the conversation.
+    pub struct MessageRow(ObjectSubclass<imp::MessageRow>)
+        @extends gtk::Box, gtk::Widget,
+        @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Orientable;
+}
+
+impl Default for MessageRow {
+    fn default() -> Self {
+        glib::Object::new()
+    }
+}
+
+impl MessageRow {
+    fn build(&self) {
+        let imp = self.imp();
+        self.set_orientation(gtk::Orientation::Vertical);
+        self.add_css_class("message-row");
+
+        imp.centre.set_wrap(true);
+        imp.centre.set_justify(gtk::Justification::Center);
+        imp.centre.set_margin_top(6);
+        imp.centre.set_margin_bottom(6);
+        imp.centre.set_margin_start(12);
+        imp.centre.set_margin_end(12);
+        self.upcast_ref::<gtk::Box>().append(&imp.centre);
+
+        imp.avatar.set_size(36);
+        imp.avatar.set_show_initials(true);
+        imp.avatar.set_valign(gtk::Align::Start);
+        imp.avatar.set_margin_top(2);
+
+        imp.sender.add_css_class("heading");
+        imp.sender.set_xalign(0.0);
+        imp.sender.set_ellipsize(gtk::pango::EllipsizeMode::End);
+        imp.sender.set_hexpand(true);
+        imp.time.add_css_class("dim-label");
+        imp.time.add_css_class("caption");
+        imp.header.set_spacing(6);
+        imp.header.append(&imp.sender);
+        imp.header.append(&imp.time);
+
+        imp.reply.set_orientation(gtk::Orientation::Vertical);
+        imp.reply.add_css_class("reply-quote");
+        imp.reply_sender.add_css_class("caption-heading");
+        imp.reply_sender.set_xalign(0.0);
+        imp.reply_sender
+            .set_ellipsize(gtk::pango::EllipsizeMode::End);
+        imp.reply_text.add_css_class("caption");
+        imp.reply_text.set_xalign(0.0);
+        imp.reply_text.set_ellipsize(gtk::pango::EllipsizeMode::End);
+        imp.reply.append(&imp.reply_sender);
+        imp.reply.append(&imp.reply_text);
+
+        imp.body.set_xalign(0.0);
+        imp.body.set_wrap(true);
+        imp.body.set_wrap_mode(gtk::pango::WrapMode::WordChar);
+        imp.body.set_use_markup(true);
+        imp.body.add_css_class("message-body");
+
+        imp.reactions.set_selection_mode(gtk::SelectionMode::None);
+        imp.reactions.set_column_spacing(4);
+        imp.reactions.set_row_spacing(4);
+        imp.reactions.set_max_children_per_line(8);
+        imp.reactions.set_homogeneous(false);
+
+        imp.status.add_css_class("caption");
+        imp.status.add_css_class("dim-label");
+        imp.status.set_xalign(0.0);
+        imp.retry.set_label(&gettext("Retry"));
+        imp.retry.add_css_class("flat");
+        imp.retry.add_css_class("caption");
+        imp.discard.set_label(&gettext("Discard"));
+        imp.discard.add_css_class("flat");
+        imp.discard.add_css_class("caption");
+        imp.receipts.add_css_class("caption");
+        imp.receipts.add_css_class("dim-label");
+        imp.receipts.set_xalign(1.0);
+        imp.receipts.set_hexpand(true);
+        imp.receipts.set_ellipsize(gtk::pango::EllipsizeMode::End);
+        imp.footer.set_spacing(6);
+        imp.footer.append(&imp.status);
+        imp.footer.append(&imp.retry);
+        imp.footer.append(&imp.discard);
+        imp.footer.append(&imp.receipts);
+
+        let column = gtk::Box::new(gtk::Orientation::Vertical, 2);
+        column.set_hexpand(true);
+        column.append(&imp.header);
+        column.append(&imp.reply);
+        column.append(&imp.body);
+        column.append(&imp.reactions);
+        column.append(&imp.footer);
+
+        imp.event.set_spacing(8);
+        imp.event.set_margin_start(8);
+        imp.event.set_margin_end(12);
+        imp.event.append(&imp.avatar);
+        imp.event.append(&column);
+        self.upcast_ref::<gtk::Box>().append(&imp.event);
+
+        let row = self.downgrade();
+        imp.retry.connect_clicked(move |_| {
+            if let Some(row) = row.upgrade() {
+                row.activate_for_row("room.retry");
+            }
+        });
+        let row = self.downgrade();
+        imp.discard.connect_clicked(move |_| {
+            if let Some(row) = row.upgrade() {
+                row.activate_for_row("room.discard");
+            }
+        });
+    }
+
+    /// Runs a `room.*` action with this row's entry as its target.
+    pub fn activate_for_row(&self, action: &str) {
+        let id = self.imp().unique_id.borrow().clone();
+        let _ = WidgetExt::activate_action(self, action, Some(&id.to_variant()));
+    }
+
+    /// The unique ID of the entry shown.
+    pub fn unique_id(&self) -> String {
+        self.imp().unique_id.borrow().clone()
+    }
+
+    /// Shows `entry`; `previous` is the entry above it, which decides whether the sender's
+    /// name and avatar repeat.
+    pub fn bind(&self, entry: &Entry, previous: Option<&Entry>) {
+        let imp = self.imp();
+        imp.unique_id.replace(entry.unique_id.clone());
+        for class in [
+            "day-divider",
+            "read-marker",
+            "state-event",
+            "own",
+            "highlighted",
+        ] {
+            self.remove_css_class(class);
+        }
+        let centre = |text: &str, class: &str| {
+            imp.centre.set_text(text);
+            imp.centre.set_visible(true);
+            imp.event.set_visible(false);
+            self.add_css_class(class);
+        };
+        match &entry.kind {
+            EntryKind::DayDivider(ms) => centre(&day_label(*ms), "day-divider"),
+            EntryKind::ReadMarker => centre(&gettext("New messages"), "read-marker"),
+            EntryKind::Start => centre(
+                &gettext("This is the beginning of the conversation."),
+                "state-event",
+            ),
+            EntryKind::Event(event) => match &event.body {
+                Body::State(summary) => centre(summary, "state-event"),
+                _ => {
+                    imp.centre.set_visible(false);
+                    imp.event.set_visible(true);
+                    self.bind_event(event, previous);
+                }
+            },
+        }
+    }
+
+    fn bind_event(&self, event: &EventEntry, previous: Option<&Entry>) {
+        let imp = self.imp();
+        let continues = previous.is_some_and(|p| continues_group(p, event));
+        if event.is_own {
+            self.add_css_class("own");
+        }
+        if event.highlighted {
+            self.add_css_class("highlighted");
+        }
+        imp.header.set_visible(!continues);
+        imp.avatar.set_opacity(if continues { 0.0 } else { 1.0 });
+        imp.avatar
+            .set_height_request(if continues { 0 } else { 36 });
+        if !continues {
+            imp.avatar.set_text(Some(&event.sender_name));
+            imp.sender.set_text(&event.sender_name);
+            imp.sender.set_tooltip_text(Some(&event.sender));
+        }
+        imp.time.set_text(&time_label(event.timestamp_ms));
+        self.set_margin_top(if continues { 0 } else { 6 });
+
+        match &event.reply_to {
+            Some(reply) => {
+                imp.reply.set_visible(true);
+                imp.reply_sender.set_text(
+                    reply
+                        .sender_name
+                        .as_deref()
+                        .unwrap_or(&gettext("In reply to")),
+                );
+                imp.reply_text.set_text(
+                    reply
+                        .text
+                        .as_deref()
+                        .unwrap_or(&gettext("A message not loaded yet")),
+                );
+            }
+            None => imp.reply.set_visible(false),
+        }
+
+        imp.body.remove_css_class("dim-label");
+        imp.body.remove_css_class("notice");
+        match &event.body {
+            Body::Text { markup, .. } => imp.body.set_markup(markup),
+            Body::Emote { markup, .. } => imp.body.set_markup(&format!(
+                "* {} {markup}",
+                glib::markup_escape_text(&event.sender_name)
+            )),
+            Body::Notice { markup, .. } => {
+                imp.body.set_markup(markup);
+                imp.body.add_css_class("notice");
+            }
+            other => {
+                imp.body.set_text(&placeholder(other));
+                imp.body.add_css_class("dim-label");
+            }
+        }
+
+        while let Some(child) = imp.reactions.first_child() {
+            imp.reactions.remove(&child);
+        }
+        imp.reactions.set_visible(!event.reactions.is_empty());
+        for reaction in &event.reactions {
+            let button = gtk::ToggleButton::with_label(&format!(
+                "{} {}",
+                reaction.key,
+                reaction.senders.len()
+            ));
+            button.set_active(reaction.own);
+            button.add_css_class("reaction");
+            let who = reaction.senders.join(", ");
+            let tooltip = gettext_f(
+                "{reaction} from {who}",
+                &[("reaction", &reaction.key), ("who", &who)],
+            );
+            button.set_tooltip_text(Some(&tooltip));
+            let row = self.downgrade();
+            let key = reaction.key.clone();
+            button.connect_clicked(move |_| {
+                if let Some(row) = row.upgrade() {
+                    let target = (row.unique_id(), key.clone()).to_variant();
+                    let _ = WidgetExt::activate_action(&row, "room.toggle-reaction", Some(&target));
+                }
+            });
+            imp.reactions.insert(&button, -1);
+        }
+
+        let (status, failed) = match &event.send_state {
+            SendState::Remote => (
+                if event.edited {
+                    gettext("(edited)")
+                } else {
+                    String::new()
+                },
+                false,
+            ),
+            SendState::Sending => (gettext("Sending…"), false),
+            SendState::Sent => (gettext("Sent"), false),
+            SendState::Failed { will_retry: true } => (
+                gettext("Not sent yet: Sotto retries when the server answers."),
+                true,
+            ),
+            SendState::Failed { will_retry: false } => (gettext("Not sent."), true),
+        };
+        imp.status.set_text(&status);
+        imp.status.set_visible(!status.is_empty());
+        imp.retry.set_visible(failed);
+        imp.discard.set_visible(failed);
+        let receipts = receipts_label(&event.read_by);
+        imp.receipts.set_text(&receipts);
+        imp.receipts
+            .set_tooltip_text(Some(&event.read_by.join("\n")));
+        imp.receipts.set_visible(!receipts.is_empty());
+        imp.footer
+            .set_visible(!status.is_empty() || failed || !receipts.is_empty());
+    }
+}
+
+/// True when `event` follows `previous` closely enough to share its header.
+fn continues_group(previous: &Entry, event: &EventEntry) -> bool {
+    let EntryKind::Event(prev) = &previous.kind else {
+        return false;
+    };
+    !matches!(prev.body, Body::State(_))
+        && prev.sender == event.sender
+        && event.timestamp_ms.saturating_sub(prev.timestamp_ms) < GROUP_WINDOW_MS
+}
+
+fn placeholder(body: &Body) -> String {
+    match body {
+        Body::Attachment(text) | Body::Unsupported(text) | Body::State(text) => text.clone(),
+        Body::Removed => gettext("Message removed"),
+        Body::Undecryptable => {
+            gettext("Waiting for this message's key. It appears as soon as the key arrives.")
+        }
+        Body::Text { plain, .. } | Body::Emote { plain, .. } | Body::Notice { plain, .. } => {
+            plain.clone()
+        }
+    }
+}
+
+fn local_time(ms: u64) -> Option<glib::DateTime> {
+    let seconds = i64::try_from(ms / 1000).ok()?;
+    glib::DateTime::from_unix_local(seconds).ok()
+}
+
+/// The time of day of a message.
+pub fn time_label(ms: u64) -> String {
+    // Translators: the time of a message; see strftime for the codes ("%l:%M %p" for a
+    // 12-hour clock).
+    local_time(ms)
+        .and_then(|t| t.format(&gettext("%H:%M")).ok())
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// "Today", "Yesterday", or the date.
+fn day_label(ms: u64) -> String {
+    let Some(day) = local_time(ms) else {
+        return String::new();
+    };
+    let Ok(now) = glib::DateTime::now_local() else {
+        return String::new();
+    };
+    let same_day = |a: &glib::DateTime, b: &glib::DateTime| {
+        a.year() == b.year() && a.day_of_year() == b.day_of_year()
+    };
+    if same_day(&day, &now) {
+        return gettext("Today");
+    }
+    if now.add_days(-1).is_ok_and(|y| same_day(&day, &y)) {
+        return gettext("Yesterday");
+    }
+    // Translators: a day heading in a conversation; see strftime for the codes.
+    day.format(&gettext("%A, %e %B %Y"))
+        .map(|s| s.to_string())
+        .unwrap_or_default()
+}
+
+fn receipts_label(read_by: &[String]) -> String {
+    match read_by.len() {
+        0 => String::new(),
+        1 => gettext_f("Seen by {name}", &[("name", &short_id(&read_by[0]))]),
+        n => {
+            let n_u32 = u32::try_from(n).unwrap_or(u32::MAX);
+            ngettext("Seen by {count} person", "Seen by {count} people", n_u32)
+                .replace("{count}", &n.to_string())
+        }
+    }
+}
+
+/// `@alice:example.org` → `alice`.
+fn short_id(user_id: &str) -> String {
+    user_id
+        .trim_start_matches('@')
+        .split(':')
+        .next()
+        .unwrap_or(user_id)
+        .to_owned()
+}

@@ -1,0 +1,298 @@
+//! The conversation pane under Xvfb, driven through its widgets and actions: open a room,
+//! read formatted messages from someone else, send, reply, edit, react, and see a message
+//! that could not be sent. Screenshots at phone and desktop size, light and dark.
+
+use std::time::Duration;
+
+use gtk::prelude::*;
+use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use sotto::engine::timeline::{Body, Entry, EntryKind, EventEntry, SendState};
+use sotto::ui::diff_store::value_of;
+use sotto::ui::room_view::RoomView;
+use sotto::ui::window::Window;
+
+use crate::harness::ui::{app, on_gtk_thread, present_at, screenshot, settle, wait_for};
+use crate::harness::{self, TestProfile, peers, synapse};
+
+const FORMATTED_HTML: &str = "<p><b>Agenda</b> for <i>Thursday</i>:</p>\
+<ul><li>read <code>chapter 3</code></li><li>bring <del>cake</del> tea</li></ul>\
+<blockquote>Words are, of course, the most powerful drug.</blockquote>\
+<p>Notes at <a href=\"https://example.org/notes\">the club page</a>\
+<script>alert('no')</script><img src=\"http://tracker.example/pixel.png\"></p>";
+
+fn events(view: &RoomView) -> Vec<(String, EventEntry)> {
+    let Some(store) = view.store() else {
+        return Vec::new();
+    };
+    (0..store.n_items())
+        .filter_map(|i| store.item(i))
+        .filter_map(|item| value_of::<Entry>(&item))
+        .filter_map(|entry| match entry.kind {
+            EntryKind::Event(event) => Some((entry.unique_id, *event)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn plain(event: &EventEntry) -> Option<&str> {
+    event.copy_text()
+}
+
+fn wait_for_event(
+    view: &RoomView,
+    what: &str,
+    found: impl Fn(&EventEntry) -> bool,
+) -> (String, EventEntry) {
+    wait_for(
+        what,
+        Duration::from_secs(60),
+        || events(view).iter().any(|(_, e)| found(e)),
+        || {
+            format!(
+                "{:#?}",
+                events(view).into_iter().map(|(_, e)| e).collect::<Vec<_>>()
+            )
+        },
+    );
+    events(view)
+        .into_iter()
+        .find(|(_, e)| found(e))
+        .expect("just seen")
+}
+
+fn type_and_send(view: &RoomView, text: &str) {
+    let composer = view.composer();
+    composer.text_view().buffer().set_text(text);
+    assert!(composer.send_button().is_sensitive());
+    composer.send_button().emit_clicked();
+    assert_eq!(composer.text(), "", "the composer empties after sending");
+}
+
+fn run_action(view: &RoomView, action: &str, unique_id: &str) {
+    WidgetExt::activate_action(view, action, Some(&unique_id.to_variant()))
+        .expect("the room action exists");
+}
+
+#[test]
+fn a_conversation_with_replies_reactions_edits_and_a_failed_message() {
+    let test = TestProfile::new();
+    // A server of its own: the end of the test stops it to make a message fail.
+    let server = synapse::Synapse::start();
+    let runtime = harness::runtime();
+    let (room_id, friend_client) = runtime.block_on(async {
+        let user = server.register("reader").await;
+        let friend = server.register("friend").await;
+        let session = test
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .unwrap();
+        let friend_client = peers::login(&server, &friend).await;
+        friend_client
+            .account()
+            .set_display_name(Some("Frida"))
+            .await
+            .unwrap();
+        peers::publish_sotto_keys(&session, &friend_client).await;
+        let room = peers::create_room(&friend_client, "Book club", true, &[&user.user_id]).await;
+        session
+            .client()
+            .join_room_by_id(room.room_id())
+            .await
+            .unwrap();
+        friend_client.sync_once(Default::default()).await.unwrap();
+        let room = friend_client.get_room(room.room_id()).unwrap();
+        peers::send_text(&room, "Welcome to the book club!").await;
+        room.send(RoomMessageEventContent::text_html(
+            "Agenda for Thursday",
+            FORMATTED_HTML,
+        ))
+        .await
+        .unwrap();
+        room.send(RoomMessageEventContent::emote_plain("brings biscuits"))
+            .await
+            .unwrap();
+        (room.room_id().to_string(), friend_client)
+    });
+
+    let profile = test.profile.clone();
+    let room = room_id.clone();
+    on_gtk_thread(move || {
+        let window = Window::new(&app());
+        window.start(profile);
+        present_at(&window, 360, 720);
+        wait_for(
+            "the room in the list",
+            Duration::from_secs(60),
+            || window.rooms().n_items() == 1,
+            || window.page(),
+        );
+        window.open_room(&room);
+        let view = window.room_view();
+        let (_, welcome) = wait_for_event(&view, "the welcome message", |e| {
+            plain(e) == Some("Welcome to the book club!")
+        });
+        assert!(welcome.encrypted);
+        assert_eq!(welcome.sender_name, "Frida");
+        let (_, formatted) = wait_for_event(&view, "the formatted message", |e| {
+            plain(e) == Some("Agenda for Thursday")
+        });
+        let Body::Text { markup, .. } = &formatted.body else {
+            panic!("a text message: {formatted:?}");
+        };
+        assert!(markup.contains("<b>Agenda</b>"), "{markup}");
+        assert!(!markup.contains("script") && !markup.contains("tracker.example"));
+        wait_for_event(&view, "the emote", |e| matches!(e.body, Body::Emote { .. }));
+
+        // Send, reply, edit and react through the composer and the room actions.
+        type_and_send(&view, "Hello from **Sotto**");
+        let (own_id, _) = wait_for_event(&view, "the own message on the server", |e| {
+            e.is_own
+                && plain(e) == Some("Hello from **Sotto**")
+                && e.send_state == SendState::Remote
+        });
+        let (welcome_id, _) = wait_for_event(&view, "welcome", |e| {
+            plain(e) == Some("Welcome to the book club!")
+        });
+        run_action(&view, "room.reply", &welcome_id);
+        assert!(matches!(
+            view.composer().mode(),
+            sotto::ui::room_view::composer::Mode::Reply { .. }
+        ));
+        type_and_send(&view, "Glad to be here");
+        wait_for_event(&view, "the reply", |e| {
+            plain(e) == Some("Glad to be here")
+                && e.reply_to.as_ref().and_then(|r| r.text.as_deref())
+                    == Some("Welcome to the book club!")
+        });
+        run_action(&view, "room.edit", &own_id);
+        assert_eq!(view.composer().text(), "Hello from **Sotto**");
+        type_and_send(&view, "Hello from *Sotto*, edited");
+        wait_for_event(&view, "the edit", |e| {
+            e.is_own && e.edited && plain(e) == Some("Hello from *Sotto*, edited")
+        });
+        WidgetExt::activate_action(
+            &view,
+            "room.toggle-reaction",
+            Some(&(welcome_id.clone(), "🎉".to_owned()).to_variant()),
+        )
+        .unwrap();
+        wait_for_event(&view, "the reaction", |e| {
+            plain(e) == Some("Welcome to the book club!")
+                && e.reactions.iter().any(|r| r.key == "🎉" && r.own)
+        });
+        settle();
+        screenshot(&window, "conversation-360x720");
+        run_action(&view, "room.open-menu", &welcome_id);
+        settle();
+        screenshot(&window, "conversation-menu-360x720");
+        window.close_room();
+        window.open_room(&room);
+        window.destroy();
+    });
+
+    // The friend reacts too, so the screenshots show counts.
+    runtime.block_on(async {
+        friend_client.sync_once(Default::default()).await.unwrap();
+    });
+
+    let profile = test.profile.clone();
+    let room = room_id.clone();
+    let server_ref = &server;
+    let window_size_shots = move |dark: bool| {
+        let profile = profile.clone();
+        let room = room.clone();
+        on_gtk_thread(move || {
+            let style = adw::StyleManager::default();
+            style.set_color_scheme(if dark {
+                adw::ColorScheme::ForceDark
+            } else {
+                adw::ColorScheme::ForceLight
+            });
+            let window = Window::new(&app());
+            window.start(profile);
+            present_at(&window, 1280, 800);
+            wait_for(
+                "the room in the list",
+                Duration::from_secs(60),
+                || window.rooms().n_items() == 1,
+                || window.page(),
+            );
+            window.open_room(&room);
+            let view = window.room_view();
+            wait_for_event(&view, "the edited message", |e| e.edited);
+            settle();
+            let scheme = if dark { "dark" } else { "light" };
+            screenshot(&window, &format!("conversation-1280x800-{scheme}"));
+            style.set_color_scheme(adw::ColorScheme::Default);
+            window.destroy();
+        });
+    };
+    window_size_shots(false);
+    window_size_shots(true);
+
+    // A message sent while the server is down fails visibly and can be retried.
+    let profile = test.profile.clone();
+    let room = room_id.clone();
+    let stopper = server_ref;
+    let window = on_gtk_thread(move || {
+        let window = Window::new(&app());
+        window.start(profile);
+        present_at(&window, 360, 720);
+        wait_for(
+            "the room in the list",
+            Duration::from_secs(60),
+            || window.rooms().n_items() == 1,
+            || window.page(),
+        );
+        window.open_room(&room);
+        let view = window.room_view();
+        wait_for_event(&view, "the conversation", |e| e.edited);
+        glib_send_wrapper(window)
+    });
+    stopper.stop();
+    on_gtk_thread(move || {
+        let window = window.into_inner();
+        let view = window.room_view();
+        type_and_send(&view, "This one cannot reach the server");
+        let (failed_id, _) = wait_for_event(&view, "the failed message", |e| {
+            plain(e) == Some("This one cannot reach the server")
+                && matches!(e.send_state, SendState::Failed { .. })
+        });
+        settle();
+        screenshot(&window, "conversation-failed-360x720");
+        let style = adw::StyleManager::default();
+        style.set_color_scheme(adw::ColorScheme::ForceDark);
+        settle();
+        screenshot(&window, "conversation-failed-360x720-dark");
+        style.set_color_scheme(adw::ColorScheme::Default);
+        // Discarding a message that was never sent removes it.
+        run_action(&view, "room.discard", &failed_id);
+        wait_for(
+            "the discarded message to go",
+            Duration::from_secs(30),
+            || {
+                !events(&view)
+                    .iter()
+                    .any(|(_, e)| plain(e) == Some("This one cannot reach the server"))
+            },
+            || format!("{:#?}", events(&view)),
+        );
+        window.destroy();
+    });
+}
+
+/// Moves a window between closures that all run on the GTK thread.
+struct SendWindow(Window);
+// SAFETY: the window is only ever touched on the GTK test thread (`on_gtk_thread`).
+unsafe impl Send for SendWindow {}
+
+impl SendWindow {
+    fn into_inner(self) -> Window {
+        self.0
+    }
+}
+
+fn glib_send_wrapper(window: Window) -> SendWindow {
+    SendWindow(window)
+}
