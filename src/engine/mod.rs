@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod discovery;
 pub mod error;
+pub mod html;
 pub mod paths;
 pub mod profile;
 pub mod room_list;
