@@ -1,33 +1,962 @@
-//! Placeholder until the sanitiser lands: escapes everything.
+//! Message bodies as safe Pango markup for a label.
+//!
+//! A Matrix `formatted_body` is HTML from anyone in the room. It is parsed with a real HTML
+//! parser (html5ever, the one ruma uses), and only the subset the Matrix specification
+//! suggests is turned into Pango markup; everything else becomes plain, escaped text or
+//! disappears. Nothing remote is ever loaded: images become their alternative text, and links
+//! are kept only for `http`, `https`, `mailto` and `matrix` and always show where they go.
+//!
+//! The work is linear in the size of the body and the output is bounded: at most
+//! [`MAX_INPUT_BYTES`] of HTML are read (the most a Matrix event can hold), elements nest at
+//! most [`MAX_DEPTH`] deep (deeper tags count as text), and at most [`MAX_VISIBLE_CHARS`]
+//! characters are shown before the text is cut with a note.
 
-/// Safe Pango markup for a Matrix `formatted_body`.
+mod parse;
+
+use html5ever::{Attribute, ns};
+use url::Url;
+
+use self::parse::{DOCUMENT, Data, Id, Node, attr, is_hidden, parse};
+use crate::i18n::{gettext, gettext_f};
+
+/// The most HTML read from a body: a Matrix event (all of it, not only the body) is at
+/// most 64 KiB, so anything longer cannot come from a well-behaved server.
+pub const MAX_INPUT_BYTES: usize = 65_536;
+/// How deep elements nest before further tags are ignored and only their text is kept.
+pub const MAX_DEPTH: usize = 100;
+/// How many characters are shown before the text is cut.
+pub const MAX_VISIBLE_CHARS: usize = 20_000;
+/// A second bound on the markup itself, for bodies made of many small elements.
+const MAX_MARKUP_BYTES: usize = 512 * 1024;
+/// How much of a link's text is kept to compare it with where the link goes.
+const MAX_LINK_TEXT: usize = 2048;
+
+/// The dimmed look of hints (the destination of a link, a spoiler's reason, quote bars).
+const DIM: &str = "<span fgalpha=\"60%\">";
+const DIM_SMALL: &str = "<span size=\"small\" fgalpha=\"60%\">";
+/// Same grey for text and background: a spoiler stays hidden.
+const SPOILER: &str = "<span foreground=\"#808080\" background=\"#808080\">";
+
+/// Safe Pango markup for a Matrix `formatted_body` (`org.matrix.custom.html`).
 pub fn html_to_markup(html: &str) -> String {
-    escape(html)
+    let (input, cut) = if html.len() > MAX_INPUT_BYTES {
+        let mut end = MAX_INPUT_BYTES;
+        while !html.is_char_boundary(end) {
+            end -= 1;
+        }
+        (&html[..end], true)
+    } else {
+        (html, false)
+    };
+    let nodes = parse(input);
+    let mut renderer = Renderer::new();
+    renderer.render(&nodes);
+    let Renderer { mut out, link, .. } = renderer;
+    if cut {
+        out.full = true;
+    }
+    out.finish(link.as_ref())
 }
 
-/// Safe Pango markup for a plain-text body.
+/// Safe Pango markup for a plain-text body: escaped, with http(s)/mailto/matrix URLs made
+/// into links.
 pub fn plain_to_markup(text: &str) -> String {
-    escape(text)
+    let mut out = Writer::new();
+    let mut written = 0;
+    let mut search = 0;
+    while let Some((start, end)) = find_url(text, search) {
+        let candidate = &text[start..end];
+        search = end;
+        let Some(target) = Target::parse(candidate) else {
+            continue;
+        };
+        out.literal(&text[written..start]);
+        out.open(link_open(&target), "</a>");
+        out.literal(candidate);
+        out.close();
+        if !target.is_shown_by(candidate) {
+            out.destination_hint(&target);
+        }
+        written = end;
+        if out.full {
+            break;
+        }
+    }
+    if !out.full {
+        out.literal(&text[written..]);
+    }
+    out.finish(None)
 }
 
-/// The text without explicit bidi overrides.
+/// The text with explicit bidi embedding and override controls (U+202A..U+202E,
+/// U+2066..U+2069) removed, so a body or a name cannot reorder what is shown after it.
 pub fn strip_direction_overrides(text: &str) -> String {
     text.chars()
-        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .filter(|&c| !is_direction_override(c))
         .collect()
 }
 
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in strip_direction_overrides(text).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+fn is_direction_override(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters never shown: controls other than newline and tab, and direction overrides.
+fn is_dropped(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t') || is_direction_override(c)
+}
+
+/// Text fit for an attribute value: no controls at all, no direction overrides.
+fn clean_attribute(value: &str) -> String {
+    value
+        .chars()
+        .filter(|&c| !c.is_control() && !is_direction_override(c))
+        .collect()
+}
+
+fn push_escaped(buf: &mut String, c: char) {
+    match c {
+        '&' => buf.push_str("&amp;"),
+        '<' => buf.push_str("&lt;"),
+        '>' => buf.push_str("&gt;"),
+        '"' => buf.push_str("&quot;"),
+        '\'' => buf.push_str("&#39;"),
+        c => buf.push(c),
+    }
+}
+
+fn escape_attribute(value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len());
+    for c in clean_attribute(value).chars() {
+        push_escaped(&mut escaped, c);
+    }
+    escaped
+}
+
+// ---------------------------------------------------------------------------------------
+// Links
+
+/// Where a link goes, once it is known to be one of the allowed kinds.
+struct Target {
+    /// The address as written (cleaned of controls), to compare with the visible text.
+    written: String,
+    /// The normalised address the link opens.
+    url: Url,
+    /// What to show as the destination: a host, an address or a Matrix ID.
+    shown: String,
+}
+
+impl Target {
+    /// A link target for `href`, or `None` unless it is an absolute http, https, mailto or
+    /// matrix URL.
+    fn parse(href: &str) -> Option<Self> {
+        let written =
+            clean_attribute(href.trim_matches(|c: char| c.is_whitespace() || c.is_control()));
+        let url = Url::parse(&written).ok()?;
+        let shown = match url.scheme() {
+            "http" | "https" => {
+                let host = url.host_str().filter(|h| !h.is_empty())?;
+                let host = match url.port() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host.to_owned(),
+                };
+                if host.eq_ignore_ascii_case("matrix.to") {
+                    matrix_to_entity(&url).unwrap_or(host)
+                } else {
+                    host
+                }
+            }
+            "mailto" => percent_decode(url.path()),
+            "matrix" => percent_decode(url.as_str()),
+            _ => return None,
+        };
+        let shown = clean_attribute(&shown);
+        if shown.is_empty() {
+            return None;
+        }
+        Some(Self {
+            written,
+            url,
+            shown,
+        })
+    }
+
+    /// Whether `text`, the visible text of the link, already says where it goes.
+    fn is_shown_by(&self, text: &str) -> bool {
+        // An internationalised host may imitate another one: show its real (ASCII) name.
+        let idn = self
+            .url
+            .host_str()
+            .is_some_and(|h| h.starts_with("xn--") || h.contains(".xn--"));
+        if idn {
+            return false;
+        }
+        let text = without_scheme(text);
+        text == without_scheme(&self.written)
+            || text == without_scheme(self.url.as_str())
+            || text == self.shown
+    }
+}
+
+/// The user, room or alias a `https://matrix.to/#/…` link points to.
+fn matrix_to_entity(url: &Url) -> Option<String> {
+    let fragment = url.fragment()?.strip_prefix('/')?;
+    let entity = fragment.split(['/', '?']).next()?;
+    let entity = percent_decode(entity);
+    (!entity.is_empty()).then_some(entity)
+}
+
+fn percent_decode(text: &str) -> String {
+    fn hex(b: u8) -> Option<u8> {
+        (b as char).to_digit(16).map(|d| d as u8)
+    }
+    let bytes = text.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let (Some(hi), Some(lo)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            decoded.push(hi * 16 + lo);
+            i += 3;
+            continue;
+        }
+        decoded.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+/// `text` without surrounding space, a leading scheme and one trailing slash.
+fn without_scheme(text: &str) -> &str {
+    let text = text.trim();
+    let mut rest = text;
+    for scheme in ["https://", "http://", "mailto:", "matrix:"] {
+        if rest.len() >= scheme.len()
+            && rest.is_char_boundary(scheme.len())
+            && rest[..scheme.len()].eq_ignore_ascii_case(scheme)
+        {
+            rest = &rest[scheme.len()..];
+            break;
         }
     }
-    out
+    rest.strip_suffix('/').unwrap_or(rest)
+}
+
+fn link_open(target: &Target) -> String {
+    let href = escape_attribute(target.url.as_str());
+    format!("<a href=\"{href}\" title=\"{href}\">")
+}
+
+/// The next URL in `text` at or after byte `from`, as a byte range.
+fn find_url(text: &str, from: usize) -> Option<(usize, usize)> {
+    const SCHEMES: [&str; 4] = ["https://", "http://", "mailto:", "matrix:"];
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while i < bytes.len() {
+        let starts_word = i == 0
+            || !text[..i]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric);
+        let scheme = starts_word
+            .then(|| {
+                SCHEMES.iter().find(|s| {
+                    bytes.len() >= i + s.len()
+                        && bytes[i..i + s.len()].eq_ignore_ascii_case(s.as_bytes())
+                })
+            })
+            .flatten();
+        if let Some(scheme) = scheme {
+            let rest = &text[i..];
+            let mut end = rest
+                .char_indices()
+                .find(|&(_, c)| {
+                    c.is_whitespace()
+                        || c.is_control()
+                        || is_direction_override(c)
+                        || "<>\"".contains(c)
+                })
+                .map_or(rest.len(), |(at, _)| at);
+            // Punctuation after a URL usually ends the sentence, not the URL; a closing
+            // bracket belongs to the URL only if it closes one opened in it.
+            let count = |b: u8| rest.as_bytes()[..end].iter().filter(|&&x| x == b).count();
+            let (mut parens, mut brackets) = (
+                count(b'(') as isize - count(b')') as isize,
+                count(b'[') as isize - count(b']') as isize,
+            );
+            while let Some(last) = rest[..end].chars().next_back() {
+                let strip = match last {
+                    ')' => parens < 0,
+                    ']' => brackets < 0,
+                    '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '*' | '_' => true,
+                    _ => false,
+                };
+                if !strip {
+                    break;
+                }
+                match last {
+                    ')' => parens += 1,
+                    ']' => brackets += 1,
+                    _ => {}
+                }
+                end -= last.len_utf8();
+            }
+            if end > scheme.len() {
+                return Some((i, i + end));
+            }
+        }
+        // Next character boundary.
+        i += text[i..].chars().next().map_or(1, char::len_utf8);
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing markup
+
+/// What starts each line inside quotes and list items.
+enum Prefix {
+    Quote,
+    Item {
+        marker: Option<String>,
+        width: usize,
+    },
+}
+
+struct OpenTag {
+    open: String,
+    close: &'static str,
+    written: bool,
+}
+
+/// Builds the markup: opens tags only once something is shown inside them, merges line
+/// breaks requested by blocks, collapses white space, and stops when the output is full.
+struct Writer {
+    buf: String,
+    tags: Vec<OpenTag>,
+    visible: usize,
+    full: bool,
+    /// Anything shown yet; breaks before the first text are dropped.
+    started: bool,
+    /// Line breaks to write before the next text.
+    breaks: usize,
+    /// White space seen since the last text (outside `<pre>`).
+    space: bool,
+    /// The current line has no text yet (its prefix is still to be written).
+    line_start: bool,
+    prefix: Vec<Prefix>,
+    /// The visible text of the link being written.
+    capture: Option<String>,
+}
+
+impl Writer {
+    fn new() -> Self {
+        Self {
+            buf: String::new(),
+            tags: Vec::new(),
+            visible: 0,
+            full: false,
+            started: false,
+            breaks: 0,
+            space: false,
+            line_start: true,
+            prefix: Vec::new(),
+            capture: None,
+        }
+    }
+
+    fn open(&mut self, open: String, close: &'static str) {
+        self.tags.push(OpenTag {
+            open,
+            close,
+            written: false,
+        });
+    }
+
+    fn close(&mut self) {
+        if let Some(tag) = self.tags.pop()
+            && tag.written
+        {
+            self.buf.push_str(tag.close);
+        }
+    }
+
+    /// Asks for `lines` line breaks (2: an empty line) before the next text.
+    fn block(&mut self, lines: usize) {
+        if self.started {
+            self.breaks = self.breaks.max(lines);
+        }
+        self.space = false;
+    }
+
+    fn line_break(&mut self) {
+        if self.started {
+            self.breaks += 1;
+        }
+        self.space = false;
+    }
+
+    /// Writes pending breaks, the line's prefix and pending tags: something is shown next.
+    fn flush(&mut self) {
+        self.flush_lines();
+        for tag in self.tags.iter_mut().filter(|t| !t.written) {
+            self.buf.push_str(&tag.open);
+            tag.written = true;
+        }
+    }
+
+    /// Writes pending breaks and the line's prefix.
+    fn flush_lines(&mut self) {
+        if self.breaks > 0 {
+            for i in 0..self.breaks {
+                self.buf.push('\n');
+                self.visible += 1;
+                if i + 1 < self.breaks {
+                    self.blank_line_prefix();
+                }
+            }
+            self.line_start = true;
+            self.breaks = 0;
+        }
+        if self.line_start {
+            self.line_start = false;
+            self.line_prefix();
+        }
+        self.started = true;
+    }
+
+    fn line_prefix(&mut self) {
+        for part in &mut self.prefix {
+            match part {
+                Prefix::Quote => {
+                    self.buf.push_str(DIM);
+                    self.buf.push_str("▎</span> ");
+                    self.visible += 2;
+                }
+                Prefix::Item { marker, width } => match marker.take() {
+                    Some(marker) => {
+                        self.visible += *width;
+                        self.buf.push_str(&marker);
+                    }
+                    None => {
+                        self.visible += *width;
+                        self.buf.extend(std::iter::repeat_n(' ', *width));
+                    }
+                },
+            }
+        }
+    }
+
+    /// Quote bars continue over empty lines inside a quote.
+    fn blank_line_prefix(&mut self) {
+        let Some(last_quote) = self.prefix.iter().rposition(|p| matches!(p, Prefix::Quote)) else {
+            return;
+        };
+        for (i, part) in self.prefix[..=last_quote].iter().enumerate() {
+            match part {
+                Prefix::Quote => {
+                    self.buf.push_str(DIM);
+                    self.buf.push_str("▎</span>");
+                    if i < last_quote {
+                        self.buf.push(' ');
+                    }
+                }
+                Prefix::Item { width, .. } => {
+                    self.buf.extend(std::iter::repeat_n(' ', *width));
+                }
+            }
+        }
+    }
+
+    /// One shown character, escaped.
+    fn visible_char(&mut self, c: char) {
+        if self.visible >= MAX_VISIBLE_CHARS || self.buf.len() >= MAX_MARKUP_BYTES {
+            self.full = true;
+            return;
+        }
+        self.flush();
+        push_escaped(&mut self.buf, c);
+        self.visible += 1;
+        if let Some(capture) = &mut self.capture
+            && capture.len() < MAX_LINK_TEXT
+        {
+            capture.push(c);
+        }
+    }
+
+    /// The space between two words, written before the tags that open at the second one.
+    fn collapsed_space(&mut self) {
+        if self.visible >= MAX_VISIBLE_CHARS {
+            self.full = true;
+            return;
+        }
+        self.buf.push(' ');
+        self.visible += 1;
+        if let Some(capture) = &mut self.capture
+            && capture.len() < MAX_LINK_TEXT
+        {
+            capture.push(' ');
+        }
+    }
+
+    /// Text outside `<pre>`: runs of white space become one space, none at a line start.
+    fn text(&mut self, text: &str) {
+        for c in text.chars() {
+            if self.full {
+                return;
+            }
+            if is_dropped(c) {
+                continue;
+            }
+            if matches!(c, ' ' | '\t' | '\n' | '\x0C') {
+                self.space = true;
+                continue;
+            }
+            if self.space && self.breaks == 0 && !self.line_start {
+                self.collapsed_space();
+            }
+            self.space = false;
+            self.visible_char(c);
+        }
+    }
+
+    /// Text as it is, line breaks included (`<pre>` and plain bodies).
+    fn literal(&mut self, text: &str) {
+        for c in text.chars() {
+            if self.full {
+                return;
+            }
+            if is_dropped(c) {
+                continue;
+            }
+            if c == '\n' {
+                self.line_break();
+            } else {
+                self.visible_char(c);
+            }
+        }
+        self.space = false;
+    }
+
+    /// ` (host)`, dimmed and small, after a link whose text does not say where it goes.
+    /// Written even when the output is full, so a cut link still shows its destination.
+    fn destination_hint(&mut self, target: &Target) {
+        let space = self.space;
+        self.space = false;
+        self.flush();
+        self.buf.push(' ');
+        self.buf.push_str(DIM_SMALL);
+        self.buf.push('(');
+        for c in target.shown.chars() {
+            push_escaped(&mut self.buf, c);
+        }
+        self.buf.push_str(")</span>");
+        self.visible += target.shown.chars().count() + 3;
+        self.space = space;
+    }
+
+    /// The markup, with open tags closed and a note if the text was cut.
+    fn finish(mut self, link: Option<&OpenLink>) -> String {
+        if self.full {
+            if self.started {
+                self.buf.push('…');
+            }
+            while let Some(tag) = self.tags.pop() {
+                if tag.written {
+                    self.buf.push_str(tag.close);
+                }
+                if tag.close == "</a>"
+                    && let Some(OpenLink::Link(target)) = link
+                {
+                    self.buf.push(' ');
+                    self.buf.push_str(DIM_SMALL);
+                    self.buf.push('(');
+                    for c in target.shown.chars() {
+                        push_escaped(&mut self.buf, c);
+                    }
+                    self.buf.push_str(")</span>");
+                }
+            }
+            if self.started {
+                self.buf.push('\n');
+            }
+            self.buf.push_str(DIM_SMALL);
+            for c in gettext("(message shortened)").chars() {
+                push_escaped(&mut self.buf, c);
+            }
+            self.buf.push_str("</span>");
+        } else {
+            while let Some(tag) = self.tags.pop() {
+                if tag.written {
+                    self.buf.push_str(tag.close);
+                }
+            }
+        }
+        self.buf
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Rendering the tree
+
+/// A link being written: either a real link to `Target`, or an `<a>` shown as text.
+enum OpenLink {
+    Link(Target),
+    Text,
+}
+
+/// What to undo when leaving an element.
+#[derive(Default)]
+struct Leave {
+    tags: usize,
+    block: usize,
+    prefix: bool,
+    pre: bool,
+    list: bool,
+    spoiler: bool,
+    link: bool,
+    item: bool,
+    row: bool,
+}
+
+enum Step {
+    Enter(Id, usize),
+    Leave(Leave),
+}
+
+/// Queues the children of `id`, first child on top.
+fn push_children(nodes: &[Node], steps: &mut Vec<Step>, id: Id, depth: usize) {
+    let mut child = nodes[id].last_child;
+    while let Some(c) = child {
+        steps.push(Step::Enter(c, depth));
+        child = nodes[c].prev;
+    }
+}
+
+struct List {
+    ordered: bool,
+    next: u64,
+}
+
+struct Renderer {
+    out: Writer,
+    pre: usize,
+    spoiler: usize,
+    lists: Vec<List>,
+    /// Whether the next cell of each open table row is its first.
+    rows: Vec<bool>,
+    link: Option<OpenLink>,
+}
+
+/// A colour exactly as `#rrggbb`, as the Matrix specification requires.
+fn strict_colour(value: Option<&str>) -> Option<&str> {
+    let value = value?;
+    let hex = value.strip_prefix('#')?;
+    (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then_some(value)
+}
+
+impl Renderer {
+    fn new() -> Self {
+        Self {
+            out: Writer::new(),
+            pre: 0,
+            spoiler: 0,
+            lists: Vec::new(),
+            rows: Vec::new(),
+            link: None,
+        }
+    }
+
+    fn render(&mut self, nodes: &[Node]) {
+        // The fragment's content is the children of its <html> root.
+        let Some(root) = nodes.get(DOCUMENT).and_then(|d| d.first_child) else {
+            return;
+        };
+        let mut steps = Vec::new();
+        push_children(nodes, &mut steps, root, 1);
+        while let Some(step) = steps.pop() {
+            if self.out.full {
+                return;
+            }
+            match step {
+                Step::Enter(id, depth) => match &nodes[id].data {
+                    Data::Text(text) => {
+                        if self.pre > 0 {
+                            self.out.literal(text);
+                        } else {
+                            self.out.text(text);
+                        }
+                    }
+                    Data::Element { name, attrs } => {
+                        let local: &str = &name.local;
+                        if is_hidden(local) {
+                            continue;
+                        }
+                        let leave = if depth > MAX_DEPTH {
+                            Leave::default()
+                        } else {
+                            self.enter(local, attrs)
+                        };
+                        steps.push(Step::Leave(leave));
+                        push_children(nodes, &mut steps, id, depth + 1);
+                    }
+                    Data::Document | Data::Other => {}
+                },
+                Step::Leave(leave) => self.leave(leave),
+            }
+        }
+    }
+
+    fn tag(&mut self, leave: &mut Leave, open: &str, close: &'static str) {
+        self.out.open(open.to_owned(), close);
+        leave.tags += 1;
+    }
+
+    fn block(&mut self, leave: &mut Leave, lines: usize) {
+        self.out.block(lines);
+        leave.block = lines;
+    }
+
+    fn enter(&mut self, name: &str, attrs: &[Attribute]) -> Leave {
+        let mut leave = Leave::default();
+        match name {
+            "b" | "strong" => self.tag(&mut leave, "<b>", "</b>"),
+            "i" | "em" | "cite" | "dfn" | "var" => self.tag(&mut leave, "<i>", "</i>"),
+            "s" | "del" | "strike" => self.tag(&mut leave, "<s>", "</s>"),
+            "u" | "ins" => self.tag(&mut leave, "<u>", "</u>"),
+            "sup" => self.tag(&mut leave, "<sup>", "</sup>"),
+            "sub" => self.tag(&mut leave, "<sub>", "</sub>"),
+            "small" => self.tag(&mut leave, "<small>", "</small>"),
+            "code" | "kbd" | "samp" | "tt" if self.pre == 0 => {
+                self.tag(&mut leave, "<tt>", "</tt>")
+            }
+            "pre" => {
+                self.block(&mut leave, 2);
+                self.tag(&mut leave, "<tt>", "</tt>");
+                self.pre += 1;
+                leave.pre = true;
+            }
+            "p" => self.block(&mut leave, 2),
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                self.block(&mut leave, 2);
+                let size = match name {
+                    "h1" => "150%",
+                    "h2" => "135%",
+                    "h3" => "120%",
+                    "h4" => "110%",
+                    _ => "105%",
+                };
+                self.tag(
+                    &mut leave,
+                    &format!("<span weight=\"bold\" size=\"{size}\">"),
+                    "</span>",
+                );
+            }
+            "blockquote" => {
+                self.block(&mut leave, 2);
+                self.out.prefix.push(Prefix::Quote);
+                leave.prefix = true;
+            }
+            "ul" | "ol" => {
+                let nested = self
+                    .out
+                    .prefix
+                    .iter()
+                    .any(|p| matches!(p, Prefix::Item { .. }));
+                self.block(&mut leave, if nested { 1 } else { 2 });
+                let start = attr(attrs, "start")
+                    .and_then(|s| s.trim().parse::<u64>().ok())
+                    .filter(|&n| n < 1_000_000_000)
+                    .unwrap_or(1);
+                self.lists.push(List {
+                    ordered: name == "ol",
+                    next: start,
+                });
+                leave.list = true;
+            }
+            "li" => {
+                self.block(&mut leave, 1);
+                let level = self.lists.len().saturating_sub(1);
+                let marker = match self.lists.last_mut() {
+                    Some(list) if list.ordered => {
+                        let marker = format!("{}. ", list.next);
+                        list.next += 1;
+                        marker
+                    }
+                    _ => ["• ", "◦ ", "▪ "][level % 3].to_owned(),
+                };
+                let width = marker.chars().count();
+                self.out.prefix.push(Prefix::Item {
+                    marker: Some(marker),
+                    width,
+                });
+                leave.prefix = true;
+                leave.item = true;
+            }
+            "br" => self.out.line_break(),
+            "hr" => {
+                self.out.block(1);
+                self.out.flush();
+                self.out.buf.push_str(DIM);
+                self.out.buf.push_str("──────────</span>");
+                self.out.visible += 10;
+                self.block(&mut leave, 1);
+            }
+            "img" => {
+                let alt = attr(attrs, "alt")
+                    .filter(|a| !a.trim().is_empty())
+                    .or_else(|| attr(attrs, "title").filter(|t| !t.trim().is_empty()));
+                let text = match alt {
+                    Some(alt) => gettext_f("[image: {alt}]", &[("alt", alt)]),
+                    None => gettext("[image]"),
+                };
+                self.out.text(&text);
+            }
+            "a" => self.enter_link(&mut leave, attrs),
+            "span" | "font" => {
+                if attrs
+                    .iter()
+                    .any(|a| a.name.ns == ns!() && &*a.name.local == "data-mx-spoiler")
+                {
+                    self.enter_spoiler(&mut leave, attr(attrs, "data-mx-spoiler"));
+                } else if self.spoiler == 0 {
+                    let colour = strict_colour(attr(attrs, "data-mx-color")).or_else(|| {
+                        (name == "font")
+                            .then(|| strict_colour(attr(attrs, "color")))
+                            .flatten()
+                    });
+                    let background = strict_colour(attr(attrs, "data-mx-bg-color"));
+                    let mut span = String::new();
+                    if let Some(colour) = colour {
+                        span.push_str(&format!(" foreground=\"{colour}\""));
+                    }
+                    if let Some(background) = background {
+                        span.push_str(&format!(" background=\"{background}\""));
+                    }
+                    if !span.is_empty() {
+                        self.tag(&mut leave, &format!("<span{span}>"), "</span>");
+                    }
+                }
+            }
+            "table" => self.block(&mut leave, 2),
+            "tr" => {
+                self.block(&mut leave, 1);
+                self.rows.push(true);
+                leave.row = true;
+            }
+            "td" | "th" => {
+                if let Some(first) = self.rows.last_mut() {
+                    if !*first {
+                        self.out.space = false;
+                        self.out.flush();
+                        self.out.buf.push_str(DIM);
+                        self.out.buf.push_str(" │ </span>");
+                        self.out.visible += 3;
+                    }
+                    *first = false;
+                }
+                if name == "th" {
+                    self.tag(&mut leave, "<b>", "</b>");
+                }
+            }
+            "div" | "caption" | "details" | "summary" | "dl" | "dt" | "dd" | "section"
+            | "article" | "header" | "footer" | "nav" | "aside" | "main" | "figure"
+            | "figcaption" | "address" | "center" | "form" | "fieldset" | "legend" => {
+                self.block(&mut leave, 1);
+            }
+            // Anything else shows its text only.
+            _ => {}
+        }
+        leave
+    }
+
+    fn enter_link(&mut self, leave: &mut Leave, attrs: &[Attribute]) {
+        // No links inside links or spoilers: the link colour would reveal a spoiler.
+        if self.link.is_some() || self.spoiler > 0 {
+            return;
+        }
+        leave.link = true;
+        match attr(attrs, "href").and_then(Target::parse) {
+            Some(target) => {
+                // Closed by `leave_link`, not counted in `leave.tags`.
+                self.out.open(link_open(&target), "</a>");
+                self.link = Some(OpenLink::Link(target));
+                self.out.capture = Some(String::new());
+            }
+            None => self.link = Some(OpenLink::Text),
+        }
+    }
+
+    fn enter_spoiler(&mut self, leave: &mut Leave, reason: Option<&str>) {
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        let label = match reason {
+            Some(reason) => gettext_f("Spoiler: {reason}", &[("reason", reason)]),
+            None => gettext("Spoiler"),
+        };
+        if self.spoiler == 0 {
+            self.out.open(DIM_SMALL.to_owned(), "</span>");
+            self.out.text(&label);
+            self.out.close();
+            self.out.space = true;
+            self.tag(leave, SPOILER, "</span>");
+        }
+        self.spoiler += 1;
+        leave.spoiler = true;
+    }
+
+    fn leave(&mut self, leave: Leave) {
+        if leave.link {
+            self.leave_link();
+        }
+        if leave.item
+            && let Some(Prefix::Item {
+                marker: Some(_), ..
+            }) = self.out.prefix.last()
+        {
+            // An empty item still shows its marker.
+            self.out.flush();
+        }
+        for _ in 0..leave.tags {
+            self.out.close();
+        }
+        if leave.pre {
+            self.pre -= 1;
+        }
+        if leave.spoiler {
+            self.spoiler -= 1;
+        }
+        if leave.prefix {
+            self.out.prefix.pop();
+        }
+        if leave.list {
+            self.lists.pop();
+        }
+        if leave.row {
+            self.rows.pop();
+        }
+        if leave.block > 0 {
+            self.out.block(leave.block);
+        }
+    }
+
+    fn leave_link(&mut self) {
+        let Some(OpenLink::Link(target)) = self.link.take() else {
+            return;
+        };
+        let text = self.out.capture.take().unwrap_or_default();
+        if text.trim().is_empty() {
+            // Nothing to click on: the address itself is the text.
+            self.out.text(target.url.as_str());
+            self.out.close();
+        } else {
+            // The link's own tag is the innermost one left: close it, then say where it goes.
+            self.out.close();
+            if !target.is_shown_by(&text) {
+                self.out.destination_hint(&target);
+            }
+        }
+    }
 }

@@ -11,6 +11,7 @@ use matrix_sdk::{Room, RoomState};
 use matrix_sdk_ui::room_list_service::RoomListItem;
 use matrix_sdk_ui::room_list_service::filters::new_filter_non_left;
 
+use super::html::strip_direction_overrides;
 use super::sync::AccountSync;
 use super::{EngineError, Result};
 
@@ -127,14 +128,12 @@ fn preview_of(kind: &TimelineEventKind) -> Preview {
 /// The first line of `body`, at most 200 characters, without direction-override marks that
 /// could make the list lie about what follows.
 fn one_line(body: &str) -> String {
-    body.lines()
+    let line = body
+        .lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
-        .take(200)
-        .collect()
+        .unwrap_or_default();
+    strip_direction_overrides(line).chars().take(200).collect()
 }
 
 /// A change to the list of summaries.

@@ -200,7 +200,7 @@ fn two_accounts_talk_in_an_encrypted_group() {
             .wait_for("Ada's message", saying("hello **world**"))
             .await;
         assert!(hello.encrypted, "the message came encrypted");
-        // TEMP assert!(markup_of(&hello).contains("<b>world</b>"), "{hello:?}");
+        assert!(markup_of(&hello).contains("<b>world</b>"), "{hello:?}");
         assert_eq!(hello.sender_name, "Ada");
         assert!(!hello.is_own && !hello.can_edit && hello.can_reply && hello.can_react);
         let own = ada
