@@ -34,8 +34,9 @@ const MAX_LINK_TEXT: usize = 2048;
 /// The dimmed look of hints (the destination of a link, a spoiler's reason, quote bars).
 const DIM: &str = "<span fgalpha=\"60%\">";
 const DIM_SMALL: &str = "<span size=\"small\" fgalpha=\"60%\">";
-/// Same grey for text and background: a spoiler stays hidden.
-const SPOILER: &str = "<span foreground=\"#808080\" background=\"#808080\">";
+/// Same grey for text and background, and the text all but transparent (antialiasing
+/// would otherwise let it show through): a spoiler stays hidden.
+const SPOILER: &str = "<span foreground=\"#808080\" background=\"#808080\" fgalpha=\"1\">";
 
 /// Safe Pango markup for a Matrix `formatted_body` (`org.matrix.custom.html`).
 pub fn html_to_markup(html: &str) -> String {
@@ -348,6 +349,9 @@ struct Writer {
     /// The current line has no text yet (its prefix is still to be written).
     line_start: bool,
     prefix: Vec<Prefix>,
+    /// How much of `prefix` the last written line and the next one share: empty lines
+    /// between them show only that part (no quote bar before a quote begins).
+    shared_prefix: usize,
     /// The visible text of the link being written.
     capture: Option<String>,
 }
@@ -364,6 +368,7 @@ impl Writer {
             space: false,
             line_start: true,
             prefix: Vec::new(),
+            shared_prefix: 0,
             capture: None,
         }
     }
@@ -426,6 +431,7 @@ impl Writer {
             self.line_prefix();
         }
         self.started = true;
+        self.shared_prefix = self.prefix.len();
     }
 
     fn line_prefix(&mut self) {
@@ -452,10 +458,11 @@ impl Writer {
 
     /// Quote bars continue over empty lines inside a quote.
     fn blank_line_prefix(&mut self) {
-        let Some(last_quote) = self.prefix.iter().rposition(|p| matches!(p, Prefix::Quote)) else {
+        let shared = &self.prefix[..self.shared_prefix.min(self.prefix.len())];
+        let Some(last_quote) = shared.iter().rposition(|p| matches!(p, Prefix::Quote)) else {
             return;
         };
-        for (i, part) in self.prefix[..=last_quote].iter().enumerate() {
+        for (i, part) in shared[..=last_quote].iter().enumerate() {
             match part {
                 Prefix::Quote => {
                     self.buf.push_str(DIM);
@@ -930,6 +937,7 @@ impl Renderer {
         }
         if leave.prefix {
             self.out.prefix.pop();
+            self.out.shared_prefix = self.out.shared_prefix.min(self.out.prefix.len());
         }
         if leave.list {
             self.lists.pop();

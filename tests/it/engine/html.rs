@@ -7,7 +7,9 @@ use sotto::engine::html::{
     MAX_VISIBLE_CHARS, html_to_markup, plain_to_markup, strip_direction_overrides,
 };
 
-use crate::harness::ui::on_gtk_thread;
+use gtk::prelude::*;
+
+use crate::harness::ui::{on_gtk_thread, present_at, screenshot};
 
 const DIM_SMALL: &str = "<span size=\"small\" fgalpha=\"60%\">";
 const BAR: &str = "<span fgalpha=\"60%\">▎</span>";
@@ -137,6 +139,11 @@ fn quotes_are_marked_on_every_line() {
         html("<blockquote><p>one</p><p>two<br>three</p></blockquote><p>reply</p>"),
         format!("{BAR} one\n{BAR}\n{BAR} two\n{BAR} three\n\nreply")
     );
+    // The empty lines around a quote are not part of it; nested quotes show two bars.
+    assert_eq!(
+        html("<p>before</p><blockquote>q<blockquote>inner</blockquote></blockquote>after"),
+        format!("before\n\n{BAR} q\n{BAR}\n{BAR} {BAR} inner\n\nafter")
+    );
 }
 
 #[test]
@@ -157,7 +164,7 @@ fn headings_paragraphs_breaks_and_rules() {
 
 #[test]
 fn spoilers_stay_hidden() {
-    let grey = "<span foreground=\"#808080\" background=\"#808080\">";
+    let grey = "<span foreground=\"#808080\" background=\"#808080\" fgalpha=\"1\">";
     assert_eq!(
         html("Ends: <span data-mx-spoiler=\"the plot\">they win</span>."),
         format!("Ends: {DIM_SMALL}Spoiler: the plot</span> {grey}they win</span>.")
@@ -225,7 +232,10 @@ fn dangerous_elements_vanish_with_their_content() {
     let out = html("<script>alert(1)</script><p onclick=\"alert(2)\">hi</p>");
     assert_eq!(out, "hi");
     // Tags that leave SVG by the rules of HTML parsing are outside it, as in a browser.
-    assert_eq!(html("<svg><text>x</text><b>shown</b></svg>"), "<b>shown</b>");
+    assert_eq!(
+        html("<svg><text>x</text><b>shown</b></svg>"),
+        "<b>shown</b>"
+    );
     // <embed> has no content of its own.
     assert_eq!(
         html("before<embed src=\"https://x.example/a.swf\">after"),
@@ -796,4 +806,51 @@ fn labels_show_the_markup() {
         });
         assert_eq!(shown_text, text);
     }
+
+    // How a rich message looks, narrow and wide.
+    let sample = html_to_markup(SAMPLE);
+    let plain_sample = plain_to_markup(
+        "Plain text with <b>tags</b> & a link: https://example.org/path?q=1 (see there).",
+    );
+    on_gtk_thread(move || {
+        let column = gtk::Box::new(gtk::Orientation::Vertical, 12);
+        column.set_margin_top(12);
+        column.set_margin_bottom(12);
+        column.set_margin_start(12);
+        column.set_margin_end(12);
+        for markup in [&sample, &plain_sample] {
+            let label = gtk::Label::new(None);
+            label.set_markup(markup);
+            label.set_wrap(true);
+            label.set_wrap_mode(gtk::pango::WrapMode::WordChar);
+            label.set_xalign(0.0);
+            assert!(!label.text().is_empty(), "the label takes the markup");
+            column.append(&label);
+        }
+        let scroller = gtk::ScrolledWindow::new();
+        scroller.set_child(Some(&column));
+        let window = gtk::Window::new();
+        window.set_child(Some(&scroller));
+        for (width, height) in [(360, 720), (1280, 800)] {
+            present_at(&window, width, height);
+            screenshot(&window, &format!("html-markup-{width}x{height}"));
+            window.set_visible(false);
+        }
+        window.destroy();
+    });
 }
+
+const SAMPLE: &str = "<h1>Release notes</h1>\
+<p>Hi <a href=\"https://matrix.to/#/@alice:example.org\">Alice</a>, this has <b>bold</b>, \
+<i>italic</i>, <s>struck</s>, <u>underlined</u> and <code>inline code</code>; \
+x<sup>2</sup> and H<sub>2</sub>O. Log in at <a href=\"https://evil.example/login\">your bank</a> \
+or <a href=\"https://example.org/\">https://example.org</a>.</p>\
+<blockquote><p>A quote that is long enough to wrap on a phone screen, to see the bar.</p>\
+<p>Second paragraph<blockquote>nested quote</blockquote></p></blockquote>\
+<ul><li>First item</li><li>Second item<ol><li>one</li><li>two</li></ol></li><li>Third</li></ul>\
+<pre><code class=\"language-rust\">fn main() {\n    println!(\"hi &lt;3\");\n}\n</code></pre>\
+<p>Spoiler: <span data-mx-spoiler=\"ending\">they all win</span>, \
+<font data-mx-color=\"#e01b24\">red</font> and \
+<span data-mx-bg-color=\"#f6d32d\" data-mx-color=\"#000000\">highlighted</span>.</p><hr>\
+<table><tr><th>Name</th><th>Value</th></tr><tr><td>a</td><td>1</td></tr></table>\
+<p><img src=\"mxc://example.org/x\" alt=\"a cat\"> <script>alert(1)</script>done.</p>";
