@@ -26,6 +26,7 @@ SOTTO_DEBIAN_NEEDS=(
   "cmd:meson:meson"
   "cmd:openssl:openssl"
   "py:venv:python3-venv"
+  "py:olm:python3-olm"
 )
 
 die() {

@@ -1,6 +1,7 @@
 //! Engine tests, headless, against the real Synapse and Secret Service.
 
 mod accounts;
+mod interop;
 mod room_list;
 mod secret_service;
 mod smoke;
