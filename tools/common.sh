@@ -74,6 +74,12 @@ ensure_synapse_venv() {
   "$SOTTO_ROOT/tools/synapse-venv" >/dev/null
 }
 
+# matrix-nio (libolm) for the interop tests, pinned in tools/nio-requirements.txt, in a
+# virtualenv cached outside the checkout (created on first use).
+ensure_nio_venv() {
+  "$SOTTO_ROOT/tools/nio-venv" >/dev/null
+}
+
 # Run "$@" inside a private D-Bus session with an unlocked gnome-keyring (throwaway password)
 # and, when SOTTO_NEED_DISPLAY=1, an Xvfb display. Nothing touches the person's own session.
 run_in_private_session() {
