@@ -26,6 +26,7 @@ SOTTO_DEBIAN_NEEDS=(
   "cmd:meson:meson"
   "cmd:openssl:openssl"
   "py:venv:python3-venv"
+  "py:olm:python3-olm"
 )
 
 die() {
@@ -71,6 +72,12 @@ ensure_rust() {
 # The pinned Synapse in a virtualenv cached outside the checkout (created on first use).
 ensure_synapse_venv() {
   "$SOTTO_ROOT/tools/synapse-venv" >/dev/null
+}
+
+# matrix-nio (libolm) for the interop tests, pinned in tools/nio-requirements.txt, in a
+# virtualenv cached outside the checkout (created on first use).
+ensure_nio_venv() {
+  "$SOTTO_ROOT/tools/nio-venv" >/dev/null
 }
 
 # Run "$@" inside a private D-Bus session with an unlocked gnome-keyring (throwaway password)

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod html;
+mod interop;
 mod room_list;
 mod secret_service;
 mod smoke;

@@ -1,7 +1,9 @@
 //! The test harness: a real Synapse, the real Secret Service of the private session that
 //! `tools/test` starts, other Matrix clients to talk to, and a GTK thread with screenshots.
 
+pub mod nio;
 pub mod peers;
+pub mod sotto_room;
 pub mod synapse;
 pub mod ui;
 

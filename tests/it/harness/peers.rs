@@ -117,3 +117,40 @@ pub async fn publish_sotto_keys(session: &sotto::engine::session::Session, obser
     wait_for_device_keys(observer, &session.user_id(), &session.device_id()).await;
     sync.stop().await;
 }
+
+/// Syncs `client` until a message containing each of `texts` has arrived in `room`, decrypted
+/// when the room is encrypted. An edit counts with its new text.
+pub async fn wait_for_texts(client: &Client, room: &Room, texts: &[&str]) {
+    use matrix_sdk::config::SyncSettings;
+    use matrix_sdk::ruma::events::room::message::{OriginalSyncRoomMessageEvent, Relation};
+    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let handle = client.add_room_event_handler(
+        room.room_id(),
+        move |event: OriginalSyncRoomMessageEvent| {
+            let mut text = event.content.body().to_owned();
+            if let Some(Relation::Replacement(edit)) = &event.content.relates_to {
+                text.push('\n');
+                text.push_str(edit.new_content.msgtype.body());
+            }
+            let _ = sender.send(text);
+            async {}
+        },
+    );
+    let mut missing: Vec<&str> = texts.to_vec();
+    let deadline = std::time::Instant::now() + super::PATIENCE;
+    while !missing.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the peer never received {} of the messages",
+            missing.len()
+        );
+        client
+            .sync_once(SyncSettings::default().timeout(std::time::Duration::from_millis(500)))
+            .await
+            .expect("the peer syncs");
+        while let Ok(text) = received.try_recv() {
+            missing.retain(|wanted| !text.contains(wanted));
+        }
+    }
+    client.remove_event_handler(handle);
+}

@@ -90,6 +90,12 @@ impl Synapse {
         format!("http://127.0.0.1:{}", *self.port.lock().unwrap())
     }
 
+    /// The folder with everything the server writes: its database (and WAL), media store,
+    /// configuration and logs.
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// The server name in Matrix IDs.
     pub fn server_name(&self) -> &'static str {
         "localhost"
@@ -328,7 +334,7 @@ impl Drop for Synapse {
 /// Spawns `command` so that it is killed when this test process ends, however it ends: the
 /// child asks the kernel for SIGTERM when its parent thread dies, and it is spawned from a
 /// thread that lives as long as the process.
-fn spawn_tied_to_process(command: &mut Command) -> Child {
+pub fn spawn_tied_to_process(command: &mut Command) -> Child {
     use std::os::unix::process::CommandExt;
     unsafe {
         command.pre_exec(|| {

@@ -1,4 +1,6 @@
 //! Security tests: secrets stay in the Secret Service and encrypted stores; none leaks into
 //! a file or a log line.
 
+mod markers;
+mod scan;
 mod secrets_at_rest;

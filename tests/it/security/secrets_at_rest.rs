@@ -1,77 +1,17 @@
 //! After sign-in, sync and a restore, no file in Sotto's data and cache folders and no log
 //! line holds the access token, the store key or the password, as text, base64 or hex.
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
-
-use base64::Engine;
 use sotto::engine::secrets::SecretStore;
 use sotto::engine::sync::AccountSync;
 
+use super::scan::{CapturedLog, contains_any, encodings, files_containing};
 use crate::harness::{PATIENCE, TestProfile, peers, synapse};
-
-/// The encodings a secret could be written in.
-fn encodings(secret: &[u8]) -> Vec<Vec<u8>> {
-    let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-    let engines = [
-        base64::engine::general_purpose::STANDARD,
-        base64::engine::general_purpose::STANDARD_NO_PAD,
-        base64::engine::general_purpose::URL_SAFE_NO_PAD,
-    ];
-    let mut all = vec![
-        secret.to_vec(),
-        hex.as_bytes().to_vec(),
-        hex.to_uppercase().into_bytes(),
-    ];
-    all.extend(engines.iter().map(|e| e.encode(secret).into_bytes()));
-    all
-}
-
-/// Every file under `dir` that contains one of `needles`.
-fn files_containing(dir: &Path, needles: &[Vec<u8>]) -> Vec<String> {
-    let mut hits = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return hits;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            hits.extend(files_containing(&path, needles));
-        } else if let Ok(bytes) = std::fs::read(&path)
-            && needles
-                .iter()
-                .any(|n| bytes.windows(n.len()).any(|w| w == n.as_slice()))
-        {
-            hits.push(path.display().to_string());
-        }
-    }
-    hits
-}
-
-/// A log writer that keeps every line in memory, for scanning.
-#[derive(Clone, Default)]
-struct CapturedLog(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for CapturedLog {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[test]
 fn no_token_or_store_key_in_files_or_logs() {
     let test = TestProfile::new();
     let log = CapturedLog::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
+    let subscriber = log.subscriber();
     // One thread, so every task logs through this subscriber.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -120,16 +60,16 @@ fn no_token_or_store_key_in_files_or_logs() {
     hits.extend(files_containing(paths.cache(), &needles));
     assert!(hits.is_empty(), "secrets found in files: {hits:?}");
 
-    let log = log.0.lock().unwrap().clone();
+    let log = log.bytes();
     assert!(
         log.len() > 1000,
         "the engine logged at debug level ({} bytes)",
         log.len()
     );
-    let leaked = needles
-        .iter()
-        .any(|n| log.windows(n.len()).any(|w| w == n.as_slice()));
-    assert!(!leaked, "a secret was written to a log line");
+    assert!(
+        !contains_any(&log, &needles),
+        "a secret was written to a log line"
+    );
 
     // Positive control: the same scan finds a planted copy, in each encoding.
     for (i, needle) in needles.iter().enumerate() {
