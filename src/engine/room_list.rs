@@ -95,8 +95,7 @@ impl RoomSummary {
                 LatestEventValue::Remote(event) => preview_of(&event.kind, &own_user),
                 LatestEventValue::LocalIsSending(local)
                 | LatestEventValue::LocalHasBeenSent { value: local, .. }
-                | LatestEventValue::LocalCannotBeSent(local) => match local.content.deserialize()
-                {
+                | LatestEventValue::LocalCannotBeSent(local) => match local.content.deserialize() {
                     Ok(AnyMessageLikeEventContent::RoomMessage(content)) => Preview::Message {
                         sender: own_user.to_string(),
                         sender_name: localpart(&own_user),
@@ -128,12 +127,6 @@ impl RoomSummary {
     /// in the room, read from the local store.
     pub async fn load(room: &Room) -> Self {
         let mut summary = Self::of(room);
-        if room.cached_display_name().is_none()
-            && let Ok(name) = room.display_name().await
-        {
-            // Computed once from the room's state; the SDK keeps it from then on.
-            summary.name = clean_name(&name.to_string());
-        }
         if let Preview::Message {
             sender,
             sender_name,

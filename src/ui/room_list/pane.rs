@@ -17,6 +17,9 @@ use crate::i18n::gettext_f;
 use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
 use crate::ui::error_text::describe;
 
+/// What the pane calls with the ID of a room the person opens.
+type OnActivate = Box<dyn Fn(String)>;
+
 mod imp {
     use super::*;
 
@@ -52,7 +55,7 @@ mod imp {
         /// Invitations being answered (a second tap does nothing).
         pub answering: RefCell<HashSet<String>>,
         /// Called with the ID of the room the person opens.
-        pub on_activate: RefCell<Option<Box<dyn Fn(String)>>>,
+        pub on_activate: RefCell<Option<OnActivate>>,
     }
 
     #[glib::object_subclass]
@@ -358,7 +361,10 @@ impl RoomListPane {
                     pane.toast(&if accept {
                         gettext_f("Could not accept the invitation to {room}. {reason}", &args)
                     } else {
-                        gettext_f("Could not decline the invitation to {room}. {reason}", &args)
+                        gettext_f(
+                            "Could not decline the invitation to {room}. {reason}",
+                            &args,
+                        )
                     });
                 }
             }

@@ -161,9 +161,7 @@ impl RoomRow {
     /// The Accept button of an invitation, when it shows.
     pub fn accept_button(&self) -> Option<gtk::Button> {
         let imp = self.imp();
-        imp.invite_box
-            .is_visible()
-            .then(|| imp.accept_button.get())
+        imp.invite_box.is_visible().then(|| imp.accept_button.get())
     }
 
     /// The Decline button of an invitation, when it shows.
@@ -202,9 +200,9 @@ pub fn preview_text(room: &RoomSummary) -> String {
                 &[("sender", &sender), ("message", body)],
             )
         }
-        Preview::Message { own: true, body, .. } => {
-            gettext_f("You: {message}", &[("message", body)])
-        }
+        Preview::Message {
+            own: true, body, ..
+        } => gettext_f("You: {message}", &[("message", body)]),
         Preview::Message { body, .. } => body.clone(),
         Preview::Encrypted => gettext("Encrypted message"),
         Preview::Invite => gettext("Invitation"),

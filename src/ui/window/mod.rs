@@ -109,7 +109,11 @@ impl Window {
             move |room_id| window.open_room(&room_id)
         ));
         imp.search_button
-            .bind_property("active", &imp.room_list_pane.search_bar(), "search-mode-enabled")
+            .bind_property(
+                "active",
+                &imp.room_list_pane.search_bar(),
+                "search-mode-enabled",
+            )
             .bidirectional()
             .sync_create()
             .build();

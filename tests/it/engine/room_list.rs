@@ -171,7 +171,8 @@ fn invitations_can_be_accepted_and_declined() {
         let user = server.register("invitee").await;
         let friend = server.register("invitee-friend").await;
         let friend_client = peers::login(server, &friend).await;
-        let joined = peers::create_room(&friend_client, "Old friends", false, &[&user.user_id]).await;
+        let joined =
+            peers::create_room(&friend_client, "Old friends", false, &[&user.user_id]).await;
         let session = test
             .profile
             .login(&server.url(), &user.localpart, &user.password)
@@ -222,8 +223,19 @@ fn invitations_can_be_accepted_and_declined() {
                 s.section(Section::Invites).is_empty() && s.len() == 2
             })
             .await;
-        let declined = session.client().get_room(no.room_id()).unwrap();
-        assert_eq!(declined.state(), matrix_sdk::RoomState::Left);
+        // The server knows: the inviter sees the invitation declined.
+        friend_client.sync_once(Default::default()).await.unwrap();
+        let member = no
+            .get_member_no_sync(
+                &matrix_sdk::ruma::OwnedUserId::try_from(user.user_id.as_str()).unwrap(),
+            )
+            .await
+            .unwrap()
+            .expect("the invitee is known");
+        assert_eq!(
+            *member.membership(),
+            matrix_sdk::ruma::events::room::member::MembershipState::Leave
+        );
         assert!(
             listing.handle.accept_invite("not a room ID").await.is_err(),
             "a bad room ID is an error, not a panic"
@@ -265,7 +277,8 @@ fn a_favourite_sorts_above_a_more_recent_room_and_messages_change_rows_only() {
                     .collect::<Vec<_>>()
                     .first()
                     .is_some_and(|(name, preview)| {
-                        *name == "Busy" && matches!(preview, Preview::Message { body, .. } if body == "newer")
+                        *name == "Busy"
+                            && matches!(preview, Preview::Message { body, .. } if body == "newer")
                     })
                     && s.len() == 2
             })
@@ -297,20 +310,31 @@ fn a_favourite_sorts_above_a_more_recent_room_and_messages_change_rows_only() {
                 seen.push(update.clone());
                 listing.sections.apply(update);
                 let busy = listing.find("Busy").cloned();
-                if busy.is_some_and(|r| matches!(r.preview, Preview::Message { ref body, .. } if body == "newest")) {
+                if busy.is_some_and(
+                    |r| matches!(r.preview, Preview::Message { ref body, .. } if body == "newest"),
+                ) {
                     break;
                 }
             }
         })
         .await;
-        assert!(result.is_ok(), "the new message shows: {:#?}", listing.sections);
         assert!(
-            seen.iter()
-                .flat_map(|u| &u.diffs)
-                .all(|d| !matches!(d, eyeball_im::VectorDiff::Reset { .. } | eyeball_im::VectorDiff::Clear)),
+            result.is_ok(),
+            "the new message shows: {:#?}",
+            listing.sections
+        );
+        assert!(
+            seen.iter().flat_map(|u| &u.diffs).all(|d| !matches!(
+                d,
+                eyeball_im::VectorDiff::Reset { .. } | eyeball_im::VectorDiff::Clear
+            )),
             "a message resets no section: {seen:#?}"
         );
-        assert_eq!(listing.names(), ["Pinned", "Busy"], "the favourite stays on top");
+        assert_eq!(
+            listing.names(),
+            ["Pinned", "Busy"],
+            "the favourite stays on top"
+        );
         sync.stop().await;
     });
 }
@@ -333,14 +357,15 @@ fn filters_narrow_the_list_by_kind_and_name() {
         join_all(&session, &[book.room_id().to_owned()]).await;
         let dm = peers::create_dm(&friend_client, "Chat with Frieda", &user.user_id).await;
         peers::create_room(&friend_client, "Party", false, &[&user.user_id]).await;
-        let mut request =
-            matrix_sdk::ruma::api::client::room::create_room::v3::Request::new();
+        let mut request = matrix_sdk::ruma::api::client::room::create_room::v3::Request::new();
         request.name = Some("Quiet corner".into());
         let quiet = session.client().create_room(request).await.unwrap();
         quiet
-            .send(matrix_sdk::ruma::events::room::message::RoomMessageEventContent::text_plain(
-                "a note to myself",
-            ))
+            .send(
+                matrix_sdk::ruma::events::room::message::RoomMessageEventContent::text_plain(
+                    "a note to myself",
+                ),
+            )
             .await
             .unwrap();
         peers::send_text(&book, "Chapter 3 for Thursday").await;
@@ -361,7 +386,8 @@ fn filters_narrow_the_list_by_kind_and_name() {
         listing
             .until("four rooms, one of them direct, one unread", |s| {
                 s.len() == 4
-                    && s.rooms().any(|r| r.name == "Chat with Frieda" && r.is_direct && !r.is_invite)
+                    && s.rooms()
+                        .any(|r| r.name == "Chat with Frieda" && r.is_direct && !r.is_invite)
                     && s.rooms().any(|r| r.name == "Book club" && r.unread > 0)
             })
             .await;
@@ -370,7 +396,11 @@ fn filters_narrow_the_list_by_kind_and_name() {
             .filter_to(RoomKind::People, "", &["Chat with Frieda"])
             .await;
         listing
-            .filter_to(RoomKind::Groups, "", &["Book club", "Party", "Quiet corner"])
+            .filter_to(
+                RoomKind::Groups,
+                "",
+                &["Book club", "Party", "Quiet corner"],
+            )
             .await;
         listing
             .filter_to(RoomKind::All, "BOOK", &["Book club"])
@@ -378,9 +408,7 @@ fn filters_narrow_the_list_by_kind_and_name() {
         listing
             .filter_to(RoomKind::Groups, "o", &["Book club", "Quiet corner"])
             .await;
-        listing
-            .filter_to(RoomKind::People, "book", &[])
-            .await;
+        listing.filter_to(RoomKind::People, "book", &[]).await;
         listing.filter_to(RoomKind::All, "zzz", &[]).await;
 
         listing.handle.set_filter(&RoomListFilter {

@@ -143,6 +143,7 @@ pub async fn create_dm(client: &Client, name: &str, with: &str) -> Room {
 pub async fn send_mention(room: &Room, user_id: &str, body: &str) {
     use matrix_sdk::ruma::events::Mentions;
     let user = OwnedUserId::try_from(user_id).expect("a valid user ID");
-    let content = RoomMessageEventContent::text_plain(body).add_mentions(Mentions::with_user_ids([user]));
+    let content =
+        RoomMessageEventContent::text_plain(body).add_mentions(Mentions::with_user_ids([user]));
     room.send(content).await.expect("the mention is sent");
 }
