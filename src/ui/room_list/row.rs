@@ -1,6 +1,6 @@
 //! One row of the room list: avatar, name, latest message, time and unread count.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 
 use adw::subclass::prelude::*;
 use gtk::prelude::*;
@@ -33,10 +33,8 @@ mod imp {
         pub unread_badge: TemplateChild<gtk::Label>,
         #[template_child]
         pub invite_box: TemplateChild<gtk::Box>,
-        #[template_child]
-        pub accept_button: TemplateChild<gtk::Button>,
-        #[template_child]
-        pub decline_button: TemplateChild<gtk::Button>,
+        /// Decline and Accept, once the row showed an invitation.
+        pub invite_buttons: OnceCell<(gtk::Button, gtk::Button)>,
         /// The room shown.
         pub room_id: RefCell<String>,
     }
@@ -116,10 +114,29 @@ impl RoomRow {
 
         imp.invite_box.set_visible(room.is_invite);
         if room.is_invite {
+            let (decline, accept) = self.invite_buttons();
             let target = room.room_id.to_variant();
-            imp.accept_button.set_action_target_value(Some(&target));
-            imp.decline_button.set_action_target_value(Some(&target));
+            accept.set_action_target_value(Some(&target));
+            decline.set_action_target_value(Some(&target));
         }
+    }
+
+    fn invite_buttons(&self) -> &(gtk::Button, gtk::Button) {
+        let imp = self.imp();
+        imp.invite_buttons.get_or_init(|| {
+            let button = |label: &str, action: &str| {
+                let button = gtk::Button::with_mnemonic(label);
+                button.set_action_name(Some(action));
+                // Touch first: at least 44 px.
+                button.add_css_class("touch-target");
+                imp.invite_box.append(&button);
+                button
+            };
+            let decline = button(&gettext("_Decline"), "sidebar.decline-invite");
+            let accept = button(&gettext("_Accept"), "sidebar.accept-invite");
+            accept.add_css_class("suggested-action");
+            (decline, accept)
+        })
     }
 
     /// The ID of the room shown.
@@ -161,7 +178,10 @@ impl RoomRow {
     /// The Accept button of an invitation, when it shows.
     pub fn accept_button(&self) -> Option<gtk::Button> {
         let imp = self.imp();
-        imp.invite_box.is_visible().then(|| imp.accept_button.get())
+        imp.invite_box
+            .is_visible()
+            .then(|| imp.invite_buttons.get().map(|(_, accept)| accept.clone()))
+            .flatten()
     }
 
     /// The Decline button of an invitation, when it shows.
@@ -169,7 +189,8 @@ impl RoomRow {
         let imp = self.imp();
         imp.invite_box
             .is_visible()
-            .then(|| imp.decline_button.get())
+            .then(|| imp.invite_buttons.get().map(|(decline, _)| decline.clone()))
+            .flatten()
     }
 }
 

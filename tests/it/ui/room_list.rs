@@ -526,3 +526,65 @@ fn the_sidebar_shows_rooms_badges_invitations_and_filters() {
     });
     assert_eq!(test.profile.accounts().unwrap()[0].user_id, user.user_id);
 }
+
+#[test]
+fn five_hundred_rooms_arrive_in_one_change_and_draw_only_the_rows_on_screen() {
+    on_gtk_thread(|| {
+        let pane = sotto::ui::room_list::pane::RoomListPane::default();
+        let window = gtk::Window::builder().child(&pane).build();
+        present_at(&window, 360, 720);
+        let changes = Rc::new(RefCell::new(Vec::new()));
+        let seen = changes.clone();
+        pane.rooms()
+            .connect_items_changed(move |_, position, removed, added| {
+                seen.borrow_mut().push((position, removed, added));
+            });
+        let values = (0..500)
+            .map(|i| {
+                let mut summary = room(&format!("Room {i:03}"));
+                summary.preview = Preview::Message {
+                    sender: "@someone:localhost".into(),
+                    sender_name: "Someone".into(),
+                    own: false,
+                    body: format!("message {i}"),
+                };
+                summary.timestamp_ms = Some(1_700_000_000_000 - i * 60_000);
+                summary.unread = i % 3;
+                summary
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        pane.model().apply(RoomListUpdate {
+            section: Section::Rooms,
+            diffs: vec![VectorDiff::Reset { values }],
+        });
+        settle();
+        println!("500 rooms applied and drawn in {:?}", started.elapsed());
+        assert_eq!(pane.rooms().n_items(), 500);
+        assert_eq!(pane.status(), "rooms");
+        assert_eq!(
+            *changes.borrow(),
+            [(0, 0, 500)],
+            "one change for the whole reset"
+        );
+        let drawn = pane.rows().len();
+        // GTK 4.8's list view keeps up to 200 rows around what shows (4.12 keeps fewer).
+        assert!(
+            (5..=250).contains(&drawn),
+            "the list view makes rows for what shows, not for all 500: {drawn}"
+        );
+
+        changes.borrow_mut().clear();
+        let mut changed = room("Room 250");
+        changed.unread = 9;
+        pane.model().apply(RoomListUpdate {
+            section: Section::Rooms,
+            diffs: vec![VectorDiff::Set {
+                index: 250,
+                value: changed,
+            }],
+        });
+        assert_eq!(*changes.borrow(), [(250, 1, 1)]);
+        window.destroy();
+    });
+}
