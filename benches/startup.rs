@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use sotto::engine::paths::Paths;
 use sotto::engine::profile::Profile;
-use sotto::engine::room_list::room_list_diffs;
+use sotto::engine::room_list::{RoomListSections, room_list};
 use sotto::engine::secrets::SecretStore;
 use sotto::engine::sync::AccountSync;
 
@@ -143,13 +143,11 @@ fn parent() {
 }
 
 async fn wait_for_rooms(sync: &AccountSync) {
-    let mut diffs = Box::pin(room_list_diffs(sync).await.unwrap());
-    let mut rooms = eyeball_im::Vector::new();
+    let (_handle, updates) = room_list(sync).await.unwrap();
+    let mut updates = Box::pin(updates);
+    let mut rooms = RoomListSections::default();
     while rooms.len() < ROOMS {
-        let batch = diffs.next().await.expect("the room list goes on");
-        for diff in batch {
-            diff.apply(&mut rooms);
-        }
+        rooms.apply(updates.next().await.expect("the room list goes on"));
     }
 }
 

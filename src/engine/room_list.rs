@@ -1,21 +1,35 @@
-//! The room list: matrix-sdk-ui's `RoomListService` entries, sorted by activity, turned
-//! into plain summaries and streamed as diffs, never as whole new lists.
+//! The room list: matrix-sdk-ui's `RoomListService` entries turned into plain summaries and
+//! streamed as diffs, never as whole new lists.
+//!
+//! The SDK sorts one stream by latest activity and offers no other order, so the list comes
+//! in three sections, each its own filtered stream of the same `RoomList`: invitations, then
+//! favourites (`m.favourite`), then every other room. Each section is sorted by the SDK's
+//! sorter; a person's filter (kind and name) applies to all three.
 
-use eyeball_im::VectorDiff;
+use std::sync::Arc;
+
+use eyeball_im::{Vector, VectorDiff};
 use futures_util::{Stream, StreamExt};
 use matrix_sdk::deserialized_responses::TimelineEventKind;
 use matrix_sdk::latest_events::LatestEventValue;
 use matrix_sdk::ruma::events::room::message::MessageType;
-use matrix_sdk::ruma::events::{AnySyncMessageLikeEvent, AnySyncTimelineEvent};
-use matrix_sdk::{Room, RoomState};
-use matrix_sdk_ui::room_list_service::RoomListItem;
-use matrix_sdk_ui::room_list_service::filters::new_filter_non_left;
+use matrix_sdk::ruma::events::{
+    AnyMessageLikeEventContent, AnySyncMessageLikeEvent, AnySyncTimelineEvent,
+};
+use matrix_sdk::ruma::{OwnedRoomId, RoomId, UserId};
+use matrix_sdk::{Client, Room, RoomState};
+use matrix_sdk_ui::room_list_service::filters::{
+    BoxedFilterFn, RoomCategory, new_filter_all, new_filter_any, new_filter_category,
+    new_filter_deduplicate_versions, new_filter_favourite, new_filter_invite, new_filter_non_left,
+    new_filter_normalized_match_room_name, new_filter_not, new_filter_unread,
+};
+use matrix_sdk_ui::room_list_service::{RoomListDynamicEntriesController, RoomListItem};
 
 use super::html::strip_direction_overrides;
 use super::sync::AccountSync;
 use super::{EngineError, Result};
 
-/// How many rooms the list loads at first; more come as the person scrolls.
+/// How many rooms a section loads at first; more come with [`RoomListHandle::load_more`].
 pub const PAGE_SIZE: usize = 200;
 
 /// What the list shows of a room's latest event.
@@ -27,6 +41,11 @@ pub enum Preview {
     Message {
         /// The sender's Matrix ID.
         sender: String,
+        /// The sender's display name in this room (their Matrix ID's localpart when they
+        /// set none), on one line.
+        sender_name: String,
+        /// The person using Sotto sent it.
+        own: bool,
         /// The body, on one line.
         body: String,
     },
@@ -55,46 +74,102 @@ pub struct RoomSummary {
     pub mentions: u64,
     /// The person is invited, not joined.
     pub is_invite: bool,
-    /// A direct chat.
+    /// A direct chat (the SDK's definition, the one its People filter uses).
     pub is_direct: bool,
     /// Messages in the room are end-to-end encrypted.
     pub is_encrypted: bool,
+    /// The room carries the `m.favourite` tag.
+    pub is_favourite: bool,
 }
 
 impl RoomSummary {
-    /// The summary of `room` as it is now.
+    /// The summary of `room` as it is now, without looking anything up: the sender of the
+    /// latest message is named by their Matrix ID's localpart.
     pub fn of(room: &Room) -> Self {
-        let preview = match room.latest_event() {
-            LatestEventValue::None => Preview::Nothing,
-            LatestEventValue::RemoteInvite { .. } => Preview::Invite,
-            LatestEventValue::Remote(event) => preview_of(&event.kind),
-            LatestEventValue::LocalIsSending(_)
-            | LatestEventValue::LocalHasBeenSent { .. }
-            | LatestEventValue::LocalCannotBeSent(_) => Preview::Other,
-        };
+        let own_user = room.own_user_id().to_owned();
         let preview = if room.state() == RoomState::Invited {
             Preview::Invite
         } else {
-            preview
+            match room.latest_event() {
+                LatestEventValue::None => Preview::Nothing,
+                LatestEventValue::RemoteInvite { .. } => Preview::Invite,
+                LatestEventValue::Remote(event) => preview_of(&event.kind, &own_user),
+                LatestEventValue::LocalIsSending(local)
+                | LatestEventValue::LocalHasBeenSent { value: local, .. }
+                | LatestEventValue::LocalCannotBeSent(local) => match local.content.deserialize() {
+                    Ok(AnyMessageLikeEventContent::RoomMessage(content)) => Preview::Message {
+                        sender: own_user.to_string(),
+                        sender_name: localpart(&own_user),
+                        own: true,
+                        body: one_line(body_of(&content.msgtype)),
+                    },
+                    _ => Preview::Other,
+                },
+            }
         };
         Self {
             room_id: room.room_id().to_string(),
             name: room
                 .cached_display_name()
-                .map(|n| n.to_string())
+                .map(|n| clean_name(&n.to_string()))
                 .unwrap_or_else(|| room.room_id().to_string()),
             preview,
             timestamp_ms: room.latest_event_timestamp().map(|t| u64::from(t.0)),
             unread: room.num_unread_messages(),
             mentions: room.num_unread_mentions(),
             is_invite: room.state() == RoomState::Invited,
-            is_direct: room.direct_targets_length() > 0,
+            is_direct: room.is_dm(),
             is_encrypted: room.encryption_state().is_encrypted(),
+            is_favourite: room.is_favourite(),
         }
+    }
+
+    /// The summary of `room` with the latest message's sender named by their display name
+    /// in the room, read from the local store.
+    pub async fn load(room: &Room) -> Self {
+        let mut summary = Self::of(room);
+        if let Preview::Message {
+            sender,
+            sender_name,
+            own: false,
+            ..
+        } = &mut summary.preview
+            && let Some(name) = display_name(room, sender).await
+        {
+            *sender_name = name;
+        }
+        summary
     }
 }
 
-fn preview_of(kind: &TimelineEventKind) -> Preview {
+/// The display name of `sender` in `room`, from the member event the store holds (one
+/// read, no request to the server).
+async fn display_name(room: &Room, sender: &str) -> Option<String> {
+    let sender = UserId::parse(sender).ok()?;
+    let profile = room
+        .client()
+        .state_store()
+        .get_profile(room.room_id(), &sender)
+        .await
+        .ok()??;
+    let name = clean_name(profile.content.displayname.as_deref()?);
+    (!name.is_empty()).then_some(name)
+}
+
+fn localpart(user: &UserId) -> String {
+    user.localpart().to_owned()
+}
+
+fn body_of(msgtype: &MessageType) -> &str {
+    match msgtype {
+        MessageType::Text(text) => text.body.as_str(),
+        MessageType::Notice(notice) => notice.body.as_str(),
+        MessageType::Emote(emote) => emote.body.as_str(),
+        other => other.body(),
+    }
+}
+
+fn preview_of(kind: &TimelineEventKind, own_user: &UserId) -> Preview {
     if matches!(kind, TimelineEventKind::UnableToDecrypt { .. }) {
         return Preview::Encrypted;
     }
@@ -107,15 +182,11 @@ fn preview_of(kind: &TimelineEventKind) -> Preview {
             let Some(original) = message.as_original() else {
                 return Preview::Other;
             };
-            let body = match &original.content.msgtype {
-                MessageType::Text(text) => text.body.as_str(),
-                MessageType::Notice(notice) => notice.body.as_str(),
-                MessageType::Emote(emote) => emote.body.as_str(),
-                other => other.body(),
-            };
             Preview::Message {
                 sender: original.sender.to_string(),
-                body: one_line(body),
+                sender_name: localpart(&original.sender),
+                own: original.sender == own_user,
+                body: one_line(body_of(&original.content.msgtype)),
             }
         }
         AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomEncrypted(_)) => {
@@ -136,35 +207,295 @@ fn one_line(body: &str) -> String {
     strip_direction_overrides(line).chars().take(200).collect()
 }
 
+/// A name on one line, at most 100 characters, without direction overrides or controls.
+fn clean_name(name: &str) -> String {
+    strip_direction_overrides(name)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
 /// A change to the list of summaries.
 pub type RoomListDiff = VectorDiff<RoomSummary>;
 
-/// Streams the rooms of `sync` (joined and invited, most recent first) as batches of diffs.
-/// The first batch resets the list to what the local store already knows, before any
-/// answer from the server.
-pub async fn room_list_diffs(
+/// The parts of the list, top to bottom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Section {
+    /// Rooms the person is invited to.
+    Invites,
+    /// Joined rooms tagged as favourite.
+    Favourites,
+    /// Every other joined room.
+    Rooms,
+}
+
+impl Section {
+    /// All sections, in the order they are shown.
+    pub const ALL: [Section; 3] = [Section::Invites, Section::Favourites, Section::Rooms];
+
+    /// The position of this section in [`Section::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    fn filter(self) -> BoxedFilterFn {
+        match self {
+            Section::Invites => Box::new(new_filter_invite()),
+            Section::Favourites => Box::new(new_filter_all(vec![
+                Box::new(new_filter_non_left()),
+                Box::new(new_filter_not(Box::new(new_filter_invite()))),
+                Box::new(new_filter_favourite()),
+            ])),
+            Section::Rooms => Box::new(new_filter_all(vec![
+                Box::new(new_filter_non_left()),
+                Box::new(new_filter_not(Box::new(new_filter_invite()))),
+                Box::new(new_filter_not(Box::new(new_filter_favourite()))),
+                // After a room upgrade, only the newest version is listed.
+                Box::new(new_filter_deduplicate_versions()),
+            ])),
+        }
+    }
+}
+
+/// Which rooms the person wants to see.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RoomKind {
+    /// Every room.
+    #[default]
+    All,
+    /// Rooms with unread notifications or marked unread, and invitations (they wait for
+    /// an answer).
+    Unread,
+    /// Direct chats.
+    People,
+    /// Rooms that are not direct chats.
+    Groups,
+}
+
+/// The person's filter: a kind of room and a part of its name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoomListFilter {
+    /// Which kind of room.
+    pub kind: RoomKind,
+    /// A part of the room's name (case and accents do not matter); empty for all.
+    pub query: String,
+}
+
+impl RoomListFilter {
+    /// True when the filter shows every room.
+    pub fn is_everything(&self) -> bool {
+        self.kind == RoomKind::All && self.query.trim().is_empty()
+    }
+
+    fn for_section(&self, section: Section) -> BoxedFilterFn {
+        let mut parts: Vec<BoxedFilterFn> = vec![section.filter()];
+        match self.kind {
+            RoomKind::All => {}
+            RoomKind::Unread => parts.push(Box::new(new_filter_any(vec![
+                Box::new(new_filter_unread()),
+                Box::new(new_filter_invite()),
+            ]))),
+            RoomKind::People => parts.push(Box::new(new_filter_category(RoomCategory::People))),
+            RoomKind::Groups => parts.push(Box::new(new_filter_category(RoomCategory::Group))),
+        }
+        let query = self.query.trim();
+        if !query.is_empty() {
+            parts.push(Box::new(new_filter_normalized_match_room_name(query)));
+        }
+        Box::new(new_filter_all(parts))
+    }
+}
+
+/// A batch of changes to one section of the list.
+#[derive(Clone, Debug)]
+pub struct RoomListUpdate {
+    /// The section that changed.
+    pub section: Section,
+    /// Its changes, in order.
+    pub diffs: Vec<RoomListDiff>,
+}
+
+/// The list as three plain vectors, for callers that keep it outside a UI model.
+#[derive(Clone, Debug, Default)]
+pub struct RoomListSections {
+    sections: [Vector<RoomSummary>; 3],
+}
+
+impl RoomListSections {
+    /// Applies `update` to its section.
+    pub fn apply(&mut self, update: RoomListUpdate) {
+        let section = &mut self.sections[update.section.index()];
+        for diff in update.diffs {
+            diff.apply(section);
+        }
+    }
+
+    /// The rooms of `section`, in order.
+    pub fn section(&self, section: Section) -> &Vector<RoomSummary> {
+        &self.sections[section.index()]
+    }
+
+    /// All rooms, top to bottom.
+    pub fn rooms(&self) -> impl Iterator<Item = &RoomSummary> {
+        self.sections.iter().flatten()
+    }
+
+    /// How many rooms are listed.
+    pub fn len(&self) -> usize {
+        self.sections.iter().map(Vector::len).sum()
+    }
+
+    /// True when no room is listed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Controls a running room list: its filter, how much of it loads, and answers to
+/// invitations. Cheap to clone.
+#[derive(Clone)]
+pub struct RoomListHandle {
+    controllers: Arc<Vec<RoomListDynamicEntriesController>>,
+    client: Client,
+}
+
+impl std::fmt::Debug for RoomListHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoomListHandle").finish_non_exhaustive()
+    }
+}
+
+impl RoomListHandle {
+    /// Shows only the rooms that pass `filter`. Each section restarts with a
+    /// `VectorDiff::Reset` of its matching rooms, then follows them by diffs.
+    pub fn set_filter(&self, filter: &RoomListFilter) {
+        for (section, controller) in Section::ALL.into_iter().zip(self.controllers.iter()) {
+            controller.set_filter(filter.for_section(section));
+        }
+    }
+
+    /// Loads one more page of rooms (after the person scrolled to the end).
+    pub fn load_more(&self) {
+        for controller in self.controllers.iter() {
+            controller.add_one_page();
+        }
+    }
+
+    /// Accepts the invitation to `room_id` (joins the room).
+    pub async fn accept_invite(&self, room_id: &str) -> Result<()> {
+        let room_id = parse_room_id(room_id)?;
+        match self.client.get_room(&room_id) {
+            Some(room) => room.join().await.map_err(EngineError::matrix),
+            None => self
+                .client
+                .join_room_by_id(&room_id)
+                .await
+                .map(drop)
+                .map_err(EngineError::matrix),
+        }
+    }
+
+    /// Declines the invitation to `room_id` (leaves the room). An invitation the client no
+    /// longer knows is already gone.
+    pub async fn decline_invite(&self, room_id: &str) -> Result<()> {
+        let room_id = parse_room_id(room_id)?;
+        match self.client.get_room(&room_id) {
+            Some(room) => room.leave().await.map_err(EngineError::matrix),
+            None => Ok(()),
+        }
+    }
+}
+
+fn parse_room_id(room_id: &str) -> Result<OwnedRoomId> {
+    RoomId::parse(room_id).map_err(EngineError::matrix)
+}
+
+/// Starts the room list of `sync`: a handle to filter it and the stream of its sections'
+/// changes. Every section first sends a `Reset` with what the local store already knows,
+/// before any answer from the server, then diffs. The list shows everything until
+/// [`RoomListHandle::set_filter`] says otherwise.
+pub async fn room_list(
     sync: &AccountSync,
-) -> Result<impl Stream<Item = Vec<RoomListDiff>> + use<>> {
+) -> Result<(RoomListHandle, impl Stream<Item = RoomListUpdate> + use<>)> {
     let service = sync.service().room_list_service();
-    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
-    // The SDK's stream borrows the room list; a task owns both for as long as someone
-    // listens.
+    let client = service.client().clone();
     let all_rooms = service.all_rooms().await.map_err(EngineError::matrix)?;
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    let (controllers_sender, controllers_receiver) = tokio::sync::oneshot::channel();
+    // The SDK's streams borrow the room list; a task owns both for as long as someone
+    // listens.
     tokio::spawn(async move {
-        let (stream, controller) = all_rooms.entries_with_dynamic_adapters(PAGE_SIZE);
-        controller.set_filter(Box::new(new_filter_non_left()));
-        let mut stream = std::pin::pin!(stream);
-        while let Some(batch) = stream.next().await {
-            let batch: Vec<RoomListDiff> = batch
-                .into_iter()
-                .map(|diff| diff.map(|item: RoomListItem| RoomSummary::of(&item)))
-                .collect();
-            if sender.send(batch).is_err() {
+        let mut streams = Vec::new();
+        let mut controllers = Vec::new();
+        for section in Section::ALL {
+            let (stream, controller) = all_rooms.entries_with_dynamic_adapters(PAGE_SIZE);
+            controller.set_filter(RoomListFilter::default().for_section(section));
+            streams.push(stream.map(move |batch| (section, batch)).boxed());
+            controllers.push(controller);
+        }
+        if controllers_sender.send(controllers).is_err() {
+            return;
+        }
+        let mut merged = futures_util::stream::select_all(streams);
+        while let Some((section, batch)) = merged.next().await {
+            let mut diffs = Vec::with_capacity(batch.len());
+            for diff in batch {
+                diffs.push(summarise(diff).await);
+            }
+            if sender.send(RoomListUpdate { section, diffs }).is_err() {
                 break;
             }
         }
     });
-    Ok(tokio_stream_from(receiver))
+    let controllers = controllers_receiver
+        .await
+        .map_err(|_| EngineError::Matrix("the room list stopped at once".into()))?;
+    let handle = RoomListHandle {
+        controllers: Arc::new(controllers),
+        client,
+    };
+    Ok((handle, tokio_stream_from(receiver)))
+}
+
+async fn summaries(rooms: Vector<RoomListItem>) -> Vector<RoomSummary> {
+    let mut out = Vector::new();
+    for room in rooms {
+        out.push_back(RoomSummary::load(&room).await);
+    }
+    out
+}
+
+async fn summarise(diff: VectorDiff<RoomListItem>) -> RoomListDiff {
+    match diff {
+        VectorDiff::Append { values } => VectorDiff::Append {
+            values: summaries(values).await,
+        },
+        VectorDiff::Clear => VectorDiff::Clear,
+        VectorDiff::PushFront { value } => VectorDiff::PushFront {
+            value: RoomSummary::load(&value).await,
+        },
+        VectorDiff::PushBack { value } => VectorDiff::PushBack {
+            value: RoomSummary::load(&value).await,
+        },
+        VectorDiff::PopFront => VectorDiff::PopFront,
+        VectorDiff::PopBack => VectorDiff::PopBack,
+        VectorDiff::Insert { index, value } => VectorDiff::Insert {
+            index,
+            value: RoomSummary::load(&value).await,
+        },
+        VectorDiff::Set { index, value } => VectorDiff::Set {
+            index,
+            value: RoomSummary::load(&value).await,
+        },
+        VectorDiff::Remove { index } => VectorDiff::Remove { index },
+        VectorDiff::Truncate { length } => VectorDiff::Truncate { length },
+        VectorDiff::Reset { values } => VectorDiff::Reset {
+            values: summaries(values).await,
+        },
+    }
 }
 
 fn tokio_stream_from<T: Send + 'static>(
@@ -183,5 +514,57 @@ mod tests {
         assert_eq!(one_line("a\u{202E}evil"), "aevil");
         assert_eq!(one_line(&"x".repeat(1000)).len(), 200);
         assert_eq!(one_line(""), "");
+    }
+
+    #[test]
+    fn names_are_one_safe_line() {
+        assert_eq!(clean_name(" Ann\u{202E}a\nB "), "AnnaB");
+        assert_eq!(clean_name(&"n".repeat(500)).len(), 100);
+    }
+
+    #[test]
+    fn the_filter_shows_everything_only_without_kind_and_query() {
+        assert!(RoomListFilter::default().is_everything());
+        let spaces = RoomListFilter {
+            kind: RoomKind::All,
+            query: "  ".into(),
+        };
+        assert!(spaces.is_everything());
+        let unread = RoomListFilter {
+            kind: RoomKind::Unread,
+            query: String::new(),
+        };
+        assert!(!unread.is_everything());
+    }
+
+    #[test]
+    fn sections_apply_their_own_diffs() {
+        let room = |name: &str| RoomSummary {
+            room_id: format!("!{name}:x"),
+            name: name.into(),
+            preview: Preview::Nothing,
+            timestamp_ms: None,
+            unread: 0,
+            mentions: 0,
+            is_invite: false,
+            is_direct: false,
+            is_encrypted: false,
+            is_favourite: false,
+        };
+        let mut sections = RoomListSections::default();
+        sections.apply(RoomListUpdate {
+            section: Section::Rooms,
+            diffs: vec![VectorDiff::Reset {
+                values: [room("b"), room("c")].into_iter().collect(),
+            }],
+        });
+        sections.apply(RoomListUpdate {
+            section: Section::Invites,
+            diffs: vec![VectorDiff::PushBack { value: room("a") }],
+        });
+        let names: Vec<&str> = sections.rooms().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert_eq!(sections.len(), 3);
+        assert!(sections.section(Section::Favourites).is_empty());
     }
 }

@@ -1,7 +1,8 @@
-//! The sidebar's room list: a virtualised `GtkListView` over a store that follows the
-//! engine's diffs.
+//! The sidebar's room list: a virtualised `GtkListView` over stores that follow the
+//! engine's diffs, with its search and filters around it (`pane`).
 
 pub mod model;
+pub mod pane;
 pub mod row;
 
 use gtk::prelude::*;
@@ -10,7 +11,7 @@ use gtk::{gio, glib};
 use row::RoomRow;
 
 /// A list view showing the rooms of `store`; `on_activate` gets the activated room's ID.
-pub fn build_view(store: &gio::ListStore, on_activate: impl Fn(String) + 'static) -> gtk::ListView {
+pub fn build_view(store: &gio::ListModel, on_activate: impl Fn(String) + 'static) -> gtk::ListView {
     let factory = gtk::SignalListItemFactory::new();
     factory.connect_setup(|_, item| {
         if let Some(item) = item.downcast_ref::<gtk::ListItem>() {

@@ -11,13 +11,11 @@ use super::Window;
 use crate::engine::EngineError;
 use crate::engine::accounts::AccountEntry;
 use crate::engine::profile::Profile;
-use crate::engine::room_list::room_list_diffs;
 use crate::engine::session::Session;
 use crate::engine::sync::{AccountSync, SyncState};
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::bridge::{forward_stream, runtime, spawn_tokio, spawn_ui};
 use crate::ui::error_text::describe;
-use crate::ui::room_list::model::apply;
 
 /// The account the window shows, with what runs for it.
 pub struct Active {
@@ -405,7 +403,7 @@ impl Window {
         }
         self.close_room();
         imp.account_title.set_subtitle(&session.user_id());
-        self.rooms().remove_all();
+        imp.room_list_pane.clear();
         imp.offline_revealer.set_reveal_child(false);
         imp.main_stack.set_visible_child_name("session");
         self.set_session_actions_enabled(true);
@@ -454,34 +452,10 @@ impl Window {
                 window.show_sync_state(&state);
                 ControlFlow::Continue(())
             }));
-        active.tasks.push(self.follow_rooms(sync.clone()));
+        active
+            .tasks
+            .push(self.imp().room_list_pane.follow(sync.clone()));
         active.sync = Some(sync);
-    }
-
-    /// Applies the room list's diffs to the sidebar's store as they come.
-    fn follow_rooms(&self, sync: AccountSync) -> glib::JoinHandle<()> {
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
-            self,
-            async move {
-                let diffs = spawn_tokio(async move { room_list_diffs(&sync).await }).await;
-                let diffs = match diffs {
-                    Ok(diffs) => diffs,
-                    Err(err) => {
-                        window.toast(&describe(&err));
-                        return;
-                    }
-                };
-                let store = window.rooms();
-                let _ = forward_stream(diffs, move |batch| {
-                    for diff in batch {
-                        apply(&store, diff);
-                    }
-                    ControlFlow::Continue(())
-                })
-                .await;
-            }
-        ))
     }
 
     fn show_sync_state(&self, state: &SyncState) {

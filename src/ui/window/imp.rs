@@ -7,6 +7,7 @@ use gtk::{CompositeTemplate, glib};
 use crate::engine::accounts::AccountEntry;
 use crate::engine::profile::Profile;
 use crate::ui::greeter::Greeter;
+use crate::ui::room_list::pane::RoomListPane;
 
 use super::accounts::Active;
 
@@ -40,9 +41,9 @@ pub struct Window {
     #[template_child]
     pub offline_revealer: TemplateChild<gtk::Revealer>,
     #[template_child]
-    pub sidebar_stack: TemplateChild<gtk::Stack>,
+    pub search_button: TemplateChild<gtk::ToggleButton>,
     #[template_child]
-    pub room_scroller: TemplateChild<gtk::ScrolledWindow>,
+    pub room_list_pane: TemplateChild<RoomListPane>,
     #[template_child]
     pub offline_label: TemplateChild<gtk::Label>,
     #[template_child]
@@ -67,8 +68,6 @@ pub struct Window {
     pub profile: OnceCell<Profile>,
     /// The account shown now, with its sync.
     pub active: RefCell<Option<Active>>,
-    /// The rooms of the account shown, changed diff by diff.
-    pub rooms: OnceCell<gtk::gio::ListStore>,
     /// The account whose restore failed, offered to sign in again.
     pub failed: RefCell<Option<AccountEntry>>,
     /// The account soft-logged-out: signing in again keeps its store.
@@ -84,6 +83,7 @@ impl ObjectSubclass for Window {
     fn class_init(klass: &mut Self::Class) {
         Greeter::ensure_type();
         crate::ui::room_view::RoomView::ensure_type();
+        RoomListPane::ensure_type();
         klass.bind_template();
         klass.install_action("win.back", None, |window, _, _| {
             window.show_pane(super::Pane::Sidebar);
@@ -92,6 +92,12 @@ impl ObjectSubclass for Window {
             gtk::gdk::Key::Left,
             gtk::gdk::ModifierType::ALT_MASK,
             "win.back",
+        );
+        klass.install_action("win.search", None, |window, _, _| window.start_search());
+        klass.add_binding_action(
+            gtk::gdk::Key::f,
+            gtk::gdk::ModifierType::CONTROL_MASK,
+            "win.search",
         );
         klass.install_action("win.retry", None, |window, _, _| window.start_accounts());
         klass.install_action("win.sign-in-again", None, |window, _, _| {

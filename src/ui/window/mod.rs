@@ -82,34 +82,41 @@ impl Window {
             .unwrap_or_default()
     }
 
-    /// The rooms the sidebar lists.
-    pub fn rooms(&self) -> gio::ListStore {
-        self.imp()
-            .rooms
-            .get_or_init(crate::ui::room_list::model::new_store)
-            .clone()
+    /// The rooms the sidebar lists (items hold `RoomSummary`s).
+    pub fn rooms(&self) -> gio::ListModel {
+        self.imp().room_list_pane.rooms()
+    }
+
+    /// The sidebar's search, filters and room list.
+    pub fn room_list_pane(&self) -> crate::ui::room_list::pane::RoomListPane {
+        self.imp().room_list_pane.clone()
+    }
+
+    /// Opens the sidebar's search (Ctrl+F), showing the sidebar when folded.
+    pub fn start_search(&self) {
+        if self.session().is_none() {
+            return;
+        }
+        self.show_pane(Pane::Sidebar);
+        self.imp().room_list_pane.start_search();
     }
 
     fn setup_room_list(&self) {
         let imp = self.imp();
-        let store = self.rooms();
-        let view = crate::ui::room_list::build_view(
-            &store,
-            glib::clone!(
-                #[weak(rename_to = window)]
-                self,
-                move |room_id| window.open_room(&room_id)
-            ),
-        );
-        imp.room_scroller.set_child(Some(&view));
-        let stack = imp.sidebar_stack.clone();
-        store.connect_items_changed(move |store, _, _, _| {
-            stack.set_visible_child_name(if store.n_items() == 0 {
-                "empty"
-            } else {
-                "rooms"
-            });
-        });
+        imp.room_list_pane.connect_room_activated(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |room_id| window.open_room(&room_id)
+        ));
+        imp.search_button
+            .bind_property(
+                "active",
+                &imp.room_list_pane.search_bar(),
+                "search-mode-enabled",
+            )
+            .bidirectional()
+            .sync_create()
+            .build();
     }
 
     fn setup_room_view(&self) {
@@ -146,11 +153,7 @@ impl Window {
 
     /// Shows the room `room_id` in the content pane.
     pub fn open_room(&self, room_id: &str) {
-        let store = self.rooms();
-        let summary = (0..store.n_items())
-            .filter_map(|i| store.item(i))
-            .filter_map(|item| crate::ui::room_list::model::summary_of(&item))
-            .find(|s| s.room_id == room_id);
+        let summary = self.imp().room_list_pane.find(room_id);
         let (Some(summary), Some(session), Some(sync)) = (summary, self.session(), self.sync())
         else {
             return;

@@ -154,3 +154,33 @@ pub async fn wait_for_texts(client: &Client, room: &Room, texts: &[&str]) {
     }
     client.remove_event_handler(handle);
 }
+
+/// Sets the display name of the peer `client` (in every room it is in from then on).
+pub async fn set_display_name(client: &Client, name: &str) {
+    client
+        .account()
+        .set_display_name(Some(name))
+        .await
+        .expect("the display name is set");
+}
+
+/// Creates a direct chat named `name` with `with`, who is invited with `is_direct`.
+pub async fn create_dm(client: &Client, name: &str, with: &str) -> Room {
+    let mut request = CreateRoomRequest::new();
+    request.name = Some(name.to_owned());
+    request.is_direct = true;
+    request.invite = vec![OwnedUserId::try_from(with).expect("a valid user ID")];
+    client
+        .create_room(request)
+        .await
+        .expect("the direct chat is created")
+}
+
+/// Sends a message into `room` that mentions `user_id` (a highlight for them).
+pub async fn send_mention(room: &Room, user_id: &str, body: &str) {
+    use matrix_sdk::ruma::events::Mentions;
+    let user = OwnedUserId::try_from(user_id).expect("a valid user ID");
+    let content =
+        RoomMessageEventContent::text_plain(body).add_mentions(Mentions::with_user_ids([user]));
+    room.send(content).await.expect("the mention is sent");
+}

@@ -1,14 +1,17 @@
-//! The sidebar's room list: the store follows the engine's diffs one change at a time, and
-//! the real window lists a signed-in account's rooms with previews.
+//! The sidebar's room list: the stores follow the engine's diffs one change at a time, rows
+//! format times and previews, and the real window lists a signed-in account's rooms with
+//! badges, invitations that can be accepted, a search entry and filter buttons.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use eyeball_im::VectorDiff;
+use gtk::glib;
 use gtk::prelude::*;
-use sotto::engine::room_list::{Preview, RoomSummary};
-use sotto::ui::room_list::model::{apply, new_store, summary_of};
+use sotto::engine::room_list::{Preview, RoomKind, RoomListUpdate, RoomSummary, Section};
+use sotto::ui::room_list::model::{RoomListModel, apply, new_store, summary_of};
+use sotto::ui::room_list::row::{RoomRow, format_relative, preview_text};
 use sotto::ui::window::{Pane, Window};
 
 use crate::harness::ui::{app, on_gtk_thread, present_at, screenshot, settle, wait_for};
@@ -25,6 +28,7 @@ fn room(name: &str) -> RoomSummary {
         is_invite: false,
         is_direct: false,
         is_encrypted: false,
+        is_favourite: false,
     }
 }
 
@@ -111,10 +115,156 @@ fn the_store_follows_diffs_without_rebuilding() {
 }
 
 #[test]
-fn the_sidebar_lists_rooms_with_previews() {
+fn sections_stack_in_one_model_and_change_row_by_row() {
+    on_gtk_thread(|| {
+        let model = RoomListModel::default();
+        let flat = model.model();
+        let changes = Rc::new(RefCell::new(Vec::new()));
+        let seen = changes.clone();
+        flat.connect_items_changed(move |_, position, removed, added| {
+            seen.borrow_mut().push((position, removed, added));
+        });
+        let update = |section, diffs| RoomListUpdate { section, diffs };
+        model.apply(update(
+            Section::Rooms,
+            vec![VectorDiff::Reset {
+                values: [room("c"), room("d")].into_iter().collect(),
+            }],
+        ));
+        model.apply(update(
+            Section::Favourites,
+            vec![VectorDiff::PushBack { value: room("b") }],
+        ));
+        model.apply(update(
+            Section::Invites,
+            vec![VectorDiff::PushBack { value: room("a") }],
+        ));
+        let names: Vec<String> = (0..flat.n_items())
+            .filter_map(|i| flat.item(i))
+            .filter_map(|item| summary_of(&item))
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(
+            names,
+            ["a", "b", "c", "d"],
+            "invitations, favourites, rooms"
+        );
+
+        changes.borrow_mut().clear();
+        model.apply(update(
+            Section::Rooms,
+            vec![VectorDiff::Set {
+                index: 1,
+                value: room("d2"),
+            }],
+        ));
+        assert_eq!(
+            *changes.borrow(),
+            [(3, 1, 1)],
+            "a new message in one room changes its row only"
+        );
+        assert_eq!(model.find("!d2:localhost").unwrap().name, "d2");
+        model.clear();
+        assert_eq!(flat.n_items(), 0);
+    });
+}
+
+#[test]
+fn rows_tell_times_and_previews_as_people_read_them() {
+    on_gtk_thread(|| {
+        let now = glib::DateTime::from_local(2025, 3, 14, 16, 30, 0.0).unwrap();
+        let today = glib::DateTime::from_local(2025, 3, 14, 9, 5, 0.0).unwrap();
+        assert_eq!(format_relative(&today, &now), "09:05");
+        let tuesday = glib::DateTime::from_local(2025, 3, 11, 23, 0, 0.0).unwrap();
+        assert_eq!(format_relative(&tuesday, &now), "Tue");
+        let older = glib::DateTime::from_local(2025, 2, 1, 12, 0, 0.0).unwrap();
+        assert_eq!(
+            format_relative(&older, &now),
+            older.format("%x").unwrap().as_str()
+        );
+        // A sender's clock slightly ahead still reads as today.
+        let ahead = glib::DateTime::from_local(2025, 3, 14, 16, 31, 0.0).unwrap();
+        assert_eq!(format_relative(&ahead, &now), "16:31");
+
+        let mut group = room("Book club");
+        group.preview = Preview::Message {
+            sender: "@frieda:localhost".into(),
+            sender_name: "Frieda Friend".into(),
+            own: false,
+            body: "Chapter 3".into(),
+        };
+        assert_eq!(preview_text(&group), "Frieda Friend: Chapter 3");
+        let mut direct = group.clone();
+        direct.is_direct = true;
+        assert_eq!(preview_text(&direct), "Chapter 3");
+        if let Preview::Message { own, .. } = &mut direct.preview {
+            *own = true;
+        }
+        assert_eq!(preview_text(&direct), "You: Chapter 3");
+        group.preview = Preview::Encrypted;
+        assert_eq!(preview_text(&group), "Encrypted message");
+
+        let row = RoomRow::default();
+        group.unread = 1200;
+        group.mentions = 1;
+        group.timestamp_ms = Some(1_700_000_000_000);
+        row.bind(&group);
+        assert_eq!(row.unread_badge().as_deref(), Some("999+"));
+        assert!(row.shows_mention_badge());
+        assert!(row.accept_button().is_none(), "no invitation");
+        assert!(!row.time().is_empty());
+    });
+}
+
+fn row_named(window: &Window, name: &str) -> Option<RoomRow> {
+    window
+        .room_list_pane()
+        .rows()
+        .into_iter()
+        .find(|row| row.is_mapped() && row.name() == name)
+}
+
+fn listed(window: &Window) -> Vec<RoomSummary> {
+    let rooms = window.rooms();
+    (0..rooms.n_items())
+        .filter_map(|i| rooms.item(i))
+        .filter_map(|item| summary_of(&item))
+        .collect()
+}
+
+fn listed_names(window: &Window) -> Vec<String> {
+    listed(window).into_iter().map(|s| s.name).collect()
+}
+
+fn wait_for_names(window: &Window, what: &str, expected: &[&str]) {
+    let mut expected: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    wait_for(
+        what,
+        Duration::from_secs(30),
+        || {
+            let mut names = listed_names(window);
+            names.sort();
+            names == expected
+        },
+        || format!("{:?}", listed_names(window)),
+    );
+}
+
+fn screenshots_in_both_styles(window: &Window, name: &str) {
+    let style = adw::StyleManager::default();
+    style.set_color_scheme(adw::ColorScheme::ForceLight);
+    screenshot(window, &format!("{name}-light"));
+    style.set_color_scheme(adw::ColorScheme::ForceDark);
+    screenshot(window, &format!("{name}-dark"));
+    style.set_color_scheme(adw::ColorScheme::Default);
+}
+
+#[test]
+fn the_sidebar_shows_rooms_badges_invitations_and_filters() {
     let test = TestProfile::new();
     let server = synapse::shared();
-    let user = harness::runtime().block_on(async {
+    let (user, friend_client, book) = harness::runtime().block_on(async {
         let user = server.register("sidebar").await;
         let friend = server.register("sidebar-friend").await;
         let session = test
@@ -123,11 +273,12 @@ fn the_sidebar_lists_rooms_with_previews() {
             .await
             .unwrap();
         let friend_client = peers::login(server, &friend).await;
+        peers::set_display_name(&friend_client, "Frieda Friend").await;
         // Sotto's device keys must be on the server for the friend to encrypt for it.
         peers::publish_sotto_keys(&session, &friend_client).await;
-        let dm = peers::create_room(&friend_client, "Friend", true, &[&user.user_id]).await;
-        let group = peers::create_room(&friend_client, "Book club", false, &[&user.user_id]).await;
-        for room in [&dm, &group] {
+        let secret = peers::create_room(&friend_client, "Friend", true, &[&user.user_id]).await;
+        let book = peers::create_room(&friend_client, "Book club", false, &[&user.user_id]).await;
+        for room in [&secret, &book] {
             session
                 .client()
                 .join_room_by_id(room.room_id())
@@ -135,74 +286,305 @@ fn the_sidebar_lists_rooms_with_previews() {
                 .unwrap();
         }
         friend_client.sync_once(Default::default()).await.unwrap();
-        peers::send_text(&group, "Chapter 3 for Thursday").await;
-        let dm = friend_client.get_room(dm.room_id()).unwrap();
-        peers::send_text(&dm, "This one is end-to-end encrypted").await;
-        user
+        peers::send_text(&book, "Chapter 3 for Thursday").await;
+        peers::send_mention(&book, &user.user_id, "sidebar, can you bring the tea?").await;
+        let secret = friend_client.get_room(secret.room_id()).unwrap();
+        peers::send_text(&secret, "This one is end-to-end encrypted").await;
+        peers::create_room(&friend_client, "Garden party", false, &[&user.user_id]).await;
+        (user, friend_client, book)
     });
     let profile = test.profile.clone();
     let desktop_profile = test.profile.clone();
+    let friend_name = "Frieda Friend";
+    let user_id = user.user_id.clone();
     on_gtk_thread(move || {
         let window = Window::new(&app());
         window.start(profile);
         present_at(&window, 360, 720);
-        let rooms = window.rooms();
-        let with_previews = || {
-            let summaries: Vec<RoomSummary> = (0..rooms.n_items())
-                .filter_map(|i| rooms.item(i))
-                .filter_map(|item| summary_of(&item))
-                .collect();
-            summaries.len() == 2
-                && summaries
+        let ready = || {
+            let rooms = listed(&window);
+            rooms.len() == 3
+                && rooms
                     .iter()
-                    .all(|s| matches!(s.preview, Preview::Message { .. }))
+                    .filter(|s| matches!(s.preview, Preview::Message { .. }))
+                    .count()
+                    == 2
+                && rooms
+                    .iter()
+                    .any(|s| s.name == "Book club" && s.mentions > 0)
         };
         wait_for(
-            "two rooms with previews",
+            "three rooms with previews and a mention",
             Duration::from_secs(60),
-            with_previews,
-            || {
-                let summaries: Vec<RoomSummary> = (0..rooms.n_items())
-                    .filter_map(|i| rooms.item(i))
-                    .filter_map(|item| summary_of(&item))
-                    .collect();
-                format!("{summaries:#?}")
-            },
+            ready,
+            || format!("{:#?}", listed(&window)),
         );
         settle();
-        screenshot(&window, "room-list-360x720");
-        let first = summary_of(&rooms.item(0).unwrap()).unwrap();
-        assert_eq!(first.name, "Friend", "the latest activity comes first");
-        assert!(first.is_encrypted);
+        let rooms = listed(&window);
+        assert_eq!(rooms[0].name, "Garden party", "the invitation on top");
+        assert!(rooms[0].is_invite);
+        assert_eq!(rooms[1].name, "Friend", "then the latest activity");
         assert_eq!(
-            first.preview,
+            rooms[1].preview,
             Preview::Message {
                 sender: format!("@sidebar-friend:{}", synapse::shared().server_name()),
+                sender_name: friend_name.into(),
+                own: false,
                 body: "This one is end-to-end encrypted".into()
             },
             "the encrypted message is decrypted for the preview"
         );
 
+        let friend = row_named(&window, "Friend").expect("the room's row is drawn");
+        assert_eq!(friend.avatar().text().as_deref(), Some("Friend"));
+        assert!(friend.avatar().shows_initials());
+        assert_eq!(
+            friend.preview(),
+            "Frieda Friend: This one is end-to-end encrypted"
+        );
+        let now = glib::DateTime::now_local().unwrap();
+        let time = friend.time();
+        assert!(
+            time == now.format("%H:%M").unwrap().as_str()
+                || time
+                    == now
+                        .add_minutes(-1)
+                        .unwrap()
+                        .format("%H:%M")
+                        .unwrap()
+                        .as_str()
+                || time.contains(':'),
+            "today's message shows its time: {time}"
+        );
+        let book_row = row_named(&window, "Book club").unwrap();
+        // The SDK counts what it has seen of the timeline: at least the latest message.
+        let unread = book_row.unread_badge().expect("an unread badge");
+        assert!(unread.parse::<u32>().is_ok_and(|n| n >= 1), "{unread}");
+        assert!(book_row.shows_mention_badge(), "the mention stands out");
+        assert!(
+            book_row
+                .preview()
+                .starts_with("Frieda Friend: sidebar, can you bring the tea?")
+        );
+        assert!(!friend.shows_mention_badge());
+        let invite = row_named(&window, "Garden party").unwrap();
+        assert_eq!(invite.preview(), "Invitation");
+        assert!(invite.decline_button().is_some());
+        assert!(invite.accept_button().is_some(), "an invitation has Accept");
+        screenshots_in_both_styles(&window, "sidebar-360x720");
+
+        // The search entry narrows by name; nothing matching says so.
+        let pane = window.room_list_pane();
+        WidgetExt::activate_action(&window, "win.search", None).unwrap();
+        settle();
+        assert!(pane.search_bar().is_search_mode());
+        pane.search_entry().set_text("book");
+        wait_for_names(&window, "the search for “book”", &["Book club"]);
+        settle();
+        assert_eq!(
+            pane.rows()
+                .iter()
+                .filter(|r| r.is_mapped())
+                .map(|r| r.name())
+                .collect::<Vec<_>>(),
+            ["Book club"]
+        );
+        screenshot(&window, "sidebar-360x720-search");
+        pane.search_entry().set_text("zzz");
+        wait_for_names(&window, "no room for “zzz”", &[]);
+        settle();
+        assert_eq!(pane.status(), "no-match");
+        screenshot(&window, "sidebar-360x720-no-match");
+        pane.search_bar().set_search_mode(false);
+        wait_for_names(
+            &window,
+            "all rooms once the search closes",
+            &["Garden party", "Friend", "Book club"],
+        );
+
+        // The kind buttons. Each change resets the sections; People comes last but one so
+        // that the change to All shows in the names (its resets are all in before what
+        // follows).
+        pane.kind_button(RoomKind::Groups).set_active(true);
+        wait_for_names(
+            &window,
+            "the groups",
+            &["Garden party", "Friend", "Book club"],
+        );
+        pane.kind_button(RoomKind::Unread).set_active(true);
+        wait_for(
+            "the unread rooms",
+            Duration::from_secs(30),
+            || {
+                let names = listed_names(&window);
+                names.contains(&"Book club".to_owned())
+                    && names.contains(&"Garden party".to_owned())
+            },
+            || format!("{:?}", listed_names(&window)),
+        );
+        pane.kind_button(RoomKind::People).set_active(true);
+        wait_for_names(&window, "no direct chat", &[]);
+        assert_eq!(pane.status(), "no-match");
+        pane.kind_button(RoomKind::All).set_active(true);
+        wait_for_names(
+            &window,
+            "all rooms",
+            &["Garden party", "Friend", "Book club"],
+        );
+        settle();
+        assert_eq!(pane.status(), "rooms");
+
+        // A new message changes rows, never the whole list.
+        let changes = Rc::new(RefCell::new(Vec::new()));
+        let seen = changes.clone();
+        let handler = window
+            .rooms()
+            .connect_items_changed(move |_, position, removed, added| {
+                seen.borrow_mut().push((position, removed, added));
+            });
+        harness::runtime().block_on(peers::send_text(&book, "See you Thursday"));
+        wait_for(
+            "the new message in the list",
+            Duration::from_secs(30),
+            || {
+                listed(&window).iter().any(|s| {
+                    matches!(&s.preview, Preview::Message { body, .. } if body == "See you Thursday")
+                })
+            },
+            || format!("{:#?}", listed(&window)),
+        );
+        window.rooms().disconnect(handler);
+        assert!(
+            changes
+                .borrow()
+                .iter()
+                .all(|(_, removed, added)| *removed <= 1 && *added <= 1),
+            "one row at a time: {:?}",
+            changes.borrow()
+        );
+        assert_eq!(
+            listed_names(&window)[1],
+            "Book club",
+            "the room with the new message moves up"
+        );
+
+        // Accept the invitation from its row (looked up again: rows are recycled).
+        settle();
+        row_named(&window, "Garden party")
+            .and_then(|row| row.accept_button())
+            .expect("the invitation's Accept button")
+            .emit_clicked();
+        wait_for(
+            "the accepted invitation to become a room",
+            Duration::from_secs(60),
+            || {
+                listed(&window)
+                    .iter()
+                    .any(|s| s.name == "Garden party" && !s.is_invite)
+            },
+            || format!("{:#?}", listed(&window)),
+        );
+        settle();
+        assert!(
+            row_named(&window, "Garden party")
+                .and_then(|row| row.accept_button())
+                .is_none(),
+            "a joined room has no Accept button"
+        );
+
+        let first = listed(&window)
+            .into_iter()
+            .find(|s| s.name == "Friend")
+            .unwrap();
         window.open_room(&first.room_id);
         settle();
         assert_eq!(window.visible_panes(), vec![Pane::Content]);
         window.destroy();
 
-        // The same account on a desktop-sized window, restored from its store.
+        // The same account on a desktop-sized window, restored from its store, with an
+        // invitation again for the screenshots.
         let window = Window::new(&app());
         window.start(desktop_profile);
         present_at(&window, 1280, 800);
+        harness::runtime().block_on(async {
+            peers::create_room(&friend_client, "Choir", false, &[&user_id]).await;
+        });
         wait_for(
-            "the rooms",
+            "the rooms and the new invitation",
             Duration::from_secs(60),
-            || window.rooms().n_items() == 2,
-            || window.page(),
+            || {
+                let rooms = listed(&window);
+                rooms.len() == 4 && rooms[0].name == "Choir"
+            },
+            || format!("{:#?}", listed(&window)),
         );
         window.open_room(&first.room_id);
         settle();
         assert_eq!(window.visible_panes(), vec![Pane::Sidebar, Pane::Content]);
-        screenshot(&window, "room-list-1280x800");
+        screenshots_in_both_styles(&window, "sidebar-1280x800");
         window.destroy();
     });
     assert_eq!(test.profile.accounts().unwrap()[0].user_id, user.user_id);
+}
+
+#[test]
+fn five_hundred_rooms_arrive_in_one_change_and_draw_only_the_rows_on_screen() {
+    on_gtk_thread(|| {
+        let pane = sotto::ui::room_list::pane::RoomListPane::default();
+        let window = gtk::Window::builder().child(&pane).build();
+        present_at(&window, 360, 720);
+        let changes = Rc::new(RefCell::new(Vec::new()));
+        let seen = changes.clone();
+        pane.rooms()
+            .connect_items_changed(move |_, position, removed, added| {
+                seen.borrow_mut().push((position, removed, added));
+            });
+        let values = (0..500)
+            .map(|i| {
+                let mut summary = room(&format!("Room {i:03}"));
+                summary.preview = Preview::Message {
+                    sender: "@someone:localhost".into(),
+                    sender_name: "Someone".into(),
+                    own: false,
+                    body: format!("message {i}"),
+                };
+                summary.timestamp_ms = Some(1_700_000_000_000 - i * 60_000);
+                summary.unread = i % 3;
+                summary
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        pane.model().apply(RoomListUpdate {
+            section: Section::Rooms,
+            diffs: vec![VectorDiff::Reset { values }],
+        });
+        settle();
+        println!("500 rooms applied and drawn in {:?}", started.elapsed());
+        assert_eq!(pane.rooms().n_items(), 500);
+        assert_eq!(pane.status(), "rooms");
+        assert_eq!(
+            *changes.borrow(),
+            [(0, 0, 500)],
+            "one change for the whole reset"
+        );
+        let drawn = pane.rows().len();
+        // GTK 4.8's list view keeps up to 200 rows around what shows (4.12 keeps fewer).
+        assert!(
+            (5..=250).contains(&drawn),
+            "the list view makes rows for what shows, not for all 500: {drawn}"
+        );
+
+        changes.borrow_mut().clear();
+        let mut changed = room("Room 250");
+        changed.unread = 9;
+        pane.model().apply(RoomListUpdate {
+            section: Section::Rooms,
+            diffs: vec![VectorDiff::Set {
+                index: 250,
+                value: changed,
+            }],
+        });
+        assert_eq!(*changes.borrow(), [(250, 1, 1)]);
+        window.destroy();
+    });
 }
