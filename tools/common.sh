@@ -27,6 +27,8 @@ SOTTO_DEBIAN_NEEDS=(
   "cmd:openssl:openssl"
   "py:venv:python3-venv"
   "py:olm:python3-olm"
+  # Emoji in reactions, for the screenshots of the UI tests.
+  "file:/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf:fonts-noto-color-emoji"
 )
 
 die() {
@@ -46,6 +48,7 @@ missing_debian_packages() {
       pkg) pkg-config --exists "$name" 2>/dev/null || echo "$pkg" ;;
       cmd) command -v "$name" >/dev/null 2>&1 || echo "$pkg" ;;
       py) /usr/bin/python3 -c "import ensurepip, $name" >/dev/null 2>&1 || echo "$pkg" ;;
+      file) [ -e "$name" ] || echo "$pkg" ;;
     esac
   done | sort -u
 }

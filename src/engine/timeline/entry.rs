@@ -404,25 +404,18 @@ fn state_summary(content: &TimelineItemContent, event: &EventTimelineItem) -> St
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| change.user_id().to_string());
             let args = [("actor", actor.as_str()), ("user", target.as_str())];
-            let text = match change.change() {
-                Some(MembershipChange::Joined) | Some(MembershipChange::InvitationAccepted) => {
-                    "{user} joined"
-                }
-                Some(MembershipChange::Left) => "{user} left",
-                Some(MembershipChange::Banned) | Some(MembershipChange::KickedAndBanned) => {
-                    "{actor} banned {user}"
-                }
-                Some(MembershipChange::Unbanned) => "{actor} unbanned {user}",
-                Some(MembershipChange::Kicked) => "{actor} removed {user}",
-                Some(MembershipChange::Invited) => "{actor} invited {user}",
-                Some(MembershipChange::InvitationRejected) => "{user} declined the invitation",
-                Some(MembershipChange::InvitationRevoked) => {
-                    "{actor} withdrew the invitation of {user}"
-                }
-                Some(MembershipChange::Knocked) => "{user} asked to join",
-                _ => "{user}'s membership changed",
-            };
-            gettext_f(text, &args)
+            match change.change() {
+                Some(MembershipChange::Joined) | Some(MembershipChange::InvitationAccepted) => gettext_f("{user} joined", &args),
+                Some(MembershipChange::Left) => gettext_f("{user} left", &args),
+                Some(MembershipChange::Banned) | Some(MembershipChange::KickedAndBanned) => gettext_f("{actor} banned {user}", &args),
+                Some(MembershipChange::Unbanned) => gettext_f("{actor} unbanned {user}", &args),
+                Some(MembershipChange::Kicked) => gettext_f("{actor} removed {user}", &args),
+                Some(MembershipChange::Invited) => gettext_f("{actor} invited {user}", &args),
+                Some(MembershipChange::InvitationRejected) => gettext_f("{user} declined the invitation", &args),
+                Some(MembershipChange::InvitationRevoked) => gettext_f("{actor} withdrew the invitation of {user}", &args),
+                Some(MembershipChange::Knocked) => gettext_f("{user} asked to join", &args),
+                _ => gettext_f("{user}'s membership changed", &args),
+            }
         }
         TimelineItemContent::ProfileChange(change) => {
             let user = change.user_id().to_string();

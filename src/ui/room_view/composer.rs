@@ -60,7 +60,7 @@ mod imp {
                 context_label: gtk::Label::default(),
                 context_cancel: icon_button("window-close-symbolic", &gettext("Cancel")),
                 view: labelled_text_view(&gettext("Message")),
-                send: icon_button("paper-plane-symbolic", &gettext("Send")),
+                send: icon_button("mail-send-symbolic", &gettext("Send")),
                 completion: gtk::Popover::default(),
                 completion_list: gtk::ListBox::default(),
                 mode: RefCell::default(),

@@ -26,6 +26,8 @@ use crate::ui::settings::settings;
 use composer::{Composer, MemberLookup, Mode};
 use row::MessageRow;
 
+/// Runs of this many changes to the room, or more, are folded into one line.
+const FOLD_FROM: usize = 3;
 /// How many events one "load older" asks for.
 const PAGE: u16 = 30;
 /// Typing notices expire on the server; they are renewed this often while typing.
@@ -52,6 +54,7 @@ mod imp {
         pub typing_sent_at: Cell<Option<std::time::Instant>>,
         pub typing_timer: RefCell<Option<glib::SourceId>>,
         pub read_pending: Cell<bool>,
+        pub unfolded: RefCell<std::collections::HashSet<String>>,
     }
 
     impl Default for RoomView {
@@ -75,6 +78,7 @@ mod imp {
                 typing_sent_at: Cell::default(),
                 typing_timer: RefCell::default(),
                 read_pending: Cell::default(),
+                unfolded: RefCell::default(),
             }
         }
     }
@@ -146,7 +150,8 @@ impl RoomView {
             let position = item.position();
             if let Some(entry) = view.entry_at(position) {
                 let previous = position.checked_sub(1).and_then(|p| view.entry_at(p));
-                row.bind(&entry, previous.as_ref());
+                let state = view.state_show(position, &entry, previous.as_ref());
+                row.bind(&entry, previous.as_ref(), state);
             }
         });
         imp.list.set_factory(Some(&factory));
@@ -243,6 +248,7 @@ impl RoomView {
         add("retry", |view, id| view.retry(id));
         add("discard", |view, id| view.discard(id));
         add("open-menu", |view, id| view.open_menu_for(id));
+        add("toggle-fold", |view, id| view.toggle_fold(id));
         let toggle = gio::SimpleAction::new(
             "toggle-reaction",
             Some(&<(String, String)>::static_variant_type()),
@@ -315,12 +321,13 @@ impl RoomView {
                 let Some(view) = view.upgrade() else {
                     return ControlFlow::Break(());
                 };
+                let mut touched = Vec::new();
                 for diff in batch {
-                    match diff_store::apply(&store, diff) {
-                        Touched::At(position) => diff_store::refresh(&store, position + 1),
-                        Touched::All | Touched::Nothing => {}
+                    if let Touched::At(position) = diff_store::apply(&store, diff) {
+                        touched.push(position);
                     }
                 }
+                view.refresh_neighbours(&store, &touched);
                 view.after_change();
                 ControlFlow::Continue(())
             })
@@ -377,6 +384,95 @@ impl RoomView {
     /// The list view of the conversation.
     pub fn list_view(&self) -> gtk::ListView {
         self.imp().list.clone()
+    }
+
+    /// How the entry at `position` shows within its run of changes to the room.
+    fn state_show(&self, position: u32, entry: &Entry, previous: Option<&Entry>) -> row::StateShow {
+        if !row::is_state(entry) {
+            return row::StateShow::Plain;
+        }
+        let start = self.run_start(position);
+        let Some(head) = self.entry_at(start) else {
+            return row::StateShow::Plain;
+        };
+        let length = self.run_length(start);
+        if length < FOLD_FROM {
+            return row::StateShow::Plain;
+        }
+        let unfolded = self.imp().unfolded.borrow().contains(&head.unique_id);
+        match (previous.is_some_and(row::is_state), unfolded) {
+            (false, false) => row::StateShow::FoldedHead { more: length - 1 },
+            (false, true) => row::StateShow::UnfoldedHead,
+            (true, false) => row::StateShow::Hidden,
+            (true, true) => row::StateShow::Plain,
+        }
+    }
+
+    /// The position of the first change of the run that `position` is in.
+    fn run_start(&self, position: u32) -> u32 {
+        let mut start = position;
+        while start > 0 && self.entry_at(start - 1).is_some_and(|e| row::is_state(&e)) {
+            start -= 1;
+        }
+        start
+    }
+
+    /// How many changes to the room follow each other from `start` on.
+    fn run_length(&self, start: u32) -> usize {
+        let mut end = start;
+        while self.entry_at(end).is_some_and(|e| row::is_state(&e)) {
+            end += 1;
+        }
+        (end - start) as usize
+    }
+
+    /// Rebinds the rows whose look depends on the changed ones: the next row (grouping
+    /// under a sender) and every row of a run of changes to the room (folding).
+    fn refresh_neighbours(&self, store: &gio::ListStore, touched: &[u32]) {
+        let mut done = std::collections::HashSet::new();
+        for &position in touched {
+            if done.insert(position + 1) {
+                diff_store::refresh(store, position + 1);
+            }
+            let around = position.saturating_sub(1);
+            if self.entry_at(around).is_some_and(|e| row::is_state(&e))
+                || self.entry_at(position).is_some_and(|e| row::is_state(&e))
+            {
+                let anchor = if self.entry_at(around).is_some_and(|e| row::is_state(&e)) {
+                    around
+                } else {
+                    position
+                };
+                let start = self.run_start(anchor);
+                let length = u32::try_from(self.run_length(start)).unwrap_or(0);
+                for p in start..start + length {
+                    if p != position && done.insert(p) {
+                        diff_store::refresh(store, p);
+                    }
+                }
+            }
+        }
+    }
+
+    fn toggle_fold(&self, unique_id: &str) {
+        {
+            let mut unfolded = self.imp().unfolded.borrow_mut();
+            if !unfolded.remove(unique_id) {
+                unfolded.insert(unique_id.to_owned());
+            }
+        }
+        let Some(store) = self.store() else {
+            return;
+        };
+        let head = (0..store.n_items()).find(|&p| {
+            self.entry_at(p).is_some_and(|e| e.unique_id == unique_id)
+        });
+        if let Some(head) = head {
+            let length = u32::try_from(self.run_length(head)).unwrap_or(0);
+            for p in head..head + length {
+                diff_store::refresh(&store, p);
+            }
+        }
     }
 
     fn entry_at(&self, position: u32) -> Option<Entry> {

@@ -15,13 +15,31 @@ use crate::i18n::{gettext, gettext_f, ngettext};
 /// Messages of one sender closer together than this share one header.
 const GROUP_WINDOW_MS: u64 = 5 * 60 * 1000;
 
+/// How a change to the room (a join, a rename…) shows within a run of such changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateShow {
+    /// Not a change to the room, or a short run: shown as it is.
+    Plain,
+    /// The first of a long run, folded: its sentence and how many more follow.
+    FoldedHead {
+        /// Changes after this one in the run.
+        more: usize,
+    },
+    /// The first of a long run, unfolded.
+    UnfoldedHead,
+    /// Inside a folded run: not shown.
+    Hidden,
+}
+
 mod imp {
     use super::*;
 
     #[derive(Default)]
     pub struct MessageRow {
         pub unique_id: RefCell<String>,
+        pub centre_line: gtk::Box,
         pub centre: gtk::Label,
+        pub fold: gtk::Button,
         pub event: gtk::Box,
         pub avatar: adw::Avatar,
         pub header: gtk::Box,
@@ -77,11 +95,24 @@ impl MessageRow {
 
         imp.centre.set_wrap(true);
         imp.centre.set_justify(gtk::Justification::Center);
-        imp.centre.set_margin_top(6);
-        imp.centre.set_margin_bottom(6);
-        imp.centre.set_margin_start(12);
-        imp.centre.set_margin_end(12);
-        self.upcast_ref::<gtk::Box>().append(&imp.centre);
+        imp.fold.add_css_class("flat");
+        imp.fold.add_css_class("caption");
+        imp.fold.set_valign(gtk::Align::Center);
+        imp.centre_line.set_halign(gtk::Align::Center);
+        imp.centre_line.set_spacing(6);
+        imp.centre_line.set_margin_top(4);
+        imp.centre_line.set_margin_bottom(4);
+        imp.centre_line.set_margin_start(12);
+        imp.centre_line.set_margin_end(12);
+        imp.centre_line.append(&imp.centre);
+        imp.centre_line.append(&imp.fold);
+        self.upcast_ref::<gtk::Box>().append(&imp.centre_line);
+        let row = self.downgrade();
+        imp.fold.connect_clicked(move |_| {
+            if let Some(row) = row.upgrade() {
+                row.activate_for_row("room.toggle-fold");
+            }
+        });
 
         imp.avatar.set_size(36);
         imp.avatar.set_show_initials(true);
@@ -121,6 +152,7 @@ impl MessageRow {
         imp.reactions.set_row_spacing(4);
         imp.reactions.set_max_children_per_line(8);
         imp.reactions.set_homogeneous(false);
+        imp.reactions.set_halign(gtk::Align::Start);
 
         imp.status.add_css_class("caption");
         imp.status.add_css_class("dim-label");
@@ -183,8 +215,8 @@ impl MessageRow {
     }
 
     /// Shows `entry`; `previous` is the entry above it, which decides whether the sender's
-    /// name and avatar repeat.
-    pub fn bind(&self, entry: &Entry, previous: Option<&Entry>) {
+    /// name and avatar repeat; `state` says how a change to the room shows in its run.
+    pub fn bind(&self, entry: &Entry, previous: Option<&Entry>, state: StateShow) {
         let imp = self.imp();
         imp.unique_id.replace(entry.unique_id.clone());
         for class in [
@@ -196,9 +228,16 @@ impl MessageRow {
         ] {
             self.remove_css_class(class);
         }
+        self.set_margin_top(0);
+        if state == StateShow::Hidden {
+            imp.centre_line.set_visible(false);
+            imp.event.set_visible(false);
+            return;
+        }
+        imp.fold.set_visible(false);
         let centre = |text: &str, class: &str| {
             imp.centre.set_text(text);
-            imp.centre.set_visible(true);
+            imp.centre_line.set_visible(true);
             imp.event.set_visible(false);
             self.add_css_class(class);
         };
@@ -210,9 +249,31 @@ impl MessageRow {
                 "state-event",
             ),
             EntryKind::Event(event) => match &event.body {
-                Body::State(summary) => centre(summary, "state-event"),
+                Body::State(summary) => {
+                    match state {
+                        StateShow::FoldedHead { more } => {
+                            let n = u32::try_from(more).unwrap_or(u32::MAX);
+                            let text = ngettext(
+                                "{change}, and {count} more change",
+                                "{change}, and {count} more changes",
+                                n,
+                            )
+                            .replace("{change}", summary)
+                            .replace("{count}", &more.to_string());
+                            centre(&text, "state-event");
+                            imp.fold.set_label(&gettext("Show All"));
+                            imp.fold.set_visible(true);
+                        }
+                        StateShow::UnfoldedHead => {
+                            centre(summary, "state-event");
+                            imp.fold.set_label(&gettext("Hide"));
+                            imp.fold.set_visible(true);
+                        }
+                        StateShow::Plain | StateShow::Hidden => centre(summary, "state-event"),
+                    }
+                }
                 _ => {
-                    imp.centre.set_visible(false);
+                    imp.centre_line.set_visible(false);
                     imp.event.set_visible(true);
                     self.bind_event(event, previous);
                 }
@@ -336,6 +397,11 @@ impl MessageRow {
         imp.footer
             .set_visible(!status.is_empty() || failed || !receipts.is_empty());
     }
+}
+
+/// True when `entry` is a change to the room (a join, a rename…).
+pub fn is_state(entry: &Entry) -> bool {
+    matches!(&entry.kind, EntryKind::Event(event) if matches!(event.body, Body::State(_)))
 }
 
 /// True when `event` follows `previous` closely enough to share its header.
