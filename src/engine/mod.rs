@@ -10,5 +10,6 @@ pub mod room_list;
 pub mod secrets;
 pub mod session;
 pub mod sync;
+pub mod trust;
 
 pub use error::{EngineError, Result};
