@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use futures_util::{Stream, StreamExt};
+use matrix_sdk::EncryptionState;
 use matrix_sdk::encryption::recovery::{RecoveryError, RecoveryState};
 use matrix_sdk::encryption::secret_storage::SecretStorageError;
 use matrix_sdk::encryption::{CrossSigningResetAuthType, RoomKeyImportError};
@@ -162,9 +163,11 @@ pub async fn recover(session: &Session, key_or_passphrase: &str) -> Result<()> {
     tracing::info!("recovered the account's secrets");
     let backups = encryption.backups();
     for room in session.client().joined_rooms() {
-        if !room.encryption_state().is_encrypted() {
+        // A room whose state has not arrived yet may be encrypted too.
+        if matches!(room.encryption_state(), EncryptionState::NotEncrypted) {
             continue;
         }
+        tracing::debug!(room = %room.room_id(), "downloading the room's keys from the backup");
         if let Err(err) = backups.download_room_keys_for_room(room.room_id()).await {
             tracing::warn!(room = %room.room_id(), "could not download the room's keys: {err}");
         }

@@ -4,3 +4,4 @@ mod accounts;
 mod room_list;
 mod secret_service;
 mod smoke;
+mod trust;

@@ -1,0 +1,382 @@
+//! Trust against the real Synapse: cross-signing set-up, recovery with the recovery key,
+//! emoji verification, the account's sessions, identity changes, and encrypting only for
+//! verified devices.
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures_util::{Stream, StreamExt};
+use matrix_sdk::deserialized_responses::TimelineEventKind;
+use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId};
+use sotto::engine::EngineError;
+use sotto::engine::session::Session;
+use sotto::engine::sync::AccountSync;
+use sotto::engine::trust::cross_signing::{self, SessionVerification};
+use sotto::engine::trust::verification::{CancelKind, FlowState, VerificationFlow, Verifications};
+use sotto::engine::trust::{devices, identities, recovery};
+
+use crate::harness::{self, PATIENCE, TestProfile, peers, synapse};
+
+/// Polls `check` until it holds, failing the test with `what` after `PATIENCE`.
+pub async fn eventually<F, Fut>(what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The next item of `stream` that satisfies `wanted`, failing after `PATIENCE`.
+pub async fn next_matching<T: std::fmt::Debug>(
+    stream: &mut (impl Stream<Item = T> + Unpin),
+    what: &str,
+    wanted: impl Fn(&T) -> bool,
+) -> T {
+    let mut seen = Vec::new();
+    let found = tokio::time::timeout(PATIENCE, async {
+        while let Some(item) = stream.next().await {
+            if wanted(&item) {
+                return Some(item);
+            }
+            seen.push(format!("{item:?}"));
+        }
+        None
+    })
+    .await;
+    match found {
+        Ok(Some(item)) => item,
+        _ => panic!("never saw {what}; saw {seen:?}"),
+    }
+}
+
+/// A second Sotto session of `user`, in a profile of its own, with its sync running.
+pub async fn second_session(
+    test: &TestProfile,
+    user: &synapse::TestUser,
+) -> (Session, AccountSync) {
+    let server = synapse::shared();
+    let session = test
+        .profile
+        .login(&server.url(), &user.localpart, &user.password)
+        .await
+        .expect("signs in again");
+    let sync = AccountSync::start(&session).await.expect("the sync starts");
+    (session, sync)
+}
+
+/// Waits until `session` knows `user_id`'s device `device_id` (its keys were queried).
+async fn wait_for_device(session: &Session, user_id: &str, device_id: &str) {
+    let user: matrix_sdk::ruma::OwnedUserId = user_id.try_into().unwrap();
+    eventually(&format!("{device_id} to be known"), || async {
+        session
+            .client()
+            .encryption()
+            .get_device(&user, device_id.into())
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+    })
+    .await;
+}
+
+async fn wait_for_room(session: &Session, room_id: &OwnedRoomId) -> matrix_sdk::Room {
+    eventually("the room to arrive", || async {
+        session.client().get_room(room_id).is_some()
+    })
+    .await;
+    session.client().get_room(room_id).unwrap()
+}
+
+/// The body of `event_id` in `room` if this client can decrypt it, `None` if it cannot.
+async fn decrypted_body(room: &matrix_sdk::Room, event_id: &OwnedEventId) -> Option<String> {
+    let event = room
+        .event(event_id, None)
+        .await
+        .expect("the event is fetched");
+    // `Room::event` hands an event it cannot decrypt back as it came, still encrypted.
+    match &event.kind {
+        TimelineEventKind::Decrypted(_) => {}
+        TimelineEventKind::UnableToDecrypt { .. } => return None,
+        TimelineEventKind::PlainText { event } => {
+            let kind: Option<String> = event.get_field("type").ok().flatten();
+            assert_eq!(kind.as_deref(), Some("m.room.encrypted"), "sent encrypted");
+            return None;
+        }
+    }
+    let content: serde_json::Value = event
+        .raw()
+        .get_field("content")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    content["body"].as_str().map(ToOwned::to_owned)
+}
+
+async fn send_text(session: &Session, room_id: &OwnedRoomId, body: &str) -> OwnedEventId {
+    let room = wait_for_room(session, room_id).await;
+    // A room made a moment ago may not have its encryption state yet.
+    eventually("the room to be known as encrypted", || async {
+        room.latest_encryption_state()
+            .await
+            .is_ok_and(|s| s.is_encrypted())
+    })
+    .await;
+    let response = room
+        .send(matrix_sdk::ruma::events::room::message::RoomMessageEventContent::text_plain(body))
+        .await
+        .expect("the message is sent");
+    response.response.event_id
+}
+
+#[test]
+fn bootstrap_then_recovery_key_unlocks_history_in_a_new_session() {
+    let (test_a, user) = TestProfile::signed_in("recoverer");
+    let test_b = TestProfile::new();
+    harness::runtime().block_on(async {
+        let a = test_a
+            .profile
+            .restore(&test_a.profile.accounts().unwrap()[0])
+            .await
+            .unwrap();
+        let sync_a = AccountSync::start(&a).await.unwrap();
+
+        assert!(!cross_signing::has_cross_signing_identity(&a).await.unwrap());
+        cross_signing::bootstrap_cross_signing(&a, Some(&user.password))
+            .await
+            .expect("cross-signing is set up");
+        assert!(cross_signing::has_cross_signing_identity(&a).await.unwrap());
+        eventually("A to count as verified", || async {
+            cross_signing::is_this_session_verified(&a)
+        })
+        .await;
+        // A second bootstrap leaves the identity alone.
+        cross_signing::bootstrap_cross_signing(&a, None)
+            .await
+            .unwrap();
+
+        assert!(
+            recovery::is_last_session_without_recovery(&a)
+                .await
+                .unwrap()
+        );
+        let key = recovery::enable_recovery(&a, None)
+            .await
+            .expect("recovery is on");
+        assert_eq!(format!("{key:?}"), "RecoveryKey(hidden)");
+        let mut states = Box::pin(recovery::recovery_states(&a));
+        next_matching(&mut states, "recovery on", |s| {
+            *s == recovery::RecoveryStatus::On
+        })
+        .await;
+        assert!(
+            !recovery::is_last_session_without_recovery(&a)
+                .await
+                .unwrap()
+        );
+
+        let room = peers::create_room(a.client(), "Kept history", true, &[]).await;
+        let room_id = room.room_id().to_owned();
+        let old = send_text(&a, &room_id, "written before the new session").await;
+        recovery::wait_for_backup_upload(&a)
+            .await
+            .expect("the keys are backed up");
+
+        let (b, sync_b) = second_session(&test_b, &user).await;
+        let room_b = wait_for_room(&b, &room_id).await;
+        eventually("B to know it is unverified", || async {
+            cross_signing::this_session_verification(&b) == SessionVerification::Unverified
+        })
+        .await;
+        assert_eq!(
+            decrypted_body(&room_b, &old).await,
+            None,
+            "B has no key yet"
+        );
+        assert_eq!(
+            recovery::recovery_state(&b),
+            recovery::RecoveryStatus::Incomplete
+        );
+
+        let wrong = recovery::recover(&b, "EsTc 1234 abcd wxyz").await;
+        assert!(
+            matches!(wrong, Err(EngineError::WrongRecoveryKey)),
+            "a wrong key is refused: {wrong:?}"
+        );
+        assert!(!cross_signing::is_this_session_verified(&b));
+
+        recovery::recover(&b, key.expose())
+            .await
+            .expect("the key recovers");
+        eventually("B to count as verified", || async {
+            cross_signing::is_this_session_verified(&b)
+        })
+        .await;
+        assert_eq!(recovery::recovery_state(&b), recovery::RecoveryStatus::On);
+        assert_eq!(
+            decrypted_body(&room_b, &old).await.as_deref(),
+            Some("written before the new session")
+        );
+
+        sync_a.stop().await;
+        sync_b.stop().await;
+    });
+}
+
+#[test]
+fn emoji_verification_between_two_sessions_of_one_account() {
+    let (test_a, user) = TestProfile::signed_in("selfverifier");
+    let test_b = TestProfile::new();
+    harness::runtime().block_on(async {
+        let a = test_a
+            .profile
+            .restore(&test_a.profile.accounts().unwrap()[0])
+            .await
+            .unwrap();
+        let sync_a = AccountSync::start(&a).await.unwrap();
+        cross_signing::bootstrap_cross_signing(&a, Some(&user.password))
+            .await
+            .unwrap();
+        let verifications_a = Verifications::new(&a);
+        let mut incoming_a = Box::pin(verifications_a.incoming());
+
+        let (b, sync_b) = second_session(&test_b, &user).await;
+        let verifications_b = Verifications::new(&b);
+        wait_for_device(&b, &user.user_id, &a.device_id()).await;
+        wait_for_device(&a, &user.user_id, &b.device_id()).await;
+        assert!(!cross_signing::is_this_session_verified(&b));
+
+        let flow_b = verifications_b.verify_this_session().await.expect("B asks");
+        assert!(flow_b.is_self_verification());
+        assert!(matches!(
+            verifications_b.verify_this_session().await,
+            Err(EngineError::VerificationBusy)
+        ));
+        let flow_a = next_matching(&mut incoming_a, "B's request at A", |_| true).await;
+        assert_eq!(flow_a.flow_id(), flow_b.flow_id());
+        assert!(!flow_a.we_started());
+        flow_a.accept().await.unwrap();
+
+        let mut states_b = Box::pin(flow_b.states());
+        next_matching(&mut states_b, "ready at B", |s| *s == FlowState::Ready).await;
+        flow_b.start_sas().await.unwrap();
+
+        let emoji_b = compare(&mut states_b).await;
+        let mut states_a = Box::pin(flow_a.states());
+        let emoji_a = compare(&mut states_a).await;
+        assert_eq!(emoji_a, emoji_b, "both sides show the same emoji");
+        assert_eq!(emoji_a.len(), 7);
+        assert!(
+            emoji_a
+                .iter()
+                .all(|(symbol, name)| !symbol.is_empty() && !name.is_empty())
+        );
+
+        flow_a.confirm().await.unwrap();
+        flow_b.confirm().await.unwrap();
+        next_matching(&mut states_a, "done at A", |s| *s == FlowState::Done).await;
+        next_matching(&mut states_b, "done at B", |s| *s == FlowState::Done).await;
+
+        eventually("B to count as verified", || async {
+            cross_signing::is_this_session_verified(&b)
+        })
+        .await;
+        let listed = devices::own_devices(&a).await.unwrap();
+        let b_entry = listed
+            .iter()
+            .find(|d| d.device_id == b.device_id())
+            .expect("B is listed");
+        assert!(b_entry.is_verified, "A sees B verified: {listed:?}");
+
+        sync_a.stop().await;
+        sync_b.stop().await;
+    });
+}
+
+/// Follows `states` to the comparison and returns the emoji as (symbol, name) pairs.
+async fn compare(states: &mut (impl Stream<Item = FlowState> + Unpin)) -> Vec<(String, String)> {
+    let state = next_matching(states, "the emoji", |s| {
+        matches!(s, FlowState::Compare { .. } | FlowState::Cancelled(_))
+    })
+    .await;
+    let FlowState::Compare {
+        emoji: Some(emoji), ..
+    } = state
+    else {
+        panic!("no emoji to compare: {state:?}");
+    };
+    emoji.into_iter().map(|e| (e.symbol, e.name)).collect()
+}
+
+#[test]
+fn sessions_are_listed_renamed_and_signed_out_with_the_password() {
+    let (test_a, user) = TestProfile::signed_in("sessionlister");
+    let test_b = TestProfile::new();
+    harness::runtime().block_on(async {
+        let a = test_a
+            .profile
+            .restore(&test_a.profile.accounts().unwrap()[0])
+            .await
+            .unwrap();
+        let (b, sync_b) = second_session(&test_b, &user).await;
+
+        devices::rename_this_session(&a, "Phone in the kitchen")
+            .await
+            .unwrap();
+        // The harness's registration made a device of its own too.
+        let listed = devices::own_devices(&a).await.unwrap();
+        assert!(
+            listed[0].is_this_session,
+            "this session comes first: {listed:?}"
+        );
+        assert_eq!(listed[0].device_id, a.device_id());
+        assert_eq!(
+            listed[0].display_name.as_deref(),
+            Some("Phone in the kitchen")
+        );
+        assert_eq!(listed.iter().filter(|d| d.is_this_session).count(), 1);
+        let other = listed
+            .iter()
+            .find(|d| d.device_id == b.device_id())
+            .expect("B is listed");
+        assert!(!other.is_this_session);
+        assert!(
+            other.last_seen.is_some() && other.last_seen_ip.is_some(),
+            "{other:?}"
+        );
+        let count = listed.len();
+
+        let none = devices::sign_out_session(&a, &b.device_id(), None).await;
+        assert!(matches!(none, Err(EngineError::PasswordNeeded)), "{none:?}");
+        let wrong = devices::sign_out_session(&a, &b.device_id(), Some("not the password")).await;
+        assert!(
+            matches!(wrong, Err(EngineError::WrongPassword)),
+            "{wrong:?}"
+        );
+        assert_eq!(
+            devices::own_devices(&a).await.unwrap().len(),
+            count,
+            "nothing signed out"
+        );
+
+        devices::sign_out_session(&a, &b.device_id(), Some(&user.password))
+            .await
+            .expect("B is signed out");
+        let listed = devices::own_devices(&a).await.unwrap();
+        assert_eq!(listed.len(), count - 1, "{listed:?}");
+        assert!(listed.iter().all(|d| d.device_id != b.device_id()));
+        let ended = tokio::time::timeout(PATIENCE, b.invalidated()).await;
+        assert!(
+            matches!(ended, Ok(EngineError::SessionInvalidated { soft: false })),
+            "B learns it was signed out: {ended:?}"
+        );
+        sync_b.stop().await;
+    });
+}
