@@ -25,6 +25,7 @@ pub enum KeySharing {
     AllDevices,
     /// Only devices their owner has verified (cross-signed); people without a
     /// cross-signing identity get nothing. The "encrypt only for verified devices" setting.
+    /// Sending needs this account's own cross-signing identity set up first.
     VerifiedDevicesOnly,
 }
 

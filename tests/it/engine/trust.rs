@@ -12,8 +12,8 @@ use sotto::engine::EngineError;
 use sotto::engine::session::Session;
 use sotto::engine::sync::AccountSync;
 use sotto::engine::trust::cross_signing::{self, SessionVerification};
-use sotto::engine::trust::verification::{CancelKind, FlowState, VerificationFlow, Verifications};
-use sotto::engine::trust::{devices, identities, recovery};
+use sotto::engine::trust::verification::{CancelKind, FlowState, Verifications};
+use sotto::engine::trust::{KeySharing, devices, identities, recovery};
 
 use crate::harness::{self, PATIENCE, TestProfile, peers, synapse};
 
@@ -378,5 +378,298 @@ fn sessions_are_listed_renamed_and_signed_out_with_the_password() {
             "B learns it was signed out: {ended:?}"
         );
         sync_b.stop().await;
+    });
+}
+
+/// Bootstraps cross-signing on a headless peer, answering the password prompt if any: its
+/// device is then signed by its owner.
+async fn peer_bootstrap(client: &matrix_sdk::Client, user: &synapse::TestUser) {
+    use matrix_sdk::ruma::api::client::uiaa;
+    if let Err(err) = client.encryption().bootstrap_cross_signing(None).await {
+        let info = err
+            .as_uiaa_response()
+            .expect("the server asks for the password");
+        let mut password = uiaa::Password::new(
+            uiaa::UserIdentifier::Matrix(uiaa::MatrixUserIdentifier::new(user.user_id.clone())),
+            user.password.clone(),
+        );
+        password.session = info.session.clone();
+        client
+            .encryption()
+            .bootstrap_cross_signing(Some(uiaa::AuthData::Password(password)))
+            .await
+            .expect("the peer's cross-signing is set up");
+    }
+}
+
+/// Signs in `user` in a fresh profile and starts its sync.
+async fn signed_in_with_sync(
+    test: &TestProfile,
+    user: &synapse::TestUser,
+) -> (Session, AccountSync) {
+    second_session(test, user).await
+}
+
+/// A shared encrypted room made by `owner`, joined by `guest`.
+async fn shared_room(owner: &Session, guest: &Session, name: &str) -> OwnedRoomId {
+    let room = peers::create_room(owner.client(), name, true, &[&guest.user_id()]).await;
+    let room_id = room.room_id().to_owned();
+    wait_for_room(guest, &room_id).await;
+    guest
+        .client()
+        .join_room_by_id(&room_id)
+        .await
+        .expect("joins");
+    let owner_room = wait_for_room(owner, &room_id).await;
+    let guest_id: matrix_sdk::ruma::OwnedUserId = guest.user_id().as_str().try_into().unwrap();
+    eventually("the guest to be a member", || async {
+        owner_room
+            .get_member(&guest_id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|m| {
+                m.membership() == &matrix_sdk::ruma::events::room::member::MembershipState::Join
+            })
+    })
+    .await;
+    room_id
+}
+
+#[test]
+fn a_reset_identity_blocks_sending_until_acknowledged() {
+    let test_alice = TestProfile::new();
+    let test_bob = TestProfile::new();
+    harness::runtime().block_on(async {
+        let server = synapse::shared();
+        let alice_user = server.register("resetter").await;
+        let bob_user = server.register("resetter-friend").await;
+        let (alice, sync_alice) = signed_in_with_sync(&test_alice, &alice_user).await;
+        let (bob, sync_bob) = signed_in_with_sync(&test_bob, &bob_user).await;
+        cross_signing::bootstrap_cross_signing(&alice, Some(&alice_user.password)).await.unwrap();
+        cross_signing::bootstrap_cross_signing(&bob, Some(&bob_user.password)).await.unwrap();
+        let room_id = shared_room(&alice, &bob, "Identity watch").await;
+        let room = room_id.to_string();
+
+        eventually("Bob to know Alice's identity", || async {
+            identities::user_trust(&bob, &alice_user.user_id).await.unwrap()
+                == identities::UserTrust::Unverified
+        })
+        .await;
+        let mut warnings = Box::pin(identities::identity_warnings(&bob, &room).await.unwrap());
+        assert_eq!(warnings.next().await, Some(Vec::new()), "nothing to warn about yet");
+        identities::ensure_can_send(&bob, &room).await.expect("Bob may send");
+        assert_eq!(
+            identities::room_trust(&bob, &room).await.unwrap(),
+            identities::RoomTrust::SomeUnverified
+        );
+
+        let none = recovery::reset_identity(&alice, None).await;
+        assert!(matches!(none, Err(EngineError::PasswordNeeded)), "{none:?}");
+        let wrong = recovery::reset_identity(&alice, Some("not the password")).await;
+        assert!(matches!(wrong, Err(EngineError::WrongPassword)), "{wrong:?}");
+        recovery::reset_identity(&alice, Some(&alice_user.password))
+            .await
+            .expect("Alice resets her identity");
+
+        let seen = next_matching(&mut warnings, "Alice's changed identity", |w| !w.is_empty()).await;
+        assert_eq!(
+            seen,
+            vec![identities::IdentityWarning {
+                user_id: alice_user.user_id.clone(),
+                was_verified: false
+            }]
+        );
+        let blocked = identities::ensure_can_send(&bob, &room).await;
+        assert!(
+            matches!(&blocked, Err(EngineError::IdentityChanged(users)) if users == &vec![alice_user.user_id.clone()]),
+            "Bob's sending is blocked: {blocked:?}"
+        );
+        assert_eq!(
+            identities::user_trust(&bob, &alice_user.user_id).await.unwrap(),
+            identities::UserTrust::Changed
+        );
+        assert_eq!(
+            identities::room_trust(&bob, &room).await.unwrap(),
+            identities::RoomTrust::IdentityChanged(vec![alice_user.user_id.clone()])
+        );
+
+        identities::acknowledge_identity(&bob, &alice_user.user_id).await.unwrap();
+        next_matching(&mut warnings, "the warning to go", |w| w.is_empty()).await;
+        identities::ensure_can_send(&bob, &room).await.expect("Bob may send again");
+        assert_eq!(
+            identities::user_trust(&bob, &alice_user.user_id).await.unwrap(),
+            identities::UserTrust::Unverified
+        );
+
+        sync_alice.stop().await;
+        sync_bob.stop().await;
+    });
+}
+
+/// A sync of a headless peer that does not wait long for news.
+fn quick() -> matrix_sdk::config::SyncSettings {
+    matrix_sdk::config::SyncSettings::default().timeout(Duration::from_millis(500))
+}
+
+#[test]
+fn only_verified_devices_get_the_keys_when_the_setting_is_on() {
+    let mut test_alice = TestProfile::new();
+    test_alice
+        .profile
+        .set_key_sharing(KeySharing::VerifiedDevicesOnly);
+    harness::runtime().block_on(async {
+        let server = synapse::shared();
+        let alice_user = server.register("strict").await;
+        let bob_user = server.register("strict-friend").await;
+        let (alice, sync_alice) = signed_in_with_sync(&test_alice, &alice_user).await;
+        assert_eq!(alice.key_sharing(), KeySharing::VerifiedDevicesOnly);
+        // The SDK shares by identity only once the sender has one.
+        cross_signing::bootstrap_cross_signing(&alice, Some(&alice_user.password))
+            .await
+            .unwrap();
+
+        let bob_verified = peers::login(server, &bob_user).await;
+        peer_bootstrap(&bob_verified, &bob_user).await;
+        let bob_unverified = peers::login(server, &bob_user).await;
+        let verified_id = bob_verified.device_id().unwrap().to_string();
+        let unverified_id = bob_unverified.device_id().unwrap().to_string();
+
+        let room =
+            peers::create_room(alice.client(), "Strict room", true, &[&bob_user.user_id]).await;
+        let room_id = room.room_id().to_owned();
+        bob_verified.join_room_by_id(&room_id).await.unwrap();
+        wait_for_device(&alice, &bob_user.user_id, &verified_id).await;
+        wait_for_device(&alice, &bob_user.user_id, &unverified_id).await;
+        eventually("Alice to know Bob's identity", || async {
+            identities::user_trust(&alice, &bob_user.user_id)
+                .await
+                .unwrap()
+                != identities::UserTrust::NoIdentity
+        })
+        .await;
+        let alice_room = wait_for_room(&alice, &room_id).await;
+        let bob_id: matrix_sdk::ruma::OwnedUserId = bob_user.user_id.as_str().try_into().unwrap();
+        eventually("Bob to be a member", || async {
+            alice_room
+                .get_member(&bob_id)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|m| {
+                    m.membership() == &matrix_sdk::ruma::events::room::member::MembershipState::Join
+                })
+        })
+        .await;
+
+        let event_id = send_text(&alice, &room_id, "only for verified devices").await;
+
+        for client in [&bob_verified, &bob_unverified] {
+            client.sync_once(quick()).await.unwrap();
+        }
+        let verified_room = bob_verified
+            .get_room(&room_id)
+            .expect("the room at Bob's first");
+        let unverified_room = bob_unverified
+            .get_room(&room_id)
+            .expect("the room at Bob's second");
+        let mut body = None;
+        for _ in 0..20 {
+            body = decrypted_body(&verified_room, &event_id).await;
+            if body.is_some() {
+                break;
+            }
+            bob_verified.sync_once(quick()).await.unwrap();
+        }
+        assert_eq!(body.as_deref(), Some("only for verified devices"));
+        bob_unverified.sync_once(quick()).await.unwrap();
+        assert_eq!(
+            decrypted_body(&unverified_room, &event_id).await,
+            None,
+            "the unverified session got no key"
+        );
+        sync_alice.stop().await;
+    });
+}
+
+#[test]
+fn emoji_mismatch_and_cancellation_between_two_people() {
+    let test_alice = TestProfile::new();
+    let test_bob = TestProfile::new();
+    harness::runtime().block_on(async {
+        let server = synapse::shared();
+        let alice_user = server.register("sasalice").await;
+        let bob_user = server.register("sasbob").await;
+        let (alice, sync_alice) = signed_in_with_sync(&test_alice, &alice_user).await;
+        let (bob, sync_bob) = signed_in_with_sync(&test_bob, &bob_user).await;
+        cross_signing::bootstrap_cross_signing(&alice, Some(&alice_user.password)).await.unwrap();
+        cross_signing::bootstrap_cross_signing(&bob, Some(&bob_user.password)).await.unwrap();
+        let verifications_alice = Verifications::new(&alice);
+        let verifications_bob = Verifications::new(&bob);
+        let mut incoming_bob = Box::pin(verifications_bob.incoming());
+
+        // The direct chat the requests go into.
+        let bob_id: matrix_sdk::ruma::OwnedUserId = bob_user.user_id.as_str().try_into().unwrap();
+        let dm = alice.client().create_dm(&bob_id).await.expect("a direct chat");
+        let dm_id = dm.room_id().to_owned();
+        wait_for_room(&bob, &dm_id).await;
+        bob.client().join_room_by_id(&dm_id).await.unwrap();
+        eventually("Bob in the direct chat", || async {
+            dm.get_member(&bob_id).await.ok().flatten().is_some_and(|m| {
+                m.membership() == &matrix_sdk::ruma::events::room::member::MembershipState::Join
+            })
+        })
+        .await;
+        eventually("Alice to know Bob's identity", || async {
+            identities::user_trust(&alice, &bob_user.user_id).await.unwrap()
+                == identities::UserTrust::Unverified
+        })
+        .await;
+
+        let flow_alice = verifications_alice.verify_user(&bob_user.user_id).await.expect("asks");
+        assert!(!flow_alice.is_self_verification());
+        let flow_bob = next_matching(&mut incoming_bob, "Alice's request at Bob", |_| true).await;
+        assert_eq!(flow_bob.other_user_id(), alice_user.user_id);
+        flow_bob.accept().await.unwrap();
+        let mut states_alice = Box::pin(flow_alice.states());
+        next_matching(&mut states_alice, "ready at Alice", |s| *s == FlowState::Ready).await;
+        flow_alice.start_sas().await.unwrap();
+        let mut states_bob = Box::pin(flow_bob.states());
+        let emoji_alice = compare(&mut states_alice).await;
+        let emoji_bob = compare(&mut states_bob).await;
+        assert_eq!(emoji_alice, emoji_bob);
+
+        flow_bob.mismatch().await.unwrap();
+        let ended_bob = next_matching(&mut states_bob, "the end at Bob", FlowState::is_finished).await;
+        let ended_alice =
+            next_matching(&mut states_alice, "the end at Alice", FlowState::is_finished).await;
+        assert!(
+            matches!(&ended_bob, FlowState::Cancelled(r) if r.kind == CancelKind::Mismatch && r.by_us),
+            "{ended_bob:?}"
+        );
+        assert!(
+            matches!(&ended_alice, FlowState::Cancelled(r) if r.kind == CancelKind::Mismatch && !r.by_us),
+            "{ended_alice:?}"
+        );
+        assert_eq!(
+            identities::user_trust(&alice, &bob_user.user_id).await.unwrap(),
+            identities::UserTrust::Unverified,
+            "nothing was verified"
+        );
+
+        // A second request, cancelled by Alice: Bob sees who ended it.
+        let again = verifications_alice.verify_user(&bob_user.user_id).await.expect("asks again");
+        let flow_bob = next_matching(&mut incoming_bob, "the second request", |_| true).await;
+        assert_eq!(flow_bob.flow_id(), again.flow_id());
+        again.cancel().await.unwrap();
+        let mut states_bob = Box::pin(flow_bob.states());
+        let ended = next_matching(&mut states_bob, "the cancellation", FlowState::is_finished).await;
+        assert!(
+            matches!(&ended, FlowState::Cancelled(r) if r.kind == CancelKind::Cancelled && !r.by_us),
+            "{ended:?}"
+        );
+
+        sync_alice.stop().await;
+        sync_bob.stop().await;
     });
 }
