@@ -1,4 +1,5 @@
 //! Security tests: secrets stay in the Secret Service and encrypted stores; none leaks into
 //! a file or a log line.
 
+mod recovery_key;
 mod secrets_at_rest;

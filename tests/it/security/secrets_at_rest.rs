@@ -11,7 +11,7 @@ use sotto::engine::sync::AccountSync;
 use crate::harness::{PATIENCE, TestProfile, peers, synapse};
 
 /// The encodings a secret could be written in.
-fn encodings(secret: &[u8]) -> Vec<Vec<u8>> {
+pub(crate) fn encodings(secret: &[u8]) -> Vec<Vec<u8>> {
     let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
     let engines = [
         base64::engine::general_purpose::STANDARD,
@@ -28,7 +28,7 @@ fn encodings(secret: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// Every file under `dir` that contains one of `needles`.
-fn files_containing(dir: &Path, needles: &[Vec<u8>]) -> Vec<String> {
+pub(crate) fn files_containing(dir: &Path, needles: &[Vec<u8>]) -> Vec<String> {
     let mut hits = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return hits;
@@ -50,7 +50,7 @@ fn files_containing(dir: &Path, needles: &[Vec<u8>]) -> Vec<String> {
 
 /// A log writer that keeps every line in memory, for scanning.
 #[derive(Clone, Default)]
-struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct CapturedLog(pub(crate) Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for CapturedLog {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
