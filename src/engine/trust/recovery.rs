@@ -9,7 +9,7 @@ use futures_util::{Stream, StreamExt};
 use matrix_sdk::EncryptionState;
 use matrix_sdk::encryption::recovery::{RecoveryError, RecoveryState};
 use matrix_sdk::encryption::secret_storage::SecretStorageError;
-use matrix_sdk::encryption::{CrossSigningResetAuthType, RoomKeyImportError};
+use matrix_sdk::encryption::{CrossSigningResetAuthType, KeyExportError, RoomKeyImportError};
 
 use super::{classify, offers_password, password_auth};
 use crate::engine::session::Session;
@@ -224,8 +224,10 @@ pub async fn import_room_keys(
         .import_room_keys(path.clone(), passphrase)
         .await
         .map_err(|err| match err {
+            RoomKeyImportError::Export(KeyExportError::Io(io)) | RoomKeyImportError::Io(io) => {
+                EngineError::io(path, io)
+            }
             RoomKeyImportError::Export(_) => EngineError::KeyFileUnreadable,
-            RoomKeyImportError::Io(io) => EngineError::io(path, io),
             other => EngineError::matrix(other),
         })?;
     Ok(ImportedKeys {

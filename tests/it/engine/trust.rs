@@ -673,3 +673,77 @@ fn emoji_mismatch_and_cancellation_between_two_people() {
         sync_bob.stop().await;
     });
 }
+
+#[test]
+fn room_keys_export_and_import_and_recovery_turned_off() {
+    let (test_a, user) = TestProfile::signed_in("exporter");
+    let test_b = TestProfile::new();
+    harness::runtime().block_on(async {
+        let a = test_a
+            .profile
+            .restore(&test_a.profile.accounts().unwrap()[0])
+            .await
+            .unwrap();
+        let sync_a = AccountSync::start(&a).await.unwrap();
+        cross_signing::bootstrap_cross_signing(&a, Some(&user.password))
+            .await
+            .unwrap();
+        recovery::enable_recovery(&a, None).await.unwrap();
+        let room = peers::create_room(a.client(), "Exported", true, &[]).await;
+        let room_id = room.room_id().to_owned();
+        let event_id = send_text(&a, &room_id, "kept in a key file").await;
+
+        let folder = tempfile::tempdir().unwrap();
+        let file = folder.path().join("keys.txt");
+        recovery::export_room_keys(&a, file.clone(), "file passphrase")
+            .await
+            .unwrap();
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains("BEGIN MEGOLM SESSION DATA"), "a key export");
+
+        recovery::disable_recovery(&a).await.unwrap();
+        let mut states = Box::pin(recovery::recovery_states(&a));
+        next_matching(&mut states, "recovery off", |s| {
+            *s == recovery::RecoveryStatus::Off
+        })
+        .await;
+        assert!(
+            recovery::is_last_session_without_recovery(&a)
+                .await
+                .unwrap()
+        );
+
+        let (b, sync_b) = second_session(&test_b, &user).await;
+        let room_b = wait_for_room(&b, &room_id).await;
+        assert_eq!(decrypted_body(&room_b, &event_id).await, None);
+        let wrong = recovery::import_room_keys(&b, file.clone(), "not it").await;
+        assert!(
+            matches!(wrong, Err(EngineError::KeyFileUnreadable)),
+            "{wrong:?}"
+        );
+        let missing =
+            recovery::import_room_keys(&b, folder.path().join("none.txt"), "file passphrase").await;
+        assert!(
+            matches!(missing, Err(EngineError::Io { .. })),
+            "{missing:?}"
+        );
+        let imported = recovery::import_room_keys(&b, file, "file passphrase")
+            .await
+            .unwrap();
+        assert!(
+            imported.imported >= 1 && imported.total >= imported.imported,
+            "{imported:?}"
+        );
+        assert_eq!(
+            decrypted_body(&room_b, &event_id).await.as_deref(),
+            Some("kept in a key file")
+        );
+        assert!(
+            !recovery::is_last_session_without_recovery(&b)
+                .await
+                .unwrap()
+        );
+        sync_a.stop().await;
+        sync_b.stop().await;
+    });
+}

@@ -39,7 +39,9 @@ fn no_recovery_key_in_files_or_logs() {
         cross_signing::bootstrap_cross_signing(&a, Some(&user.password))
             .await
             .unwrap();
-        let first = recovery::enable_recovery(&a, Some(passphrase)).await.unwrap();
+        let first = recovery::enable_recovery(&a, Some(passphrase))
+            .await
+            .unwrap();
         let second = recovery::reset_recovery_key(&a, None).await.unwrap();
 
         let b = test_b
@@ -83,14 +85,20 @@ fn no_recovery_key_in_files_or_logs() {
         hits.extend(files_containing(paths.data(), &needles));
         hits.extend(files_containing(paths.cache(), &needles));
     }
-    assert!(hits.is_empty(), "a recovery key was found in files: {hits:?}");
+    assert!(
+        hits.is_empty(),
+        "a recovery key was found in files: {hits:?}"
+    );
 
     let log = log.0.lock().unwrap().clone();
     assert!(log.len() > 1000, "the engine logged at debug level");
     let leaked = needles
         .iter()
         .any(|n| log.windows(n.len()).any(|w| w == n.as_slice()));
-    assert!(!leaked, "a recovery key or passphrase was written to a log line");
+    assert!(
+        !leaked,
+        "a recovery key or passphrase was written to a log line"
+    );
 
     // Positive control: the scan finds a planted copy of the key.
     let paths = test_b.profile.paths();
