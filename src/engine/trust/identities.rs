@@ -244,3 +244,49 @@ pub async fn acknowledge_identity(session: &Session, user_id: &str) -> Result<()
     tracing::info!(user = %user_id, "acknowledged a changed identity");
     Ok(())
 }
+
+/// A device that messages in a room are not encrypted for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeftOutDevice {
+    /// Whose device.
+    pub user_id: String,
+    /// The device ID.
+    pub device_id: String,
+}
+
+/// The devices of the members of `room_id` that this session's messages leave out under
+/// the "encrypt only for verified devices" setting: those not verified by their owner
+/// (every device of a member without a cross-signing identity). Empty when the setting is
+/// off. This follows the same rule as the SDK's identity-based key sharing; the SDK does
+/// not report the devices it withheld a key from.
+pub async fn devices_left_out(session: &Session, room_id: &str) -> Result<Vec<LeftOutDevice>> {
+    if session.key_sharing() != super::KeySharing::VerifiedDevicesOnly {
+        return Ok(Vec::new());
+    }
+    let room = room(session, room_id)?;
+    let own_device = session.client().device_id().map(ToOwned::to_owned);
+    let members = room
+        .members(RoomMemberships::ACTIVE)
+        .await
+        .map_err(classify)?;
+    let encryption = session.client().encryption();
+    let mut left_out = Vec::new();
+    for member in members {
+        let devices = encryption
+            .get_user_devices(member.user_id())
+            .await
+            .map_err(classify)?;
+        for device in devices.devices() {
+            let own = own_device.as_deref() == Some(device.device_id())
+                && session.client().user_id() == Some(member.user_id());
+            if !own && !device.is_cross_signed_by_owner() {
+                left_out.push(LeftOutDevice {
+                    user_id: member.user_id().to_string(),
+                    device_id: device.device_id().to_string(),
+                });
+            }
+        }
+    }
+    left_out.sort_by(|a, b| (&a.user_id, &a.device_id).cmp(&(&b.user_id, &b.device_id)));
+    Ok(left_out)
+}

@@ -562,6 +562,15 @@ fn only_verified_devices_get_the_keys_when_the_setting_is_on() {
         })
         .await;
 
+        let left_out = identities::devices_left_out(&alice, room_id.as_str()).await.unwrap();
+        assert_eq!(
+            left_out,
+            vec![identities::LeftOutDevice {
+                user_id: bob_user.user_id.clone(),
+                device_id: unverified_id.clone()
+            }],
+            "only Bob's unverified session is left out"
+        );
         let event_id = send_text(&alice, &room_id, "only for verified devices").await;
 
         for client in [&bob_verified, &bob_unverified] {
