@@ -1,8 +1,10 @@
 //! Interactive verification by comparing emoji (or numbers), with another session of the
 //! account or with another person. `Verifications` of a session hands out the requests
 //! that arrive and starts new ones; each `VerificationFlow` reports its state as a stream.
-//! One flow runs at a time: a request that arrives while one runs is declined, and
-//! starting one while another runs gives `VerificationBusy`.
+//! One flow runs at a time. A request from someone else that arrives while one runs is
+//! declined; a second request from the same person (or from another session of the
+//! account, for self-verification) makes the SDK cancel both, so nobody compares emoji with
+//! the wrong party. Starting one while another runs gives `VerificationBusy`.
 
 use std::sync::{Arc, Mutex};
 

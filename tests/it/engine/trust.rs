@@ -234,6 +234,7 @@ fn bootstrap_then_recovery_key_unlocks_history_in_a_new_session() {
 fn emoji_verification_between_two_sessions_of_one_account() {
     let (test_a, user) = TestProfile::signed_in("selfverifier");
     let test_b = TestProfile::new();
+    let test_c = TestProfile::new();
     harness::runtime().block_on(async {
         let a = test_a
             .profile
@@ -253,32 +254,66 @@ fn emoji_verification_between_two_sessions_of_one_account() {
         wait_for_device(&a, &user.user_id, &b.device_id()).await;
         assert!(!cross_signing::is_this_session_verified(&b));
 
-        let flow_b = verifications_b.verify_this_session().await.expect("B asks");
-        assert!(flow_b.is_self_verification());
-        assert!(matches!(
-            verifications_b.verify_this_session().await,
-            Err(EngineError::VerificationBusy)
-        ));
-        let flow_a = next_matching(&mut incoming_a, "B's request at A", |_| true).await;
-        assert_eq!(flow_a.flow_id(), flow_b.flow_id());
-        assert!(!flow_a.we_started());
-        flow_a.accept().await.unwrap();
+        // B asks, A accepts, both reach the emoji.
+        let (flow_a, mut states_a, mut states_b) = {
+            let flow_b = verifications_b.verify_this_session().await.expect("B asks");
+            assert!(flow_b.is_self_verification());
+            assert!(matches!(
+                verifications_b.verify_this_session().await,
+                Err(EngineError::VerificationBusy)
+            ));
+            let flow_a = next_matching(&mut incoming_a, "B's request at A", |_| true).await;
+            assert_eq!(flow_a.flow_id(), flow_b.flow_id());
+            assert!(!flow_a.we_started());
+            flow_a.accept().await.unwrap();
+            let mut states_b = Box::pin(flow_b.states());
+            next_matching(&mut states_b, "ready at B", |s| *s == FlowState::Ready).await;
+            flow_b.start_sas().await.unwrap();
+            let mut states_a = Box::pin(flow_a.states());
+            let emoji_b = compare(&mut states_b).await;
+            let emoji_a = compare(&mut states_a).await;
+            assert_eq!(emoji_a, emoji_b, "both sides show the same emoji");
+            assert_eq!(emoji_a.len(), 7);
+            assert!(
+                emoji_a
+                    .iter()
+                    .all(|(symbol, name)| !symbol.is_empty() && !name.is_empty())
+            );
+            (flow_a, states_a, states_b)
+        };
 
+        // A second request from the account while this one runs: the SDK cancels both, so
+        // nobody compares emoji with the wrong session.
+        let (c, sync_c) = second_session(&test_c, &user).await;
+        wait_for_device(&c, &user.user_id, &a.device_id()).await;
+        wait_for_device(&a, &user.user_id, &c.device_id()).await;
+        wait_for_device(&b, &user.user_id, &c.device_id()).await;
+        let verifications_c = Verifications::new(&c);
+        let flow_c = verifications_c.verify_this_session().await.expect("C asks");
+        for (states, who) in [
+            (&mut Box::pin(flow_c.states()), "C"),
+            (&mut states_a, "A"),
+            (&mut states_b, "B"),
+        ] {
+            let ended =
+                next_matching(states, &format!("the end at {who}"), FlowState::is_finished).await;
+            assert!(matches!(ended, FlowState::Cancelled(_)), "{who}: {ended:?}");
+        }
+        assert!(!cross_signing::is_this_session_verified(&b));
+        sync_c.stop().await;
+
+        // Once more, undisturbed: both confirm and B ends verified.
+        let flow_b = verifications_b
+            .verify_this_session()
+            .await
+            .expect("B asks again");
+        let flow_a = next_matching(&mut incoming_a, "the new request at A", |_| true).await;
+        flow_a.accept().await.unwrap();
         let mut states_b = Box::pin(flow_b.states());
         next_matching(&mut states_b, "ready at B", |s| *s == FlowState::Ready).await;
         flow_b.start_sas().await.unwrap();
-
-        let emoji_b = compare(&mut states_b).await;
         let mut states_a = Box::pin(flow_a.states());
-        let emoji_a = compare(&mut states_a).await;
-        assert_eq!(emoji_a, emoji_b, "both sides show the same emoji");
-        assert_eq!(emoji_a.len(), 7);
-        assert!(
-            emoji_a
-                .iter()
-                .all(|(symbol, name)| !symbol.is_empty() && !name.is_empty())
-        );
-
+        assert_eq!(compare(&mut states_a).await, compare(&mut states_b).await);
         flow_a.confirm().await.unwrap();
         flow_b.confirm().await.unwrap();
         next_matching(&mut states_a, "done at A", |s| *s == FlowState::Done).await;
@@ -288,12 +323,14 @@ fn emoji_verification_between_two_sessions_of_one_account() {
             cross_signing::is_this_session_verified(&b)
         })
         .await;
-        let listed = devices::own_devices(&a).await.unwrap();
-        let b_entry = listed
-            .iter()
-            .find(|d| d.device_id == b.device_id())
-            .expect("B is listed");
-        assert!(b_entry.is_verified, "A sees B verified: {listed:?}");
+        eventually("A to list B as verified", || async {
+            devices::own_devices(&a)
+                .await
+                .unwrap()
+                .iter()
+                .any(|d| d.device_id == b.device_id() && d.is_verified)
+        })
+        .await;
 
         sync_a.stop().await;
         sync_b.stop().await;
@@ -562,7 +599,9 @@ fn only_verified_devices_get_the_keys_when_the_setting_is_on() {
         })
         .await;
 
-        let left_out = identities::devices_left_out(&alice, room_id.as_str()).await.unwrap();
+        let left_out = identities::devices_left_out(&alice, room_id.as_str())
+            .await
+            .unwrap();
         assert_eq!(
             left_out,
             vec![identities::LeftOutDevice {
