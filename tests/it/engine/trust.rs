@@ -255,7 +255,7 @@ fn emoji_verification_between_two_sessions_of_one_account() {
         assert!(!cross_signing::is_this_session_verified(&b));
 
         // B asks, A accepts, both reach the emoji.
-        let (flow_a, mut states_a, mut states_b) = {
+        let (mut states_a, mut states_b) = {
             let flow_b = verifications_b.verify_this_session().await.expect("B asks");
             assert!(flow_b.is_self_verification());
             assert!(matches!(
@@ -279,7 +279,7 @@ fn emoji_verification_between_two_sessions_of_one_account() {
                     .iter()
                     .all(|(symbol, name)| !symbol.is_empty() && !name.is_empty())
             );
-            (flow_a, states_a, states_b)
+            (states_a, states_b)
         };
 
         // A second request from the account while this one runs: the SDK cancels both, so
