@@ -149,7 +149,10 @@ fn bootstrap_then_recovery_key_unlocks_history_in_a_new_session() {
         let sync_a = AccountSync::start(&a).await.unwrap();
 
         assert!(!cross_signing::has_cross_signing_identity(&a).await.unwrap());
-        cross_signing::bootstrap_cross_signing(&a, Some(&user.password))
+        // Synapse lets an account upload its first identity without the password (MSC3967);
+        // a server that asks would give `PasswordNeeded` here. The password prompts are
+        // tested with the identity reset and the sign-out of another session.
+        cross_signing::bootstrap_cross_signing(&a, None)
             .await
             .expect("cross-signing is set up");
         assert!(cross_signing::has_cross_signing_identity(&a).await.unwrap());
