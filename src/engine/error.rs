@@ -66,6 +66,39 @@ pub enum EngineError {
         #[source]
         source: std::io::Error,
     },
+    /// The server asks for the account password before it does this.
+    #[error("the homeserver asks for the account password")]
+    PasswordNeeded,
+    /// The account password given for this step is wrong.
+    #[error("wrong password")]
+    WrongPassword,
+    /// The server asks for a kind of confirmation Sotto cannot give (for example, a
+    /// browser-based single sign-on step).
+    #[error("the homeserver asks for an unsupported confirmation step")]
+    AuthUnsupported,
+    /// The recovery key or passphrase does not open the account's key storage.
+    #[error("wrong recovery key or passphrase")]
+    WrongRecoveryKey,
+    /// The account has no recovery set up to recover from.
+    #[error("recovery is not set up for this account")]
+    RecoveryNotSetUp,
+    /// A key backup exists on the server that this session is not connected to: recover
+    /// with the recovery key first, or reset it.
+    #[error("a key backup already exists on the server")]
+    BackupExistsOnServer,
+    /// The room keys file is not a key export, or the passphrase does not open it.
+    #[error("the key file cannot be opened with this passphrase")]
+    KeyFileUnreadable,
+    /// A person in the room changed their identity and this has not been acknowledged
+    /// yet; nothing is sent into the room until it is.
+    #[error("identity changed and not acknowledged: {0:?}")]
+    IdentityChanged(Vec<String>),
+    /// The user or device cannot be verified (unknown, or without keys).
+    #[error("{0} cannot be verified")]
+    NotVerifiable(String),
+    /// Another verification is running; finish or cancel it first.
+    #[error("another verification is running")]
+    VerificationBusy,
     /// Any other error reported by the Matrix SDK or the server.
     #[error("Matrix error: {0}")]
     Matrix(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -12,5 +12,6 @@ pub mod secrets;
 pub mod session;
 pub mod sync;
 pub mod timeline;
+pub mod trust;
 
 pub use error::{EngineError, Result};

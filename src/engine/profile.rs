@@ -8,6 +8,7 @@ use super::discovery::{homeserver_input, parse_username};
 use super::paths::{Paths, account_folder_name};
 use super::secrets::{SecretStore, StoreKey};
 use super::session::{Session, StoreLocation};
+use super::trust::KeySharing;
 use super::{EngineError, Result};
 
 /// The folders, secrets and accounts of one profile.
@@ -16,6 +17,7 @@ pub struct Profile {
     paths: Paths,
     secrets: SecretStore,
     list: AccountList,
+    key_sharing: KeySharing,
 }
 
 impl Profile {
@@ -26,7 +28,15 @@ impl Profile {
             paths,
             secrets,
             list,
+            key_sharing: KeySharing::default(),
         }
+    }
+
+    /// Which devices the sessions opened from now on encrypt messages for (the "encrypt
+    /// only for verified devices" setting). Sessions already open keep theirs until they
+    /// are opened again.
+    pub fn set_key_sharing(&mut self, key_sharing: KeySharing) {
+        self.key_sharing = key_sharing;
     }
 
     /// The folders of this profile.
@@ -182,6 +192,7 @@ impl Profile {
             data: self.paths.account_data(folder),
             cache: self.paths.account_cache(folder),
             key,
+            key_sharing: self.key_sharing,
         }
     }
 

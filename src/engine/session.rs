@@ -10,6 +10,7 @@ use matrix_sdk::{Client, SessionMeta, SessionTokens, SqliteStoreConfig};
 
 use super::discovery::{self, Username};
 use super::secrets::{AccountSecrets, StoreKey};
+use super::trust::KeySharing;
 use super::{EngineError, Result};
 
 /// A signed-in account.
@@ -17,6 +18,7 @@ use super::{EngineError, Result};
 pub struct Session {
     client: Client,
     folder: String,
+    key_sharing: KeySharing,
 }
 
 /// Where an account's encrypted store lives and the key that opens it.
@@ -24,6 +26,9 @@ pub(crate) struct StoreLocation<'a> {
     pub data: PathBuf,
     pub cache: PathBuf,
     pub key: &'a StoreKey,
+    /// Which devices the client encrypts room keys for (a client-building option, so it
+    /// travels with the store's other settings).
+    pub key_sharing: KeySharing,
 }
 
 impl Session {
@@ -43,6 +48,11 @@ impl Session {
             .user_id()
             .map(ToString::to_string)
             .unwrap_or_default()
+    }
+
+    /// Which devices this session encrypts messages for.
+    pub fn key_sharing(&self) -> KeySharing {
+        self.key_sharing
     }
 
     /// This device's ID.
@@ -100,7 +110,11 @@ impl Session {
             .send()
             .await
             .map_err(classify_sdk)?;
-        Ok(Self { client, folder })
+        Ok(Self {
+            client,
+            folder,
+            key_sharing: store.key_sharing,
+        })
     }
 
     /// Signs in again into the device of an existing store, after a soft logout: the
@@ -127,7 +141,11 @@ impl Session {
             .send()
             .await
             .map_err(classify_sdk)?;
-        Ok(Self { client, folder })
+        Ok(Self {
+            client,
+            folder,
+            key_sharing: store.key_sharing,
+        })
     }
 
     /// Opens an existing store and resumes the session without any network request.
@@ -159,7 +177,11 @@ impl Session {
                 path: store.data.clone(),
                 source: Box::new(err),
             })?;
-        Ok(Self { client, folder })
+        Ok(Self {
+            client,
+            folder,
+            key_sharing: store.key_sharing,
+        })
     }
 
     /// Resolves when the server says that this session's access token is no longer valid
@@ -213,7 +235,17 @@ async fn build(
     homeserver: &str,
 ) -> Result<Client> {
     let config = SqliteStoreConfig::new(&store.data).key(Some(store.key.as_bytes()));
+    // Cross-signing and backups are set up explicitly (they may need the password and
+    // the person's consent); a message that cannot be decrypted asks the backup for its key.
+    let encryption = matrix_sdk::encryption::EncryptionSettings {
+        auto_enable_cross_signing: false,
+        auto_enable_backups: false,
+        backup_download_strategy:
+            matrix_sdk::encryption::BackupDownloadStrategy::AfterDecryptionFailure,
+    };
     let result = builder
+        .with_encryption_settings(encryption)
+        .with_room_key_recipient_strategy(store.key_sharing.strategy())
         .sqlite_store_with_config_and_cache_path(config, Some(&store.cache))
         .build()
         .await;

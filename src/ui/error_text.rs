@@ -59,6 +59,36 @@ pub fn describe(err: &EngineError) -> String {
             "Sotto could not use its files in {path}. Check the free space and the permissions.",
             &[("path", &path.display().to_string())],
         ),
+        EngineError::PasswordNeeded => {
+            gettext("Enter your account password to confirm this change.")
+        }
+        EngineError::WrongPassword => gettext("Wrong password. Enter your account password."),
+        EngineError::AuthUnsupported => gettext(
+            "Your homeserver asks for a kind of confirmation Sotto cannot give. Make this change in another app or the homeserver’s web page.",
+        ),
+        EngineError::WrongRecoveryKey => gettext(
+            "That recovery key or passphrase does not match. Check it and try again; nothing was changed.",
+        ),
+        EngineError::RecoveryNotSetUp => gettext(
+            "Recovery is not set up for this account. Verify this session with another of your sessions instead.",
+        ),
+        EngineError::BackupExistsOnServer => gettext(
+            "Your account already has a key backup. Enter your recovery key first, or reset it if you lost it.",
+        ),
+        EngineError::KeyFileUnreadable => gettext(
+            "That file cannot be opened with this passphrase. Check the file and the passphrase.",
+        ),
+        EngineError::IdentityChanged(users) => gettext_f(
+            "The identity of {users} changed. Acknowledge the change before you send messages to this room.",
+            &[("users", &users.join(", "))],
+        ),
+        EngineError::NotVerifiable(who) => gettext_f(
+            "{who} cannot be verified: no encryption keys were found.",
+            &[("who", who)],
+        ),
+        EngineError::VerificationBusy => {
+            gettext("Another verification is running. Finish or cancel it first.")
+        }
         EngineError::Matrix(_) => {
             gettext("Something went wrong while talking to the homeserver. Try again.")
         }

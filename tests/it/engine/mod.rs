@@ -7,3 +7,4 @@ mod room_list;
 mod secret_service;
 mod smoke;
 mod timeline;
+mod trust;

@@ -3,4 +3,5 @@
 
 mod markers;
 mod scan;
+mod recovery_key;
 mod secrets_at_rest;

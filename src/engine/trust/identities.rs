@@ -1,0 +1,292 @@
+//! Other people's identities: verified or not, a whole room's summary, and the warnings
+//! when someone's identity changed. A room with an unacknowledged change is blocked for
+//! sending until the person acknowledges it (or verifies the new identity).
+
+use futures_util::{FutureExt, Stream, StreamExt};
+use matrix_sdk::RoomMemberships;
+use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId};
+use matrix_sdk_crypto::{IdentityState, IdentityStatusChange};
+
+use super::{classify, parse_user_id};
+use crate::engine::session::Session;
+use crate::engine::{EngineError, Result};
+
+/// How far Sotto trusts one person's identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserTrust {
+    /// Verified by this account.
+    Verified,
+    /// Known but not verified.
+    Unverified,
+    /// The identity changed since it was first seen and the change is not acknowledged.
+    Changed,
+    /// The identity changed after it had been verified: a serious warning.
+    ChangedAfterVerification,
+    /// The person has no cross-signing identity (or it is not known yet).
+    NoIdentity,
+}
+
+/// The summary of a room's members' identities, for the room header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoomTrust {
+    /// Every other member is verified.
+    AllVerified,
+    /// Some other members are not verified (none changed).
+    SomeUnverified,
+    /// These members' identities changed and the change is not acknowledged.
+    IdentityChanged(Vec<String>),
+}
+
+/// A warning about one person's changed identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdentityWarning {
+    /// Whose identity changed.
+    pub user_id: String,
+    /// True when the old identity had been verified (the more serious case).
+    pub was_verified: bool,
+}
+
+fn room(session: &Session, room_id: &str) -> Result<matrix_sdk::Room> {
+    let room_id = OwnedRoomId::try_from(room_id)
+        .map_err(|_| EngineError::matrix(std::io::Error::other("not a room ID")))?;
+    session
+        .client()
+        .get_room(&room_id)
+        .ok_or_else(|| EngineError::matrix(std::io::Error::other("unknown room")))
+}
+
+/// How far this account trusts `user_id`'s identity, asking the server for it when it is
+/// not known here yet.
+pub async fn user_trust(session: &Session, user_id: &str) -> Result<UserTrust> {
+    let user_id = parse_user_id(user_id)?;
+    let encryption = session.client().encryption();
+    let identity = match encryption
+        .get_user_identity(&user_id)
+        .await
+        .map_err(EngineError::matrix)?
+    {
+        Some(identity) => Some(identity),
+        None => encryption
+            .request_user_identity(&user_id)
+            .await
+            .map_err(classify)?,
+    };
+    let Some(identity) = identity else {
+        return Ok(UserTrust::NoIdentity);
+    };
+    if identity.is_verified() {
+        return Ok(UserTrust::Verified);
+    }
+    if identity.has_verification_violation() {
+        return Ok(UserTrust::ChangedAfterVerification);
+    }
+    let warnings = current_warnings(session, &user_id).await?;
+    Ok(if warnings {
+        UserTrust::Changed
+    } else {
+        UserTrust::Unverified
+    })
+}
+
+/// Whether any shared room reports a pin violation for `user_id`.
+async fn current_warnings(session: &Session, user_id: &OwnedUserId) -> Result<bool> {
+    for room in session.client().joined_rooms() {
+        if !room.encryption_state().is_encrypted() {
+            continue;
+        }
+        if room
+            .get_member_no_sync(user_id)
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+        {
+            continue;
+        }
+        if initial_warnings(&room)
+            .await?
+            .iter()
+            .any(|w| w.user_id == user_id.as_str())
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn warning(change: &IdentityStatusChange) -> Option<IdentityWarning> {
+    match change.changed_to {
+        IdentityState::PinViolation => Some(IdentityWarning {
+            user_id: change.user_id.to_string(),
+            was_verified: false,
+        }),
+        IdentityState::VerificationViolation => Some(IdentityWarning {
+            user_id: change.user_id.to_string(),
+            was_verified: true,
+        }),
+        IdentityState::Verified | IdentityState::Pinned => None,
+    }
+}
+
+/// The warnings of a room now: the SDK yields the current bad states at once when there
+/// are any, and otherwise waits for a change.
+async fn initial_warnings(room: &matrix_sdk::Room) -> Result<Vec<IdentityWarning>> {
+    let stream = room
+        .subscribe_to_identity_status_changes()
+        .await
+        .map_err(classify)?;
+    let mut stream = Box::pin(stream);
+    Ok(match stream.next().now_or_never() {
+        Some(Some(changes)) => changes.iter().filter_map(warning).collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// The members of `room_id` whose identity changed without acknowledgement, now and each
+/// time that set changes (the whole set each time, sorted by user ID).
+pub async fn identity_warnings(
+    session: &Session,
+    room_id: &str,
+) -> Result<impl Stream<Item = Vec<IdentityWarning>> + use<>> {
+    let room = room(session, room_id)?;
+    let changes = room
+        .subscribe_to_identity_status_changes()
+        .await
+        .map_err(classify)?;
+    let mut current: Vec<IdentityWarning> = Vec::new();
+    let updates = changes.map(move |batch| {
+        for change in &batch {
+            current.retain(|w| w.user_id != change.user_id.as_str());
+            if let Some(w) = warning(change) {
+                current.push(w);
+            }
+        }
+        current.sort_by(|a, b| a.user_id.cmp(&b.user_id));
+        current.clone()
+    });
+    // The first item is the state now, even when there is nothing to warn about.
+    let mut updates = Box::pin(updates);
+    let first = match updates.next().now_or_never() {
+        Some(Some(list)) => list,
+        _ => Vec::new(),
+    };
+    Ok(futures_util::stream::once(async move { first }).chain(updates))
+}
+
+/// The room's summary: everyone verified, someone unverified, or someone's identity
+/// changed.
+pub async fn room_trust(session: &Session, room_id: &str) -> Result<RoomTrust> {
+    let room = room(session, room_id)?;
+    let warnings = initial_warnings(&room).await?;
+    if !warnings.is_empty() {
+        return Ok(RoomTrust::IdentityChanged(
+            warnings.into_iter().map(|w| w.user_id).collect(),
+        ));
+    }
+    let own = session.client().user_id().map(ToOwned::to_owned);
+    let members = room
+        .members(RoomMemberships::ACTIVE)
+        .await
+        .map_err(classify)?;
+    let encryption = session.client().encryption();
+    for member in members {
+        if Some(member.user_id()) == own.as_deref() {
+            continue;
+        }
+        let verified = encryption
+            .get_user_identity(member.user_id())
+            .await
+            .map_err(EngineError::matrix)?
+            .is_some_and(|identity| identity.is_verified());
+        if !verified {
+            return Ok(RoomTrust::SomeUnverified);
+        }
+    }
+    Ok(RoomTrust::AllVerified)
+}
+
+/// Refuses sending into `room_id` while someone's identity change there is not
+/// acknowledged (`IdentityChanged` with their user IDs). The send path calls it first.
+pub async fn ensure_can_send(session: &Session, room_id: &str) -> Result<()> {
+    let room = room(session, room_id)?;
+    if !room.encryption_state().is_encrypted() {
+        return Ok(());
+    }
+    let warnings = initial_warnings(&room).await?;
+    if warnings.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::IdentityChanged(
+            warnings.into_iter().map(|w| w.user_id).collect(),
+        ))
+    }
+}
+
+/// Accepts `user_id`'s new identity: a verified-then-changed identity loses its verified
+/// mark, a changed one becomes the identity to compare against from now on. Sending to
+/// rooms with them works again.
+pub async fn acknowledge_identity(session: &Session, user_id: &str) -> Result<()> {
+    let user_id = parse_user_id(user_id)?;
+    let identity = session
+        .client()
+        .encryption()
+        .get_user_identity(&user_id)
+        .await
+        .map_err(EngineError::matrix)?
+        .ok_or_else(|| EngineError::NotVerifiable(user_id.to_string()))?;
+    if identity.has_verification_violation() {
+        identity
+            .withdraw_verification()
+            .await
+            .map_err(EngineError::matrix)?;
+    }
+    identity.pin().await.map_err(EngineError::matrix)?;
+    tracing::info!(user = %user_id, "acknowledged a changed identity");
+    Ok(())
+}
+
+/// A device that messages in a room are not encrypted for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeftOutDevice {
+    /// Whose device.
+    pub user_id: String,
+    /// The device ID.
+    pub device_id: String,
+}
+
+/// The devices of the members of `room_id` that this session's messages leave out under
+/// the "encrypt only for verified devices" setting: those not verified by their owner
+/// (every device of a member without a cross-signing identity). Empty when the setting is
+/// off. This follows the same rule as the SDK's identity-based key sharing; the SDK does
+/// not report the devices it withheld a key from.
+pub async fn devices_left_out(session: &Session, room_id: &str) -> Result<Vec<LeftOutDevice>> {
+    if session.key_sharing() != super::KeySharing::VerifiedDevicesOnly {
+        return Ok(Vec::new());
+    }
+    let room = room(session, room_id)?;
+    let own_device = session.client().device_id().map(ToOwned::to_owned);
+    let members = room
+        .members(RoomMemberships::ACTIVE)
+        .await
+        .map_err(classify)?;
+    let encryption = session.client().encryption();
+    let mut left_out = Vec::new();
+    for member in members {
+        let devices = encryption
+            .get_user_devices(member.user_id())
+            .await
+            .map_err(classify)?;
+        for device in devices.devices() {
+            let own = own_device.as_deref() == Some(device.device_id())
+                && session.client().user_id() == Some(member.user_id());
+            if !own && !device.is_cross_signed_by_owner() {
+                left_out.push(LeftOutDevice {
+                    user_id: member.user_id().to_string(),
+                    device_id: device.device_id().to_string(),
+                });
+            }
+        }
+    }
+    left_out.sort_by(|a, b| (&a.user_id, &a.device_id).cmp(&(&b.user_id, &b.device_id)));
+    Ok(left_out)
+}

@@ -1,0 +1,125 @@
+//! Trust: cross-signing, recovery, verification, the sessions of the account and the
+//! identities of other people. Every function takes the `Session` it acts for and returns
+//! plain values or streams of them; the UI never needs to match on matrix-sdk types.
+
+pub mod cross_signing;
+pub mod devices;
+pub mod identities;
+pub mod recovery;
+pub mod verification;
+
+use std::future::Future;
+
+use matrix_sdk::ruma::api::client::uiaa::{self, AuthData, AuthType};
+use matrix_sdk::ruma::api::error::ErrorKind;
+use matrix_sdk_crypto::CollectStrategy;
+
+use super::session::Session;
+use super::{EngineError, Result};
+
+/// Which devices a session encrypts room keys (and so messages) for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeySharing {
+    /// Every device of the room's members that is not blacklisted (the common default).
+    #[default]
+    AllDevices,
+    /// Only devices their owner has verified (cross-signed); people without a
+    /// cross-signing identity get nothing. The "encrypt only for verified devices" setting.
+    /// Sending needs this account's own cross-signing identity set up first.
+    VerifiedDevicesOnly,
+}
+
+impl KeySharing {
+    pub(crate) fn strategy(self) -> CollectStrategy {
+        match self {
+            Self::AllDevices => CollectStrategy::AllDevices,
+            Self::VerifiedDevicesOnly => CollectStrategy::IdentityBasedStrategy,
+        }
+    }
+}
+
+/// Runs a request that the server may guard with user-interactive auth: first without
+/// auth, then, when the server asks for the password, with `password`. Without a password
+/// it reports `PasswordNeeded`, with a wrong one `WrongPassword`.
+pub(crate) async fn with_password<T, F, Fut>(
+    session: &Session,
+    password: Option<&str>,
+    attempt: F,
+) -> Result<T>
+where
+    F: Fn(Option<AuthData>) -> Fut,
+    Fut: Future<Output = std::result::Result<T, matrix_sdk::Error>>,
+{
+    let err = match attempt(None).await {
+        Ok(value) => return Ok(value),
+        Err(err) => err,
+    };
+    let Some(info) = err.as_uiaa_response() else {
+        return Err(classify(err));
+    };
+    if !offers_password(info) {
+        return Err(EngineError::AuthUnsupported);
+    }
+    let Some(password) = password else {
+        return Err(EngineError::PasswordNeeded);
+    };
+    let auth = password_auth(session, password, info.session.clone())?;
+    match attempt(Some(auth)).await {
+        Ok(value) => Ok(value),
+        Err(err) if err.as_uiaa_response().is_some() => Err(EngineError::WrongPassword),
+        Err(err) => Err(classify(err)),
+    }
+}
+
+/// Whether the server lets the password alone complete its auth.
+pub(crate) fn offers_password(info: &uiaa::UiaaInfo) -> bool {
+    info.flows
+        .iter()
+        .any(|flow| flow.stages.as_slice() == [AuthType::Password])
+}
+
+/// The password stage of user-interactive auth, in the server's auth session.
+pub(crate) fn password_auth(
+    session: &Session,
+    password: &str,
+    uiaa_session: Option<String>,
+) -> Result<AuthData> {
+    let user_id = session
+        .client()
+        .user_id()
+        .ok_or(EngineError::SessionInvalidated { soft: false })?;
+    let mut auth = uiaa::Password::new(
+        uiaa::UserIdentifier::Matrix(uiaa::MatrixUserIdentifier::new(user_id.to_string())),
+        password.to_owned(),
+    );
+    auth.session = uiaa_session;
+    Ok(AuthData::Password(auth))
+}
+
+/// Maps an SDK error to what the person can act on.
+pub(crate) fn classify(err: matrix_sdk::Error) -> EngineError {
+    if let matrix_sdk::Error::Http(http) = &err {
+        match http.client_api_error_kind() {
+            Some(ErrorKind::UnknownToken(data)) => {
+                return EngineError::SessionInvalidated {
+                    soft: data.soft_logout,
+                };
+            }
+            Some(ErrorKind::Forbidden) if err.as_uiaa_response().is_some() => {
+                return EngineError::WrongPassword;
+            }
+            _ => {}
+        }
+        if matches!(**http, matrix_sdk::HttpError::Reqwest(_)) {
+            return EngineError::Unreachable(Box::new(err));
+        }
+    }
+    EngineError::matrix(err)
+}
+
+/// Parses a user ID typed or passed by the UI.
+pub(crate) fn parse_user_id(user_id: &str) -> Result<matrix_sdk::ruma::OwnedUserId> {
+    user_id
+        .try_into()
+        .map_err(|_| EngineError::InvalidUsername(user_id.to_owned()))
+}

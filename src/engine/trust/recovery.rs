@@ -1,0 +1,281 @@
+//! Recovery: the account's secrets (cross-signing keys and the key backup's key) kept on
+//! the server, encrypted with a recovery key only the person holds. With it a new session
+//! becomes verified and reads the old history. Also the key backup, key export and import,
+//! and the identity reset for a person who lost every session and the recovery key.
+
+use std::path::PathBuf;
+
+use futures_util::{Stream, StreamExt};
+use matrix_sdk::EncryptionState;
+use matrix_sdk::encryption::recovery::{RecoveryError, RecoveryState};
+use matrix_sdk::encryption::secret_storage::SecretStorageError;
+use matrix_sdk::encryption::{CrossSigningResetAuthType, KeyExportError, RoomKeyImportError};
+
+use super::{classify, offers_password, password_auth};
+use crate::engine::session::Session;
+use crate::engine::{EngineError, Result};
+
+/// Whether recovery is set up, as the person sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecoveryStatus {
+    /// Not known yet (the account data has not been read).
+    Unknown,
+    /// Recovery is on and this session has every secret.
+    On,
+    /// Recovery is on for the account, but this session lacks secrets: enter the recovery
+    /// key (or verify with another session).
+    Incomplete,
+    /// Recovery is off.
+    Off,
+}
+
+impl From<RecoveryState> for RecoveryStatus {
+    fn from(state: RecoveryState) -> Self {
+        match state {
+            RecoveryState::Unknown => Self::Unknown,
+            RecoveryState::Enabled => Self::On,
+            RecoveryState::Incomplete => Self::Incomplete,
+            RecoveryState::Disabled => Self::Off,
+        }
+    }
+}
+
+/// A recovery key, handed to the caller once to show to the person. It has no `Display`,
+/// its `Debug` hides it, and its memory is overwritten when it is dropped. Sotto never
+/// logs it or writes it anywhere.
+pub struct RecoveryKey(String);
+
+impl RecoveryKey {
+    /// The key's text, to show to the person (groups of four characters).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RecoveryKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecoveryKey(hidden)")
+    }
+}
+
+impl Drop for RecoveryKey {
+    fn drop(&mut self) {
+        let mut bytes = std::mem::take(&mut self.0).into_bytes();
+        bytes.iter_mut().for_each(|b| *b = 0);
+        std::hint::black_box(&bytes);
+    }
+}
+
+/// How many room keys an import found and how many were new.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ImportedKeys {
+    /// Keys that were not known here before.
+    pub imported: usize,
+    /// Keys in the file.
+    pub total: usize,
+}
+
+fn map_recovery(err: RecoveryError) -> EngineError {
+    match err {
+        RecoveryError::BackupExistsOnServer => EngineError::BackupExistsOnServer,
+        RecoveryError::SecretStorage(SecretStorageError::SecretStorageKey(_)) => {
+            EngineError::WrongRecoveryKey
+        }
+        RecoveryError::SecretStorage(SecretStorageError::MissingKeyInfo { .. }) => {
+            EngineError::RecoveryNotSetUp
+        }
+        RecoveryError::SecretStorage(SecretStorageError::Sdk(err)) | RecoveryError::Sdk(err) => {
+            classify(err)
+        }
+        other => EngineError::matrix(other),
+    }
+}
+
+/// Whether recovery is on now.
+pub fn recovery_state(session: &Session) -> RecoveryStatus {
+    session.client().encryption().recovery().state().into()
+}
+
+/// The recovery state now and each time it changes.
+pub fn recovery_states(session: &Session) -> impl Stream<Item = RecoveryStatus> + use<> {
+    session
+        .client()
+        .encryption()
+        .recovery()
+        .state_stream()
+        .map(Into::into)
+}
+
+/// Turns recovery on: creates a key backup, a recovery key (from `passphrase` when given,
+/// which then also opens it), and stores the account's secrets on the server encrypted
+/// with it. The key is returned once; show it and let it go.
+pub async fn enable_recovery(session: &Session, passphrase: Option<&str>) -> Result<RecoveryKey> {
+    let recovery = session.client().encryption().recovery();
+    let enable = recovery.enable();
+    let enable = match passphrase {
+        Some(passphrase) => enable.with_passphrase(passphrase),
+        None => enable,
+    };
+    let key = enable.await.map_err(map_recovery)?;
+    tracing::info!("recovery enabled");
+    Ok(RecoveryKey(key))
+}
+
+/// Makes a new recovery key in place of the old one (which stops working).
+pub async fn reset_recovery_key(
+    session: &Session,
+    passphrase: Option<&str>,
+) -> Result<RecoveryKey> {
+    let recovery = session.client().encryption().recovery();
+    let reset = recovery.reset_key();
+    let reset = match passphrase {
+        Some(passphrase) => reset.with_passphrase(passphrase),
+        None => reset,
+    };
+    let key = reset.await.map_err(map_recovery)?;
+    tracing::info!("recovery key replaced");
+    Ok(RecoveryKey(key))
+}
+
+/// Turns recovery off: deletes the key backup and the secrets stored on the server.
+pub async fn disable_recovery(session: &Session) -> Result<()> {
+    session
+        .client()
+        .encryption()
+        .recovery()
+        .disable()
+        .await
+        .map_err(map_recovery)?;
+    tracing::info!("recovery turned off");
+    Ok(())
+}
+
+/// Recovers with the recovery key or passphrase: this session becomes verified, gets the
+/// key backup's key, and downloads the room keys of the encrypted rooms it is in, so the
+/// old history decrypts. A wrong key gives `WrongRecoveryKey` and changes nothing.
+pub async fn recover(session: &Session, key_or_passphrase: &str) -> Result<()> {
+    let encryption = session.client().encryption();
+    encryption
+        .recovery()
+        .recover(key_or_passphrase.trim())
+        .await
+        .map_err(map_recovery)?;
+    tracing::info!("recovered the account's secrets");
+    let backups = encryption.backups();
+    for room in session.client().joined_rooms() {
+        // A room whose state has not arrived yet may be encrypted too.
+        if matches!(room.encryption_state(), EncryptionState::NotEncrypted) {
+            continue;
+        }
+        tracing::debug!(room = %room.room_id(), "downloading the room's keys from the backup");
+        if let Err(err) = backups.download_room_keys_for_room(room.room_id()).await {
+            tracing::warn!(room = %room.room_id(), "could not download the room's keys: {err}");
+        }
+    }
+    Ok(())
+}
+
+/// Waits until the room keys of this session are uploaded to the key backup (before
+/// signing out, say). Returns at once when there is no backup.
+pub async fn wait_for_backup_upload(session: &Session) -> Result<()> {
+    let backups = session.client().encryption().backups();
+    if !backups.are_enabled().await {
+        return Ok(());
+    }
+    backups
+        .wait_for_steady_state()
+        .await
+        .map_err(EngineError::matrix)
+}
+
+/// True when signing out this session would lose the keys to the encrypted history: it is
+/// the account's only session and recovery is not on.
+pub async fn is_last_session_without_recovery(session: &Session) -> Result<bool> {
+    let recovery = session.client().encryption().recovery();
+    if recovery.state() == RecoveryState::Enabled {
+        return Ok(false);
+    }
+    recovery.is_last_device().await.map_err(map_recovery)
+}
+
+/// Writes every room key this session has into `path`, encrypted with `passphrase`.
+pub async fn export_room_keys(session: &Session, path: PathBuf, passphrase: &str) -> Result<()> {
+    session
+        .client()
+        .encryption()
+        .export_room_keys(path.clone(), passphrase, |_| true)
+        .await
+        .map_err(|err| match err {
+            matrix_sdk::Error::Io(io) => EngineError::io(path, io),
+            other => classify(other),
+        })
+}
+
+/// Reads room keys from a file written by `export_room_keys` (or another client's key
+/// export), decrypting it with `passphrase`.
+pub async fn import_room_keys(
+    session: &Session,
+    path: PathBuf,
+    passphrase: &str,
+) -> Result<ImportedKeys> {
+    let result = session
+        .client()
+        .encryption()
+        .import_room_keys(path.clone(), passphrase)
+        .await
+        .map_err(|err| match err {
+            RoomKeyImportError::Export(KeyExportError::Io(io)) | RoomKeyImportError::Io(io) => {
+                EngineError::io(path, io)
+            }
+            RoomKeyImportError::Export(_) => EngineError::KeyFileUnreadable,
+            other => EngineError::matrix(other),
+        })?;
+    Ok(ImportedKeys {
+        imported: result.imported_count,
+        total: result.total_count,
+    })
+}
+
+/// Starts over with a new identity, for a person who lost the recovery key and every
+/// other session: deletes the key backup and the stored secrets, makes a new
+/// cross-signing identity (the server asks for the password: `PasswordNeeded` without
+/// one, `WrongPassword` for a wrong one) and verifies this session with it. Other people
+/// see that the identity changed. Turn recovery on again afterwards.
+pub async fn reset_identity(session: &Session, password: Option<&str>) -> Result<()> {
+    let recovery = session.client().encryption().recovery();
+    let Some(handle) = recovery.reset_identity().await.map_err(map_recovery)? else {
+        tracing::info!("identity reset without a password");
+        return Ok(());
+    };
+    let CrossSigningResetAuthType::Uiaa(info) = handle.auth_type() else {
+        handle.cancel().await;
+        return Err(EngineError::AuthUnsupported);
+    };
+    if !offers_password(info) {
+        handle.cancel().await;
+        return Err(EngineError::AuthUnsupported);
+    }
+    let Some(password) = password else {
+        handle.cancel().await;
+        return Err(EngineError::PasswordNeeded);
+    };
+    // Without auth the SDK polls the server for two minutes, so the password goes along
+    // with the first try.
+    let auth = password_auth(session, password, info.session.clone())?;
+    match handle.reset(Some(auth)).await {
+        Ok(()) => {
+            tracing::info!("identity reset");
+            Ok(())
+        }
+        Err(err) => {
+            handle.cancel().await;
+            let err = match err {
+                RecoveryError::Sdk(err) if err.as_uiaa_response().is_some() => {
+                    EngineError::WrongPassword
+                }
+                other => map_recovery(other),
+            };
+            Err(err)
+        }
+    }
+}

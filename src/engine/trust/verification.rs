@@ -1,0 +1,545 @@
+//! Interactive verification by comparing emoji (or numbers), with another session of the
+//! account or with another person. `Verifications` of a session hands out the requests
+//! that arrive and starts new ones; each `VerificationFlow` reports its state as a stream.
+//! One flow runs at a time. A request from someone else that arrives while one runs is
+//! declined; a second request from the same person (or from another session of the
+//! account, for self-verification) makes the SDK cancel both, so nobody compares emoji with
+//! the wrong party. Starting one while another runs gives `VerificationBusy`.
+
+use std::sync::{Arc, Mutex};
+
+use futures_util::{Stream, StreamExt};
+use matrix_sdk::encryption::identities::RequestVerificationError;
+use matrix_sdk::encryption::verification::{
+    CancelInfo, SasState, SasVerification, Verification, VerificationRequest,
+    VerificationRequestState,
+};
+use matrix_sdk::event_handler::EventHandlerDropGuard;
+use matrix_sdk::ruma::OwnedUserId;
+use matrix_sdk::ruma::events::key::verification::cancel::CancelCode;
+use matrix_sdk::ruma::events::key::verification::request::ToDeviceKeyVerificationRequestEvent;
+use matrix_sdk::ruma::events::room::message::{MessageType, OriginalSyncRoomMessageEvent};
+use tokio::sync::{broadcast, mpsc, watch};
+
+use super::{classify, parse_user_id};
+use crate::engine::session::Session;
+use crate::engine::{EngineError, Result};
+
+/// One emoji of the short authentication string, with its English name from the spec (the
+/// UI translates the name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SasEmoji {
+    /// The emoji itself, for example "🐶".
+    pub symbol: String,
+    /// Its name, for example "Dog".
+    pub name: String,
+}
+
+/// Why a verification ended without success.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CancelKind {
+    /// Someone did not answer in time.
+    TimedOut,
+    /// The emoji or numbers did not match.
+    Mismatch,
+    /// Someone cancelled it.
+    Cancelled,
+    /// Another session of the account answered the request first.
+    AnsweredElsewhere,
+    /// Any other reason (its spec code, for the logs).
+    Other(String),
+}
+
+/// The end of a cancelled verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CancelReason {
+    /// Why.
+    pub kind: CancelKind,
+    /// True when this side cancelled it, false when the other side did.
+    pub by_us: bool,
+}
+
+/// Where a verification stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FlowState {
+    /// Asked, not yet answered: wait (our request) or accept (theirs).
+    Requested,
+    /// Both sides agreed to verify; either may start comparing emoji.
+    Ready,
+    /// Keys are being exchanged.
+    Starting,
+    /// Compare these with the other screen, then confirm or report a mismatch.
+    Compare {
+        /// The seven emoji, when both sides support them.
+        emoji: Option<Vec<SasEmoji>>,
+        /// The three numbers.
+        decimals: (u16, u16, u16),
+    },
+    /// This side confirmed; waiting for the other side.
+    Confirmed,
+    /// Verified.
+    Done,
+    /// Ended without success.
+    Cancelled(CancelReason),
+}
+
+impl FlowState {
+    /// True for `Done` and `Cancelled`.
+    pub fn is_finished(&self) -> bool {
+        matches!(self, Self::Done | Self::Cancelled(_))
+    }
+}
+
+fn cancel_reason(info: &CancelInfo) -> CancelReason {
+    let kind = match info.cancel_code() {
+        CancelCode::Timeout => CancelKind::TimedOut,
+        CancelCode::MismatchedSas => CancelKind::Mismatch,
+        CancelCode::User => CancelKind::Cancelled,
+        CancelCode::Accepted => CancelKind::AnsweredElsewhere,
+        other => CancelKind::Other(other.as_str().to_owned()),
+    };
+    CancelReason {
+        kind,
+        by_us: info.cancelled_by_us(),
+    }
+}
+
+/// One verification, incoming or outgoing.
+#[derive(Clone)]
+pub struct VerificationFlow {
+    request: VerificationRequest,
+    state: watch::Receiver<FlowState>,
+    sas: Arc<Mutex<Option<SasVerification>>>,
+    started_sas: mpsc::UnboundedSender<SasVerification>,
+}
+
+impl std::fmt::Debug for VerificationFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerificationFlow")
+            .field("flow_id", &self.flow_id())
+            .field("other_user_id", &self.other_user_id())
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+impl VerificationFlow {
+    fn new(request: VerificationRequest) -> Self {
+        let (tx, state) = watch::channel(FlowState::Requested);
+        let (started_sas, sas_rx) = mpsc::unbounded_channel();
+        let sas = Arc::new(Mutex::new(None));
+        tokio::spawn(drive(request.clone(), tx, sas_rx, sas.clone()));
+        Self {
+            request,
+            state,
+            sas,
+            started_sas,
+        }
+    }
+
+    /// The ID that names this flow on both sides.
+    pub fn flow_id(&self) -> String {
+        self.request.flow_id().to_owned()
+    }
+
+    /// The other person (our own user ID when verifying another session).
+    pub fn other_user_id(&self) -> String {
+        self.request.other_user_id().to_string()
+    }
+
+    /// The other session's device ID, once known.
+    pub fn other_device_id(&self) -> Option<String> {
+        if let Some(sas) = self.sas.lock().ok().and_then(|s| s.clone()) {
+            return Some(sas.other_device().device_id().to_string());
+        }
+        match self.request.state() {
+            VerificationRequestState::Requested {
+                other_device_data, ..
+            }
+            | VerificationRequestState::Ready {
+                other_device_data, ..
+            } => Some(other_device_data.device_id().to_string()),
+            _ => None,
+        }
+    }
+
+    /// True when verifying another session of this account.
+    pub fn is_self_verification(&self) -> bool {
+        self.request.is_self_verification()
+    }
+
+    /// True when this side asked.
+    pub fn we_started(&self) -> bool {
+        self.request.we_started()
+    }
+
+    /// The state now.
+    pub fn state(&self) -> FlowState {
+        self.state.borrow().clone()
+    }
+
+    /// The state now and each time it changes; ends after `Done` or `Cancelled`.
+    pub fn states(&self) -> impl Stream<Item = FlowState> + use<> {
+        let rx = self.state.clone();
+        futures_util::stream::unfold((rx, true, false), |(mut rx, first, ended)| async move {
+            if ended {
+                return None;
+            }
+            if !first && rx.changed().await.is_err() {
+                return None;
+            }
+            let state = rx.borrow_and_update().clone();
+            let ended = state.is_finished();
+            Some((state, (rx, false, ended)))
+        })
+    }
+
+    /// Accepts a request from the other side.
+    pub async fn accept(&self) -> Result<()> {
+        self.request.accept().await.map_err(classify)
+    }
+
+    /// Starts comparing emoji (once the flow is `Ready`).
+    pub async fn start_sas(&self) -> Result<()> {
+        if let Some(sas) = self.request.start_sas().await.map_err(classify)? {
+            let _ = self.started_sas.send(sas);
+        }
+        Ok(())
+    }
+
+    fn current_sas(&self) -> Result<SasVerification> {
+        self.sas
+            .lock()
+            .ok()
+            .and_then(|s| s.clone())
+            .ok_or_else(|| EngineError::matrix(std::io::Error::other("no emoji to compare yet")))
+    }
+
+    /// The emoji match: this side confirms.
+    pub async fn confirm(&self) -> Result<()> {
+        self.current_sas()?.confirm().await.map_err(classify)
+    }
+
+    /// The emoji do not match: the flow is cancelled on both sides and nothing is verified.
+    pub async fn mismatch(&self) -> Result<()> {
+        self.current_sas()?.mismatch().await.map_err(classify)
+    }
+
+    /// Cancels the flow, on both sides.
+    pub async fn cancel(&self) -> Result<()> {
+        if let Ok(sas) = self.current_sas() {
+            return sas.cancel().await.map_err(classify);
+        }
+        self.request.cancel().await.map_err(classify)
+    }
+}
+
+fn set(tx: &watch::Sender<FlowState>, state: FlowState) {
+    tx.send_if_modified(|current| {
+        if *current == state {
+            false
+        } else {
+            *current = state;
+            true
+        }
+    });
+}
+
+/// Follows the request until it turns into an emoji comparison, then follows that.
+async fn drive(
+    request: VerificationRequest,
+    tx: watch::Sender<FlowState>,
+    mut started_sas: mpsc::UnboundedReceiver<SasVerification>,
+    slot: Arc<Mutex<Option<SasVerification>>>,
+) {
+    let mut changes = Box::pin(request.changes());
+    let mut state = request.state();
+    loop {
+        match state {
+            VerificationRequestState::Created { .. }
+            | VerificationRequestState::Requested { .. } => set(&tx, FlowState::Requested),
+            VerificationRequestState::Ready { .. } => set(&tx, FlowState::Ready),
+            VerificationRequestState::Transitioned { verification } => {
+                if let Verification::SasV1(sas) = verification {
+                    follow_sas(sas, &tx, &slot).await;
+                    return;
+                }
+                // Sotto offers only emoji; another method cannot be shown.
+                let _ = request.cancel().await;
+            }
+            VerificationRequestState::Done => {
+                set(&tx, FlowState::Done);
+                return;
+            }
+            VerificationRequestState::Cancelled(info) => {
+                set(&tx, FlowState::Cancelled(cancel_reason(&info)));
+                return;
+            }
+        }
+        state = tokio::select! {
+            next = changes.next() => match next {
+                Some(next) => next,
+                None => return,
+            },
+            Some(sas) = started_sas.recv() => {
+                follow_sas(sas, &tx, &slot).await;
+                return;
+            }
+        };
+    }
+}
+
+async fn follow_sas(
+    sas: SasVerification,
+    tx: &watch::Sender<FlowState>,
+    slot: &Arc<Mutex<Option<SasVerification>>>,
+) {
+    if let Ok(mut slot) = slot.lock() {
+        *slot = Some(sas.clone());
+    }
+    let mut changes = Box::pin(sas.changes());
+    let mut state = sas.state();
+    loop {
+        match state {
+            SasState::Created { .. } | SasState::Accepted { .. } => set(tx, FlowState::Starting),
+            SasState::Started { .. } => {
+                set(tx, FlowState::Starting);
+                // The other side started the comparison of a request this side accepted.
+                if !sas.we_started()
+                    && let Err(err) = sas.accept().await
+                {
+                    tracing::warn!("could not accept the emoji comparison: {err}");
+                }
+            }
+            SasState::KeysExchanged { decimals, .. } => {
+                let emoji = sas.emoji().map(|all| {
+                    all.iter()
+                        .map(|e| SasEmoji {
+                            symbol: e.symbol.to_owned(),
+                            name: e.description.to_owned(),
+                        })
+                        .collect()
+                });
+                set(tx, FlowState::Compare { emoji, decimals });
+            }
+            SasState::Confirmed => set(tx, FlowState::Confirmed),
+            SasState::Done { .. } => {
+                set(tx, FlowState::Done);
+                return;
+            }
+            SasState::Cancelled(info) => {
+                set(tx, FlowState::Cancelled(cancel_reason(&info)));
+                return;
+            }
+        }
+        state = match changes.next().await {
+            Some(state) => state,
+            None => return,
+        };
+    }
+}
+
+/// The verifications of one session: incoming requests and new ones.
+pub struct Verifications {
+    session: Session,
+    incoming: broadcast::Sender<VerificationFlow>,
+    active: Arc<Mutex<Option<VerificationFlow>>>,
+    _handlers: Vec<EventHandlerDropGuard>,
+    _receiver: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Verifications {
+    fn drop(&mut self) {
+        self._receiver.abort();
+    }
+}
+
+fn is_running(active: &Arc<Mutex<Option<VerificationFlow>>>) -> bool {
+    active
+        .lock()
+        .ok()
+        .and_then(|a| a.as_ref().map(|f| !f.state().is_finished()))
+        .unwrap_or(false)
+}
+
+impl Verifications {
+    /// Starts listening for requests to `session` (to-device from own or other sessions,
+    /// and in-room from other people). The session's sync must run for them to arrive.
+    pub fn new(session: &Session) -> Self {
+        let client = session.client();
+        let (found_tx, mut found_rx) = mpsc::unbounded_channel::<(OwnedUserId, String)>();
+        let to_device = {
+            let found = found_tx.clone();
+            client.add_event_handler(move |event: ToDeviceKeyVerificationRequestEvent| {
+                let found = found.clone();
+                async move {
+                    let _ = found.send((event.sender, event.content.transaction_id.to_string()));
+                }
+            })
+        };
+        let own = client.user_id().map(ToOwned::to_owned);
+        let in_room = {
+            let found = found_tx;
+            client.add_event_handler(move |event: OriginalSyncRoomMessageEvent| {
+                let found = found.clone();
+                let own = own.clone();
+                async move {
+                    if matches!(event.content.msgtype, MessageType::VerificationRequest(_))
+                        && Some(&event.sender) != own.as_ref()
+                    {
+                        let _ = found.send((event.sender, event.event_id.to_string()));
+                    }
+                }
+            })
+        };
+        let handlers = vec![
+            client.event_handler_drop_guard(to_device),
+            client.event_handler_drop_guard(in_room),
+        ];
+
+        let (incoming, _) = broadcast::channel(8);
+        let active: Arc<Mutex<Option<VerificationFlow>>> = Arc::new(Mutex::new(None));
+        let receiver = {
+            let client = client.clone();
+            let incoming = incoming.clone();
+            let active = active.clone();
+            tokio::spawn(async move {
+                while let Some((sender, flow_id)) = found_rx.recv().await {
+                    let Some(request) = client
+                        .encryption()
+                        .get_verification_request(&sender, &flow_id)
+                        .await
+                    else {
+                        continue;
+                    };
+                    if request.is_done() || request.is_cancelled() || request.we_started() {
+                        continue;
+                    }
+                    if is_running(&active) {
+                        let same = active
+                            .lock()
+                            .ok()
+                            .and_then(|a| a.as_ref().map(|f| f.flow_id() == flow_id))
+                            .unwrap_or(false);
+                        if !same {
+                            tracing::info!("declining a verification request: another one runs");
+                            let _ = request.cancel().await;
+                        }
+                        continue;
+                    }
+                    let flow = VerificationFlow::new(request);
+                    if let Ok(mut active) = active.lock() {
+                        *active = Some(flow.clone());
+                    }
+                    let _ = incoming.send(flow);
+                }
+            })
+        };
+        Self {
+            session: session.clone(),
+            incoming,
+            active,
+            _handlers: handlers,
+            _receiver: receiver,
+        }
+    }
+
+    /// The requests that arrive from now on.
+    pub fn incoming(&self) -> impl Stream<Item = VerificationFlow> + use<> {
+        let rx = self.incoming.subscribe();
+        futures_util::stream::unfold(rx, |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(flow) => return Some((flow, rx)),
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        })
+    }
+
+    /// The flow running now, if any.
+    pub fn active(&self) -> Option<VerificationFlow> {
+        self.active
+            .lock()
+            .ok()
+            .and_then(|a| a.clone())
+            .filter(|f| !f.state().is_finished())
+    }
+
+    fn begin(&self, request: VerificationRequest) -> VerificationFlow {
+        let flow = VerificationFlow::new(request);
+        if let Ok(mut active) = self.active.lock() {
+            *active = Some(flow.clone());
+        }
+        flow
+    }
+
+    fn ensure_idle(&self) -> Result<()> {
+        if is_running(&self.active) {
+            Err(EngineError::VerificationBusy)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Asks the account's other sessions to verify this one (any of them may answer).
+    pub async fn verify_this_session(&self) -> Result<VerificationFlow> {
+        self.ensure_idle()?;
+        let user_id = parse_user_id(&self.session.user_id())?;
+        let identity = self
+            .session
+            .client()
+            .encryption()
+            .get_user_identity(&user_id)
+            .await
+            .map_err(EngineError::matrix)?
+            .ok_or_else(|| EngineError::NotVerifiable(user_id.to_string()))?;
+        let request = identity.request_verification().await.map_err(map_request)?;
+        Ok(self.begin(request))
+    }
+
+    /// Asks another session of the account, `device_id`, to verify.
+    pub async fn verify_own_device(&self, device_id: &str) -> Result<VerificationFlow> {
+        self.ensure_idle()?;
+        let user_id = parse_user_id(&self.session.user_id())?;
+        let device = self
+            .session
+            .client()
+            .encryption()
+            .get_device(&user_id, device_id.into())
+            .await
+            .map_err(EngineError::matrix)?
+            .ok_or_else(|| EngineError::NotVerifiable(device_id.to_owned()))?;
+        let request = device.request_verification().await.map_err(classify)?;
+        Ok(self.begin(request))
+    }
+
+    /// Asks another person to verify, in the direct chat with them (made if missing).
+    pub async fn verify_user(&self, user_id: &str) -> Result<VerificationFlow> {
+        self.ensure_idle()?;
+        let user_id = parse_user_id(user_id)?;
+        let encryption = self.session.client().encryption();
+        let identity = match encryption
+            .get_user_identity(&user_id)
+            .await
+            .map_err(EngineError::matrix)?
+        {
+            Some(identity) => Some(identity),
+            None => encryption
+                .request_user_identity(&user_id)
+                .await
+                .map_err(classify)?,
+        };
+        let identity = identity.ok_or_else(|| EngineError::NotVerifiable(user_id.to_string()))?;
+        let request = identity.request_verification().await.map_err(map_request)?;
+        Ok(self.begin(request))
+    }
+}
+
+fn map_request(err: RequestVerificationError) -> EngineError {
+    match err {
+        RequestVerificationError::Sdk(err) => classify(err),
+        other => EngineError::matrix(other),
+    }
+}
