@@ -30,6 +30,7 @@ pub type EntryDiff = VectorDiff<Entry>;
 /// The conversation of one room, open while someone looks at it.
 #[derive(Clone)]
 pub struct RoomTimeline {
+    session: Session,
     room: Room,
     timeline: Arc<Timeline>,
     own_user: OwnedUserId,
@@ -65,6 +66,7 @@ impl RoomTimeline {
             .map(ToOwned::to_owned)
             .ok_or_else(|| EngineError::Matrix("the session has no user ID".into()))?;
         Ok(Self {
+            session: session.clone(),
             room,
             timeline: Arc::new(timeline),
             own_user,
@@ -102,8 +104,16 @@ impl RoomTimeline {
             .map_err(EngineError::matrix)
     }
 
+    /// Refuses to send while someone's identity changed and nobody acknowledged it: the
+    /// room keys would go to whoever holds the new identity.
+    async fn check_identities(&self) -> Result<()> {
+        super::trust::identities::ensure_can_send(&self.session, self.room.room_id().as_str())
+            .await
+    }
+
     /// Sends a message (through the send queue: it survives being offline and restarts).
     pub async fn send(&self, outgoing: &Outgoing) -> Result<()> {
+        self.check_identities().await?;
         let content = compose::content_of(outgoing);
         self.timeline
             .send(content.into())
@@ -115,6 +125,7 @@ impl RoomTimeline {
     /// Sends `outgoing` as a reply to the event `event_id`.
     pub async fn reply(&self, outgoing: &Outgoing, event_id: &str) -> Result<()> {
         let event_id = parse_event_id(event_id)?;
+        self.check_identities().await?;
         let content = compose::content_of(outgoing);
         self.timeline
             .send_reply(content.into(), event_id)
@@ -124,6 +135,7 @@ impl RoomTimeline {
 
     /// Replaces the text of an own message.
     pub async fn edit(&self, id: &ItemId, outgoing: &Outgoing) -> Result<()> {
+        self.check_identities().await?;
         let content = compose::content_of(outgoing);
         self.timeline
             .edit(&id.0, EditedContent::RoomMessage(content.into()))
