@@ -7,6 +7,7 @@ pub mod error;
 pub mod paths;
 pub mod profile;
 pub mod room_list;
+pub mod rooms;
 pub mod secrets;
 pub mod session;
 pub mod sync;

@@ -2,5 +2,6 @@
 
 mod accounts;
 mod room_list;
+mod rooms;
 mod secret_service;
 mod smoke;
