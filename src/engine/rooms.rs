@@ -12,16 +12,16 @@ use matrix_sdk::ruma::api::client::room::create_room::v3::{
 };
 use matrix_sdk::ruma::api::client::state::{get_state_event_for_key, get_state_events};
 use matrix_sdk::ruma::events::direct::{DirectEventContent, DirectUserIdentifier};
-use matrix_sdk::ruma::room_version_rules::RoomVersionRules;
 use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
 use matrix_sdk::ruma::events::room::member::{MembershipState, RoomMemberEventContent};
 use matrix_sdk::ruma::events::room::power_levels::{
     RoomPowerLevels, RoomPowerLevelsSource, UserPowerLevel,
 };
 use matrix_sdk::ruma::events::{AnyStateEvent, InitialStateEvent, StateEventType};
+use matrix_sdk::ruma::room_version_rules::RoomVersionRules;
 use matrix_sdk::ruma::{
-    MatrixToUri, MatrixUri, OwnedRoomId, OwnedRoomOrAliasId,
-    OwnedServerName, OwnedUserId, RoomId, RoomVersionId, UserId, matrix_uri::MatrixId,
+    MatrixToUri, MatrixUri, OwnedRoomId, OwnedRoomOrAliasId, OwnedServerName, OwnedUserId, RoomId,
+    RoomVersionId, UserId, matrix_uri::MatrixId,
 };
 use matrix_sdk::{Client, Room, RoomState};
 
@@ -305,7 +305,12 @@ pub async fn members(session: &Session, room_id: &str) -> Result<Vec<Member>> {
     let present: Vec<(&OwnedUserId, &RoomMemberEventContent)> = state
         .members
         .iter()
-        .filter(|(_, m)| matches!(m.membership, MembershipState::Join | MembershipState::Invite))
+        .filter(|(_, m)| {
+            matches!(
+                m.membership,
+                MembershipState::Join | MembershipState::Invite
+            )
+        })
         .collect();
     let names: Vec<String> = present
         .iter()
@@ -370,14 +375,15 @@ impl RoomStateSnapshot {
     async fn fetch(session: &Session, room_id: &str) -> Result<Self> {
         let room_id = parse_room_id(room_id)?;
         let request = get_state_events::v3::Request::new(room_id.clone());
-        let response = session
-            .client()
-            .send(request)
-            .await
-            .map_err(|err| match classify_http(err) {
-                EngineError::RoomNotFound(_) => EngineError::RoomNotFound(room_id.to_string()),
-                other => other,
-            })?;
+        let response =
+            session
+                .client()
+                .send(request)
+                .await
+                .map_err(|err| match classify_http(err) {
+                    EngineError::RoomNotFound(_) => EngineError::RoomNotFound(room_id.to_string()),
+                    other => other,
+                })?;
         let mut snapshot = Self {
             room_id,
             name: None,
@@ -524,7 +530,11 @@ async fn is_live_direct_chat(client: &Client, room_id: &RoomId, user_id: &UserId
         && present(membership(client, room_id, user_id).await)
 }
 
-async fn membership(client: &Client, room_id: &RoomId, user_id: &UserId) -> Option<MembershipState> {
+async fn membership(
+    client: &Client,
+    room_id: &RoomId,
+    user_id: &UserId,
+) -> Option<MembershipState> {
     let request = get_state_event_for_key::v3::Request::new(
         room_id.to_owned(),
         StateEventType::RoomMember,
@@ -536,7 +546,8 @@ async fn membership(client: &Client, room_id: &RoomId, user_id: &UserId) -> Opti
         .map(|c| c.membership)
 }
 
-fn encryption_state() -> matrix_sdk::ruma::serde::Raw<matrix_sdk::ruma::events::AnyInitialStateEvent> {
+fn encryption_state() -> matrix_sdk::ruma::serde::Raw<matrix_sdk::ruma::events::AnyInitialStateEvent>
+{
     InitialStateEvent::with_empty_state_key(RoomEncryptionEventContent::with_recommended_defaults())
         .to_raw_any()
 }
@@ -619,7 +630,10 @@ fn clean_text(text: &str) -> String {
 }
 
 fn clean_reason(reason: Option<&str>) -> Option<String> {
-    reason.map(str::trim).filter(|r| !r.is_empty()).map(strip_bidi)
+    reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(strip_bidi)
 }
 
 /// Removes the bidirectional override and isolate marks that can make a name display as
@@ -675,7 +689,13 @@ mod tests {
         assert_eq!(id.as_str(), "#room:example.org");
         let (id, _) = parse_room_address("matrix:r/room:example.org").unwrap();
         assert_eq!(id.as_str(), "#room:example.org");
-        for bad in ["", "room", "#room", "https://matrix.to/#/@alice:example.org", "@a:b"] {
+        for bad in [
+            "",
+            "room",
+            "#room",
+            "https://matrix.to/#/@alice:example.org",
+            "@a:b",
+        ] {
             assert!(
                 matches!(
                     parse_room_address(bad),
@@ -698,7 +718,14 @@ mod tests {
                 .as_str(),
             "@alice:example.org"
         );
-        for bad in ["", "alice", "@alice", "alice:example.org", "@:example.org", "@al ice:x.org"] {
+        for bad in [
+            "",
+            "alice",
+            "@alice",
+            "alice:example.org",
+            "@:example.org",
+            "@al ice:x.org",
+        ] {
             assert!(
                 matches!(parse_user_id(bad), Err(EngineError::InvalidMatrixId(_))),
                 "{bad:?} is no user ID"

@@ -3,8 +3,10 @@
 
 pub mod application;
 pub mod bridge;
+pub mod dialogs;
 pub mod error_text;
 pub mod greeter;
+pub mod room_details;
 pub mod room_list;
 pub mod settings;
 pub mod window;
@@ -30,4 +32,33 @@ fn register_resources() {
         gio::resources_register_include!("sotto.gresource")
             .expect("the bundled resources are valid")
     });
+}
+
+/// Names `widget` for screen readers (and tests) where no visible label names it. The GTK
+/// binding offers this call only from GTK 4.10 on, though GTK has had it since 4.0.
+pub fn set_accessible_label(widget: &impl gtk::prelude::IsA<gtk::Widget>, label: &str) {
+    use gtk::glib::translate::ToGlibPtr;
+    use gtk::prelude::ToValue;
+
+    unsafe extern "C" {
+        fn gtk_accessible_update_property_value(
+            accessible: *mut gtk::ffi::GtkWidget,
+            n_properties: std::ffi::c_int,
+            properties: *mut gtk::ffi::GtkAccessibleProperty,
+            values: *const gtk::glib::gobject_ffi::GValue,
+        );
+    }
+    let value = label.to_value();
+    let mut properties = [gtk::ffi::GTK_ACCESSIBLE_PROPERTY_LABEL];
+    let widget: &gtk::Widget = widget.as_ref();
+    // SAFETY: every GtkWidget is a GtkAccessible; one property with one string value, as
+    // the C function expects; the widget and the value outlive the call.
+    unsafe {
+        gtk_accessible_update_property_value(
+            widget.to_glib_none().0,
+            1,
+            properties.as_mut_ptr(),
+            ToGlibPtr::<*const gtk::glib::gobject_ffi::GValue>::to_glib_none(&value).0,
+        );
+    }
 }

@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use matrix_sdk::ruma::api::client::room::create_room::v3::{Request as CreateRoomRequest, RoomPreset};
+use matrix_sdk::ruma::api::client::room::create_room::v3::{
+    Request as CreateRoomRequest, RoomPreset,
+};
 use matrix_sdk::ruma::events::room::member::MembershipState;
 use matrix_sdk::ruma::{OwnedUserId, RoomId, int};
 use matrix_sdk::{Client, RoomState};
@@ -101,7 +103,10 @@ fn in_room(client: &Client, room_id: &str, state: RoomState) -> bool {
 
 async fn join_peer(client: &Client, room_id: &str) {
     let room_id = <&RoomId>::try_from(room_id).unwrap();
-    client.join_room_by_id(room_id).await.expect("the peer joins");
+    client
+        .join_room_by_id(room_id)
+        .await
+        .expect("the peer joins");
 }
 
 #[test]
@@ -148,7 +153,10 @@ fn a_new_private_room_is_encrypted_and_its_invitees_are_invited() {
         )
         .await;
         assert!(
-            matches!(unencrypted_private, Err(EngineError::PrivateRoomUnencrypted)),
+            matches!(
+                unencrypted_private,
+                Err(EngineError::PrivateRoomUnencrypted)
+            ),
             "{unencrypted_private:?}"
         );
 
@@ -293,7 +301,10 @@ fn rooms_are_joined_by_alias_id_or_link_and_unknown_ones_are_not_found() {
             "{unknown:?}"
         );
         let refused = rooms::join(&session, closed.room_id().as_str()).await;
-        assert!(matches!(refused, Err(EngineError::NotAllowed)), "{refused:?}");
+        assert!(
+            matches!(refused, Err(EngineError::NotAllowed)),
+            "{refused:?}"
+        );
         let nonsense = rooms::join(&session, "lobby").await;
         assert!(
             matches!(nonsense, Err(EngineError::InvalidRoomAddress(_))),
@@ -336,24 +347,41 @@ fn invite_kick_and_ban_reach_the_other_side_with_their_reasons() {
         })
         .await;
 
-        rooms::kick(&session, &room_id, &talker.user_id, Some("  Take a break  "))
-            .await
-            .expect("removes");
-        let reason =
-            peer_sees_membership(&talker_client, &room_id, &talker.user_id, MembershipState::Leave)
-                .await;
+        rooms::kick(
+            &session,
+            &room_id,
+            &talker.user_id,
+            Some("  Take a break  "),
+        )
+        .await
+        .expect("removes");
+        let reason = peer_sees_membership(
+            &talker_client,
+            &room_id,
+            &talker.user_id,
+            MembershipState::Leave,
+        )
+        .await;
         assert_eq!(reason.as_deref(), Some("Take a break"));
 
         rooms::ban(&session, &room_id, &spammer.user_id, Some("Spam"))
             .await
             .expect("bans");
-        let reason =
-            peer_sees_membership(&spammer_client, &room_id, &spammer.user_id, MembershipState::Ban)
-                .await;
+        let reason = peer_sees_membership(
+            &spammer_client,
+            &room_id,
+            &spammer.user_id,
+            MembershipState::Ban,
+        )
+        .await;
         assert_eq!(reason.as_deref(), Some("Spam"));
 
-        rooms::set_name(&session, &room_id, "Calm room").await.unwrap();
-        rooms::set_topic(&session, &room_id, "Be kind").await.unwrap();
+        rooms::set_name(&session, &room_id, "Calm room")
+            .await
+            .unwrap();
+        rooms::set_topic(&session, &room_id, "Be kind")
+            .await
+            .unwrap();
         let details = rooms::details(&session, &room_id).await.unwrap();
         assert_eq!(details.name.as_deref(), Some("Calm room"));
         assert_eq!(details.display_name, "Calm room");
@@ -378,8 +406,13 @@ fn invite_kick_and_ban_reach_the_other_side_with_their_reasons() {
 
         join_peer(&late_client, &room_id).await;
         rooms::leave(&session, &room_id).await.expect("leaves");
-        peer_sees_membership(&late_client, &room_id, &session.user_id(), MembershipState::Leave)
-            .await;
+        peer_sees_membership(
+            &late_client,
+            &room_id,
+            &session.user_id(),
+            MembershipState::Leave,
+        )
+        .await;
     });
 }
 
@@ -426,7 +459,10 @@ fn members_show_roles_and_ambiguous_names_and_power_is_checked() {
 
         let members = rooms::members(&session, &room_id).await.unwrap();
         let owner_row = members.iter().find(|m| m.user_id == owner.user_id).unwrap();
-        let helper_row = members.iter().find(|m| m.user_id == helper.user_id).unwrap();
+        let helper_row = members
+            .iter()
+            .find(|m| m.user_id == helper.user_id)
+            .unwrap();
         let my_row = members.iter().find(|m| m.user_id == me.user_id).unwrap();
         assert_eq!(owner_row.role, Role::Admin);
         assert_eq!(helper_row.role, Role::Moderator);
@@ -443,8 +479,14 @@ fn members_show_roles_and_ambiguous_names_and_power_is_checked() {
         assert_eq!(details.joined_count, 3);
 
         let refused = rooms::kick(&session, &room_id, &helper.user_id, None).await;
-        assert!(matches!(refused, Err(EngineError::NotAllowed)), "{refused:?}");
+        assert!(
+            matches!(refused, Err(EngineError::NotAllowed)),
+            "{refused:?}"
+        );
         let refused = rooms::set_name(&session, &room_id, "Mine now").await;
-        assert!(matches!(refused, Err(EngineError::NotAllowed)), "{refused:?}");
+        assert!(
+            matches!(refused, Err(EngineError::NotAllowed)),
+            "{refused:?}"
+        );
     });
 }

@@ -3,5 +3,6 @@
 mod accounts;
 mod greeter;
 mod room_list;
+mod rooms;
 mod session;
 mod window;
