@@ -457,6 +457,7 @@ impl RoomStateSnapshot {
             .rules()
             .unwrap_or(RoomVersionRules::V11)
             .authorization;
+        creators.sort();
         creators.dedup();
         snapshot.power_levels = match power_levels {
             Some(event) => event.power_levels(&rules, creators),

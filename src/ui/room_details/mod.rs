@@ -44,6 +44,22 @@ pub fn show_room_details(
     });
     view.show_loading();
     view.reload();
+    // Nothing is focused when the window shows: a focused entry would open the phone's
+    // keyboard over the details.
+    window.connect_map(|window| {
+        let window = window.downgrade();
+        gtk::glib::idle_add_local_once(move || {
+            if let Some(window) = window.upgrade() {
+                // Focusing an entry selected its text; leave none selected either.
+                if let Some(text) = gtk::prelude::GtkWindowExt::focus(&window)
+                    .and_then(|w| w.downcast::<gtk::Editable>().ok())
+                {
+                    text.select_region(0, 0);
+                }
+                gtk::prelude::GtkWindowExt::set_focus(&window, None::<&gtk::Widget>);
+            }
+        });
+    });
     // The window owns the view (everything else holds it weakly) until it is destroyed.
     let owned = RefCell::new(Some(view));
     window.connect_destroy(move |_| {

@@ -152,6 +152,7 @@ fn rooms_are_made_joined_and_managed_from_the_window() {
     let desktop_profile = test.profile.clone();
     let peer = friend_client.clone();
     let lobby_id = lobby.clone();
+    let me = user.user_id.clone();
     on_gtk_thread(move || {
         let lobby = lobby_id;
         let window = open_window(profile, 360, 720, "session");
@@ -257,21 +258,7 @@ fn rooms_are_made_joined_and_managed_from_the_window() {
             .pop()
             .expect("the member's actions");
         assert!(actions.activate_action("member.remove", None).is_ok());
-        let confirm: adw::MessageDialog = {
-            let find = || {
-                gtk::Window::list_toplevels()
-                    .into_iter()
-                    .filter_map(|w| w.downcast::<adw::MessageDialog>().ok())
-                    .find(|d| d.is_visible())
-            };
-            wait_for(
-                "the confirmation",
-                Duration::from_secs(10),
-                || find().is_some(),
-                || "none".into(),
-            );
-            find().unwrap()
-        };
+        let confirm = visible_message_dialog();
         assert_eq!(confirm.heading().as_deref(), Some("Remove From Room?"));
         all::<gtk::Entry>(&confirm)
             .pop()
@@ -381,18 +368,53 @@ fn rooms_are_made_joined_and_managed_from_the_window() {
             "a member without power cannot rename the lobby"
         );
         screenshot(&details_window, "room-details-1280x800");
-        details_window.close();
+
+        // Leave the lobby, after the confirmation.
+        button(&details_window, "Leave Room").emit_clicked();
+        let confirm = visible_message_dialog();
+        assert_eq!(confirm.heading().as_deref(), Some("Leave Room?"));
+        screenshot(&confirm, "room-details-leave");
+        confirm.response("leave");
+        wait_until_closed(&details_window, "the details to close after leaving");
         window.destroy();
     });
-    // The lobby really was joined on the server.
+    // The friend sees Sotto leave the lobby it had joined.
     harness::runtime().block_on(async move {
-        let room = friend_client
-            .get_room(<&RoomId>::try_from(lobby.as_str()).unwrap())
-            .unwrap();
-        let members = room
-            .members(matrix_sdk::RoomMemberships::JOIN)
-            .await
-            .unwrap();
-        assert_eq!(members.len(), 2, "Sotto joined the lobby");
+        let lobby = lobby.to_string();
+        let deadline = std::time::Instant::now() + harness::PATIENCE;
+        loop {
+            friend_client.sync_once(Default::default()).await.unwrap();
+            let room = friend_client
+                .get_room(<&RoomId>::try_from(lobby.as_str()).unwrap())
+                .unwrap();
+            let member = room
+                .get_member_no_sync(<&matrix_sdk::ruma::UserId>::try_from(me.as_str()).unwrap())
+                .await
+                .unwrap();
+            if member.is_some_and(|m| *m.membership() == MembershipState::Leave) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the friend never saw Sotto leave the lobby"
+            );
+        }
     });
+}
+
+/// The message dialog shown now (a confirmation).
+fn visible_message_dialog() -> adw::MessageDialog {
+    let find = || {
+        gtk::Window::list_toplevels()
+            .into_iter()
+            .filter_map(|w| w.downcast::<adw::MessageDialog>().ok())
+            .find(|d| d.is_visible())
+    };
+    wait_for(
+        "the confirmation",
+        Duration::from_secs(10),
+        || find().is_some(),
+        || "none".into(),
+    );
+    find().unwrap()
 }
