@@ -99,6 +99,27 @@ pub enum EngineError {
     /// Another verification is running; finish or cancel it first.
     #[error("another verification is running")]
     VerificationBusy,
+    /// The text is not a Matrix user ID (`@name:server`).
+    #[error("not a valid Matrix user ID: {0}")]
+    InvalidMatrixId(String),
+    /// The text is not a room address, room ID or matrix.to link.
+    #[error("not a room address or ID: {0}")]
+    InvalidRoomAddress(String),
+    /// No such user on their homeserver.
+    #[error("no user {0} exists")]
+    UserNotFound(String),
+    /// No such room, or it cannot be found from this homeserver.
+    #[error("room {0} not found")]
+    RoomNotFound(String),
+    /// The server refused: the person lacks the permission (power level, join rule, ban).
+    #[error("not allowed")]
+    NotAllowed,
+    /// A private room was asked for without encryption; private rooms are always encrypted.
+    #[error("private rooms are always encrypted")]
+    PrivateRoomUnencrypted,
+    /// A direct chat with oneself was asked for.
+    #[error("a direct chat needs another person")]
+    DirectChatWithSelf,
     /// Any other error reported by the Matrix SDK or the server.
     #[error("Matrix error: {0}")]
     Matrix(#[source] Box<dyn std::error::Error + Send + Sync>),

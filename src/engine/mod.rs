@@ -8,6 +8,7 @@ pub mod html;
 pub mod paths;
 pub mod profile;
 pub mod room_list;
+pub mod rooms;
 pub mod secrets;
 pub mod session;
 pub mod sync;

@@ -89,6 +89,40 @@ pub fn describe(err: &EngineError) -> String {
         EngineError::VerificationBusy => {
             gettext("Another verification is running. Finish or cancel it first.")
         }
+        EngineError::InvalidMatrixId(id) if id.trim().is_empty() => {
+            gettext("Enter a Matrix ID such as @alice:example.org.")
+        }
+        EngineError::InvalidMatrixId(id) => gettext_f(
+            "“{id}” is not a Matrix ID. A Matrix ID looks like @alice:example.org.",
+            &[("id", id)],
+        ),
+        EngineError::InvalidRoomAddress(address) if address.trim().is_empty() => gettext(
+            "Enter a room address such as #room:example.org, a room ID, or a matrix.to link.",
+        ),
+        EngineError::InvalidRoomAddress(address) => gettext_f(
+            "“{address}” is not a room address. Enter an address such as #room:example.org, a room ID, or a matrix.to link.",
+            &[("address", address)],
+        ),
+        EngineError::UserNotFound(user) => gettext_f(
+            "There is no user {user}. Check the Matrix ID for typos.",
+            &[("user", user)],
+        ),
+        EngineError::RoomNotFound(room) if room.is_empty() => {
+            gettext("That room was not found. Check the address, or ask for an invitation.")
+        }
+        EngineError::RoomNotFound(room) => gettext_f(
+            "The room {room} was not found. Check the address, or ask for an invitation.",
+            &[("room", room)],
+        ),
+        EngineError::NotAllowed => gettext(
+            "The homeserver did not allow this. You may lack the permission in this room, or need an invitation.",
+        ),
+        EngineError::PrivateRoomUnencrypted => gettext(
+            "Private rooms are always end-to-end encrypted. Make the room public to turn encryption off.",
+        ),
+        EngineError::DirectChatWithSelf => {
+            gettext("That is your own Matrix ID. Enter the Matrix ID of the person to write to.")
+        }
         EngineError::Matrix(_) => {
             gettext("Something went wrong while talking to the homeserver. Try again.")
         }

@@ -3,9 +3,11 @@
 
 pub mod application;
 pub mod bridge;
+pub mod dialogs;
 pub mod diff_store;
 pub mod error_text;
 pub mod greeter;
+pub mod room_details;
 pub mod room_list;
 pub mod room_view;
 pub mod settings;

@@ -107,6 +107,22 @@ impl ObjectSubclass for Window {
             window.confirm_sign_out()
         });
         klass.install_action("win.add-account", None, |window, _, _| window.add_account());
+        klass.install_action("win.new-room", None, |window, _, _| window.show_new_room());
+        klass.install_action("win.new-direct-chat", None, |window, _, _| {
+            window.show_new_direct_chat()
+        });
+        klass.install_action("win.join-room", None, |window, _, _| {
+            window.show_join_room()
+        });
+        klass.install_action(
+            "win.room-details",
+            Some(glib::VariantTy::STRING),
+            |window, _, room_id| {
+                if let Some(room_id) = room_id.and_then(|v| v.str()) {
+                    window.show_room_details(room_id);
+                }
+            },
+        );
     }
 
     fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {

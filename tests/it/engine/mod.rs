@@ -4,6 +4,7 @@ mod accounts;
 mod html;
 mod interop;
 mod room_list;
+mod rooms;
 mod secret_service;
 mod smoke;
 mod timeline;

@@ -411,3 +411,194 @@ fn drafts_survive_a_restart_in_a_direct_chat() {
         sync.stop().await;
     });
 }
+
+#[test]
+fn messages_sent_while_the_server_is_down_arrive_once_and_in_order() {
+    let test = TestProfile::new();
+    // A server of its own: this test stops and restarts it.
+    let server = synapse::Synapse::start();
+    let runtime = harness::runtime();
+    runtime.block_on(async {
+        let user = server.register("queued").await;
+        let friend = server.register("queued-friend").await;
+        let session = test
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .unwrap();
+        let friend_client = peers::login(&server, &friend).await;
+        peers::publish_sotto_keys(&session, &friend_client).await;
+        let room = peers::create_room(&friend_client, "Queue", true, &[&user.user_id]).await;
+        session
+            .client()
+            .join_room_by_id(room.room_id())
+            .await
+            .unwrap();
+        let sync = AccountSync::start(&session).await.unwrap();
+        let sotto = Conversation::open(&session, &sync, room.room_id().as_str()).await;
+        peers::send_text(&room, "before the outage").await;
+        sotto
+            .wait_for("the first message", saying("before the outage"))
+            .await;
+
+        server.stop();
+        let texts: Vec<String> = (1..=20).map(|i| format!("queued message {i:02}")).collect();
+        for text in &texts {
+            sotto
+                .timeline
+                .send(&Outgoing::text(text.clone()))
+                .await
+                .unwrap();
+        }
+        // All twenty wait as local echoes while the server is away.
+        let local = sotto
+            .wait_for("the last local echo", |e| {
+                text_of(e) == Some("queued message 20") && e.is_own
+            })
+            .await;
+        assert_ne!(local.send_state, SendState::Remote);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+
+        server.boot();
+        let deadline = tokio::time::Instant::now() + PATIENCE * 2;
+        loop {
+            let remote: Vec<String> = sotto
+                .events()
+                .into_iter()
+                .filter(|e| e.is_own && e.send_state == SendState::Remote)
+                .filter_map(|e| text_of(&e).map(str::to_owned))
+                .collect();
+            // The view may show a remote echo twice for a moment while the sent local echo
+            // and the synced event meet; what counts is that it settles to each once.
+            if remote == texts {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the view never settled on the 20 messages once each, in order: {remote:#?} {:#?}",
+                sotto.events()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+
+        // What the server stored, as the other member reads it: each once, in order.
+        let friend_room = friend_client.get_room(room.room_id()).unwrap();
+        let mut seen = Vec::new();
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while seen.len() < texts.len() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the friend saw {seen:?}"
+            );
+            friend_client.sync_once(Default::default()).await.unwrap();
+            let mut options = matrix_sdk::room::MessagesOptions::backward();
+            options.limit = 50u32.into();
+            let page = friend_room.messages(options).await.unwrap();
+            seen = page
+                .chunk
+                .iter()
+                .rev()
+                .filter_map(|event| event.raw().deserialize().ok())
+                .filter_map(|event| match event {
+                    matrix_sdk::ruma::events::AnySyncTimelineEvent::MessageLike(
+                        matrix_sdk::ruma::events::AnySyncMessageLikeEvent::RoomMessage(m),
+                    ) => m.as_original().map(|o| o.content.body().to_owned()),
+                    _ => None,
+                })
+                .filter(|body| body.starts_with("queued message"))
+                .collect();
+        }
+        assert_eq!(seen, texts, "the server holds each message once, in order");
+        drop(sotto);
+        sync.stop().await;
+    });
+}
+
+#[test]
+fn a_message_without_its_key_shows_a_placeholder_until_the_backup_gives_the_key() {
+    use sotto::engine::trust::{cross_signing, recovery};
+    let first = TestProfile::new();
+    let second = TestProfile::new();
+    harness::runtime().block_on(async {
+        let server = synapse::shared();
+        let user = server.register("late-key").await;
+        let friend = server.register("late-key-friend").await;
+        let one = first
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .unwrap();
+        let one_sync = AccountSync::start(&one).await.unwrap();
+        cross_signing::bootstrap_cross_signing(&one, Some(&user.password))
+            .await
+            .unwrap();
+        let key = recovery::enable_recovery(&one, None).await.unwrap();
+
+        let friend_client = peers::login(server, &friend).await;
+        peers::wait_for_device_keys(&friend_client, &one.user_id(), &one.device_id()).await;
+        let room = peers::create_room(&friend_client, "Late keys", true, &[&user.user_id]).await;
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while one.client().get_room(room.room_id()).is_none() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the invite never came"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        one.client().join_room_by_id(room.room_id()).await.unwrap();
+        friend_client.sync_once(Default::default()).await.unwrap();
+        let friend_room = friend_client.get_room(room.room_id()).unwrap();
+        peers::send_text(&friend_room, "said before the second session existed").await;
+        let first_view = Conversation::open(&one, &one_sync, room.room_id().as_str()).await;
+        first_view
+            .wait_for(
+                "the first session decrypts",
+                saying("said before the second session existed"),
+            )
+            .await;
+        recovery::wait_for_backup_upload(&one).await.unwrap();
+
+        // A new session of the same account: the old message's key was never sent to it.
+        let two = second
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .unwrap();
+        let two_sync = AccountSync::start(&two).await.unwrap();
+        two_sync
+            .wait_until_rooms_synced(PATIENCE)
+            .await
+            .expect("the second session syncs");
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while two.client().get_room(room.room_id()).is_none() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the room never came"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let second_view = Conversation::open(&two, &two_sync, room.room_id().as_str()).await;
+        let _ = second_view.timeline.load_older(20).await;
+        let locked = second_view
+            .wait_for("the placeholder", |e| e.body == Body::Undecryptable)
+            .await;
+        assert!(!locked.is_own);
+
+        // The recovery key unlocks the backup: the same row turns into the message.
+        recovery::recover(&two, key.expose()).await.unwrap();
+        let opened = second_view
+            .wait_for(
+                "the decrypted message",
+                saying("said before the second session existed"),
+            )
+            .await;
+        assert_eq!(
+            opened.event_id, locked.event_id,
+            "the same event, now readable"
+        );
+        drop(first_view);
+        drop(second_view);
+        one_sync.stop().await;
+        two_sync.stop().await;
+    });
+}

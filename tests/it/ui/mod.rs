@@ -4,5 +4,6 @@ mod accounts;
 mod conversation;
 mod greeter;
 mod room_list;
+mod rooms;
 mod session;
 mod window;

@@ -1,0 +1,356 @@
+//! The room details window: name, topic, address and encryption; the members with their
+//! roles; invite, rename, remove, ban and leave for those with the power to.
+
+mod members;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::engine::EngineError;
+use crate::engine::rooms::{self, Member, RoomDetails};
+use crate::engine::session::Session;
+use crate::i18n::{gettext, gettext_f, ngettext};
+use crate::ui::bridge::{spawn_tokio, spawn_ui};
+use crate::ui::error_text::describe;
+use adw::prelude::*;
+
+/// Opens the details of `room_id` over `parent`.
+pub fn show_room_details(
+    parent: &impl IsA<gtk::Window>,
+    session: Session,
+    room_id: String,
+) -> adw::PreferencesWindow {
+    let window = adw::PreferencesWindow::builder()
+        .title(gettext("Room Details"))
+        .modal(true)
+        .transient_for(parent)
+        .destroy_with_parent(true)
+        .search_enabled(false)
+        .default_width(560)
+        .default_height(720)
+        .width_request(360)
+        .build();
+    let page = adw::PreferencesPage::builder()
+        .title(gettext("Details"))
+        .icon_name("dialog-information-symbolic")
+        .build();
+    window.add(&page);
+    let view = Rc::new(View {
+        window: window.clone(),
+        page,
+        session,
+        room_id,
+        groups: RefCell::new(Vec::new()),
+    });
+    view.show_loading();
+    view.reload();
+    // Nothing is focused when the window shows: a focused entry would open the phone's
+    // keyboard over the details.
+    window.connect_map(|window| {
+        let window = window.downgrade();
+        gtk::glib::idle_add_local_once(move || {
+            if let Some(window) = window.upgrade() {
+                // Focusing an entry selected its text; leave none selected either.
+                if let Some(text) = gtk::prelude::GtkWindowExt::focus(&window)
+                    .and_then(|w| w.downcast::<gtk::Editable>().ok())
+                {
+                    text.select_region(0, 0);
+                }
+                gtk::prelude::GtkWindowExt::set_focus(&window, None::<&gtk::Widget>);
+            }
+        });
+    });
+    // The window owns the view (everything else holds it weakly) until it is destroyed.
+    let owned = RefCell::new(Some(view));
+    window.connect_destroy(move |_| {
+        owned.take();
+    });
+    window.present();
+    window
+}
+
+/// What the window shows, rebuilt from the server after each change.
+struct View {
+    window: adw::PreferencesWindow,
+    page: adw::PreferencesPage,
+    session: Session,
+    room_id: String,
+    groups: RefCell<Vec<adw::PreferencesGroup>>,
+}
+
+impl View {
+    fn replace_groups(&self, groups: Vec<adw::PreferencesGroup>) {
+        for group in self.groups.borrow_mut().drain(..) {
+            self.page.remove(&group);
+        }
+        for group in &groups {
+            self.page.add(group);
+        }
+        self.groups.replace(groups);
+    }
+
+    fn show_loading(&self) {
+        let group = adw::PreferencesGroup::new();
+        let spinner = gtk::Spinner::builder()
+            .spinning(true)
+            .width_request(32)
+            .height_request(32)
+            .halign(gtk::Align::Center)
+            .margin_top(48)
+            .build();
+        crate::ui::widgets::set_accessible_label(&spinner, &gettext("Loading…"));
+        group.add(&spinner);
+        self.replace_groups(vec![group]);
+    }
+
+    fn show_problem(&self, err: &EngineError) {
+        let group = adw::PreferencesGroup::new();
+        let status = adw::StatusPage::builder()
+            .icon_name("dialog-warning-symbolic")
+            .title(gettext("Room Details Unavailable"))
+            .description(describe(err))
+            .build();
+        status.add_css_class("compact");
+        group.add(&status);
+        self.replace_groups(vec![group]);
+    }
+
+    /// Reads the details and members again and shows them.
+    fn reload(self: &Rc<Self>) {
+        let session = self.session.clone();
+        let room_id = self.room_id.clone();
+        let view = Rc::downgrade(self);
+        spawn_ui(async move {
+            let loaded = spawn_tokio(async move {
+                let details = rooms::details(&session, &room_id).await?;
+                let members = rooms::members(&session, &room_id).await?;
+                Ok::<_, EngineError>((details, members))
+            })
+            .await;
+            let Some(view) = view.upgrade() else {
+                return;
+            };
+            match loaded {
+                Ok((details, members)) => view.show(&details, &members),
+                Err(err) => view.show_problem(&err),
+            }
+        });
+    }
+
+    fn show(self: &Rc<Self>, details: &RoomDetails, members: &[Member]) {
+        self.window.set_title(Some(&details.display_name));
+        let groups = vec![
+            self.about_group(details),
+            self.members_group(details, members),
+            self.leave_group(),
+        ];
+        self.replace_groups(groups);
+        // Nothing is focused at first: a focused entry would open the phone's keyboard.
+        gtk::prelude::GtkWindowExt::set_focus(&self.window, None::<&gtk::Widget>);
+    }
+
+    fn about_group(self: &Rc<Self>, details: &RoomDetails) -> adw::PreferencesGroup {
+        let group = adw::PreferencesGroup::builder()
+            .title(gettext("Room"))
+            .build();
+        let name = details.name.clone().unwrap_or_default();
+        let topic = details.topic.clone().unwrap_or_default();
+        if details.can_set_name {
+            group.add(&self.editable_row(&gettext("Name"), &name, Change::Name));
+        } else {
+            group.add(&info_row(&gettext("Name"), &details.display_name));
+        }
+        if details.can_set_topic {
+            group.add(&self.editable_row(&gettext("Topic"), &topic, Change::Topic));
+        } else if !topic.is_empty() {
+            group.add(&info_row(&gettext("Topic"), &topic));
+        }
+        let address = details
+            .canonical_alias
+            .clone()
+            .unwrap_or_else(|| gettext("No address"));
+        group.add(&info_row(&gettext("Address"), &address));
+        group.add(&info_row(&gettext("Room ID"), &details.room_id));
+        let (icon, title, subtitle) = if details.is_encrypted {
+            (
+                "channel-secure-symbolic",
+                gettext("End-to-end encrypted"),
+                gettext("Only the people in the room can read its messages."),
+            )
+        } else {
+            (
+                "channel-insecure-symbolic",
+                gettext("Not encrypted"),
+                gettext("The homeserver can read the messages in this room."),
+            )
+        };
+        let encryption = info_row(&title, &subtitle);
+        encryption.add_prefix(&gtk::Image::from_icon_name(icon));
+        group.add(&encryption);
+        group
+    }
+
+    fn editable_row(self: &Rc<Self>, title: &str, value: &str, change: Change) -> adw::EntryRow {
+        let row = adw::EntryRow::builder()
+            .title(title)
+            .text(value)
+            .show_apply_button(true)
+            .build();
+        crate::ui::widgets::set_accessible_label(&row, title);
+        let view = Rc::downgrade(self);
+        row.connect_apply(move |row| {
+            let Some(view) = view.upgrade() else {
+                return;
+            };
+            let text = row.text().to_string();
+            let (session, room_id) = (view.session.clone(), view.room_id.clone());
+            view.act(async move {
+                match change {
+                    Change::Name => rooms::set_name(&session, &room_id, &text).await,
+                    Change::Topic => rooms::set_topic(&session, &room_id, &text).await,
+                }
+            });
+        });
+        row
+    }
+
+    fn members_group(
+        self: &Rc<Self>,
+        details: &RoomDetails,
+        members: &[Member],
+    ) -> adw::PreferencesGroup {
+        let count = details.joined_count as u32;
+        let mut title = gettext_f(
+            &ngettext("{count} Member", "{count} Members", count),
+            &[("count", &count.to_string())],
+        );
+        if details.invited_count > 0 {
+            let invited = details.invited_count as u32;
+            title = gettext_f(
+                &ngettext(
+                    "{members}, {count} Invited",
+                    "{members}, {count} Invited",
+                    invited,
+                ),
+                &[("members", &title), ("count", &invited.to_string())],
+            );
+        }
+        let group = adw::PreferencesGroup::builder().title(title).build();
+        if details.can_invite {
+            group.add(&self.invite_row());
+        }
+        for member in members {
+            group.add(&members::row(self, member));
+        }
+        group
+    }
+
+    fn invite_row(self: &Rc<Self>) -> adw::EntryRow {
+        let title = gettext("Invite by Matrix ID");
+        let row = adw::EntryRow::builder()
+            .title(title.as_str())
+            .show_apply_button(true)
+            .build();
+        crate::ui::widgets::set_accessible_label(&row, &title);
+        let view = Rc::downgrade(self);
+        let invite = move |row: &adw::EntryRow| {
+            let Some(view) = view.upgrade() else {
+                return;
+            };
+            let user_id = row.text().trim().to_owned();
+            let (session, room_id) = (view.session.clone(), view.room_id.clone());
+            view.act(async move { rooms::invite(&session, &room_id, &user_id).await });
+        };
+        row.connect_apply(invite.clone());
+        row.connect_entry_activated(invite);
+        row
+    }
+
+    fn leave_group(self: &Rc<Self>) -> adw::PreferencesGroup {
+        let group = adw::PreferencesGroup::new();
+        let button = gtk::Button::builder()
+            .label(gettext("_Leave Room"))
+            .use_underline(true)
+            .halign(gtk::Align::Center)
+            .css_classes(["pill", "destructive-action"])
+            .margin_top(12)
+            .build();
+        let view = Rc::downgrade(self);
+        button.connect_clicked(move |_| {
+            if let Some(view) = view.upgrade() {
+                view.confirm_leave();
+            }
+        });
+        group.add(&button);
+        group
+    }
+
+    fn confirm_leave(self: &Rc<Self>) {
+        let dialog = adw::MessageDialog::new(
+            Some(&self.window),
+            Some(&gettext("Leave Room?")),
+            Some(&gettext(
+                "You will no longer receive its messages. To come back, you may need a new invitation.",
+            )),
+        );
+        dialog.add_responses(&[
+            ("cancel", &gettext("_Cancel")),
+            ("leave", &gettext("_Leave")),
+        ]);
+        dialog.set_response_appearance("leave", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("cancel"));
+        dialog.set_close_response("cancel");
+        let view = Rc::downgrade(self);
+        dialog.connect_response(None, move |_, response| {
+            let Some(view) = view.upgrade() else {
+                return;
+            };
+            if response != "leave" {
+                return;
+            }
+            let (session, room_id) = (view.session.clone(), view.room_id.clone());
+            let window = view.window.clone();
+            spawn_ui(async move {
+                match spawn_tokio(async move { rooms::leave(&session, &room_id).await }).await {
+                    Ok(()) => window.close(),
+                    Err(err) => window.add_toast(adw::Toast::new(&describe(&err))),
+                }
+            });
+        });
+        dialog.present();
+    }
+
+    /// Runs a change on the engine; then shows the room anew, or says what went wrong.
+    fn act(
+        self: &Rc<Self>,
+        work: impl std::future::Future<Output = Result<(), EngineError>> + Send + 'static,
+    ) {
+        let view = Rc::downgrade(self);
+        self.page.set_sensitive(false);
+        spawn_ui(async move {
+            let result = spawn_tokio(work).await;
+            let Some(view) = view.upgrade() else {
+                return;
+            };
+            view.page.set_sensitive(true);
+            match result {
+                Ok(()) => view.reload(),
+                Err(err) => view.window.add_toast(adw::Toast::new(&describe(&err))),
+            }
+        });
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Change {
+    Name,
+    Topic,
+}
+
+fn info_row(title: &str, subtitle: &str) -> adw::ActionRow {
+    adw::ActionRow::builder()
+        .title(title)
+        .subtitle(subtitle)
+        .use_markup(false)
+        .build()
+}

@@ -1,0 +1,492 @@
+//! Room management on a real Synapse: Sotto creates, joins, leaves and moderates rooms, and
+//! other people's clients see what it did.
+
+use std::time::{Duration, Instant};
+
+use matrix_sdk::ruma::api::client::room::create_room::v3::{
+    Request as CreateRoomRequest, RoomPreset,
+};
+use matrix_sdk::ruma::events::room::member::MembershipState;
+use matrix_sdk::ruma::{OwnedUserId, RoomId, int};
+use matrix_sdk::{Client, RoomState};
+use sotto::engine::EngineError;
+use sotto::engine::rooms::{self, CreateRoom, Membership, Role};
+use sotto::engine::session::Session;
+use sotto::engine::sync::AccountSync;
+
+use crate::harness::{self, PATIENCE, TestProfile, peers, synapse};
+
+/// A new user signed in to Sotto, with its session.
+async fn sotto_user(test: &TestProfile, localpart: &str) -> (synapse::TestUser, Session) {
+    let server = synapse::shared();
+    let user = server.register(localpart).await;
+    let session = test
+        .profile
+        .login(&server.url(), &user.localpart, &user.password)
+        .await
+        .expect("signs in");
+    (user, session)
+}
+
+/// A new user on a plain matrix-sdk client.
+async fn peer(localpart: &str) -> (synapse::TestUser, Client) {
+    let server = synapse::shared();
+    let user = server.register(localpart).await;
+    let client = peers::login(server, &user).await;
+    (user, client)
+}
+
+/// Syncs `client` until `check` holds.
+async fn peer_sees(client: &Client, what: &str, check: impl Fn(&Client) -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        client
+            .sync_once(matrix_sdk::config::SyncSettings::default().timeout(Duration::from_secs(1)))
+            .await
+            .expect("the peer syncs");
+        if check(client) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the peer never saw {what}");
+    }
+}
+
+/// The membership of `user_id` in `room_id` as the peer's store has it, with its reason.
+async fn membership_seen_by(
+    client: &Client,
+    room_id: &str,
+    user_id: &str,
+) -> Option<(MembershipState, Option<String>)> {
+    let room_id = <&RoomId>::try_from(room_id).unwrap();
+    let user_id = <&matrix_sdk::ruma::UserId>::try_from(user_id).unwrap();
+    let member = client
+        .get_room(room_id)?
+        .get_member_no_sync(user_id)
+        .await
+        .ok()??;
+    Some((
+        member.membership().clone(),
+        member.event().reason().map(ToOwned::to_owned),
+    ))
+}
+
+/// Syncs `client` until it sees `user_id`'s membership in `room_id` become `state`, and
+/// returns the reason given.
+async fn peer_sees_membership(
+    client: &Client,
+    room_id: &str,
+    user_id: &str,
+    state: MembershipState,
+) -> Option<String> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        client
+            .sync_once(matrix_sdk::config::SyncSettings::default().timeout(Duration::from_secs(1)))
+            .await
+            .expect("the peer syncs");
+        if let Some((seen, reason)) = membership_seen_by(client, room_id, user_id).await
+            && seen == state
+        {
+            return reason;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the peer never saw {user_id} become {state:?}"
+        );
+    }
+}
+
+fn in_room(client: &Client, room_id: &str, state: RoomState) -> bool {
+    let room_id = <&RoomId>::try_from(room_id).unwrap();
+    client.get_room(room_id).is_some_and(|r| r.state() == state)
+}
+
+async fn join_peer(client: &Client, room_id: &str) {
+    let room_id = <&RoomId>::try_from(room_id).unwrap();
+    client
+        .join_room_by_id(room_id)
+        .await
+        .expect("the peer joins");
+}
+
+#[test]
+fn a_new_private_room_is_encrypted_and_its_invitees_are_invited() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        let (_, session) = sotto_user(&test, "maker").await;
+        let (guest, guest_client) = peer("maker-guest").await;
+
+        let room_id = rooms::create_room(
+            &session,
+            CreateRoom {
+                name: " Plans \u{202E}".into(),
+                topic: Some("Where to meet".into()),
+                invitees: vec![format!(" {} ", guest.user_id)],
+                public: false,
+                encrypted: true,
+            },
+        )
+        .await
+        .expect("the room is created");
+
+        peer_sees(&guest_client, "the invitation", |c| {
+            in_room(c, &room_id, RoomState::Invited)
+        })
+        .await;
+        let details = rooms::details(&session, &room_id).await.unwrap();
+        assert_eq!(details.name.as_deref(), Some("Plans"));
+        assert_eq!(details.topic.as_deref(), Some("Where to meet"));
+        assert!(details.is_encrypted, "a private room is encrypted");
+        assert!(!details.is_public);
+        assert_eq!((details.joined_count, details.invited_count), (1, 1));
+        assert!(details.can_invite && details.can_kick && details.can_ban);
+        assert!(details.can_set_name && details.can_set_topic);
+
+        let unencrypted_private = rooms::create_room(
+            &session,
+            CreateRoom {
+                name: "Open secret".into(),
+                public: false,
+                encrypted: false,
+                ..CreateRoom::default()
+            },
+        )
+        .await;
+        assert!(
+            matches!(
+                unencrypted_private,
+                Err(EngineError::PrivateRoomUnencrypted)
+            ),
+            "{unencrypted_private:?}"
+        );
+
+        let public = rooms::create_room(
+            &session,
+            CreateRoom {
+                name: "Town square".into(),
+                public: true,
+                encrypted: false,
+                ..CreateRoom::default()
+            },
+        )
+        .await
+        .unwrap();
+        let details = rooms::details(&session, &public).await.unwrap();
+        assert!(details.is_public && !details.is_encrypted);
+
+        let malformed = rooms::create_room(
+            &session,
+            CreateRoom {
+                name: "Typo".into(),
+                invitees: vec!["bob".into()],
+                encrypted: true,
+                ..CreateRoom::default()
+            },
+        )
+        .await;
+        assert!(
+            matches!(&malformed, Err(EngineError::InvalidMatrixId(id)) if id == "bob"),
+            "{malformed:?}"
+        );
+        let nobody = format!("@nobody-here:{}", synapse::shared().server_name());
+        let missing = rooms::create_room(
+            &session,
+            CreateRoom {
+                name: "Ghosts".into(),
+                invitees: vec![nobody.clone()],
+                encrypted: true,
+                ..CreateRoom::default()
+            },
+        )
+        .await;
+        assert!(
+            matches!(&missing, Err(EngineError::UserNotFound(id)) if *id == nobody),
+            "{missing:?}"
+        );
+    });
+}
+
+#[test]
+fn a_direct_chat_is_reused_and_needs_a_real_person() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        let (me, session) = sotto_user(&test, "dmer").await;
+        let (friend, friend_client) = peer("dmer-friend").await;
+
+        let first = rooms::start_direct_chat(&session, &friend.user_id)
+            .await
+            .expect("the direct chat is made");
+        let again = rooms::start_direct_chat(&session, &friend.user_id)
+            .await
+            .unwrap();
+        assert_eq!(first, again, "the existing direct chat is reused");
+        let details = rooms::details(&session, &first).await.unwrap();
+        assert!(details.is_encrypted, "a new direct chat is encrypted");
+
+        peer_sees(&friend_client, "the direct chat invitation", |c| {
+            in_room(c, &first, RoomState::Invited)
+        })
+        .await;
+        let room = friend_client
+            .get_room(<&RoomId>::try_from(first.as_str()).unwrap())
+            .unwrap();
+        assert!(room.is_direct().await.unwrap(), "marked as direct");
+
+        let nobody = format!("@nobody-here:{}", synapse::shared().server_name());
+        let missing = rooms::start_direct_chat(&session, &nobody).await;
+        assert!(
+            matches!(&missing, Err(EngineError::UserNotFound(id)) if *id == nobody),
+            "{missing:?}"
+        );
+        let malformed = rooms::start_direct_chat(&session, "friend@example.org").await;
+        assert!(
+            matches!(malformed, Err(EngineError::InvalidMatrixId(_))),
+            "{malformed:?}"
+        );
+        let myself = rooms::start_direct_chat(&session, &me.user_id).await;
+        assert!(
+            matches!(myself, Err(EngineError::DirectChatWithSelf)),
+            "{myself:?}"
+        );
+
+        // An invitation to a direct chat from someone else is that person's direct chat.
+        let (other, other_client) = peer("dmer-other").await;
+        let me_id = OwnedUserId::try_from(me.user_id.as_str()).unwrap();
+        let theirs = other_client.create_dm(&me_id).await.unwrap();
+        let sync = AccountSync::start(&session).await.unwrap();
+        let deadline = Instant::now() + PATIENCE;
+        while session.client().get_room(theirs.room_id()).is_none() {
+            assert!(Instant::now() < deadline, "the invitation never arrived");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let reused = rooms::start_direct_chat(&session, &other.user_id)
+            .await
+            .unwrap();
+        sync.stop().await;
+        assert_eq!(reused, theirs.room_id().to_string());
+    });
+}
+
+#[test]
+fn rooms_are_joined_by_alias_id_or_link_and_unknown_ones_are_not_found() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        let (_, session) = sotto_user(&test, "joiner").await;
+        let (_, host) = peer("joiner-host").await;
+        let server = synapse::shared().server_name();
+
+        let mut request = CreateRoomRequest::new();
+        request.name = Some("Lobby".into());
+        request.preset = Some(RoomPreset::PublicChat);
+        request.room_alias_name = Some("joiner-lobby".into());
+        let lobby = host.create_room(request).await.unwrap();
+        let mut request = CreateRoomRequest::new();
+        request.preset = Some(RoomPreset::PublicChat);
+        let by_id = host.create_room(request).await.unwrap();
+        let closed = peers::create_room(&host, "Closed", true, &[]).await;
+
+        let joined = rooms::join(&session, &format!("#joiner-lobby:{server}"))
+            .await
+            .expect("joins by alias");
+        assert_eq!(joined, lobby.room_id().to_string());
+        let link = format!("https://matrix.to/#/{}?via={server}", by_id.room_id());
+        let joined = rooms::join(&session, &link).await.expect("joins by link");
+        assert_eq!(joined, by_id.room_id().to_string());
+        let members = rooms::members(&session, &joined).await.unwrap();
+        assert_eq!(members.len(), 2);
+
+        let unknown = rooms::join(&session, &format!("#no-such-room:{server}")).await;
+        assert!(
+            matches!(&unknown, Err(EngineError::RoomNotFound(r)) if r.starts_with("#no-such-room")),
+            "{unknown:?}"
+        );
+        let refused = rooms::join(&session, closed.room_id().as_str()).await;
+        assert!(
+            matches!(refused, Err(EngineError::NotAllowed)),
+            "{refused:?}"
+        );
+        let nonsense = rooms::join(&session, "lobby").await;
+        assert!(
+            matches!(nonsense, Err(EngineError::InvalidRoomAddress(_))),
+            "{nonsense:?}"
+        );
+
+        rooms::leave(&session, &joined).await.expect("leaves");
+        peer_sees_membership(&host, &joined, &session.user_id(), MembershipState::Leave).await;
+    });
+}
+
+#[test]
+fn invite_kick_and_ban_reach_the_other_side_with_their_reasons() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        let (_, session) = sotto_user(&test, "moderator").await;
+        let (talker, talker_client) = peer("moderator-talker").await;
+        let (spammer, spammer_client) = peer("moderator-spammer").await;
+        let (late, late_client) = peer("moderator-late").await;
+
+        let room_id = rooms::create_room(
+            &session,
+            CreateRoom {
+                name: "Moderated".into(),
+                invitees: vec![talker.user_id.clone(), spammer.user_id.clone()],
+                encrypted: true,
+                ..CreateRoom::default()
+            },
+        )
+        .await
+        .unwrap();
+        join_peer(&talker_client, &room_id).await;
+        join_peer(&spammer_client, &room_id).await;
+
+        rooms::invite(&session, &room_id, &late.user_id)
+            .await
+            .expect("invites");
+        peer_sees(&late_client, "the invitation", |c| {
+            in_room(c, &room_id, RoomState::Invited)
+        })
+        .await;
+
+        rooms::kick(
+            &session,
+            &room_id,
+            &talker.user_id,
+            Some("  Take a break  "),
+        )
+        .await
+        .expect("removes");
+        let reason = peer_sees_membership(
+            &talker_client,
+            &room_id,
+            &talker.user_id,
+            MembershipState::Leave,
+        )
+        .await;
+        assert_eq!(reason.as_deref(), Some("Take a break"));
+
+        rooms::ban(&session, &room_id, &spammer.user_id, Some("Spam"))
+            .await
+            .expect("bans");
+        let reason = peer_sees_membership(
+            &spammer_client,
+            &room_id,
+            &spammer.user_id,
+            MembershipState::Ban,
+        )
+        .await;
+        assert_eq!(reason.as_deref(), Some("Spam"));
+
+        rooms::set_name(&session, &room_id, "Calm room")
+            .await
+            .unwrap();
+        rooms::set_topic(&session, &room_id, "Be kind")
+            .await
+            .unwrap();
+        let details = rooms::details(&session, &room_id).await.unwrap();
+        assert_eq!(details.name.as_deref(), Some("Calm room"));
+        assert_eq!(details.display_name, "Calm room");
+        assert_eq!(details.topic.as_deref(), Some("Be kind"));
+
+        let members = rooms::members(&session, &room_id).await.unwrap();
+        let summary: Vec<(String, Role, Membership)> = members
+            .iter()
+            .map(|m| (m.user_id.clone(), m.role, m.membership))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (session.user_id(), Role::Admin, Membership::Joined),
+                (late.user_id.clone(), Role::User, Membership::Invited),
+            ],
+            "the removed and the banned are no longer members"
+        );
+
+        let malformed = rooms::kick(&session, &room_id, "talker", None).await;
+        assert!(matches!(malformed, Err(EngineError::InvalidMatrixId(_))));
+
+        join_peer(&late_client, &room_id).await;
+        rooms::leave(&session, &room_id).await.expect("leaves");
+        peer_sees_membership(
+            &late_client,
+            &room_id,
+            &session.user_id(),
+            MembershipState::Leave,
+        )
+        .await;
+    });
+}
+
+#[test]
+fn members_show_roles_and_ambiguous_names_and_power_is_checked() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        let (me, session) = sotto_user(&test, "member").await;
+        let (owner, owner_client) = peer("member-owner").await;
+        let (helper, helper_client) = peer("member-helper").await;
+        owner_client
+            .account()
+            .set_display_name(Some("Sam"))
+            .await
+            .unwrap();
+        helper_client
+            .account()
+            .set_display_name(Some("sam"))
+            .await
+            .unwrap();
+        session
+            .client()
+            .account()
+            .set_display_name(Some("\u{202E}Me\u{2069}"))
+            .await
+            .unwrap();
+
+        let room = peers::create_room(
+            &owner_client,
+            "Owned",
+            true,
+            &[&me.user_id, &helper.user_id],
+        )
+        .await;
+        let room_id = room.room_id().to_string();
+        // The owner's store needs the room's power levels before it can change them.
+        owner_client.sync_once(Default::default()).await.unwrap();
+        let helper_id = OwnedUserId::try_from(helper.user_id.as_str()).unwrap();
+        room.update_power_levels(vec![(&helper_id, int!(50))])
+            .await
+            .unwrap();
+        rooms::join(&session, &room_id).await.expect("joins");
+        join_peer(&helper_client, &room_id).await;
+
+        let members = rooms::members(&session, &room_id).await.unwrap();
+        let owner_row = members.iter().find(|m| m.user_id == owner.user_id).unwrap();
+        let helper_row = members
+            .iter()
+            .find(|m| m.user_id == helper.user_id)
+            .unwrap();
+        let my_row = members.iter().find(|m| m.user_id == me.user_id).unwrap();
+        assert_eq!(owner_row.role, Role::Admin);
+        assert_eq!(helper_row.role, Role::Moderator);
+        assert_eq!(my_row.role, Role::User);
+        assert_eq!(members[0].user_id, owner.user_id, "admins first");
+        assert!(owner_row.name_ambiguous && helper_row.name_ambiguous);
+        assert_eq!(my_row.display_name, "Me", "direction overrides are removed");
+        assert!(!my_row.name_ambiguous);
+        assert!(members.iter().all(|m| !m.can_kick && !m.can_ban));
+
+        let details = rooms::details(&session, &room_id).await.unwrap();
+        assert!(!details.can_kick && !details.can_ban);
+        assert!(!details.can_set_name && !details.can_set_topic);
+        assert_eq!(details.joined_count, 3);
+
+        let refused = rooms::kick(&session, &room_id, &helper.user_id, None).await;
+        assert!(
+            matches!(refused, Err(EngineError::NotAllowed)),
+            "{refused:?}"
+        );
+        let refused = rooms::set_name(&session, &room_id, "Mine now").await;
+        assert!(
+            matches!(refused, Err(EngineError::NotAllowed)),
+            "{refused:?}"
+        );
+    });
+}
