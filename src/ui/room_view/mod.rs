@@ -35,6 +35,15 @@ const TYPING_RENEW: Duration = Duration::from_secs(4);
 /// Without a key press for this long, the person stopped typing.
 const TYPING_IDLE: Duration = Duration::from_secs(5);
 
+/// True when `entry` is the same event as `previous`.
+fn is_repeat(entry: &Entry, previous: Option<&Entry>) -> bool {
+    let event_id = |e: &Entry| match &e.kind {
+        EntryKind::Event(event) => event.event_id.clone(),
+        _ => None,
+    };
+    previous.is_some_and(|p| event_id(p).is_some() && event_id(p) == event_id(entry))
+}
+
 mod imp {
     use super::*;
 
@@ -150,7 +159,12 @@ impl RoomView {
             let position = item.position();
             if let Some(entry) = view.entry_at(position) {
                 let previous = position.checked_sub(1).and_then(|p| view.entry_at(p));
-                let state = view.state_show(position, &entry, previous.as_ref());
+                let state = if is_repeat(&entry, previous.as_ref()) {
+                    // matrix-sdk-ui can briefly hold one event twice, side by side.
+                    row::StateShow::Hidden
+                } else {
+                    view.state_show(position, &entry, previous.as_ref())
+                };
                 row.bind(&entry, previous.as_ref(), state);
             }
         });

@@ -1,20 +1,12 @@
-//! Reading and writing a room the way Sotto does, for tests that check what the other side
-//! sees. All the Sotto-side calls are here, so that they can move to Sotto's own timeline API
-//! in one place. For now: matrix-sdk-ui's `Timeline` on the session's `matrix_sdk::Room`.
+//! Reading and writing a room the way Sotto does (its engine's `RoomTimeline`), for tests
+//! that check what the other side sees.
 
-use eyeball_im::Vector;
-use futures_util::StreamExt;
-use matrix_sdk::room::edit::EditedContent;
-use matrix_sdk::ruma::events::room::message::{
-    RoomMessageEventContent, RoomMessageEventContentWithoutRelation,
-};
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId};
-use matrix_sdk_ui::timeline::{EventTimelineItem, RoomExt, Timeline, TimelineItem};
 use sotto::engine::session::Session;
 use sotto::engine::sync::AccountSync;
-use std::sync::Arc;
+use sotto::engine::timeline::{Outgoing, SendState};
 
-use super::PATIENCE;
+use super::conversation::{Conversation, text_of};
 
 /// A message as Sotto shows it.
 #[derive(Debug)]
@@ -29,31 +21,28 @@ pub struct Shown {
 
 /// One room of a signed-in, syncing Sotto session.
 pub struct SottoRoom {
-    timeline: Timeline,
+    conversation: Conversation,
 }
 
 impl SottoRoom {
-    /// Joins `room_id` (if not yet joined) and opens its timeline, with the room subscribed in
-    /// the sync so its events arrive in full.
+    /// Joins `room_id` (if not yet joined) and opens Sotto's timeline of it.
     pub async fn open(session: &Session, sync: &AccountSync, room_id: &str) -> Self {
-        let room_id = OwnedRoomId::try_from(room_id).expect("a valid room ID");
-        let room = session
+        let typed = OwnedRoomId::try_from(room_id).expect("a valid room ID");
+        session
             .client()
-            .join_room_by_id(&room_id)
+            .join_room_by_id(&typed)
             .await
             .expect("Sotto joins the room");
-        sync.service()
-            .room_list_service()
-            .subscribe_to_rooms(&[&room_id])
-            .await;
-        let timeline = room.timeline().await.expect("the room's timeline");
-        Self { timeline }
+        Self {
+            conversation: Conversation::open(session, sync, room_id).await,
+        }
     }
 
     /// Sends a text message and waits until the server has it; returns its event ID.
     pub async fn send_text(&self, body: &str) -> OwnedEventId {
-        self.timeline
-            .send(RoomMessageEventContent::text_plain(body).into())
+        self.conversation
+            .timeline
+            .send(&Outgoing::text(body))
             .await
             .expect("the message is queued");
         self.wait_for_own(body).await
@@ -61,11 +50,9 @@ impl SottoRoom {
 
     /// Sends a reply to `to` and waits until the server has it; returns its event ID.
     pub async fn reply(&self, to: &OwnedEventId, body: &str) -> OwnedEventId {
-        self.timeline
-            .send_reply(
-                RoomMessageEventContentWithoutRelation::text_plain(body),
-                to.clone(),
-            )
+        self.conversation
+            .timeline
+            .reply(&Outgoing::text(body), to.as_str())
             .await
             .expect("the reply is queued");
         self.wait_for_own(body).await
@@ -73,104 +60,48 @@ impl SottoRoom {
 
     /// Edits Sotto's own message `event_id` to `body` and waits until the edit is sent.
     pub async fn edit(&self, event_id: &OwnedEventId, body: &str) {
-        let item = self
+        let target = self
+            .conversation
+            .wait_for("the message to edit", |e| {
+                e.event_id.as_deref() == Some(event_id.as_str())
+            })
+            .await;
+        self.conversation
             .timeline
-            .item_by_event_id(event_id)
-            .await
-            .expect("the message to edit is in the timeline");
-        self.timeline
-            .edit(
-                &item.identifier(),
-                EditedContent::RoomMessage(RoomMessageEventContentWithoutRelation::text_plain(
-                    body,
-                )),
-            )
+            .edit(&target.id, &Outgoing::text(body))
             .await
             .expect("the edit is queued");
-        // The edit shows as the message's new text once the server has the edit event.
-        self.wait_for(&format!("the edit to {body:?}"), |item| {
-            item.event_id() == Some(event_id)
-                && body_of(item) == Some(body)
-                && item.latest_edit_json().is_some_and(|json| {
-                    json.get_field::<String>("event_id")
-                        .ok()
-                        .flatten()
-                        .is_some()
-                })
-        })
-        .await;
+        self.conversation
+            .wait_for(&format!("the edit to {body:?}"), |e| {
+                e.event_id.as_deref() == Some(event_id.as_str())
+                    && e.edited
+                    && text_of(e) == Some(body)
+            })
+            .await;
     }
 
-    /// Waits until a message with exactly `body` from someone shows, decrypted if it was
-    /// encrypted.
+    /// Waits until a message with exactly `body` shows, decrypted if it was encrypted.
     pub async fn wait_for_text(&self, body: &str) -> Shown {
-        let item = self
-            .wait_for(&format!("the message {body:?}"), |item| {
-                body_of(item) == Some(body) && item.event_id().is_some()
+        let event = self
+            .conversation
+            .wait_for(&format!("the message {body:?}"), |e| {
+                text_of(e) == Some(body) && e.event_id.is_some()
             })
             .await;
         Shown {
-            event_id: item.event_id().unwrap().to_owned(),
-            sender: item.sender().to_string(),
-            was_encrypted: item.encryption_info().is_some(),
+            event_id: OwnedEventId::try_from(event.event_id.unwrap()).expect("an event ID"),
+            sender: event.sender,
+            was_encrypted: event.encrypted,
         }
     }
 
     async fn wait_for_own(&self, body: &str) -> OwnedEventId {
-        let item = self
-            .wait_for(&format!("the server to take {body:?}"), |item| {
-                item.is_own() && body_of(item) == Some(body) && item.event_id().is_some()
+        let event = self
+            .conversation
+            .wait_for(&format!("the server to take {body:?}"), |e| {
+                e.is_own && text_of(e) == Some(body) && e.send_state == SendState::Remote
             })
             .await;
-        item.event_id().unwrap().to_owned()
+        OwnedEventId::try_from(event.event_id.unwrap()).expect("an event ID")
     }
-
-    /// Waits until an event item satisfying `found` is in the timeline.
-    async fn wait_for(
-        &self,
-        what: &str,
-        found: impl Fn(&EventTimelineItem) -> bool,
-    ) -> EventTimelineItem {
-        let (mut items, mut diffs) = self.timeline.subscribe().await;
-        let search = |items: &Vector<Arc<TimelineItem>>| {
-            items
-                .iter()
-                .filter_map(|item| item.as_event())
-                .find(|item| found(item))
-                .cloned()
-        };
-        if let Some(item) = search(&items) {
-            return item;
-        }
-        let result = tokio::time::timeout(PATIENCE, async {
-            while let Some(batch) = diffs.next().await {
-                for diff in batch {
-                    diff.apply(&mut items);
-                }
-                if let Some(item) = search(&items) {
-                    return Some(item);
-                }
-            }
-            None
-        })
-        .await;
-        match result {
-            Ok(Some(item)) => item,
-            Ok(None) => panic!("the timeline ended while waiting for {what}"),
-            Err(_) => panic!(
-                "timed out waiting for {what}; the timeline holds {} items, {} of them \
-                 unable to decrypt",
-                items.len(),
-                items
-                    .iter()
-                    .filter_map(|i| i.as_event())
-                    .filter(|i| i.content().is_unable_to_decrypt())
-                    .count()
-            ),
-        }
-    }
-}
-
-fn body_of(item: &EventTimelineItem) -> Option<&str> {
-    item.content().as_message().map(|m| m.body())
 }
