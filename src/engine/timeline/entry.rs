@@ -189,9 +189,10 @@ fn event_entry(event: &EventTimelineItem, own_user: &UserId) -> EventEntry {
     let (body, edited, reply_to, reactions) = match content {
         TimelineItemContent::MsgLike(msg) => {
             let (body, edited) = match &msg.kind {
-                MsgLikeKind::Message(message) => {
-                    (message_body(message.msgtype()), message.is_edited())
-                }
+                MsgLikeKind::Message(message) => (
+                    message_body(message.msgtype(), sent_html(event).as_deref()),
+                    message.is_edited(),
+                ),
                 MsgLikeKind::Redacted => (Body::Removed, false),
                 MsgLikeKind::UnableToDecrypt(_) => (Body::Undecryptable, false),
                 MsgLikeKind::Sticker(sticker) => (
@@ -295,11 +296,34 @@ fn event_entry(event: &EventTimelineItem, own_user: &UserId) -> EventEntry {
     }
 }
 
-fn message_body(msgtype: &MessageType) -> Body {
+/// The HTML body as the sender sent it (of the latest edit, if any). matrix-sdk-ui hands
+/// over a body it has already cleaned, which keeps the text of removed elements such as
+/// `<script>`; Sotto's own sanitiser drops those with their content, so it reads the
+/// original.
+fn sent_html(event: &EventTimelineItem) -> Option<String> {
+    let content = match event.latest_edit_json() {
+        Some(edit) => edit
+            .get_field::<serde_json::Value>("content")
+            .ok()??
+            .get("m.new_content")?
+            .clone(),
+        None => event
+            .original_json()?
+            .get_field::<serde_json::Value>("content")
+            .ok()??,
+    };
+    if content.get("format")?.as_str()? != "org.matrix.custom.html" {
+        return None;
+    }
+    content.get("formatted_body")?.as_str().map(str::to_owned)
+}
+
+fn message_body(msgtype: &MessageType, sent_html: Option<&str>) -> Body {
     let markup_of =
         |body: &str, formatted: Option<&matrix_sdk::ruma::events::room::message::FormattedBody>| {
-            match formatted {
-                Some(f) if f.format == MessageFormat::Html => html_to_markup(&f.body),
+            match (sent_html, formatted) {
+                (Some(html), Some(f)) if f.format == MessageFormat::Html => html_to_markup(html),
+                (_, Some(f)) if f.format == MessageFormat::Html => html_to_markup(&f.body),
                 _ => plain_to_markup(body),
             }
         };

@@ -157,6 +157,9 @@ impl MessageRow {
         imp.status.add_css_class("caption");
         imp.status.add_css_class("dim-label");
         imp.status.set_xalign(0.0);
+        // Wraps rather than widening a phone-sized window.
+        imp.status.set_wrap(true);
+        imp.status.set_hexpand(true);
         imp.retry.set_label(&gettext("Retry"));
         imp.retry.add_css_class("flat");
         imp.retry.add_css_class("caption");

@@ -141,7 +141,12 @@ fn a_conversation_with_replies_reactions_edits_and_a_failed_message() {
             panic!("a text message: {formatted:?}");
         };
         assert!(markup.contains("<b>Agenda</b>"), "{markup}");
-        assert!(!markup.contains("script") && !markup.contains("tracker.example"));
+        assert!(
+            !markup.contains("script")
+                && !markup.contains("alert")
+                && !markup.contains("tracker.example"),
+            "{markup}"
+        );
         wait_for_event(&view, "the emote", |e| matches!(e.body, Body::Emote { .. }));
 
         // Send, reply, edit and react through the composer and the room actions.
