@@ -64,6 +64,7 @@ fn add_actions(app: &adw::Application) {
     app.set_accels_for_action("app.quit", &["<Control>q"]);
     app.set_accels_for_action("window.close", &["<Control>w"]);
     app.set_accels_for_action("win.show-help-overlay", &["<Control>question"]);
+    app.set_accels_for_action("win.preferences", &["<Control>comma"]);
 }
 
 /// Shows the About window over the active window.

@@ -107,6 +107,9 @@ impl ObjectSubclass for Window {
             window.confirm_sign_out()
         });
         klass.install_action("win.add-account", None, |window, _, _| window.add_account());
+        klass.install_action("win.preferences", None, |window, _, _| {
+            crate::ui::preferences::show_preferences(window);
+        });
         klass.install_action("win.new-room", None, |window, _, _| window.show_new_room());
         klass.install_action("win.new-direct-chat", None, |window, _, _| {
             window.show_new_direct_chat()
