@@ -9,6 +9,7 @@ pub mod greeter;
 pub mod room_list;
 pub mod room_view;
 pub mod settings;
+pub mod trust;
 pub mod widgets;
 pub mod window;
 

@@ -405,14 +405,22 @@ fn state_summary(content: &TimelineItemContent, event: &EventTimelineItem) -> St
                 .unwrap_or_else(|| change.user_id().to_string());
             let args = [("actor", actor.as_str()), ("user", target.as_str())];
             match change.change() {
-                Some(MembershipChange::Joined) | Some(MembershipChange::InvitationAccepted) => gettext_f("{user} joined", &args),
+                Some(MembershipChange::Joined) | Some(MembershipChange::InvitationAccepted) => {
+                    gettext_f("{user} joined", &args)
+                }
                 Some(MembershipChange::Left) => gettext_f("{user} left", &args),
-                Some(MembershipChange::Banned) | Some(MembershipChange::KickedAndBanned) => gettext_f("{actor} banned {user}", &args),
+                Some(MembershipChange::Banned) | Some(MembershipChange::KickedAndBanned) => {
+                    gettext_f("{actor} banned {user}", &args)
+                }
                 Some(MembershipChange::Unbanned) => gettext_f("{actor} unbanned {user}", &args),
                 Some(MembershipChange::Kicked) => gettext_f("{actor} removed {user}", &args),
                 Some(MembershipChange::Invited) => gettext_f("{actor} invited {user}", &args),
-                Some(MembershipChange::InvitationRejected) => gettext_f("{user} declined the invitation", &args),
-                Some(MembershipChange::InvitationRevoked) => gettext_f("{actor} withdrew the invitation of {user}", &args),
+                Some(MembershipChange::InvitationRejected) => {
+                    gettext_f("{user} declined the invitation", &args)
+                }
+                Some(MembershipChange::InvitationRevoked) => {
+                    gettext_f("{actor} withdrew the invitation of {user}", &args)
+                }
                 Some(MembershipChange::Knocked) => gettext_f("{user} asked to join", &args),
                 _ => gettext_f("{user}'s membership changed", &args),
             }

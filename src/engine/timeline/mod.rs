@@ -107,8 +107,7 @@ impl RoomTimeline {
     /// Refuses to send while someone's identity changed and nobody acknowledged it: the
     /// room keys would go to whoever holds the new identity.
     async fn check_identities(&self) -> Result<()> {
-        super::trust::identities::ensure_can_send(&self.session, self.room.room_id().as_str())
-            .await
+        super::trust::identities::ensure_can_send(&self.session, self.room.room_id().as_str()).await
     }
 
     /// Sends a message (through the send queue: it survives being offline and restarts).

@@ -464,9 +464,8 @@ impl RoomView {
         let Some(store) = self.store() else {
             return;
         };
-        let head = (0..store.n_items()).find(|&p| {
-            self.entry_at(p).is_some_and(|e| e.unique_id == unique_id)
-        });
+        let head = (0..store.n_items())
+            .find(|&p| self.entry_at(p).is_some_and(|e| e.unique_id == unique_id));
         if let Some(head) = head {
             let length = u32::try_from(self.run_length(head)).unwrap_or(0);
             for p in head..head + length {

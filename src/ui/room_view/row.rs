@@ -249,29 +249,27 @@ impl MessageRow {
                 "state-event",
             ),
             EntryKind::Event(event) => match &event.body {
-                Body::State(summary) => {
-                    match state {
-                        StateShow::FoldedHead { more } => {
-                            let n = u32::try_from(more).unwrap_or(u32::MAX);
-                            let text = ngettext(
-                                "{change}, and {count} more change",
-                                "{change}, and {count} more changes",
-                                n,
-                            )
-                            .replace("{change}", summary)
-                            .replace("{count}", &more.to_string());
-                            centre(&text, "state-event");
-                            imp.fold.set_label(&gettext("Show All"));
-                            imp.fold.set_visible(true);
-                        }
-                        StateShow::UnfoldedHead => {
-                            centre(summary, "state-event");
-                            imp.fold.set_label(&gettext("Hide"));
-                            imp.fold.set_visible(true);
-                        }
-                        StateShow::Plain | StateShow::Hidden => centre(summary, "state-event"),
+                Body::State(summary) => match state {
+                    StateShow::FoldedHead { more } => {
+                        let n = u32::try_from(more).unwrap_or(u32::MAX);
+                        let text = ngettext(
+                            "{change}, and {count} more change",
+                            "{change}, and {count} more changes",
+                            n,
+                        )
+                        .replace("{change}", summary)
+                        .replace("{count}", &more.to_string());
+                        centre(&text, "state-event");
+                        imp.fold.set_label(&gettext("Show All"));
+                        imp.fold.set_visible(true);
                     }
-                }
+                    StateShow::UnfoldedHead => {
+                        centre(summary, "state-event");
+                        imp.fold.set_label(&gettext("Hide"));
+                        imp.fold.set_visible(true);
+                    }
+                    StateShow::Plain | StateShow::Hidden => centre(summary, "state-event"),
+                },
                 _ => {
                     imp.centre_line.set_visible(false);
                     imp.event.set_visible(true);

@@ -107,6 +107,9 @@ impl ObjectSubclass for Window {
             window.confirm_sign_out()
         });
         klass.install_action("win.add-account", None, |window, _, _| window.add_account());
+        klass.install_action("win.account-settings", None, |window, _, _| {
+            window.open_account_settings();
+        });
     }
 
     fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {

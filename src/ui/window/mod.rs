@@ -3,6 +3,7 @@
 
 mod accounts;
 mod imp;
+mod trust;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;

@@ -2,6 +2,6 @@
 //! a file or a log line.
 
 mod markers;
-mod scan;
 mod recovery_key;
+mod scan;
 mod secrets_at_rest;
