@@ -295,7 +295,7 @@ impl VerificationDialog {
             .homogeneous(true)
             .min_children_per_line(4)
             .max_children_per_line(7)
-            .column_spacing(6)
+            .column_spacing(0)
             .row_spacing(12)
             .halign(gtk::Align::Center)
             .build();
@@ -639,7 +639,7 @@ impl VerificationDialog {
             Some(emoji) => {
                 for e in emoji {
                     let column = gtk::Box::new(gtk::Orientation::Vertical, 4);
-                    column.set_width_request(72);
+                    column.set_width_request(64);
                     let symbol = gtk::Label::builder()
                         .label(e.symbol.as_str())
                         .css_classes(["sas-emoji"])

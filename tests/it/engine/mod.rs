@@ -7,4 +7,4 @@ mod room_list;
 mod secret_service;
 mod smoke;
 mod timeline;
-mod trust;
+pub(crate) mod trust;

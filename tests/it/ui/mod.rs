@@ -5,4 +5,5 @@ mod conversation;
 mod greeter;
 mod room_list;
 mod session;
+mod trust;
 mod window;
