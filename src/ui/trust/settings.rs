@@ -26,6 +26,11 @@ use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
 use crate::ui::error_text::describe;
 use crate::ui::widgets::{icon_button, labelled_image};
 
+/// An action of the window and what it runs.
+type Plain = (&'static str, fn(&AccountSettings));
+/// An action that names a device, and what it runs.
+type WithDevice = (&'static str, fn(&AccountSettings, String));
+
 struct Widgets {
     verify_group: adw::PreferencesGroup,
     name_row: adw::EntryRow,
@@ -295,7 +300,7 @@ impl AccountSettings {
 
     fn install_actions(&self) {
         let group = gio::SimpleActionGroup::new();
-        let plain: [(&str, fn(&AccountSettings)); 6] = [
+        let plain: [Plain; 6] = [
             ("verify-this-session", Self::verify_this_session),
             ("enter-recovery-key", |w| w.enter_recovery_key(None)),
             ("enable-recovery", Self::enable_recovery),
@@ -313,7 +318,7 @@ impl AccountSettings {
             });
             group.add_action(&action);
         }
-        let with_device: [(&str, fn(&AccountSettings, String)); 2] = [
+        let with_device: [WithDevice; 2] = [
             ("verify-device", Self::verify_device),
             ("sign-out-device", |w, id| w.sign_out_device(id, None)),
         ];

@@ -16,7 +16,7 @@ use crate::ui::error_text::describe;
 
 /// The translated name of a SAS emoji from its English name in the Matrix spec.
 pub fn emoji_name(english: &str) -> String {
-    let translated = match english {
+    match english {
         "Dog" => gettext("Dog"),
         "Cat" => gettext("Cat"),
         "Lion" => gettext("Lion"),
@@ -82,8 +82,7 @@ pub fn emoji_name(english: &str) -> String {
         "Folder" => gettext("Folder"),
         "Pin" => gettext("Pin"),
         other => other.to_owned(),
-    };
-    translated
+    }
 }
 
 /// Why a verification ended, as a sentence.
@@ -162,16 +161,14 @@ glib::wrapper! {
 }
 
 fn button(label: &str, style: &str, action: &str) -> gtk::Button {
-    let button = gtk::Button::builder()
+    gtk::Button::builder()
         .label(label)
         .use_underline(true)
         .action_name(action)
         .halign(gtk::Align::Center)
         .width_request(220)
         .css_classes(["pill", style])
-        .build();
-    button.add_css_class("touch-target");
-    button
+        .build()
 }
 
 fn button_column(buttons: &[&gtk::Button]) -> gtk::Box {
@@ -551,10 +548,15 @@ impl VerificationDialog {
             FlowState::Requested => {
                 w.request_page.set_title(&gettext("Verification Request"));
                 w.request_page.set_description(Some(&if flow.is_self_verification() {
-                    gettext_f(
-                        "{session} wants to verify this session. Accept only if you started this yourself on your other device.",
-                        &[("session", &other)],
-                    )
+                    match flow.other_device_id() {
+                        Some(device) => gettext_f(
+                            "Your session {device} wants to verify this session. Accept only if you started this yourself on your other device.",
+                            &[("device", &device)],
+                        ),
+                        None => gettext(
+                            "Another of your sessions wants to verify this session. Accept only if you started this yourself on your other device.",
+                        ),
+                    }
                 } else {
                     gettext_f(
                         "{user} wants to verify you. Accept to compare emoji with them.",

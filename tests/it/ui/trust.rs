@@ -419,10 +419,10 @@ fn recovery_page_turns_recovery_on_and_the_key_works() {
 
 fn status_text(widget: &gtk::Widget) -> Vec<String> {
     let mut found = Vec::new();
-    if let Ok(page) = widget.clone().downcast::<adw::StatusPage>() {
-        if page.is_mapped() {
-            found.push(format!("{} {:?}", page.title(), page.description()));
-        }
+    if let Ok(page) = widget.clone().downcast::<adw::StatusPage>()
+        && page.is_mapped()
+    {
+        found.push(format!("{} {:?}", page.title(), page.description()));
     }
     let mut child = widget.first_child();
     while let Some(c) = child {
