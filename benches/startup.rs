@@ -8,6 +8,9 @@
 //! - resident memory one second after that, and CPU time used in each of the next seconds;
 //! - opening the stores with the raw key versus a passphrase-derived key.
 
+// matrix-sdk-ui's timeline futures are deep; the default limit is too small for them.
+#![recursion_limit = "256"]
+
 #[path = "../tests/it/harness/mod.rs"]
 #[allow(dead_code)]
 mod harness;

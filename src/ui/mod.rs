@@ -12,6 +12,7 @@ pub mod room_details;
 pub mod room_list;
 pub mod room_view;
 pub mod settings;
+pub mod trust;
 pub mod widgets;
 pub mod window;
 

@@ -2,6 +2,9 @@
 //! Run it through `tools/test`, which starts Synapse's prerequisites, a private D-Bus
 //! session with gnome-keyring, and Xvfb.
 
+// matrix-sdk-ui's timeline futures are deep; the default limit is too small for them.
+#![recursion_limit = "256"]
+
 mod harness;
 
 mod data_files;

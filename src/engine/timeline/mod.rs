@@ -73,6 +73,11 @@ impl RoomTimeline {
         })
     }
 
+    /// The session the room belongs to.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
     /// The room.
     pub fn room(&self) -> &Room {
         &self.room
@@ -258,7 +263,7 @@ impl RoomTimeline {
                 m.name.to_lowercase().contains(&query) || m.user_id.to_lowercase().contains(&query)
             })
             .collect();
-        found.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        found.sort_by_key(|m| m.name.to_lowercase());
         found.truncate(limit);
         Ok(found)
     }

@@ -31,6 +31,9 @@ pub enum Mode {
     },
 }
 
+/// Called with each message the person sends and what it is for.
+pub type SendHandler = Box<dyn Fn(Outgoing, Mode)>;
+
 /// Finds members for completion: the query, and where to deliver the answer.
 pub type MemberLookup = Rc<dyn Fn(String, Box<dyn FnOnce(Vec<MemberName>)>)>;
 
@@ -48,7 +51,7 @@ mod imp {
         pub mode: RefCell<Option<Mode>>,
         pub mentions: RefCell<Vec<Mention>>,
         pub touch: Cell<bool>,
-        pub on_send: RefCell<Option<Box<dyn Fn(Outgoing, Mode)>>>,
+        pub on_send: RefCell<Option<SendHandler>>,
         pub lookup: RefCell<Option<MemberLookup>>,
         pub completing: RefCell<Option<String>>,
     }

@@ -53,6 +53,7 @@ mod imp {
         pub scroller: gtk::ScrolledWindow,
         pub jump: gtk::Button,
         pub typing: gtk::Label,
+        pub identity_banner: crate::ui::trust::identity_banner::IdentityBanner,
         pub composer: Composer,
         pub timeline: RefCell<Option<RoomTimeline>>,
         pub tasks: RefCell<Vec<glib::JoinHandle<()>>>,
@@ -77,6 +78,7 @@ mod imp {
                     &gettext("Jump to Latest Message"),
                 ),
                 typing: gtk::Label::default(),
+                identity_banner: crate::ui::trust::identity_banner::IdentityBanner::new(),
                 composer: Composer::default(),
                 timeline: RefCell::default(),
                 tasks: RefCell::default(),
@@ -203,6 +205,16 @@ impl RoomView {
         imp.typing.set_visible(false);
         self.upcast_ref::<gtk::Box>().append(&imp.typing);
 
+        self.upcast_ref::<gtk::Box>().append(&imp.identity_banner);
+        let view = self.downgrade();
+        imp.identity_banner
+            .connect_blocks_sending_changed(move |blocked| {
+                // Nothing goes to a person whose new identity nobody has acknowledged yet.
+                if let Some(view) = view.upgrade() {
+                    view.imp().composer.set_sensitive(!blocked);
+                }
+            });
+
         imp.composer.set_margin_start(8);
         imp.composer.set_margin_end(8);
         imp.composer.set_margin_top(6);
@@ -307,6 +319,11 @@ impl RoomView {
             });
         });
         imp.composer.set_member_lookup(Some(lookup));
+        imp.composer.set_sensitive(true);
+        imp.identity_banner.follow(
+            timeline.session().clone(),
+            timeline.room().room_id().as_str(),
+        );
 
         let view = self.downgrade();
         let follow = spawn_ui(async move {
@@ -378,6 +395,7 @@ impl RoomView {
         imp.store.replace(None);
         imp.list.set_model(None::<&gtk::SelectionModel>);
         imp.composer.set_member_lookup(None);
+        imp.identity_banner.stop();
     }
 
     /// The open room's timeline.

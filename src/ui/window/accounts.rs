@@ -22,6 +22,9 @@ pub struct Active {
     session: Session,
     sync: Option<AccountSync>,
     tasks: Vec<glib::JoinHandle<()>>,
+    /// The emoji verifications of this account, once its sync runs.
+    pub(super) verifications:
+        Option<std::sync::Arc<crate::engine::trust::verification::Verifications>>,
 }
 
 impl Active {
@@ -287,6 +290,8 @@ impl Window {
             .borrow()
             .clone()
             .filter(|entry| entry.user_id == credentials.username);
+        let new_device = reauth.is_none();
+        let password = credentials.password.clone();
         spawn_ui(glib::clone!(
             #[weak(rename_to = window)]
             self,
@@ -319,7 +324,10 @@ impl Window {
                     Ok(session) => {
                         window.imp().reauth.replace(None);
                         greeter.reset();
-                        window.show_session(session);
+                        window.show_session(session.clone());
+                        if new_device {
+                            window.after_new_sign_in(session, password);
+                        }
                     }
                     Err(err) => {
                         let wrong_password = matches!(err, EngineError::WrongCredentials);
@@ -433,6 +441,7 @@ impl Window {
             session,
             sync: None,
             tasks,
+            verifications: None,
         }));
     }
 
@@ -456,6 +465,9 @@ impl Window {
             .tasks
             .push(self.imp().room_list_pane.follow(sync.clone()));
         active.sync = Some(sync);
+        let (verifications, listening) = super::trust::listen(self, &active.session);
+        active.verifications = Some(verifications);
+        active.tasks.push(listening);
     }
 
     fn show_sync_state(&self, state: &SyncState) {
@@ -494,6 +506,7 @@ impl Window {
 
     pub(super) fn set_session_actions_enabled(&self, enabled: bool) {
         self.action_set_enabled("win.sign-out", enabled);
+        self.action_set_enabled("win.account-settings", enabled);
     }
 
     /// Asks before signing out: this device's keys go, and with them any message that no

@@ -126,6 +126,9 @@ impl ObjectSubclass for Window {
                 }
             },
         );
+        klass.install_action("win.account-settings", None, |window, _, _| {
+            window.open_account_settings();
+        });
     }
 
     fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {

@@ -4,6 +4,7 @@
 mod accounts;
 mod imp;
 mod rooms;
+mod trust;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;

@@ -1,6 +1,7 @@
 //! Engine tests, headless, against the real Synapse and Secret Service.
 
 mod accounts;
+mod hostile;
 mod html;
 mod interop;
 mod room_list;
@@ -8,4 +9,4 @@ mod rooms;
 mod secret_service;
 mod smoke;
 mod timeline;
-mod trust;
+pub(crate) mod trust;

@@ -6,4 +6,5 @@ mod greeter;
 mod room_list;
 mod rooms;
 mod session;
+mod trust;
 mod window;

@@ -1,0 +1,263 @@
+//! The banner above a room's composer when a member's identity changed: it names them and
+//! offers to acknowledge the change (or, for someone verified before, to withdraw the
+//! verification). While it shows, the engine refuses to send into the room; the banner's
+//! `blocks-sending` property says so, for the composer to follow.
+//!
+//! Its buttons are the action `identity-banner.acknowledge` with the user ID as target.
+
+use std::cell::{Cell, RefCell};
+use std::ops::ControlFlow;
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::{gio, glib};
+
+use crate::engine::session::Session;
+use crate::engine::trust::identities::{self, IdentityWarning};
+use crate::i18n::{gettext, gettext_f};
+use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
+use crate::ui::error_text::describe;
+
+mod imp {
+    use super::*;
+
+    #[derive(Default, glib::Properties)]
+    #[properties(wrapper_type = super::IdentityBanner)]
+    pub struct IdentityBanner {
+        /// True while a changed identity is unacknowledged (the engine refuses to send).
+        #[property(get)]
+        pub(super) blocks_sending: Cell<bool>,
+        pub(super) session: RefCell<Option<Session>>,
+        pub(super) room_id: RefCell<Option<String>>,
+        pub(super) warnings: RefCell<Vec<IdentityWarning>>,
+        pub(super) follower: RefCell<Option<glib::JoinHandle<()>>>,
+        pub(super) revealer: gtk::Revealer,
+        pub(super) list: gtk::Box,
+        pub(super) error: gtk::Label,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for IdentityBanner {
+        const NAME: &'static str = "SottoIdentityBanner";
+        type Type = super::IdentityBanner;
+        type ParentType = adw::Bin;
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for IdentityBanner {
+        fn constructed(&self) {
+            self.parent_constructed();
+            self.obj().build();
+        }
+
+        fn dispose(&self) {
+            if let Some(follower) = self.follower.take() {
+                follower.abort();
+            }
+        }
+    }
+    impl WidgetImpl for IdentityBanner {}
+    impl BinImpl for IdentityBanner {}
+}
+
+glib::wrapper! {
+    /// A warning banner for the changed identities of a room's members.
+    pub struct IdentityBanner(ObjectSubclass<imp::IdentityBanner>)
+        @extends adw::Bin, gtk::Widget,
+        @implements gtk::Buildable, gtk::ConstraintTarget;
+}
+
+impl Default for IdentityBanner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What the banner says about one warning.
+pub fn warning_text(warning: &IdentityWarning) -> String {
+    if warning.was_verified {
+        gettext_f(
+            "{user}’s identity changed. You had verified them: check with them in person that this is expected before you trust the new identity.",
+            &[("user", &warning.user_id)],
+        )
+    } else {
+        gettext_f(
+            "{user}’s identity changed. They may have reset their account, or someone may be interfering.",
+            &[("user", &warning.user_id)],
+        )
+    }
+}
+
+impl IdentityBanner {
+    /// An empty, hidden banner; `follow` gives it a room.
+    pub fn new() -> Self {
+        glib::Object::new()
+    }
+
+    fn build(&self) {
+        let imp = self.imp();
+        imp.list.set_orientation(gtk::Orientation::Vertical);
+        imp.list.set_spacing(6);
+        imp.error.set_wrap(true);
+        imp.error.set_xalign(0.0);
+        imp.error.set_visible(false);
+        let column = gtk::Box::new(gtk::Orientation::Vertical, 6);
+        column.add_css_class("identity-banner");
+        column.append(&imp.list);
+        column.append(&imp.error);
+        imp.revealer.set_child(Some(&column));
+        imp.revealer.set_reveal_child(false);
+        self.set_child(Some(&imp.revealer));
+
+        let group = gio::SimpleActionGroup::new();
+        let acknowledge = gio::SimpleAction::new("acknowledge", Some(glib::VariantTy::STRING));
+        let weak = self.downgrade();
+        acknowledge.connect_activate(move |_, target| {
+            if let (Some(banner), Some(user_id)) =
+                (weak.upgrade(), target.and_then(|t| t.get::<String>()))
+            {
+                banner.acknowledge(user_id);
+            }
+        });
+        group.add_action(&acknowledge);
+        self.insert_action_group("identity-banner", Some(&group));
+    }
+
+    /// Follows the room `room_id` of `session` (in place of any room followed before).
+    pub fn follow(&self, session: Session, room_id: &str) {
+        self.stop();
+        let imp = self.imp();
+        imp.session.replace(Some(session.clone()));
+        imp.room_id.replace(Some(room_id.to_owned()));
+        let room = room_id.to_owned();
+        let weak = self.downgrade();
+        let task = spawn_ui(async move {
+            let room_for_stream = room.clone();
+            let stream = spawn_tokio(async move {
+                identities::identity_warnings(&session, &room_for_stream).await
+            })
+            .await;
+            let Some(banner) = weak.upgrade() else {
+                return;
+            };
+            let stream = match stream {
+                Ok(stream) => stream,
+                Err(err) => {
+                    tracing::warn!("cannot follow the identities of the room: {err}");
+                    return;
+                }
+            };
+            let weak = banner.downgrade();
+            let follower = forward_stream(stream, move |warnings| {
+                let Some(banner) = weak.upgrade() else {
+                    return ControlFlow::Break(());
+                };
+                if banner.imp().room_id.borrow().as_deref() != Some(room.as_str()) {
+                    return ControlFlow::Break(());
+                }
+                banner.show(warnings);
+                ControlFlow::Continue(())
+            });
+            banner.imp().follower.replace(Some(follower));
+        });
+        imp.follower.replace(Some(task));
+    }
+
+    /// Stops following and hides the banner.
+    pub fn stop(&self) {
+        let imp = self.imp();
+        if let Some(follower) = imp.follower.take() {
+            follower.abort();
+        }
+        imp.room_id.replace(None);
+        self.show(Vec::new());
+    }
+
+    /// The warnings shown now.
+    pub fn warnings(&self) -> Vec<IdentityWarning> {
+        self.imp().warnings.borrow().clone()
+    }
+
+    /// The banner's text lines, as shown.
+    pub fn texts(&self) -> Vec<String> {
+        self.warnings().iter().map(warning_text).collect()
+    }
+
+    /// Calls `f` with the new value each time `blocks-sending` changes.
+    pub fn connect_blocks_sending_changed(
+        &self,
+        f: impl Fn(bool) + 'static,
+    ) -> glib::SignalHandlerId {
+        self.connect_blocks_sending_notify(move |banner| f(banner.blocks_sending()))
+    }
+
+    fn show(&self, warnings: Vec<IdentityWarning>) {
+        let imp = self.imp();
+        while let Some(child) = imp.list.first_child() {
+            imp.list.remove(&child);
+        }
+        for warning in &warnings {
+            let row = gtk::Box::new(gtk::Orientation::Vertical, 6);
+            let icon_and_text = gtk::Box::new(gtk::Orientation::Horizontal, 12);
+            icon_and_text.append(&gtk::Image::from_icon_name("dialog-warning-symbolic"));
+            let label = gtk::Label::builder()
+                .label(warning_text(warning))
+                .wrap(true)
+                .wrap_mode(gtk::pango::WrapMode::WordChar)
+                .xalign(0.0)
+                .hexpand(true)
+                .build();
+            icon_and_text.append(&label);
+            let button_label = if warning.was_verified {
+                gettext("_Withdraw Verification")
+            } else {
+                gettext("_Acknowledge")
+            };
+            let button = gtk::Button::builder()
+                .label(button_label)
+                .use_underline(true)
+                .halign(gtk::Align::End)
+                .action_name("identity-banner.acknowledge")
+                .action_target(&warning.user_id.to_variant())
+                .css_classes(["touch-target"])
+                .build();
+            if warning.was_verified {
+                button.add_css_class("destructive-action");
+            }
+            row.append(&icon_and_text);
+            row.append(&button);
+            imp.list.append(&row);
+        }
+        let blocks = !warnings.is_empty();
+        imp.revealer.set_reveal_child(blocks);
+        if !blocks {
+            imp.error.set_visible(false);
+        }
+        imp.warnings.replace(warnings);
+        if imp.blocks_sending.get() != blocks {
+            imp.blocks_sending.set(blocks);
+            self.notify_blocks_sending();
+        }
+    }
+
+    fn acknowledge(&self, user_id: String) {
+        let Some(session) = self.imp().session.borrow().clone() else {
+            return;
+        };
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = banner)]
+            self,
+            async move {
+                let result = spawn_tokio(async move {
+                    identities::acknowledge_identity(&session, &user_id).await
+                })
+                .await;
+                // The stream removes the warning once the engine has it.
+                if let Err(err) = result {
+                    banner.imp().error.set_label(&describe(&err));
+                    banner.imp().error.set_visible(true);
+                }
+            }
+        ));
+    }
+}

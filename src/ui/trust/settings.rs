@@ -1,0 +1,872 @@
+//! The account settings window: the account's sessions (rename this one, verify or sign out
+//! the others, verify this one) and recovery (turn on, change the key, turn off, reset the
+//! identity). Its buttons are actions of the group `settings`, so tests and keyboard users
+//! reach them the same way.
+
+use std::cell::{OnceCell, RefCell};
+use std::ops::ControlFlow;
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::{gio, glib};
+
+use super::recovery_key::{ask_recovery_key, show_recovery_key};
+use super::verification::VerificationDialog;
+use super::{ask_password, inform};
+use crate::engine::EngineError;
+use crate::engine::session::Session;
+use crate::engine::trust::cross_signing::{self, SessionVerification};
+use crate::engine::trust::devices::{self, DeviceInfo};
+use crate::engine::trust::recovery::{self, RecoveryStatus};
+use crate::engine::trust::verification::Verifications;
+use crate::i18n::{gettext, gettext_f};
+use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
+use crate::ui::error_text::describe;
+use crate::ui::widgets::{icon_button, labelled_image};
+
+/// An action of the window and what it runs.
+type Plain = (&'static str, fn(&AccountSettings));
+/// An action that names a device, and what it runs.
+type WithDevice = (&'static str, fn(&AccountSettings, String));
+
+struct Widgets {
+    verify_group: adw::PreferencesGroup,
+    name_row: adw::EntryRow,
+    this_row: adw::ActionRow,
+    others_group: adw::PreferencesGroup,
+    recovery_row: adw::ActionRow,
+    reminder_row: adw::ActionRow,
+    enable_row: adw::ActionRow,
+    change_row: adw::ActionRow,
+    enter_row: adw::ActionRow,
+    disable_row: adw::ActionRow,
+    reset_group: adw::PreferencesGroup,
+}
+
+mod imp {
+    use super::*;
+
+    #[derive(Default)]
+    pub struct AccountSettings {
+        pub(super) session: OnceCell<Session>,
+        pub(super) verifications: OnceCell<Option<Arc<Verifications>>>,
+        pub(super) widgets: OnceCell<Widgets>,
+        pub(super) device_rows: RefCell<Vec<adw::ActionRow>>,
+        pub(super) devices: RefCell<Vec<DeviceInfo>>,
+        pub(super) recovery: RefCell<Option<RecoveryStatus>>,
+        pub(super) verification: RefCell<Option<SessionVerification>>,
+        pub(super) has_identity: RefCell<Option<bool>>,
+        pub(super) tasks: RefCell<Vec<glib::JoinHandle<()>>>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for AccountSettings {
+        const NAME: &'static str = "SottoAccountSettings";
+        type Type = super::AccountSettings;
+        type ParentType = adw::PreferencesWindow;
+    }
+
+    impl ObjectImpl for AccountSettings {
+        fn dispose(&self) {
+            for task in self.tasks.take() {
+                task.abort();
+            }
+        }
+    }
+    impl WidgetImpl for AccountSettings {}
+    impl WindowImpl for AccountSettings {}
+    impl AdwWindowImpl for AccountSettings {}
+    impl PreferencesWindowImpl for AccountSettings {}
+}
+
+glib::wrapper! {
+    /// The account settings window.
+    pub struct AccountSettings(ObjectSubclass<imp::AccountSettings>)
+        @extends adw::PreferencesWindow, adw::Window, gtk::Window, gtk::Widget,
+        @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Native,
+            gtk::Root, gtk::ShortcutManager;
+}
+
+fn nav_row(title: &str, subtitle: &str, action: &str) -> adw::ActionRow {
+    let row = adw::ActionRow::builder()
+        .title(title)
+        .activatable(true)
+        .action_name(action)
+        .build();
+    if !subtitle.is_empty() {
+        row.set_subtitle(subtitle);
+    }
+    row.add_suffix(&gtk::Image::from_icon_name("go-next-symbolic"));
+    row
+}
+
+/// "Last seen" as the person reads it, in local time.
+fn last_seen_text(device: &DeviceInfo) -> Option<String> {
+    let when = device.last_seen?.duration_since(UNIX_EPOCH).ok()?;
+    let time = glib::DateTime::from_unix_local(i64::try_from(when.as_secs()).ok()?)
+        .ok()?
+        .format("%x %R")
+        .ok()?
+        .to_string();
+    Some(match &device.last_seen_ip {
+        Some(ip) => gettext_f(
+            "Last seen {time} from {address}",
+            &[("time", &time), ("address", ip)],
+        ),
+        None => gettext_f("Last seen {time}", &[("time", &time)]),
+    })
+}
+
+fn device_name(device: &DeviceInfo) -> String {
+    device
+        .display_name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| gettext("Unnamed session"))
+}
+
+impl AccountSettings {
+    /// The settings of `session` over `parent`. `verifications` starts emoji verifications
+    /// (none until the sync runs).
+    pub fn new(
+        parent: Option<&gtk::Window>,
+        session: Session,
+        verifications: Option<Arc<Verifications>>,
+    ) -> Self {
+        let window: Self = glib::Object::builder()
+            .property("modal", true)
+            .property("search-enabled", false)
+            .property("default-width", 640)
+            .property("default-height", 720)
+            .build();
+        window.set_transient_for(parent);
+        window.set_title(Some(&gettext("Account Settings")));
+        let _ = window.imp().session.set(session);
+        let _ = window.imp().verifications.set(verifications);
+        window.build();
+        window.install_actions();
+        window.follow();
+        window.reload_devices();
+        window
+    }
+
+    fn session(&self) -> Session {
+        self.imp().session.get().expect("set in new").clone()
+    }
+
+    fn widgets(&self) -> &Widgets {
+        self.imp().widgets.get().expect("built in new")
+    }
+
+    fn build(&self) {
+        let sessions = adw::PreferencesPage::builder()
+            .name("sessions")
+            .title(gettext("Sessions"))
+            .icon_name("computer-symbolic")
+            .build();
+        let verify_group = adw::PreferencesGroup::builder()
+            .title(gettext("Verify This Session"))
+            .description(gettext(
+                "Your other sessions and the people you talk to do not trust this session yet, and it cannot read your earlier encrypted messages.",
+            ))
+            .visible(false)
+            .build();
+        verify_group.add(&nav_row(
+            &gettext("Verify With Another Session"),
+            &gettext("Compare emoji with a session that is already verified"),
+            "settings.verify-this-session",
+        ));
+        verify_group.add(&nav_row(
+            &gettext("Enter Recovery Key"),
+            &gettext("Use the key you saved when you turned on recovery"),
+            "settings.enter-recovery-key",
+        ));
+        sessions.add(&verify_group);
+
+        let this_group = adw::PreferencesGroup::builder()
+            .title(gettext("This Session"))
+            .build();
+        let name_row = adw::EntryRow::builder()
+            .title(gettext("Session Name"))
+            .show_apply_button(true)
+            .build();
+        name_row.connect_apply(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |row| window.rename(row.text().to_string())
+        ));
+        let this_row = adw::ActionRow::builder()
+            .title(gettext("Session ID"))
+            .subtitle(self.session().device_id())
+            .build();
+        this_group.add(&name_row);
+        this_group.add(&this_row);
+        sessions.add(&this_group);
+
+        let others_group = adw::PreferencesGroup::builder()
+            .title(gettext("Other Sessions"))
+            .description(gettext(
+                "Sign out sessions you do not recognise. Verify your own sessions so they can read your encrypted messages.",
+            ))
+            .build();
+        sessions.add(&others_group);
+        self.add(&sessions);
+
+        let recovery_page = adw::PreferencesPage::builder()
+            .name("recovery")
+            .title(gettext("Recovery"))
+            .icon_name("dialog-password-symbolic")
+            .build();
+        let state_group = adw::PreferencesGroup::builder()
+            .title(gettext("Recovery"))
+            .description(gettext(
+                "Recovery keeps your encryption keys on the homeserver, locked with a recovery key only you have. With it, a new device can read your encrypted messages.",
+            ))
+            .build();
+        let recovery_row = adw::ActionRow::builder()
+            .title(gettext("Status"))
+            .subtitle(gettext("Checking…"))
+            .build();
+        let reminder_row = adw::ActionRow::builder()
+            .title(gettext("Recovery Is Off"))
+            .subtitle(gettext(
+                "If you lose this device, you lose your encrypted messages. Turn on recovery to keep them.",
+            ))
+            .css_classes(["warning"])
+            .visible(false)
+            .build();
+        reminder_row.add_prefix(&gtk::Image::from_icon_name("dialog-warning-symbolic"));
+        state_group.add(&recovery_row);
+        state_group.add(&reminder_row);
+        recovery_page.add(&state_group);
+
+        let actions_group = adw::PreferencesGroup::new();
+        let enable_row = nav_row(
+            &gettext("Turn On Recovery"),
+            &gettext("Make a recovery key and back up your keys"),
+            "settings.enable-recovery",
+        );
+        let change_row = nav_row(
+            &gettext("Change Recovery Key"),
+            &gettext("The old key stops working"),
+            "settings.change-recovery-key",
+        );
+        let enter_row = nav_row(
+            &gettext("Enter Recovery Key"),
+            &gettext("Verify this session and get your keys"),
+            "settings.enter-recovery-key",
+        );
+        let disable_row = nav_row(
+            &gettext("Turn Off Recovery"),
+            &gettext("Deletes the key backup from the homeserver"),
+            "settings.disable-recovery",
+        );
+        for row in [&enable_row, &change_row, &enter_row, &disable_row] {
+            row.set_visible(false);
+            actions_group.add(row);
+        }
+        recovery_page.add(&actions_group);
+
+        let reset_group = adw::PreferencesGroup::builder()
+            .title(gettext("Lost Your Recovery Key?"))
+            .visible(false)
+            .build();
+        let reset_row = nav_row(
+            &gettext("I Lost My Recovery Key"),
+            &gettext("Start over with a new identity"),
+            "settings.reset-identity",
+        );
+        reset_row.add_css_class("error");
+        reset_group.add(&reset_row);
+        recovery_page.add(&reset_group);
+        self.add(&recovery_page);
+
+        let _ = self.imp().widgets.set(Widgets {
+            verify_group,
+            name_row,
+            this_row,
+            others_group,
+            recovery_row,
+            reminder_row,
+            enable_row,
+            change_row,
+            enter_row,
+            disable_row,
+            reset_group,
+        });
+    }
+
+    fn install_actions(&self) {
+        let group = gio::SimpleActionGroup::new();
+        let plain: [Plain; 6] = [
+            ("verify-this-session", Self::verify_this_session),
+            ("enter-recovery-key", |w| w.enter_recovery_key(None)),
+            ("enable-recovery", Self::enable_recovery),
+            ("change-recovery-key", Self::change_recovery_key),
+            ("disable-recovery", Self::confirm_disable_recovery),
+            ("reset-identity", Self::confirm_reset_identity),
+        ];
+        for (name, run) in plain {
+            let action = gio::SimpleAction::new(name, None);
+            let weak = self.downgrade();
+            action.connect_activate(move |_, _| {
+                if let Some(window) = weak.upgrade() {
+                    run(&window);
+                }
+            });
+            group.add_action(&action);
+        }
+        let with_device: [WithDevice; 2] = [
+            ("verify-device", Self::verify_device),
+            ("sign-out-device", |w, id| w.sign_out_device(id, None)),
+        ];
+        for (name, run) in with_device {
+            let action = gio::SimpleAction::new(name, Some(glib::VariantTy::STRING));
+            let weak = self.downgrade();
+            action.connect_activate(move |_, target| {
+                let (Some(window), Some(id)) =
+                    (weak.upgrade(), target.and_then(|t| t.get::<String>()))
+                else {
+                    return;
+                };
+                run(&window, id);
+            });
+            group.add_action(&action);
+        }
+        self.insert_action_group("settings", Some(&group));
+    }
+
+    /// Follows the recovery state and this session's verification.
+    fn follow(&self) {
+        let session = self.session();
+        self.show_recovery(recovery::recovery_state(&session));
+        let weak = self.downgrade();
+        let recovery_task = forward_stream(recovery::recovery_states(&session), move |state| {
+            let Some(window) = weak.upgrade() else {
+                return ControlFlow::Break(());
+            };
+            window.show_recovery(state);
+            ControlFlow::Continue(())
+        });
+        let weak = self.downgrade();
+        let verification_task =
+            forward_stream(cross_signing::verification_states(&session), move |state| {
+                let Some(window) = weak.upgrade() else {
+                    return ControlFlow::Break(());
+                };
+                window.imp().verification.replace(Some(state));
+                window.refresh_identity();
+                ControlFlow::Continue(())
+            });
+        self.imp()
+            .tasks
+            .borrow_mut()
+            .extend([recovery_task, verification_task]);
+    }
+
+    /// Asks the server again whether the account has an identity, then shows or hides the
+    /// "Verify This Session" group.
+    fn refresh_identity(&self) {
+        let session = self.session();
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                let has = spawn_tokio(async move {
+                    cross_signing::has_cross_signing_identity(&session).await
+                })
+                .await;
+                match has {
+                    Ok(has) => {
+                        window.imp().has_identity.replace(Some(has));
+                        window.show_verification();
+                    }
+                    Err(err) => window.add_toast(adw::Toast::new(&describe(&err))),
+                }
+            }
+        ));
+    }
+
+    fn show_verification(&self) {
+        let unverified = *self.imp().verification.borrow() == Some(SessionVerification::Unverified);
+        let has_identity = *self.imp().has_identity.borrow() == Some(true);
+        let w = self.widgets();
+        w.verify_group.set_visible(unverified && has_identity);
+        w.this_row.set_title(&if unverified {
+            gettext("Session ID · Not verified")
+        } else {
+            gettext("Session ID")
+        });
+        self.show_recovery_rows();
+    }
+
+    fn show_recovery(&self, state: RecoveryStatus) {
+        self.imp().recovery.replace(Some(state));
+        let w = self.widgets();
+        w.recovery_row.set_subtitle(&match state {
+            RecoveryStatus::Unknown => gettext("Checking…"),
+            RecoveryStatus::On => gettext("On: your keys are backed up"),
+            RecoveryStatus::Incomplete => gettext(
+                "Set up, but this session does not have the keys yet: enter your recovery key",
+            ),
+            RecoveryStatus::Off => gettext("Off"),
+        });
+        self.show_recovery_rows();
+    }
+
+    fn show_recovery_rows(&self) {
+        let state = self
+            .imp()
+            .recovery
+            .borrow()
+            .unwrap_or(RecoveryStatus::Unknown);
+        let unverified = *self.imp().verification.borrow() == Some(SessionVerification::Unverified);
+        let w = self.widgets();
+        w.reminder_row.set_visible(state == RecoveryStatus::Off);
+        w.enable_row.set_visible(state == RecoveryStatus::Off);
+        w.change_row.set_visible(state == RecoveryStatus::On);
+        w.enter_row.set_visible(state == RecoveryStatus::Incomplete);
+        w.disable_row.set_visible(matches!(
+            state,
+            RecoveryStatus::On | RecoveryStatus::Incomplete
+        ));
+        w.reset_group
+            .set_visible(state == RecoveryStatus::Incomplete || unverified);
+    }
+
+    /// Fetches the account's sessions again and lists them.
+    pub fn reload_devices(&self) {
+        let session = self.session();
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                match spawn_tokio(async move { devices::own_devices(&session).await }).await {
+                    Ok(list) => window.show_devices(list),
+                    Err(err) => window.add_toast(adw::Toast::new(&describe(&err))),
+                }
+            }
+        ));
+    }
+
+    fn show_devices(&self, list: Vec<DeviceInfo>) {
+        let w = self.widgets();
+        for row in self.imp().device_rows.take() {
+            w.others_group.remove(&row);
+        }
+        let mut rows = Vec::new();
+        for device in &list {
+            if device.is_this_session {
+                if !w.name_row.has_focus() {
+                    w.name_row
+                        .set_text(device.display_name.as_deref().unwrap_or_default());
+                }
+                continue;
+            }
+            let row = adw::ActionRow::builder()
+                .title(device_name(device))
+                .subtitle(match last_seen_text(device) {
+                    Some(seen) => format!("{} · {seen}", device.device_id),
+                    None => device.device_id.clone(),
+                })
+                .subtitle_lines(3)
+                .build();
+            row.set_widget_name(&device.device_id);
+            let (icon, label) = if device.is_verified {
+                ("security-high-symbolic", gettext("Verified"))
+            } else {
+                ("security-low-symbolic", gettext("Not verified"))
+            };
+            let badge = labelled_image(icon, &label);
+            if !device.is_verified {
+                badge.add_css_class("warning");
+            }
+            row.add_prefix(&badge);
+            if !device.is_verified {
+                let verify = icon_button(
+                    "emblem-ok-symbolic",
+                    &gettext_f("Verify {session}", &[("session", &device_name(device))]),
+                );
+                verify.set_action_name(Some("settings.verify-device"));
+                verify.set_action_target_value(Some(&device.device_id.to_variant()));
+                verify.set_valign(gtk::Align::Center);
+                verify.add_css_class("flat");
+                verify.add_css_class("touch-target");
+                row.add_suffix(&verify);
+            }
+            let sign_out = icon_button(
+                "system-log-out-symbolic",
+                &gettext_f("Sign Out {session}", &[("session", &device_name(device))]),
+            );
+            sign_out.set_action_name(Some("settings.sign-out-device"));
+            sign_out.set_action_target_value(Some(&device.device_id.to_variant()));
+            sign_out.set_valign(gtk::Align::Center);
+            sign_out.add_css_class("flat");
+            sign_out.add_css_class("touch-target");
+            row.add_suffix(&sign_out);
+            w.others_group.add(&row);
+            rows.push(row);
+        }
+        if rows.is_empty() {
+            let row = adw::ActionRow::builder()
+                .title(gettext("No other sessions"))
+                .build();
+            w.others_group.add(&row);
+            rows.push(row);
+        }
+        self.imp().device_rows.replace(rows);
+        self.imp().devices.replace(list);
+    }
+
+    /// The sessions listed, this one first, as the engine gave them.
+    pub fn devices(&self) -> Vec<DeviceInfo> {
+        self.imp().devices.borrow().clone()
+    }
+
+    /// The rows of the other sessions: (device ID, title, subtitle).
+    pub fn other_session_rows(&self) -> Vec<(String, String, String)> {
+        self.imp()
+            .device_rows
+            .borrow()
+            .iter()
+            .map(|row| {
+                (
+                    row.widget_name().to_string(),
+                    row.title().to_string(),
+                    row.subtitle().map(|s| s.to_string()).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    /// The name field of this session.
+    pub fn name_row(&self) -> adw::EntryRow {
+        self.widgets().name_row.clone()
+    }
+
+    /// The recovery state shown.
+    pub fn recovery_status(&self) -> Option<RecoveryStatus> {
+        *self.imp().recovery.borrow()
+    }
+
+    /// The recovery state's text.
+    pub fn recovery_text(&self) -> String {
+        self.widgets()
+            .recovery_row
+            .subtitle()
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    }
+
+    /// True while the reminder to turn on recovery shows.
+    pub fn shows_recovery_reminder(&self) -> bool {
+        self.widgets().reminder_row.is_visible()
+    }
+
+    /// True while "Verify This Session" shows.
+    pub fn offers_verify_this_session(&self) -> bool {
+        self.widgets().verify_group.is_visible()
+    }
+
+    fn toast(&self, text: &str) {
+        self.add_toast(adw::Toast::new(text));
+    }
+
+    fn rename(&self, name: String) {
+        if name.trim().is_empty() {
+            self.toast(&gettext("Enter a name for this session."));
+            return;
+        }
+        let session = self.session();
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                match spawn_tokio(
+                    async move { devices::rename_this_session(&session, &name).await },
+                )
+                .await
+                {
+                    Ok(()) => {
+                        window.toast(&gettext("Session renamed"));
+                        window.reload_devices();
+                    }
+                    Err(err) => window.toast(&describe(&err)),
+                }
+            }
+        ));
+    }
+
+    fn verifications(&self) -> Option<Arc<Verifications>> {
+        let found = self.imp().verifications.get().cloned().flatten();
+        if found.is_none() {
+            self.toast(&gettext(
+                "Sotto is still connecting. Try again in a moment.",
+            ));
+        }
+        found
+    }
+
+    fn start_verification<F, Fut>(&self, start: F)
+    where
+        F: FnOnce(Arc<Verifications>) -> Fut,
+        Fut: std::future::Future<
+                Output = crate::engine::Result<
+                    crate::engine::trust::verification::VerificationFlow,
+                >,
+            > + Send
+            + 'static,
+    {
+        let Some(verifications) = self.verifications() else {
+            return;
+        };
+        let started = spawn_tokio(start(verifications));
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                match started.await {
+                    Ok(flow) => {
+                        let dialog =
+                            VerificationDialog::present_flow(Some(window.upcast_ref()), flow);
+                        dialog.connect_destroy(glib::clone!(
+                            #[weak]
+                            window,
+                            move |_| window.reload_devices()
+                        ));
+                    }
+                    Err(err) => window.toast(&describe(&err)),
+                }
+            }
+        ));
+    }
+
+    fn verify_device(&self, device_id: String) {
+        self.start_verification(move |v| async move { v.verify_own_device(&device_id).await });
+    }
+
+    fn verify_this_session(&self) {
+        self.start_verification(|v| async move { v.verify_this_session().await });
+    }
+
+    fn sign_out_device(&self, device_id: String, problem: Option<String>) {
+        let name = self
+            .devices()
+            .iter()
+            .find(|d| d.device_id == device_id)
+            .map(device_name)
+            .unwrap_or_else(|| device_id.clone());
+        let body = problem.unwrap_or_else(|| {
+            gettext_f(
+                "{session} will be signed out and lose access to your messages. Enter your account password to confirm.",
+                &[("session", &name)],
+            )
+        });
+        let weak = self.downgrade();
+        ask_password(
+            self,
+            &gettext("Sign Out Session?"),
+            &body,
+            &gettext("_Sign Out"),
+            true,
+            move |password| {
+                let Some(window) = weak.upgrade() else {
+                    return;
+                };
+                let session = window.session();
+                let device = device_id.clone();
+                spawn_ui(async move {
+                    let id = device.clone();
+                    let result = spawn_tokio(async move {
+                        devices::sign_out_session(&session, &id, Some(&password)).await
+                    })
+                    .await;
+                    match result {
+                        Ok(()) => {
+                            window.toast(&gettext("Session signed out"));
+                            window.reload_devices();
+                        }
+                        Err(err @ (EngineError::WrongPassword | EngineError::PasswordNeeded)) => {
+                            window.sign_out_device(device, Some(describe(&err)));
+                        }
+                        Err(err) => window.toast(&describe(&err)),
+                    }
+                });
+            },
+        );
+    }
+
+    fn enter_recovery_key(&self, problem: Option<String>) {
+        let weak = self.downgrade();
+        ask_recovery_key(self, problem.as_deref(), move |key| {
+            let Some(window) = weak.upgrade() else {
+                return;
+            };
+            if key.trim().is_empty() {
+                window.enter_recovery_key(Some(gettext("Enter your recovery key or passphrase.")));
+                return;
+            }
+            let session = window.session();
+            spawn_ui(async move {
+                let result =
+                    spawn_tokio(async move { recovery::recover(&session, &key).await }).await;
+                match result {
+                    Ok(()) => {
+                        window.toast(&gettext("This session is verified"));
+                        window.refresh_identity();
+                        window.reload_devices();
+                    }
+                    Err(err @ EngineError::WrongRecoveryKey) => {
+                        window.enter_recovery_key(Some(describe(&err)));
+                    }
+                    Err(err) => window.toast(&describe(&err)),
+                }
+            });
+        });
+    }
+
+    fn show_new_key<Fut>(&self, making: Fut)
+    where
+        Fut: std::future::Future<Output = crate::engine::Result<recovery::RecoveryKey>>
+            + Send
+            + 'static,
+    {
+        let made = spawn_tokio(making);
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                match made.await {
+                    Ok(key) => {
+                        show_recovery_key(&window, key, || {});
+                    }
+                    Err(err) => window.toast(&describe(&err)),
+                }
+            }
+        ));
+    }
+
+    fn enable_recovery(&self) {
+        let session = self.session();
+        self.toast(&gettext("Turning on recovery…"));
+        self.show_new_key(async move { recovery::enable_recovery(&session, None).await });
+    }
+
+    fn change_recovery_key(&self) {
+        let session = self.session();
+        self.show_new_key(async move { recovery::reset_recovery_key(&session, None).await });
+    }
+
+    fn confirm_disable_recovery(&self) {
+        let dialog = adw::MessageDialog::new(
+            Some(self),
+            Some(&gettext("Turn Off Recovery?")),
+            Some(&gettext(
+                "The key backup is deleted from the homeserver. If you then lose all your sessions, your encrypted messages cannot be read anymore.",
+            )),
+        );
+        dialog.add_responses(&[
+            ("cancel", &gettext("_Cancel")),
+            ("disable", &gettext("_Turn Off")),
+        ]);
+        dialog.set_response_appearance("disable", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("cancel"));
+        dialog.set_close_response("cancel");
+        dialog.connect_response(
+            None,
+            glib::clone!(
+                #[weak(rename_to = window)]
+                self,
+                move |_, response| {
+                    if response != "disable" {
+                        return;
+                    }
+                    let session = window.session();
+                    spawn_ui(async move {
+                        match spawn_tokio(async move { recovery::disable_recovery(&session).await })
+                            .await
+                        {
+                            Ok(()) => window.toast(&gettext("Recovery is off")),
+                            Err(err) => window.toast(&describe(&err)),
+                        }
+                    });
+                }
+            ),
+        );
+        dialog.present();
+    }
+
+    fn confirm_reset_identity(&self) {
+        let dialog = adw::MessageDialog::new(
+            Some(self),
+            Some(&gettext("Reset Your Identity?")),
+            Some(&gettext(
+                "Only do this if you lost your recovery key and have no other verified session. Your encrypted history becomes unreadable, everyone you verified must verify you again, and the people you talk to are warned that your identity changed.",
+            )),
+        );
+        dialog.add_responses(&[
+            ("cancel", &gettext("_Cancel")),
+            ("reset", &gettext("_Reset Identity")),
+        ]);
+        dialog.set_response_appearance("reset", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("cancel"));
+        dialog.set_close_response("cancel");
+        dialog.connect_response(
+            None,
+            glib::clone!(
+                #[weak(rename_to = window)]
+                self,
+                move |_, response| {
+                    if response == "reset" {
+                        window.reset_identity(None);
+                    }
+                }
+            ),
+        );
+        dialog.present();
+    }
+
+    fn reset_identity(&self, problem: Option<String>) {
+        let body = problem
+            .unwrap_or_else(|| gettext("Enter your account password to reset your identity."));
+        let weak = self.downgrade();
+        ask_password(
+            self,
+            &gettext("Reset Your Identity"),
+            &body,
+            &gettext("_Reset Identity"),
+            true,
+            move |password| {
+                let Some(window) = weak.upgrade() else {
+                    return;
+                };
+                let session = window.session();
+                spawn_ui(async move {
+                    let result = spawn_tokio(async move {
+                        recovery::reset_identity(&session, Some(&password)).await
+                    })
+                    .await;
+                    match result {
+                        Ok(()) => {
+                            inform(
+                                &window,
+                                &gettext("Identity Reset"),
+                                &gettext(
+                                    "This session is verified with your new identity. Turn on recovery again so you do not get locked out.",
+                                ),
+                            );
+                            window.refresh_identity();
+                            window.reload_devices();
+                        }
+                        Err(err @ (EngineError::WrongPassword | EngineError::PasswordNeeded)) => {
+                            window.reset_identity(Some(describe(&err)));
+                        }
+                        Err(err) => window.toast(&describe(&err)),
+                    }
+                });
+            },
+        );
+    }
+}

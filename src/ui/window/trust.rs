@@ -1,0 +1,78 @@
+//! The trust side of the main window: the account settings, the emoji verifications that
+//! arrive for the account shown, and the set-up after a new sign-in.
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use adw::subclass::prelude::*;
+use gtk::glib;
+use gtk::prelude::*;
+
+use super::Window;
+use crate::engine::session::Session;
+use crate::engine::trust::verification::Verifications;
+use crate::ui::bridge::{forward_stream, runtime};
+use crate::ui::trust::settings::AccountSettings;
+use crate::ui::trust::verification::VerificationDialog;
+
+/// Starts listening for verification requests to `session`; each opens the emoji dialog
+/// over `window`. The task ends when it is aborted or the window goes.
+pub(super) fn listen(
+    window: &Window,
+    session: &Session,
+) -> (Arc<Verifications>, glib::JoinHandle<()>) {
+    let verifications = {
+        // Verifications spawns its receiver on tokio.
+        let _tokio = runtime().enter();
+        Arc::new(Verifications::new(session))
+    };
+    let weak = window.downgrade();
+    let task = forward_stream(verifications.incoming(), move |flow| {
+        let Some(window) = weak.upgrade() else {
+            return ControlFlow::Break(());
+        };
+        let parent = visible_dialog_parent(&window);
+        VerificationDialog::present_flow(Some(&parent), flow);
+        ControlFlow::Continue(())
+    });
+    (verifications, task)
+}
+
+/// The window to put a new dialog over: the account settings when they are open.
+fn visible_dialog_parent(window: &Window) -> gtk::Window {
+    gtk::Window::list_toplevels()
+        .into_iter()
+        .filter_map(|w| w.downcast::<AccountSettings>().ok())
+        .find(|s| s.is_visible() && s.transient_for().as_ref() == Some(window.upcast_ref()))
+        .map(|s| s.upcast())
+        .unwrap_or_else(|| window.clone().upcast())
+}
+
+impl Window {
+    /// The verifications of the account shown, once its sync started.
+    pub fn verifications(&self) -> Option<Arc<Verifications>> {
+        self.imp()
+            .active
+            .borrow()
+            .as_ref()
+            .and_then(|a| a.verifications.clone())
+    }
+
+    /// Opens the account settings of the account shown.
+    pub fn open_account_settings(&self) -> Option<AccountSettings> {
+        let session = self.session()?;
+        let settings = AccountSettings::new(Some(self.upcast_ref()), session, self.verifications());
+        settings.present();
+        Some(settings)
+    }
+
+    /// After a new sign-in: sets up cross-signing and offers recovery or verification.
+    pub(super) fn after_new_sign_in(&self, session: Session, password: String) {
+        let weak = self.downgrade();
+        crate::ui::trust::first_sign_in::run(self, session, password, move || {
+            if let Some(window) = weak.upgrade() {
+                window.open_account_settings();
+            }
+        });
+    }
+}

@@ -1,0 +1,558 @@
+//! The trust screens in the real window: the emoji dialog against another session driven by
+//! the engine, the sessions page, the recovery key screen, and the identity-change banner.
+
+use std::future::Future;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use adw::prelude::*;
+use sotto::engine::session::Session;
+use sotto::engine::trust::verification::{FlowState, Verifications};
+use sotto::engine::trust::{cross_signing, identities, recovery};
+use sotto::ui::trust::identity_banner::IdentityBanner;
+use sotto::ui::trust::settings::AccountSettings;
+use sotto::ui::trust::verification::VerificationDialog;
+use sotto::ui::window::Window;
+
+use crate::engine::trust::{eventually, next_matching, second_session};
+use crate::harness::ui::{on_gtk_thread, present_at, screenshot, settle, wait_for};
+use crate::harness::{self, PATIENCE, TestProfile, peers, synapse};
+
+/// Runs `future` on the UI's tokio runtime (where the window's session lives) while the
+/// main loop keeps running, and returns its output.
+fn engine<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    sotto::ui::bridge::runtime().spawn(async move {
+        let _ = tx.send(future.await);
+    });
+    let mut result = None;
+    wait_for(
+        "the engine",
+        PATIENCE * 2,
+        || {
+            if result.is_none() {
+                result = rx.try_recv().ok();
+            }
+            result.is_some()
+        },
+        String::new,
+    );
+    result.unwrap()
+}
+
+fn toplevel<T: IsA<gtk::Window> + IsA<gtk::Widget>>() -> Option<T> {
+    gtk::Window::list_toplevels()
+        .into_iter()
+        .filter(|w| w.is_visible())
+        .find_map(|w| w.downcast::<T>().ok())
+}
+
+fn message_dialog(name: &str) -> Option<adw::MessageDialog> {
+    gtk::Window::list_toplevels()
+        .into_iter()
+        .filter(|w| w.is_visible() && w.widget_name() == name)
+        .find_map(|w| w.downcast::<adw::MessageDialog>().ok())
+}
+
+fn wait_for_dialog(name: &str) -> adw::MessageDialog {
+    wait_for(
+        name,
+        PATIENCE,
+        || message_dialog(name).is_some(),
+        String::new,
+    );
+    message_dialog(name).unwrap()
+}
+
+/// The window on `profile` with its sync running and its verifications listening.
+fn window_with_sync(profile: sotto::engine::profile::Profile) -> Window {
+    let window = Window::new(&crate::harness::ui::app());
+    window.start(profile);
+    present_at(&window, 360, 720);
+    wait_for(
+        "the session page",
+        PATIENCE,
+        || window.page() == "session",
+        || format!("{}: {:?}", window.page(), status_text(window.upcast_ref())),
+    );
+    wait_for(
+        "the sync",
+        PATIENCE,
+        || window.verifications().is_some(),
+        || window.page(),
+    );
+    window
+}
+
+fn open_settings(window: &Window) -> AccountSettings {
+    assert!(WidgetExt::activate_action(window, "win.account-settings", None).is_ok());
+    wait_for(
+        "the account settings",
+        PATIENCE,
+        || toplevel::<AccountSettings>().is_some(),
+        String::new,
+    );
+    toplevel::<AccountSettings>().unwrap()
+}
+
+fn both_sizes(window: &(impl IsA<gtk::Window> + IsA<gtk::Widget>), name: &str) {
+    for (w, h) in [(360, 720), (1280, 800)] {
+        present_at(window, w, h);
+        screenshot(window, &format!("{name}-{w}x{h}"));
+    }
+}
+
+#[test]
+fn emoji_dialog_verifies_another_session_of_the_account() {
+    let (test_a, user) = TestProfile::signed_in("ui-sas");
+    let test_b = TestProfile::new();
+    harness::runtime().block_on(async {
+        let a = test_a
+            .profile
+            .restore(&test_a.profile.accounts().unwrap()[0])
+            .await
+            .unwrap();
+        cross_signing::bootstrap_cross_signing(&a, Some(&user.password))
+            .await
+            .unwrap();
+    });
+    let device_a = harness::runtime().block_on(async {
+        test_a
+            .profile
+            .restore(&test_a.profile.accounts().unwrap()[0])
+            .await
+            .unwrap()
+            .device_id()
+    });
+
+    // B, headless: asks to be verified, compares, confirms.
+    let (emoji_tx, emoji_rx) = mpsc::channel::<Vec<String>>();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    // One keyring item per account: B signs in only once the window restored A.
+    let (up_tx, up_rx) = mpsc::channel::<()>();
+    let user_b = user.clone();
+    let b_thread = std::thread::spawn(move || {
+        up_rx.recv().unwrap();
+        harness::runtime().block_on(async move {
+            let (b, sync_b) = second_session(&test_b, &user_b).await;
+            let user_id: matrix_sdk::ruma::OwnedUserId =
+                user_b.user_id.as_str().try_into().unwrap();
+            eventually("B to know A", || async {
+                b.client()
+                    .encryption()
+                    .get_device(&user_id, device_a.as_str().into())
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some()
+            })
+            .await;
+            let verifications = Verifications::new(&b);
+            let flow = verifications.verify_this_session().await.expect("B asks");
+            let mut states = Box::pin(flow.states());
+            next_matching(&mut states, "ready at B", |s| *s == FlowState::Ready).await;
+            flow.start_sas().await.unwrap();
+            let state = next_matching(&mut states, "the emoji at B", |s| {
+                matches!(s, FlowState::Compare { .. })
+            })
+            .await;
+            let FlowState::Compare {
+                emoji: Some(emoji), ..
+            } = state
+            else {
+                panic!("no emoji at B");
+            };
+            emoji_tx
+                .send(emoji.into_iter().map(|e| e.symbol).collect())
+                .unwrap();
+            go_rx.recv().unwrap();
+            flow.confirm().await.unwrap();
+            next_matching(&mut states, "done at B", |s| *s == FlowState::Done).await;
+            eventually("B to count as verified", || async {
+                cross_signing::is_this_session_verified(&b)
+            })
+            .await;
+            sync_b.stop().await;
+        })
+    });
+
+    let profile = test_a.profile.clone();
+    on_gtk_thread(move || {
+        let window = window_with_sync(profile);
+        up_tx.send(()).unwrap();
+        wait_for(
+            "the request from B",
+            Duration::from_secs(120),
+            || toplevel::<VerificationDialog>().is_some(),
+            String::new,
+        );
+        let dialog = toplevel::<VerificationDialog>().unwrap();
+        wait_for(
+            "the request page",
+            PATIENCE,
+            || dialog.page() == "requested",
+            || dialog.page(),
+        );
+        let (title, description) = dialog.message();
+        assert_eq!(title, "Verification Request");
+        assert!(
+            description.contains("wants to verify this session"),
+            "{description}"
+        );
+        both_sizes(&dialog, "verification-request");
+
+        assert!(WidgetExt::activate_action(&dialog, "verification.accept", None).is_ok());
+        wait_for(
+            "the emoji",
+            PATIENCE,
+            || dialog.page() == "compare",
+            || dialog.page(),
+        );
+        let shown = dialog.shown_emoji();
+        let expected = emoji_rx.recv_timeout(PATIENCE).expect("B's emoji");
+        assert_eq!(
+            shown.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>(),
+            expected,
+            "the dialog shows B's emoji in order"
+        );
+        assert!(shown.iter().all(|(_, name)| !name.is_empty()));
+        both_sizes(&dialog, "verification-emoji");
+
+        assert!(WidgetExt::activate_action(&dialog, "verification.confirm", None).is_ok());
+        go_tx.send(()).unwrap();
+        wait_for(
+            "verified",
+            PATIENCE,
+            || dialog.page() == "done",
+            || dialog.page(),
+        );
+        assert!(
+            dialog.message().1.contains("You verified"),
+            "{:?}",
+            dialog.message()
+        );
+        both_sizes(&dialog, "verification-done");
+        assert!(WidgetExt::activate_action(&dialog, "verification.close", None).is_ok());
+        settle();
+        window.destroy();
+    });
+    b_thread.join().expect("B verified");
+}
+
+#[test]
+fn sessions_page_renames_and_signs_out_with_the_password() {
+    let (test_a, user) = TestProfile::signed_in("ui-sessions");
+    let test_b = std::sync::Arc::new(TestProfile::new());
+    let profile = test_a.profile.clone();
+    let password = user.password.clone();
+    let kept_b = test_b.clone();
+    let (b, sync_b) = on_gtk_thread(move || {
+        let window = window_with_sync(profile);
+        // One keyring item per account: B signs in only once the window restored A.
+        let (b, sync_b) =
+            std::thread::spawn(move || harness::runtime().block_on(second_session(&test_b, &user)))
+                .join()
+                .unwrap();
+        let device_b = b.device_id();
+        let settings = open_settings(&window);
+        settings.reload_devices();
+        wait_for(
+            "B in the list",
+            PATIENCE,
+            || {
+                settings
+                    .other_session_rows()
+                    .iter()
+                    .any(|r| r.0 == device_b)
+            },
+            || format!("{:?}", settings.other_session_rows()),
+        );
+        let row = settings
+            .other_session_rows()
+            .into_iter()
+            .find(|r| r.0 == device_b)
+            .unwrap();
+        assert!(
+            row.2.contains(&device_b) && row.2.contains("Last seen"),
+            "{row:?}"
+        );
+        both_sizes(&settings, "sessions-page");
+
+        let name = settings.name_row();
+        name.set_text("Librem in the kitchen");
+        name.emit_by_name::<()>("apply", &[]);
+        wait_for(
+            "the new name",
+            PATIENCE,
+            || {
+                settings
+                    .devices()
+                    .first()
+                    .and_then(|d| d.display_name.clone())
+                    .as_deref()
+                    == Some("Librem in the kitchen")
+            },
+            || format!("{:?}", settings.devices().first()),
+        );
+
+        let sign_out = |password: &str| {
+            let dialog = wait_for_dialog("password-dialog");
+            let entry = dialog
+                .extra_child()
+                .unwrap()
+                .downcast::<gtk::PasswordEntry>()
+                .unwrap();
+            entry.set_text(password);
+            dialog.response("confirm");
+            settle();
+        };
+        assert!(
+            WidgetExt::activate_action(
+                &settings,
+                "settings.sign-out-device",
+                Some(&device_b.to_variant())
+            )
+            .is_ok()
+        );
+        sign_out("not the password");
+        wait_for(
+            "the wrong password to be told",
+            PATIENCE,
+            || {
+                message_dialog("password-dialog")
+                    .is_some_and(|d| d.body().contains("Wrong password"))
+            },
+            || format!("{:?}", message_dialog("password-dialog").map(|d| d.body())),
+        );
+        let again = wait_for_dialog("password-dialog");
+        present_at(&again, 360, 720);
+        screenshot(&again, "sessions-wrong-password-360x720");
+        sign_out(&password);
+        wait_for(
+            "B to be gone",
+            PATIENCE,
+            || {
+                !settings.devices().is_empty()
+                    && settings.devices().iter().all(|d| d.device_id != device_b)
+            },
+            || format!("{:?}", settings.other_session_rows()),
+        );
+        settings.close();
+        window.destroy();
+        (b, sync_b)
+    });
+    // The list above comes from the server: B is gone there.
+    harness::runtime().block_on(async move {
+        sync_b.stop().await;
+        drop(b);
+    });
+    drop(kept_b);
+}
+
+#[test]
+fn recovery_page_turns_recovery_on_and_the_key_works() {
+    let (test_a, user) = TestProfile::signed_in("ui-recovery");
+    harness::runtime().block_on(async {
+        let a = test_a
+            .profile
+            .restore(&test_a.profile.accounts().unwrap()[0])
+            .await
+            .unwrap();
+        cross_signing::bootstrap_cross_signing(&a, Some(&user.password))
+            .await
+            .unwrap();
+    });
+    let profile = test_a.profile.clone();
+    let key = on_gtk_thread(move || {
+        let window = window_with_sync(profile);
+        let settings = open_settings(&window);
+        settings.set_visible_page_name("recovery");
+        wait_for(
+            "recovery off",
+            PATIENCE,
+            || settings.recovery_status() == Some(recovery::RecoveryStatus::Off),
+            || settings.recovery_text(),
+        );
+        assert!(settings.shows_recovery_reminder());
+        both_sizes(&settings, "recovery-off");
+
+        assert!(WidgetExt::activate_action(&settings, "settings.enable-recovery", None).is_ok());
+        let dialog = wait_for_dialog("recovery-key-dialog");
+        let label = find_label(&dialog.extra_child().unwrap(), "recovery-key").unwrap();
+        let key = label.label().replace('\n', " ");
+        assert_eq!(key.split(' ').count(), 12, "twelve groups: {}", key.len());
+        assert_eq!(
+            label.label().lines().count(),
+            3,
+            "three lines of four groups"
+        );
+        present_at(&dialog, 360, 720);
+        screenshot(&dialog, "recovery-key-360x720");
+        dialog.response("done");
+        wait_for(
+            "recovery on",
+            PATIENCE,
+            || settings.recovery_status() == Some(recovery::RecoveryStatus::On),
+            || settings.recovery_text(),
+        );
+        assert!(!settings.shows_recovery_reminder());
+        both_sizes(&settings, "recovery-on");
+        settings.close();
+        window.destroy();
+        key
+    });
+
+    // The key shown is the account's: a new session recovers with it.
+    let test_b = TestProfile::new();
+    harness::runtime().block_on(async {
+        let (b, sync_b) = second_session(&test_b, &user).await;
+        recovery::recover(&b, &key)
+            .await
+            .expect("the shown key recovers");
+        eventually("B to count as verified", || async {
+            cross_signing::is_this_session_verified(&b)
+        })
+        .await;
+        sync_b.stop().await;
+    });
+}
+
+fn status_text(widget: &gtk::Widget) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Ok(page) = widget.clone().downcast::<adw::StatusPage>()
+        && page.is_mapped()
+    {
+        found.push(format!("{} {:?}", page.title(), page.description()));
+    }
+    let mut child = widget.first_child();
+    while let Some(c) = child {
+        found.extend(status_text(&c));
+        child = c.next_sibling();
+    }
+    found
+}
+
+fn find_label(widget: &gtk::Widget, name: &str) -> Option<gtk::Label> {
+    if widget.widget_name() == name {
+        return widget.clone().downcast::<gtk::Label>().ok();
+    }
+    let mut child = widget.first_child();
+    while let Some(c) = child {
+        if let Some(found) = find_label(&c, name) {
+            return Some(found);
+        }
+        child = c.next_sibling();
+    }
+    None
+}
+
+#[test]
+fn identity_banner_warns_until_acknowledged() {
+    let (test_bob, bob_user) = TestProfile::signed_in("ui-banner-bob");
+    let test_alice = TestProfile::new();
+    let server = synapse::shared();
+    let (alice_user, alice, sync_alice) = harness::runtime().block_on(async {
+        let alice_user = server.register("ui-banner-alice").await;
+        let (alice, sync) = second_session(&test_alice, &alice_user).await;
+        cross_signing::bootstrap_cross_signing(&alice, Some(&alice_user.password))
+            .await
+            .unwrap();
+        (alice_user, alice, sync)
+    });
+    let room = harness::runtime().block_on(async {
+        peers::create_room(alice.client(), "Watched", true, &[&bob_user.user_id])
+            .await
+            .room_id()
+            .to_string()
+    });
+    let profile = test_bob.profile.clone();
+    let (reset_tx, reset_rx) = mpsc::channel::<()>();
+    let alice_id = alice_user.user_id.clone();
+    let bob_password = bob_user.password.clone();
+    let alice_thread = std::thread::spawn(move || {
+        reset_rx.recv().unwrap();
+        harness::runtime().block_on(async move {
+            recovery::reset_identity(&alice, Some(&alice_user.password))
+                .await
+                .expect("Alice resets her identity");
+            sync_alice.stop().await;
+        })
+    });
+    on_gtk_thread(move || {
+        let window = window_with_sync(profile);
+        let session: Session = window.session().unwrap();
+        let (s, r) = (session.clone(), room.clone());
+        let alice = alice_id.clone();
+        engine(async move {
+            cross_signing::bootstrap_cross_signing(&s, Some(&bob_password))
+                .await
+                .unwrap();
+            let room_id: matrix_sdk::ruma::OwnedRoomId = r.as_str().try_into().unwrap();
+            eventually("the invitation", || async {
+                s.client().get_room(&room_id).is_some()
+            })
+            .await;
+            s.client()
+                .join_room_by_id(&room_id)
+                .await
+                .expect("Bob joins");
+            eventually("Bob to know Alice's identity", || async {
+                identities::user_trust(&s, &alice).await.ok()
+                    == Some(identities::UserTrust::Unverified)
+            })
+            .await;
+        });
+
+        let banner = IdentityBanner::new();
+        let changes = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let seen = changes.clone();
+        banner.connect_blocks_sending_changed(move |blocks| seen.borrow_mut().push(blocks));
+        let page = gtk::Box::new(gtk::Orientation::Vertical, 0);
+        let conversation = gtk::Label::builder()
+            .label("(conversation)")
+            .vexpand(true)
+            .build();
+        page.append(&conversation);
+        page.append(&banner);
+        page.append(&gtk::Entry::new());
+        let host = gtk::Window::builder().child(&page).build();
+        banner.follow(session.clone(), &room);
+        present_at(&host, 360, 720);
+        settle();
+        assert!(!banner.blocks_sending(), "nothing to warn about yet");
+
+        reset_tx.send(()).unwrap();
+        wait_for(
+            "the warning",
+            Duration::from_secs(120),
+            || banner.blocks_sending(),
+            || format!("{:?}", banner.warnings()),
+        );
+        assert_eq!(banner.warnings()[0].user_id, alice_id);
+        assert!(!banner.warnings()[0].was_verified);
+        assert!(
+            banner.texts()[0].contains("identity changed"),
+            "{:?}",
+            banner.texts()
+        );
+        both_sizes(&host, "identity-banner");
+
+        let target = alice_id.to_variant();
+        assert!(
+            WidgetExt::activate_action(&banner, "identity-banner.acknowledge", Some(&target))
+                .is_ok()
+        );
+        wait_for(
+            "the warning to go",
+            PATIENCE,
+            || !banner.blocks_sending(),
+            || format!("{:?}", banner.warnings()),
+        );
+        assert_eq!(*changes.borrow(), vec![true, false]);
+        let (s, r) = (session.clone(), room.clone());
+        engine(async move { identities::ensure_can_send(&s, &r).await }).expect("Bob may send");
+        host.destroy();
+        window.destroy();
+    });
+    alice_thread.join().unwrap();
+}
