@@ -1,6 +1,6 @@
 //! Small helpers for widgets built in code.
 
-use gtk::prelude::*;
+use adw::prelude::*;
 
 /// Names `widget` for screen readers (and tests) where no visible label names it. The GTK
 /// binding offers this call only from GTK 4.10 on, though GTK has had it since 4.0.
@@ -51,4 +51,28 @@ pub fn labelled_text_view(label: &str) -> gtk::TextView {
     let view = gtk::TextView::new();
     set_accessible_label(&view, label);
     view
+}
+
+/// Asks before something that cannot be undone: `heading`, `body`, Cancel (the default)
+/// and a destructive `confirm` button; `on_confirm` runs only when that is chosen.
+pub fn confirm_destructive(
+    parent: &impl IsA<gtk::Window>,
+    heading: &str,
+    body: &str,
+    confirm: &str,
+    on_confirm: impl Fn() + 'static,
+) -> adw::MessageDialog {
+    let dialog = adw::MessageDialog::new(Some(parent), Some(heading), Some(body));
+    let cancel = crate::i18n::gettext("_Cancel");
+    dialog.add_responses(&[("cancel", cancel.as_str()), ("confirm", confirm)]);
+    dialog.set_response_appearance("confirm", adw::ResponseAppearance::Destructive);
+    dialog.set_default_response(Some("cancel"));
+    dialog.set_close_response("cancel");
+    dialog.connect_response(None, move |_, response| {
+        if response == "confirm" {
+            on_confirm();
+        }
+    });
+    dialog.present();
+    dialog
 }

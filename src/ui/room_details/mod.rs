@@ -286,38 +286,28 @@ impl View {
     }
 
     fn confirm_leave(self: &Rc<Self>) {
-        let dialog = adw::MessageDialog::new(
-            Some(&self.window),
-            Some(&gettext("Leave Room?")),
-            Some(&gettext(
-                "You will no longer receive its messages. To come back, you may need a new invitation.",
-            )),
-        );
-        dialog.add_responses(&[
-            ("cancel", &gettext("_Cancel")),
-            ("leave", &gettext("_Leave")),
-        ]);
-        dialog.set_response_appearance("leave", adw::ResponseAppearance::Destructive);
-        dialog.set_default_response(Some("cancel"));
-        dialog.set_close_response("cancel");
         let view = Rc::downgrade(self);
-        dialog.connect_response(None, move |_, response| {
-            let Some(view) = view.upgrade() else {
-                return;
-            };
-            if response != "leave" {
-                return;
-            }
-            let (session, room_id) = (view.session.clone(), view.room_id.clone());
-            let window = view.window.clone();
-            spawn_ui(async move {
-                match spawn_tokio(async move { rooms::leave(&session, &room_id).await }).await {
-                    Ok(()) => window.close(),
-                    Err(err) => window.add_toast(adw::Toast::new(&describe(&err))),
-                }
-            });
-        });
-        dialog.present();
+        crate::ui::widgets::confirm_destructive(
+            &self.window,
+            &gettext("Leave Room?"),
+            &gettext(
+                "You will no longer receive its messages. To come back, you may need a new invitation.",
+            ),
+            &gettext("_Leave"),
+            move || {
+                let Some(view) = view.upgrade() else {
+                    return;
+                };
+                let (session, room_id) = (view.session.clone(), view.room_id.clone());
+                let window = view.window.clone();
+                spawn_ui(async move {
+                    match spawn_tokio(async move { rooms::leave(&session, &room_id).await }).await {
+                        Ok(()) => window.close(),
+                        Err(err) => window.add_toast(adw::Toast::new(&describe(&err))),
+                    }
+                });
+            },
+        );
     }
 
     /// Runs a change on the engine; then shows the room anew, or says what went wrong.

@@ -802,38 +802,26 @@ impl RoomView {
         let Some(window) = self.root().and_downcast::<gtk::Window>() else {
             return;
         };
-        let dialog = adw::MessageDialog::new(
-            Some(&window),
-            Some(&gettext("Remove Message?")),
-            Some(&gettext(
-                "The message is removed for everyone in the room. This cannot be undone.",
-            )),
-        );
-        dialog.add_response("cancel", &gettext("_Cancel"));
-        dialog.add_response("remove", &gettext("_Remove"));
-        dialog.set_response_appearance("remove", adw::ResponseAppearance::Destructive);
-        dialog.set_default_response(Some("cancel"));
-        dialog.set_close_response("cancel");
         let view = self.downgrade();
-        dialog.connect_response(None, move |_, response| {
-            if response != "remove" {
-                return;
-            }
-            let (Some(view), Some(timeline)) =
-                (view.upgrade(), view.upgrade().and_then(|v| v.timeline()))
-            else {
-                return;
-            };
-            let id = event.id.clone();
-            let weak = view.downgrade();
-            spawn_ui(async move {
-                let result = spawn_tokio(async move { timeline.remove(&id, None).await }).await;
-                if let (Err(err), Some(view)) = (result, weak.upgrade()) {
-                    view.toast(&describe(&err));
-                }
-            });
-        });
-        dialog.present();
+        crate::ui::widgets::confirm_destructive(
+            &window,
+            &gettext("Remove Message?"),
+            &gettext("The message is removed for everyone in the room. This cannot be undone."),
+            &gettext("_Remove"),
+            move || {
+                let Some(timeline) = view.upgrade().and_then(|v| v.timeline()) else {
+                    return;
+                };
+                let id = event.id.clone();
+                let weak = view.clone();
+                spawn_ui(async move {
+                    let result = spawn_tokio(async move { timeline.remove(&id, None).await }).await;
+                    if let (Err(err), Some(view)) = (result, weak.upgrade()) {
+                        view.toast(&describe(&err));
+                    }
+                });
+            },
+        );
     }
 
     fn toggle_reaction(&self, unique_id: &str, key: &str) {

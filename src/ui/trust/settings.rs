@@ -760,29 +760,17 @@ impl AccountSettings {
     }
 
     fn confirm_disable_recovery(&self) {
-        let dialog = adw::MessageDialog::new(
-            Some(self),
-            Some(&gettext("Turn Off Recovery?")),
-            Some(&gettext(
+        crate::ui::widgets::confirm_destructive(
+            self,
+            &gettext("Turn Off Recovery?"),
+            &gettext(
                 "The key backup is deleted from the homeserver. If you then lose all your sessions, your encrypted messages cannot be read anymore.",
-            )),
-        );
-        dialog.add_responses(&[
-            ("cancel", &gettext("_Cancel")),
-            ("disable", &gettext("_Turn Off")),
-        ]);
-        dialog.set_response_appearance("disable", adw::ResponseAppearance::Destructive);
-        dialog.set_default_response(Some("cancel"));
-        dialog.set_close_response("cancel");
-        dialog.connect_response(
-            None,
+            ),
+            &gettext("_Turn Off"),
             glib::clone!(
                 #[weak(rename_to = window)]
                 self,
-                move |_, response| {
-                    if response != "disable" {
-                        return;
-                    }
+                move || {
                     let session = window.session();
                     spawn_ui(async move {
                         match spawn_tokio(async move { recovery::disable_recovery(&session).await })
@@ -795,37 +783,22 @@ impl AccountSettings {
                 }
             ),
         );
-        dialog.present();
     }
 
     fn confirm_reset_identity(&self) {
-        let dialog = adw::MessageDialog::new(
-            Some(self),
-            Some(&gettext("Reset Your Identity?")),
-            Some(&gettext(
+        crate::ui::widgets::confirm_destructive(
+            self,
+            &gettext("Reset Your Identity?"),
+            &gettext(
                 "Only do this if you lost your recovery key and have no other verified session. Your encrypted history becomes unreadable, everyone you verified must verify you again, and the people you talk to are warned that your identity changed.",
-            )),
-        );
-        dialog.add_responses(&[
-            ("cancel", &gettext("_Cancel")),
-            ("reset", &gettext("_Reset Identity")),
-        ]);
-        dialog.set_response_appearance("reset", adw::ResponseAppearance::Destructive);
-        dialog.set_default_response(Some("cancel"));
-        dialog.set_close_response("cancel");
-        dialog.connect_response(
-            None,
+            ),
+            &gettext("_Reset Identity"),
             glib::clone!(
                 #[weak(rename_to = window)]
                 self,
-                move |_, response| {
-                    if response == "reset" {
-                        window.reset_identity(None);
-                    }
-                }
+                move || window.reset_identity(None)
             ),
         );
-        dialog.present();
     }
 
     fn reset_identity(&self, problem: Option<String>) {

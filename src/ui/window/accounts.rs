@@ -515,34 +515,20 @@ impl Window {
         let Some(session) = self.session() else {
             return;
         };
-        let dialog = adw::MessageDialog::new(
-            Some(self),
-            Some(&gettext("Sign Out?")),
-            Some(&gettext_f(
+        crate::ui::widgets::confirm_destructive(
+            self,
+            &gettext("Sign Out?"),
+            &gettext_f(
                 "{user} will be signed out on this device, and its keys, messages and drafts deleted from it. Encrypted messages that no other device or key backup can decrypt will be lost.",
                 &[("user", &session.user_id())],
-            )),
-        );
-        dialog.add_responses(&[
-            ("cancel", &gettext("_Cancel")),
-            ("sign-out", &gettext("_Sign Out")),
-        ]);
-        dialog.set_response_appearance("sign-out", adw::ResponseAppearance::Destructive);
-        dialog.set_default_response(Some("cancel"));
-        dialog.set_close_response("cancel");
-        dialog.connect_response(
-            None,
+            ),
+            &gettext("_Sign Out"),
             glib::clone!(
                 #[weak(rename_to = window)]
                 self,
-                move |_, response| {
-                    if response == "sign-out" {
-                        window.sign_out();
-                    }
-                }
+                move || window.sign_out()
             ),
         );
-        dialog.present();
     }
 
     /// Signs the account shown now out, then shows the next account or the greeter.

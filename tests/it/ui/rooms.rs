@@ -374,7 +374,7 @@ fn rooms_are_made_joined_and_managed_from_the_window() {
         let confirm = visible_message_dialog();
         assert_eq!(confirm.heading().as_deref(), Some("Leave Room?"));
         screenshot(&confirm, "room-details-leave");
-        confirm.response("leave");
+        confirm.response("confirm");
         wait_until_closed(&details_window, "the details to close after leaving");
         window.destroy();
     });

@@ -55,7 +55,7 @@ fn signing_out_asks_first_then_removes_the_account() {
             || message_dialog().is_some(),
             String::new,
         );
-        MessageDialogExt::response(&message_dialog().unwrap(), "sign-out");
+        MessageDialogExt::response(&message_dialog().unwrap(), "confirm");
         wait_for(
             "the greeter",
             PATIENCE,
