@@ -12,17 +12,18 @@ use crate::i18n::gettext;
 /// Reactions offered with one tap.
 const QUICK_REACTIONS: [&str; 6] = ["👍", "❤️", "😂", "😮", "😢", "🎉"];
 
-/// Opens the menu of `row`, pointing at `at` (row coordinates) or at the row.
-pub fn open(row: &MessageRow, at: Option<(f64, f64)>) {
+/// Opens the menu of `row`, pointing at `at` (row coordinates) or at the row; returns it
+/// unless there is nothing to offer.
+pub fn open(row: &MessageRow, at: Option<(f64, f64)>) -> Option<gtk::Popover> {
     let Some(view) = row
         .ancestor(RoomView::static_type())
         .and_downcast::<RoomView>()
     else {
-        return;
+        return None;
     };
     let unique_id = row.unique_id();
     let Some(event) = view.event(&unique_id) else {
-        return;
+        return None;
     };
 
     let popover = gtk::Popover::new();
@@ -38,6 +39,8 @@ pub fn open(row: &MessageRow, at: Option<(f64, f64)>) {
             let button = gtk::Button::with_label(key);
             button.add_css_class("flat");
             button.add_css_class("touch-target");
+            button.add_css_class("quick-reaction");
+            button.set_hexpand(false);
             let label = crate::i18n::gettext_f("React with {reaction}", &[("reaction", key)]);
             button.set_tooltip_text(Some(&label));
             let (row, popover_weak, id) = (row.downgrade(), popover.downgrade(), unique_id.clone());
@@ -102,7 +105,7 @@ pub fn open(row: &MessageRow, at: Option<(f64, f64)>) {
         content.append(&button);
     }
     if content.first_child().is_none() {
-        return;
+        return None;
     }
     popover.set_child(Some(&content));
     popover.set_parent(row);
@@ -117,6 +120,7 @@ pub fn open(row: &MessageRow, at: Option<(f64, f64)>) {
         glib::idle_add_local_once(move || popover.unparent());
     });
     popover.popup();
+    Some(popover)
 }
 
 fn open_emoji_chooser(row: &MessageRow, unique_id: String) {

@@ -273,7 +273,9 @@ impl RoomView {
         add("copy", |view, id| view.copy_text(id));
         add("retry", |view, id| view.retry(id));
         add("discard", |view, id| view.discard(id));
-        add("open-menu", |view, id| view.open_menu_for(id));
+        add("open-menu", |view, id| {
+            view.open_menu(id);
+        });
         add("toggle-fold", |view, id| view.toggle_fold(id));
         let toggle = gio::SimpleAction::new(
             "toggle-reaction",
@@ -874,7 +876,7 @@ impl RoomView {
         click.connect_pressed(move |gesture, _, x, y| {
             if let Some(row) = weak.upgrade() {
                 gesture.set_state(gtk::EventSequenceState::Claimed);
-                menu::open(&row, Some((x, y)));
+                let _ = menu::open(&row, Some((x, y)));
             }
         });
         row.add_controller(click);
@@ -884,14 +886,14 @@ impl RoomView {
         press.connect_pressed(move |gesture, x, y| {
             if let Some(row) = weak.upgrade() {
                 gesture.set_state(gtk::EventSequenceState::Claimed);
-                menu::open(&row, Some((x, y)));
+                let _ = menu::open(&row, Some((x, y)));
             }
         });
         row.add_controller(press);
     }
 
     /// Opens the actions menu of the row showing `unique_id` (keyboard users and tests).
-    fn open_menu_for(&self, unique_id: &str) {
+    pub fn open_menu(&self, unique_id: &str) -> Option<gtk::Popover> {
         let mut child = self.imp().list.first_child();
         while let Some(widget) = child {
             if let Some(row) = widget
@@ -899,11 +901,11 @@ impl RoomView {
                 .and_downcast::<MessageRow>()
                 .filter(|r| r.unique_id() == unique_id)
             {
-                menu::open(&row, None);
-                return;
+                return menu::open(&row, None);
             }
             child = widget.next_sibling();
         }
+        None
     }
 
     fn toast(&self, text: &str) {

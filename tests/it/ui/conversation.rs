@@ -188,9 +188,12 @@ fn a_conversation_with_replies_reactions_edits_and_a_failed_message() {
         });
         settle();
         screenshot(&window, "conversation-360x720");
-        run_action(&view, "room.open-menu", &welcome_id);
+        let menu = view
+            .open_menu(&welcome_id)
+            .expect("the message has actions");
         settle();
-        screenshot(&window, "conversation-menu-360x720");
+        screenshot(&menu, "conversation-menu-360x720");
+        menu.popdown();
         window.close_room();
         window.open_room(&room);
         window.destroy();
