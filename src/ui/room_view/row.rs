@@ -55,6 +55,8 @@ mod imp {
         pub retry: gtk::Button,
         pub discard: gtk::Button,
         pub receipts: gtk::Label,
+        pub receipt_box: gtk::Box,
+        pub receipt_avatars: [adw::Avatar; 3],
     }
 
     #[glib::object_subclass]
@@ -168,14 +170,21 @@ impl MessageRow {
         imp.discard.add_css_class("caption");
         imp.receipts.add_css_class("caption");
         imp.receipts.add_css_class("dim-label");
-        imp.receipts.set_xalign(1.0);
-        imp.receipts.set_hexpand(true);
-        imp.receipts.set_ellipsize(gtk::pango::EllipsizeMode::End);
+        imp.receipt_box.set_spacing(2);
+        imp.receipt_box.set_hexpand(true);
+        imp.receipt_box.set_halign(gtk::Align::End);
+        imp.receipt_box.set_valign(gtk::Align::Center);
+        for avatar in &imp.receipt_avatars {
+            avatar.set_size(18);
+            avatar.set_show_initials(true);
+            imp.receipt_box.append(avatar);
+        }
+        imp.receipt_box.append(&imp.receipts);
         imp.footer.set_spacing(6);
         imp.footer.append(&imp.status);
         imp.footer.append(&imp.retry);
         imp.footer.append(&imp.discard);
-        imp.footer.append(&imp.receipts);
+        imp.footer.append(&imp.receipt_box);
 
         let column = gtk::Box::new(gtk::Orientation::Vertical, 2);
         column.set_hexpand(true);
@@ -390,13 +399,31 @@ impl MessageRow {
         imp.status.set_visible(!status.is_empty());
         imp.retry.set_visible(failed);
         imp.discard.set_visible(failed);
-        let receipts = receipts_label(&event.read_by);
-        imp.receipts.set_text(&receipts);
-        imp.receipts
-            .set_tooltip_text(Some(&event.read_by.join("\n")));
-        imp.receipts.set_visible(!receipts.is_empty());
+        // Compact avatars of up to three readers, "+N" for the others; the sentence and
+        // the full list are the tooltip.
+        let readers = &event.read_by;
+        for (i, avatar) in imp.receipt_avatars.iter().enumerate() {
+            match readers.get(i) {
+                Some(user) => {
+                    avatar.set_text(Some(&short_id(user)));
+                    avatar.set_visible(true);
+                }
+                None => avatar.set_visible(false),
+            }
+        }
+        let more = readers.len().saturating_sub(imp.receipt_avatars.len());
+        imp.receipts.set_text(&if more > 0 {
+            format!("+{more}")
+        } else {
+            String::new()
+        });
+        imp.receipts.set_visible(more > 0);
+        let sentence = receipts_label(readers);
+        imp.receipt_box
+            .set_tooltip_text(Some(&format!("{sentence}\n{}", readers.join("\n"))));
+        imp.receipt_box.set_visible(!readers.is_empty());
         imp.footer
-            .set_visible(!status.is_empty() || failed || !receipts.is_empty());
+            .set_visible(!status.is_empty() || failed || !readers.is_empty());
     }
 }
 
