@@ -28,13 +28,13 @@ use std::time::{Duration, Instant};
 
 use eyeball_im::Vector;
 use futures_util::{Stream, StreamExt};
+use matrix_sdk::Room;
 use matrix_sdk::ruma::OwnedUserId;
 use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoomRequest;
 use matrix_sdk::ruma::events::InitialStateEvent;
 use matrix_sdk::ruma::events::direct::{DirectEventContent, OwnedDirectUserIdentifier};
 use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
-use matrix_sdk::Room;
 use sotto::engine::paths::Paths;
 use sotto::engine::profile::Profile;
 use sotto::engine::room_list::{PAGE_SIZE, RoomListSections, Section, room_list};
@@ -186,15 +186,15 @@ fn parent(sizes: &Sizes, quick: bool) {
     } else {
         harness::synapse::Synapse::start()
     };
-    println!("Synapse's folder (database): {}", server.data_dir().display());
+    println!(
+        "Synapse's folder (database): {}",
+        server.data_dir().display()
+    );
     let runtime = harness::runtime();
     let me = std::env::current_exe().unwrap();
 
     // 1 and 2: signing in to an account with many rooms.
-    for (label, shape, name) in [
-        ("1", sizes.small, "small"),
-        ("2", sizes.large, "large"),
-    ] {
+    for (label, shape, name) in [("1", sizes.small, "small"), ("2", sizes.large, "large")] {
         let setup = Instant::now();
         let (user, seeding) = runtime.block_on(seed_account(&server, name, shape));
         println!(
@@ -261,10 +261,7 @@ fn parent(sizes: &Sizes, quick: bool) {
             all_target.unwrap_or(""),
         );
         report(
-            &format!(
-                "   resident memory {} s after the sync",
-                sizes.settle_secs
-            ),
+            &format!("   resident memory {} s after the sync", sizes.settle_secs),
             &field(&runs, "RSS_MB"),
             "MB",
             memory_target,
@@ -336,7 +333,10 @@ fn parent(sizes: &Sizes, quick: bool) {
         "",
     );
     report(
-        &format!("   scroll back until {} events are loaded: time", sizes.scroll),
+        &format!(
+            "   scroll back until {} events are loaded: time",
+            sizes.scroll
+        ),
         &field(&opens, "SCROLL_MS"),
         "ms",
         "",
@@ -419,7 +419,10 @@ async fn seed_account(
     let mut pals = Vec::new();
     for i in 0..shape.direct {
         let pal = server.register(&format!("{name}-pal{i}")).await;
-        pals.push((pal.user_id.clone(), harness::peers::login(server, &pal).await));
+        pals.push((
+            pal.user_id.clone(),
+            harness::peers::login(server, &pal).await,
+        ));
     }
     // The rooms, created by the account itself, which the other person then joins.
     let created: Vec<(usize, Room)> = futures_util::stream::iter(0..shape.rooms)
@@ -505,13 +508,19 @@ async fn seed_account(
             .map(|(_, c)| c.clone())
             .unwrap_or_else(|| friend.clone());
         for m in 0..shape.messages {
-            let client = if m % 5 == 4 { own.clone() } else { other.clone() };
+            let client = if m % 5 == 4 {
+                own.clone()
+            } else {
+                other.clone()
+            };
             jobs.push((client, room.room_id().to_owned(), *i, m));
         }
     }
     futures_util::stream::iter(jobs)
         .map(|(client, room_id, i, m)| async move {
-            let room = client.get_room(&room_id).expect("the sender knows the room");
+            let room = client
+                .get_room(&room_id)
+                .expect("the sender knows the room");
             room.send(RoomMessageEventContent::text_plain(format!(
                 "Message {m} in room {i}: the quick brown fox jumps over the lazy dog."
             )))
@@ -961,12 +970,7 @@ fn child_send(dir: &Path, room_id: &str, count: usize) {
                 entries.next(Duration::from_secs(1)).await;
             }
         }
-        let join = |v: &[u64]| {
-            v.iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        };
+        let join = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
         println!("SENT_MS {}", join(&sent_ms));
         println!("REMOTE_MS {}", join(&remote_ms));
         drop(entries);
