@@ -68,9 +68,16 @@ impl Synapse {
 
     /// Like `start`, with `extra` appended to homeserver.yaml.
     pub fn start_with_config(extra: &str) -> Self {
+        Self::start_in(&std::env::temp_dir(), extra)
+    }
+
+    /// Like `start_with_config`, with the server's folder (database included) in `parent`:
+    /// the benchmarks put it in memory (`/dev/shm`) so that seeding is not slowed by the
+    /// disk.
+    pub fn start_in(parent: &Path, extra: &str) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("sotto-synapse-")
-            .tempdir()
+            .tempdir_in(parent)
             .expect("a temporary folder");
         let shared_secret = random_hex(16);
         write_signing_key(dir.path());

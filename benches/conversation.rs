@@ -1,0 +1,980 @@
+//! Conversation benchmark (issue: rooms and conversations), against a private Synapse on
+//! loopback. Prints figures with their targets; asserts nothing about time.
+//!
+//! Run it with `tools/bench --bench conversation` (it needs the private session of the
+//! tests for the keyring). `SOTTO_BENCH_QUICK=1` (or `-- --quick` after the cargo
+//! arguments) scales every size down for a smoke run.
+//!
+//! Figures, each measured in the process that does the work (a fresh child process):
+//! 1. an account in 100 rooms of 50 messages (20 encrypted, 10 of those direct chats):
+//!    sign-in submitted to the first 20 named rooms in the engine's room list, and resident
+//!    memory 30 s after the sync;
+//! 2. an account in 500 rooms of 20 messages (a third encrypted): sign-in to the first 20
+//!    rooms, to all 500 (loading more pages as a scrolling list does), and memory after sync;
+//! 3. a room with 10,000 encrypted messages already in Sotto's cache (loaded once by an
+//!    earlier process): a restored session opens it to the first screen of 30 messages, then
+//!    scrolls back through 2,000 events, and how much resident memory that adds;
+//! 4. sending 200 messages one after the other: `send` to the remote echo in the timeline.
+
+#[path = "../tests/it/harness/mod.rs"]
+#[allow(dead_code)]
+mod harness;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use eyeball_im::Vector;
+use futures_util::{Stream, StreamExt};
+use matrix_sdk::Room;
+use matrix_sdk::ruma::OwnedUserId;
+use matrix_sdk::ruma::api::client::room::create_room::v3::Request as CreateRoomRequest;
+use matrix_sdk::ruma::events::InitialStateEvent;
+use matrix_sdk::ruma::events::direct::{DirectEventContent, OwnedDirectUserIdentifier};
+use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
+use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use sotto::engine::paths::Paths;
+use sotto::engine::profile::Profile;
+use sotto::engine::room_list::{PAGE_SIZE, RoomListSections, Section, room_list};
+use sotto::engine::secrets::SecretStore;
+use sotto::engine::sync::AccountSync;
+use sotto::engine::timeline::{Body, Entry, EntryKind, Outgoing, RoomTimeline, SendState};
+
+/// How many requests the seeding keeps in flight.
+const SEED_CONCURRENCY: usize = 16;
+/// The first screen of the room list.
+const FIRST_ROOMS: usize = 20;
+/// The first screen of a conversation.
+const FIRST_MESSAGES: usize = 30;
+/// What the conversation view asks for when the person scrolls up (`room_view::PAGE`).
+const SCROLL_PAGE: u16 = 30;
+/// A child that takes longer than this is killed, so the benchmark always ends.
+const CHILD_LIMIT: Duration = Duration::from_secs(900);
+/// The environment variable that carries a password to a child (never its command line).
+const PASSWORD_VAR: &str = "SOTTO_BENCH_PASSWORD";
+
+/// The sizes of a run: the full ones of the issue, or small ones for a smoke run.
+struct Sizes {
+    /// Scenario 1: rooms, messages per room, encrypted rooms, of which direct chats.
+    small: Shape,
+    /// Scenario 2.
+    large: Shape,
+    /// Scenario 3: encrypted messages in the room, and how many to scroll back through.
+    history: usize,
+    scroll: usize,
+    /// Scenario 4: messages sent.
+    sends: usize,
+    /// Runs of each sign-in figure, and how many of them also wait to measure memory.
+    login_runs: usize,
+    memory_runs: usize,
+    /// Seconds after the sync before memory is read.
+    settle_secs: u64,
+    /// Runs of opening the big room.
+    open_runs: usize,
+}
+
+#[derive(Clone, Copy)]
+struct Shape {
+    rooms: usize,
+    messages: usize,
+    encrypted: usize,
+    direct: usize,
+}
+
+impl Sizes {
+    fn new(quick: bool) -> Self {
+        if quick {
+            Self {
+                small: Shape {
+                    rooms: 24,
+                    messages: 5,
+                    encrypted: 6,
+                    direct: 2,
+                },
+                large: Shape {
+                    rooms: 60,
+                    messages: 3,
+                    encrypted: 20,
+                    direct: 0,
+                },
+                history: 600,
+                scroll: 200,
+                sends: 20,
+                login_runs: 2,
+                memory_runs: 1,
+                settle_secs: 5,
+                open_runs: 2,
+            }
+        } else {
+            Self {
+                small: Shape {
+                    rooms: 100,
+                    messages: 50,
+                    encrypted: 20,
+                    direct: 10,
+                },
+                large: Shape {
+                    rooms: 500,
+                    messages: 20,
+                    encrypted: 167,
+                    direct: 0,
+                },
+                history: 10_000,
+                scroll: 2_000,
+                sends: 200,
+                login_runs: 5,
+                memory_runs: 3,
+                settle_secs: 30,
+                open_runs: 5,
+            }
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |i: usize| args[i].clone();
+    let number = |i: usize| -> usize { args[i].parse().expect("a number") };
+    match args.get(1).map(String::as_str) {
+        Some("--child-login") => child_login(
+            Path::new(&args[2]),
+            &arg(3),
+            &arg(4),
+            number(5),
+            number(6) as u64,
+        ),
+        Some("--child-fill") => child_fill(Path::new(&args[2]), &arg(3)),
+        Some("--child-open") => child_open(Path::new(&args[2]), &arg(3), number(4)),
+        Some("--child-send") => child_send(Path::new(&args[2]), &arg(3), number(4)),
+        // `cargo bench` passes `--bench`; anything else runs the benchmark.
+        _ => {
+            let quick = args.iter().any(|a| a == "--quick")
+                || std::env::var_os("SOTTO_BENCH_QUICK").is_some_and(|v| v != "0");
+            parent(&Sizes::new(quick), quick)
+        }
+    }
+}
+
+fn profile_in(dir: &Path) -> Profile {
+    Profile::new(
+        Paths::new(dir.join("data"), dir.join("cache")),
+        SecretStore::new(),
+    )
+}
+
+fn child_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn parent(sizes: &Sizes, quick: bool) {
+    harness::assert_private_session();
+    let began = Instant::now();
+    if quick {
+        println!("(quick run: sizes scaled down; the targets are for the full sizes)");
+    }
+    // The server's database in memory when possible: seeding tens of thousands of events
+    // is bound by the disk's flushes otherwise. Sotto's own stores stay on the disk.
+    let shm = Path::new("/dev/shm");
+    let server = if shm.is_dir() {
+        harness::synapse::Synapse::start_in(shm, "")
+    } else {
+        harness::synapse::Synapse::start()
+    };
+    println!(
+        "Synapse's folder (database): {}",
+        server.data_dir().display()
+    );
+    let runtime = harness::runtime();
+    let me = std::env::current_exe().unwrap();
+
+    // 1 and 2: signing in to an account with many rooms.
+    for (label, shape, name) in [("1", sizes.small, "small"), ("2", sizes.large, "large")] {
+        let setup = Instant::now();
+        let (user, seeding) = runtime.block_on(seed_account(&server, name, shape));
+        println!(
+            "setup {label}: {} rooms × {} messages ({} encrypted, {} of them direct chats) in {:.1} s \
+             (rooms and joins {:.1} s, messages {:.1} s)",
+            shape.rooms,
+            shape.messages,
+            shape.encrypted,
+            shape.direct,
+            setup.elapsed().as_secs_f64(),
+            seeding.rooms.as_secs_f64(),
+            seeding.messages.as_secs_f64(),
+        );
+        let runs: Vec<Run> = (0..sizes.login_runs)
+            .map(|i| {
+                let dir = tempfile::Builder::new()
+                    .prefix("sotto-bench-login-")
+                    .tempdir()
+                    .unwrap();
+                let settle = if i < sizes.memory_runs {
+                    sizes.settle_secs
+                } else {
+                    0
+                };
+                let mut command = Command::new(&me);
+                command
+                    .arg("--child-login")
+                    .arg(dir.path())
+                    .arg(server.url())
+                    .arg(&user.localpart)
+                    .arg(shape.rooms.to_string())
+                    .arg(settle.to_string())
+                    .env(PASSWORD_VAR, &user.password);
+                run_child(command)
+            })
+            .collect();
+        let (first_target, all_target, memory_target) = if label == "1" {
+            ("≤ 1100 ms", None, "≤ 100 MB")
+        } else {
+            ("≤ 2000 ms", Some("≤ 10000 ms"), "≤ 200 MB")
+        };
+        report(
+            &format!("{label}. sign-in → first {FIRST_ROOMS} named rooms in the list"),
+            &field(&runs, "FIRST_MS"),
+            "ms",
+            first_target,
+        );
+        report(
+            "   of which Profile::login (server-side password hashing included)",
+            &field(&runs, "LOGIN_MS"),
+            "ms",
+            "",
+        );
+        report(
+            "   login done → first named rooms",
+            &field(&runs, "FIRST_AFTER_LOGIN_MS"),
+            "ms",
+            "",
+        );
+        report(
+            &format!("   sign-in → all {} rooms in the list", shape.rooms),
+            &field(&runs, "ALL_MS"),
+            "ms",
+            all_target.unwrap_or(""),
+        );
+        report(
+            &format!("   resident memory {} s after the sync", sizes.settle_secs),
+            &field(&runs, "RSS_MB"),
+            "MB",
+            memory_target,
+        );
+        report(
+            "   CPU time used during those seconds",
+            &field(&runs, "SETTLE_CPU_MS"),
+            "ms",
+            "",
+        );
+    }
+
+    // 3 and 4: a long encrypted history, already in the cache.
+    let dir = tempfile::Builder::new()
+        .prefix("sotto-bench-history-")
+        .tempdir()
+        .unwrap();
+    let setup = Instant::now();
+    let room_id = seed_history(&server, dir.path(), sizes.history);
+    println!(
+        "setup 3: {} encrypted messages sent to the room in {:.1} s",
+        sizes.history,
+        setup.elapsed().as_secs_f64()
+    );
+    let mut command = Command::new(&me);
+    command.arg("--child-fill").arg(dir.path()).arg(&room_id);
+    let fill = run_child(command);
+    println!(
+        "setup 3: a first process restored the session and loaded the whole history from the \
+         server in {} ms: {} events, {} of them messages, {} undecryptable",
+        fill.field("FILL_MS").unwrap_or_default(),
+        fill.field("EVENTS").unwrap_or_default(),
+        fill.field("MESSAGES").unwrap_or_default(),
+        fill.field("UNDECRYPTABLE").unwrap_or_default(),
+    );
+    let opens: Vec<Run> = (0..sizes.open_runs)
+        .map(|_| {
+            let mut command = Command::new(&me);
+            command
+                .arg("--child-open")
+                .arg(dir.path())
+                .arg(&room_id)
+                .arg(sizes.scroll.to_string());
+            run_child(command)
+        })
+        .collect();
+    report(
+        &format!("3. open the room (open + entries) → first {FIRST_MESSAGES} messages shown"),
+        &field(&opens, "OPEN_MS"),
+        "ms",
+        "≤ 150 ms",
+    );
+    report(
+        "   of which RoomTimeline::open",
+        &field(&opens, "OPEN_CALL_MS"),
+        "ms",
+        "",
+    );
+    report(
+        "   messages in the first entries() answer",
+        &field(&opens, "INITIAL_MESSAGES"),
+        "",
+        "",
+    );
+    report(
+        "   process start → restored and syncing (before opening)",
+        &field(&opens, "READY_MS"),
+        "ms",
+        "",
+    );
+    report(
+        &format!(
+            "   scroll back until {} events are loaded: time",
+            sizes.scroll
+        ),
+        &field(&opens, "SCROLL_MS"),
+        "ms",
+        "",
+    );
+    report(
+        "   events loaded at the end of the scroll",
+        &field(&opens, "SCROLL_EVENTS"),
+        "",
+        "",
+    );
+    report(
+        "   undecryptable among them",
+        &field(&opens, "SCROLL_UNDECRYPTABLE"),
+        "",
+        "",
+    );
+    report(
+        "   resident memory before the scroll",
+        &field(&opens, "RSS_BEFORE_MB"),
+        "MB",
+        "",
+    );
+    report(
+        &format!("   resident memory growth over {} events", sizes.scroll),
+        &field(&opens, "RSS_GROWTH_MB"),
+        "MB",
+        "≤ 50 MB",
+    );
+
+    let mut command = Command::new(&me);
+    command
+        .arg("--child-send")
+        .arg(dir.path())
+        .arg(&room_id)
+        .arg(sizes.sends.to_string());
+    let send = run_child(command);
+    let sent = send.list("SENT_MS");
+    let remote = send.list("REMOTE_MS");
+    report(
+        &format!(
+            "4. send → remote echo in the timeline (encrypted room, {} messages)",
+            remote.len()
+        ),
+        &remote,
+        "ms",
+        "≤ 50 ms",
+    );
+    report("   send → accepted by the server (Sent)", &sent, "ms", "");
+    println!(
+        "   remote echo: 90th percentile {} ms, slowest {} ms",
+        percentile(&remote, 90),
+        remote.iter().max().copied().unwrap_or_default()
+    );
+    println!(
+        "total benchmark time: {:.0} s",
+        began.elapsed().as_secs_f64()
+    );
+}
+
+/// How long the parts of seeding an account took.
+struct Seeding {
+    rooms: Duration,
+    messages: Duration,
+}
+
+/// Registers `name` and puts it in `shape.rooms` rooms with another person each, and
+/// `shape.messages` messages in each (one in five from `name`, the rest from the other).
+/// The first `shape.direct` rooms are encrypted direct chats, each with a person of its own;
+/// the next ones up to `shape.encrypted` are encrypted groups; the rest are not encrypted.
+async fn seed_account(
+    server: &harness::synapse::Synapse,
+    name: &str,
+    shape: Shape,
+) -> (harness::synapse::TestUser, Seeding) {
+    let started = Instant::now();
+    let user = server.register(name).await;
+    let own = harness::peers::login(server, &user).await;
+    let friend_user = server.register(&format!("{name}-friend")).await;
+    let friend = harness::peers::login(server, &friend_user).await;
+    let mut pals = Vec::new();
+    for i in 0..shape.direct {
+        let pal = server.register(&format!("{name}-pal{i}")).await;
+        pals.push((
+            pal.user_id.clone(),
+            harness::peers::login(server, &pal).await,
+        ));
+    }
+    // The rooms, created by the account itself, which the other person then joins.
+    let created: Vec<(usize, Room)> = futures_util::stream::iter(0..shape.rooms)
+        .map(|i| {
+            let own = own.clone();
+            let (other, direct) = match pals.get(i) {
+                Some((id, _)) => (id.clone(), true),
+                None => (friend_user.user_id.clone(), false),
+            };
+            let encrypted = i < shape.encrypted;
+            async move {
+                let mut request = CreateRoomRequest::new();
+                if direct {
+                    // Left for a second step: the SDK would rewrite m.direct per room.
+                    request.preset = Some(
+                        matrix_sdk::ruma::api::client::room::create_room::v3::RoomPreset::TrustedPrivateChat,
+                    );
+                } else {
+                    request.name = Some(format!(
+                        "{} room {i:03}",
+                        if encrypted { "Private" } else { "Open" }
+                    ));
+                }
+                request.invite = vec![OwnedUserId::try_from(other).unwrap()];
+                if encrypted {
+                    request.initial_state = vec![
+                        InitialStateEvent::with_empty_state_key(
+                            RoomEncryptionEventContent::with_recommended_defaults(),
+                        )
+                        .to_raw_any(),
+                    ];
+                }
+                let room = own.create_room(request).await.expect("a room");
+                (i, room)
+            }
+        })
+        .buffer_unordered(SEED_CONCURRENCY)
+        .collect()
+        .await;
+    // Each room's other person joins it.
+    futures_util::stream::iter(created.iter())
+        .map(|(i, room)| {
+            let client = pals
+                .get(*i)
+                .map(|(_, c)| c.clone())
+                .unwrap_or_else(|| friend.clone());
+            let room_id = room.room_id().to_owned();
+            async move {
+                client.join_room_by_id(&room_id).await.expect("joins");
+            }
+        })
+        .buffer_unordered(SEED_CONCURRENCY)
+        .collect::<Vec<()>>()
+        .await;
+    // The direct chats, listed once in m.direct.
+    if shape.direct > 0 {
+        let mut direct = BTreeMap::<OwnedDirectUserIdentifier, Vec<_>>::new();
+        for (i, room) in &created {
+            if let Some((pal, _)) = pals.get(*i) {
+                direct
+                    .entry(OwnedUserId::try_from(pal.as_str()).unwrap().into())
+                    .or_default()
+                    .push(room.room_id().to_owned());
+            }
+        }
+        own.account()
+            .set_account_data(DirectEventContent(direct))
+            .await
+            .expect("m.direct is set");
+    }
+    // Everyone learns the rooms (and their members) before sending.
+    let mut senders = vec![own.clone(), friend.clone()];
+    senders.extend(pals.iter().map(|(_, c)| c.clone()));
+    for client in &senders {
+        client.sync_once(Default::default()).await.expect("syncs");
+    }
+    let rooms_done = started.elapsed();
+    let messages_started = Instant::now();
+    let mut jobs = Vec::new();
+    for (i, room) in &created {
+        let other = pals
+            .get(*i)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_else(|| friend.clone());
+        for m in 0..shape.messages {
+            let client = if m % 5 == 4 {
+                own.clone()
+            } else {
+                other.clone()
+            };
+            jobs.push((client, room.room_id().to_owned(), *i, m));
+        }
+    }
+    futures_util::stream::iter(jobs)
+        .map(|(client, room_id, i, m)| async move {
+            let room = client
+                .get_room(&room_id)
+                .expect("the sender knows the room");
+            room.send(RoomMessageEventContent::text_plain(format!(
+                "Message {m} in room {i}: the quick brown fox jumps over the lazy dog."
+            )))
+            .await
+            .expect("the message is sent");
+        })
+        .buffer_unordered(SEED_CONCURRENCY)
+        .collect::<Vec<()>>()
+        .await;
+    (
+        user,
+        Seeding {
+            rooms: rooms_done,
+            messages: messages_started.elapsed(),
+        },
+    )
+}
+
+/// Signs a reader in with Sotto in `dir`, joins it to a new encrypted room with a friend,
+/// and has the friend send `count` messages there. Returns the room's ID.
+fn seed_history(server: &harness::synapse::Synapse, dir: &Path, count: usize) -> String {
+    // A runtime of its own, dropped at the end, so that nothing of Sotto's session is left
+    // holding its stores when the child processes open them.
+    let runtime = harness::runtime();
+    runtime.block_on(async {
+        let reader = server.register("reader").await;
+        let friend_user = server.register("writer").await;
+        let profile = profile_in(dir);
+        let session = profile
+            .login(&server.url(), &reader.localpart, &reader.password)
+            .await
+            .expect("the reader signs in");
+        let friend = harness::peers::login(server, &friend_user).await;
+        harness::peers::publish_sotto_keys(&session, &friend).await;
+        let room =
+            harness::peers::create_room(&friend, "Long history", true, &[&reader.user_id]).await;
+        session
+            .client()
+            .join_room_by_id(room.room_id())
+            .await
+            .expect("the reader joins");
+        friend.sync_once(Default::default()).await.unwrap();
+        let room = friend.get_room(room.room_id()).unwrap();
+        send_many(&room, count, "History").await;
+        room.room_id().to_string()
+    })
+}
+
+async fn send_many(room: &Room, count: usize, what: &str) {
+    futures_util::stream::iter(0..count)
+        .map(|i| {
+            let room = room.clone();
+            async move {
+                room.send(RoomMessageEventContent::text_plain(format!(
+                    "{what} message {i}: a line of text of an ordinary length, like most are."
+                )))
+                .await
+                .expect("the message is sent");
+            }
+        })
+        .buffer_unordered(SEED_CONCURRENCY)
+        .collect::<Vec<()>>()
+        .await;
+}
+
+/// What a child process reported: lines of `NAME value`.
+struct Run {
+    lines: Vec<String>,
+}
+
+impl Run {
+    fn field(&self, name: &str) -> Option<u64> {
+        self.lines
+            .iter()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    fn list(&self, name: &str) -> Vec<u64> {
+        self.lines
+            .iter()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .map(|v| v.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+            .unwrap_or_default()
+    }
+}
+
+fn field(runs: &[Run], name: &str) -> Vec<u64> {
+    runs.iter().filter_map(|r| r.field(name)).collect()
+}
+
+fn run_child(mut command: Command) -> Run {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the child starts");
+    let pid = child.id() as i32;
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if finished.recv_timeout(CHILD_LIMIT).is_err() {
+            // SAFETY: kill only sends a signal to our own child, which has not been reaped.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    });
+    let lines: Vec<String> = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map(|l| l.unwrap())
+        .collect();
+    let status = child.wait().unwrap();
+    let _ = done.send(());
+    watchdog.join().unwrap();
+    assert!(status.success(), "a child failed ({status}): {lines:?}");
+    Run { lines }
+}
+
+fn report(what: &str, values: &[u64], unit: &str, target: &str) {
+    if values.is_empty() {
+        println!("{what}: (not measured)");
+        return;
+    }
+    let target = if target.is_empty() {
+        String::new()
+    } else {
+        format!("  [target {target}]")
+    };
+    let shown: Vec<String> = if values.len() > 12 {
+        vec![format!("{} values", values.len())]
+    } else {
+        values.iter().map(u64::to_string).collect()
+    };
+    println!(
+        "{what}: median {} {unit}{target}  (runs: {})",
+        median(values),
+        shown.join(", ")
+    );
+}
+
+fn median(values: &[u64]) -> u64 {
+    percentile(values, 50)
+}
+
+fn percentile(values: &[u64], p: usize) -> u64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    if sorted.is_empty() {
+        return 0;
+    }
+    sorted[((sorted.len() - 1) * p + 50) / 100]
+}
+
+fn rss_mb() -> u64 {
+    let kb: u64 = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or_default();
+    (kb + 512) / 1024
+}
+
+/// User and system CPU time of this process so far.
+fn cpu_ms() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let ms = |t: libc::timeval| t.tv_sec as u64 * 1000 + t.tv_usec as u64 / 1000;
+    ms(usage.ru_utime) + ms(usage.ru_stime)
+}
+
+fn ms_since(start: Instant) -> u64 {
+    start.elapsed().as_millis() as u64
+}
+
+/// True when the first `FIRST_ROOMS` rooms of the list (or all, when fewer) have names.
+fn first_screen_named(rooms: &RoomListSections, total: usize) -> bool {
+    let wanted = FIRST_ROOMS.min(total);
+    rooms.len() >= wanted
+        && rooms
+            .rooms()
+            .take(wanted)
+            .all(|r| !r.name.is_empty() && r.name != r.room_id)
+}
+
+/// Signs in as a new device, then follows the room list until it holds every room.
+fn child_login(dir: &Path, homeserver: &str, localpart: &str, total: usize, settle_secs: u64) {
+    let password = std::env::var(PASSWORD_VAR).expect("the password in the environment");
+    child_runtime().block_on(async {
+        let profile = profile_in(dir);
+        let start = Instant::now();
+        let session = profile
+            .login(homeserver, localpart, &password)
+            .await
+            .expect("signs in");
+        let login_ms = ms_since(start);
+        println!("LOGIN_MS {login_ms}");
+        let sync = AccountSync::start(&session).await.unwrap();
+        let (handle, updates) = room_list(&sync).await.unwrap();
+        let mut updates = Box::pin(updates);
+        let mut rooms = RoomListSections::default();
+        let mut first = None;
+        let mut limit = PAGE_SIZE;
+        while rooms.len() < total {
+            let update = tokio::time::timeout(harness::PATIENCE, updates.next())
+                .await
+                .expect("the room list keeps filling")
+                .expect("the room list goes on");
+            rooms.apply(update);
+            if first.is_none() && first_screen_named(&rooms, total) {
+                first = Some(ms_since(start));
+            }
+            // A list scrolled to its end asks for the next page.
+            if rooms.section(Section::Rooms).len() >= limit {
+                limit += PAGE_SIZE;
+                handle.load_more();
+            }
+        }
+        let all = ms_since(start);
+        // The names may come after the rooms.
+        while first.is_none() {
+            let update = tokio::time::timeout(harness::PATIENCE, updates.next())
+                .await
+                .expect("the room names come")
+                .expect("the room list goes on");
+            rooms.apply(update);
+            if first_screen_named(&rooms, total) {
+                first = Some(ms_since(start));
+            }
+        }
+        println!("FIRST_MS {}", first.unwrap());
+        println!("FIRST_AFTER_LOGIN_MS {}", first.unwrap() - login_ms);
+        println!("ALL_MS {all}");
+        if settle_secs > 0 {
+            sync.wait_until_rooms_synced(harness::PATIENCE)
+                .await
+                .expect("the sync runs");
+            // The list keeps following the rooms, as the window does.
+            let follower = tokio::spawn(async move {
+                while let Some(update) = updates.next().await {
+                    rooms.apply(update);
+                }
+            });
+            let before = cpu_ms();
+            tokio::time::sleep(Duration::from_secs(settle_secs)).await;
+            println!("SETTLE_CPU_MS {}", cpu_ms() - before);
+            println!("RSS_MB {}", rss_mb());
+            follower.abort();
+        }
+        sync.stop().await;
+    });
+}
+
+async fn restore(dir: &Path) -> (sotto::engine::session::Session, AccountSync) {
+    let profile = profile_in(dir);
+    let entry = profile.accounts().unwrap().remove(0);
+    let session = profile.restore(&entry).await.expect("restores");
+    let sync = AccountSync::start(&session).await.unwrap();
+    (session, sync)
+}
+
+/// The entries of a timeline, kept up to date from its diffs.
+struct Entries {
+    entries: Vector<Entry>,
+    diffs: std::pin::Pin<Box<dyn Stream<Item = Vec<sotto::engine::timeline::EntryDiff>> + Send>>,
+}
+
+impl Entries {
+    async fn of(timeline: &RoomTimeline) -> Self {
+        let (initial, diffs) = timeline.entries().await;
+        Self {
+            entries: initial.into_iter().collect(),
+            diffs: Box::pin(diffs),
+        }
+    }
+
+    /// Applies the next batch of diffs; false when none came within `wait`.
+    async fn next(&mut self, wait: Duration) -> bool {
+        match tokio::time::timeout(wait, self.diffs.next()).await {
+            Ok(Some(batch)) => {
+                for diff in batch {
+                    diff.apply(&mut self.entries);
+                }
+                true
+            }
+            Ok(None) => panic!("the timeline ended"),
+            Err(_) => false,
+        }
+    }
+
+    fn events(&self) -> impl Iterator<Item = &sotto::engine::timeline::EventEntry> {
+        self.entries.iter().filter_map(|e| match &e.kind {
+            EntryKind::Event(event) => Some(&**event),
+            _ => None,
+        })
+    }
+
+    fn messages(&self) -> usize {
+        self.events()
+            .filter(|e| matches!(e.body, Body::Text { .. }))
+            .count()
+    }
+
+    fn undecryptable(&self) -> usize {
+        self.events()
+            .filter(|e| matches!(e.body, Body::Undecryptable))
+            .count()
+    }
+
+    fn reached_start(&self) -> bool {
+        self.entries
+            .iter()
+            .any(|e| matches!(e.kind, EntryKind::Start))
+    }
+
+    /// Loads older events until `enough` holds or the room's start is reached, a page at
+    /// a time, as the view does while the person scrolls up.
+    async fn load_until(
+        &mut self,
+        timeline: &RoomTimeline,
+        page: u16,
+        enough: impl Fn(&Self) -> bool,
+    ) {
+        while !enough(self) && !self.reached_start() {
+            let before = self.events().count();
+            let at_start = timeline.load_older(page).await.expect("loads older events");
+            // The diffs of the page follow the call; wait for them.
+            let deadline = Instant::now() + harness::PATIENCE;
+            while self.events().count() == before && Instant::now() < deadline {
+                if !self.next(Duration::from_millis(500)).await && at_start {
+                    break;
+                }
+            }
+            while self.next(Duration::ZERO).await {}
+            if at_start && self.events().count() == before {
+                break;
+            }
+        }
+    }
+}
+
+/// The first process after seeding: loads the whole history once, from the server.
+fn child_fill(dir: &Path, room_id: &str) {
+    child_runtime().block_on(async {
+        let (session, sync) = restore(dir).await;
+        sync.wait_until_rooms_synced(harness::PATIENCE)
+            .await
+            .expect("the sync runs");
+        let start = Instant::now();
+        let timeline = RoomTimeline::open(&session, &sync, room_id)
+            .await
+            .expect("opens");
+        let mut entries = Entries::of(&timeline).await;
+        entries.load_until(&timeline, 250, |_| false).await;
+        println!("FILL_MS {}", ms_since(start));
+        // Keys that came late are retried by the SDK; give them a moment.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while entries.undecryptable() > 0 && Instant::now() < deadline {
+            entries.next(Duration::from_millis(500)).await;
+        }
+        println!("EVENTS {}", entries.events().count());
+        println!("MESSAGES {}", entries.messages());
+        println!("UNDECRYPTABLE {}", entries.undecryptable());
+        drop(entries);
+        drop(timeline);
+        sync.stop().await;
+    });
+}
+
+/// A fresh process: restores the session, opens the big room to its first screen, then
+/// scrolls back through `scroll` events.
+fn child_open(dir: &Path, room_id: &str, scroll: usize) {
+    let process = Instant::now();
+    child_runtime().block_on(async {
+        let (session, sync) = restore(dir).await;
+        println!("READY_MS {}", ms_since(process));
+        let start = Instant::now();
+        let timeline = RoomTimeline::open(&session, &sync, room_id)
+            .await
+            .expect("opens");
+        println!("OPEN_CALL_MS {}", ms_since(start));
+        let mut entries = Entries::of(&timeline).await;
+        println!("INITIAL_MESSAGES {}", entries.messages());
+        entries
+            .load_until(&timeline, SCROLL_PAGE, |e| e.messages() >= FIRST_MESSAGES)
+            .await;
+        println!("OPEN_MS {}", ms_since(start));
+        let before = rss_mb();
+        println!("RSS_BEFORE_MB {before}");
+        let start = Instant::now();
+        entries
+            .load_until(&timeline, SCROLL_PAGE, |e| e.events().count() >= scroll)
+            .await;
+        println!("SCROLL_MS {}", ms_since(start));
+        println!("SCROLL_EVENTS {}", entries.events().count());
+        println!("SCROLL_UNDECRYPTABLE {}", entries.undecryptable());
+        println!("RSS_GROWTH_MB {}", rss_mb().saturating_sub(before));
+        drop(entries);
+        drop(timeline);
+        sync.stop().await;
+    });
+}
+
+/// Sends `count` messages one after the other, each once the previous one came back.
+fn child_send(dir: &Path, room_id: &str, count: usize) {
+    child_runtime().block_on(async {
+        let (session, sync) = restore(dir).await;
+        sync.wait_until_rooms_synced(harness::PATIENCE)
+            .await
+            .expect("the sync runs");
+        let timeline = RoomTimeline::open(&session, &sync, room_id)
+            .await
+            .expect("opens");
+        let mut entries = Entries::of(&timeline).await;
+        let mut sent_ms = Vec::new();
+        let mut remote_ms = Vec::new();
+        for i in 0..count {
+            let text = format!("Echo test {i} {}", harness::synapse::random_hex(4));
+            let start = Instant::now();
+            timeline
+                .send(&Outgoing::text(text.clone()))
+                .await
+                .expect("sends");
+            let mut sent = None;
+            let deadline = Instant::now() + harness::PATIENCE;
+            loop {
+                let state = entries
+                    .events()
+                    .find(|e| e.copy_text() == Some(text.as_str()))
+                    .map(|e| e.send_state.clone());
+                match state {
+                    Some(SendState::Sent) if sent.is_none() => sent = Some(ms_since(start)),
+                    Some(SendState::Remote) => {
+                        let now = ms_since(start);
+                        sent_ms.push(sent.unwrap_or(now));
+                        remote_ms.push(now);
+                        break;
+                    }
+                    Some(SendState::Failed { .. }) => panic!("sending failed"),
+                    _ => {}
+                }
+                assert!(Instant::now() < deadline, "no remote echo for message {i}");
+                entries.next(Duration::from_secs(1)).await;
+            }
+        }
+        let join = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+        println!("SENT_MS {}", join(&sent_ms));
+        println!("REMOTE_MS {}", join(&remote_ms));
+        drop(entries);
+        drop(timeline);
+        sync.stop().await;
+    });
+}
