@@ -16,6 +16,9 @@
 //!    scrolls back through 2,000 events, and how much resident memory that adds;
 //! 4. sending 200 messages one after the other: `send` to the remote echo in the timeline.
 
+// matrix-sdk-ui's timeline futures are deep; the default limit is too small for them.
+#![recursion_limit = "256"]
+
 #[path = "../tests/it/harness/mod.rs"]
 #[allow(dead_code)]
 mod harness;

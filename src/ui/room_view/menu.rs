@@ -15,16 +15,11 @@ const QUICK_REACTIONS: [&str; 6] = ["👍", "❤️", "😂", "😮", "😢", "�
 /// Opens the menu of `row`, pointing at `at` (row coordinates) or at the row; returns it
 /// unless there is nothing to offer.
 pub fn open(row: &MessageRow, at: Option<(f64, f64)>) -> Option<gtk::Popover> {
-    let Some(view) = row
+    let view = row
         .ancestor(RoomView::static_type())
-        .and_downcast::<RoomView>()
-    else {
-        return None;
-    };
+        .and_downcast::<RoomView>()?;
     let unique_id = row.unique_id();
-    let Some(event) = view.event(&unique_id) else {
-        return None;
-    };
+    let event = view.event(&unique_id)?;
 
     let popover = gtk::Popover::new();
     popover.add_css_class("menu");
@@ -104,9 +99,7 @@ pub fn open(row: &MessageRow, at: Option<(f64, f64)>) -> Option<gtk::Popover> {
         });
         content.append(&button);
     }
-    if content.first_child().is_none() {
-        return None;
-    }
+    content.first_child()?;
     popover.set_child(Some(&content));
     popover.set_parent(row);
     if let Some((x, y)) = at {
