@@ -67,3 +67,26 @@ fn about_window_opens() {
         window.destroy();
     });
 }
+
+#[test]
+fn the_stylesheet_parses_without_errors() {
+    // GTK drops the rest of a style sheet after a syntax error, silently; this catches it.
+    let errors = on_gtk_thread(|| {
+        let _ = app();
+        let provider = gtk::CssProvider::new();
+        let errors = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let seen = errors.clone();
+        provider.connect_parsing_error(move |_, section, error| {
+            seen.borrow_mut()
+                .push(format!("{}: {error}", section.to_str()));
+        });
+        // The check itself works: a block left open is reported.
+        provider.load_from_data(".broken { padding: 0\n.next { margin: 0; }");
+        assert!(!errors.borrow().is_empty(), "a broken sheet is reported");
+        errors.borrow_mut().clear();
+        provider.load_from_resource(&format!("{}/style.css", sotto::config::RESOURCE_BASE));
+        let found = errors.borrow().clone();
+        found
+    });
+    assert!(errors.is_empty(), "style.css has errors: {errors:#?}");
+}
