@@ -85,8 +85,7 @@ fn the_stylesheet_parses_without_errors() {
         assert!(!errors.borrow().is_empty(), "a broken sheet is reported");
         errors.borrow_mut().clear();
         provider.load_from_resource(&format!("{}/style.css", sotto::config::RESOURCE_BASE));
-        let found = errors.borrow().clone();
-        found
+        errors.borrow().clone()
     });
     assert!(errors.is_empty(), "style.css has errors: {errors:#?}");
 }
