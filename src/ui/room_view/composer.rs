@@ -45,6 +45,7 @@ mod imp {
         pub context_label: gtk::Label,
         pub context_cancel: gtk::Button,
         pub view: gtk::TextView,
+        pub placeholder: gtk::Label,
         pub send: gtk::Button,
         pub completion: gtk::Popover,
         pub completion_list: gtk::ListBox,
@@ -63,7 +64,8 @@ mod imp {
                 context_label: gtk::Label::default(),
                 context_cancel: icon_button("window-close-symbolic", &gettext("Cancel")),
                 view: labelled_text_view(&gettext("Message")),
-                send: icon_button("mail-send-symbolic", &gettext("Send")),
+                placeholder: gtk::Label::new(Some(&gettext("Write a message…"))),
+                send: icon_button("sotto-send-symbolic", &gettext("Send")),
                 completion: gtk::Popover::default(),
                 completion_list: gtk::ListBox::default(),
                 mode: RefCell::default(),
@@ -147,13 +149,29 @@ impl Composer {
             .build();
         scroller.add_css_class("composer-frame");
 
+        // GtkTextView has no placeholder of its own: a label over it while it is empty.
+        imp.placeholder.set_xalign(0.0);
+        imp.placeholder.set_halign(gtk::Align::Start);
+        imp.placeholder.set_valign(gtk::Align::Center);
+        imp.placeholder.set_margin_start(12);
+        imp.placeholder.set_can_target(false);
+        imp.placeholder
+            .set_ellipsize(gtk::pango::EllipsizeMode::End);
+        imp.placeholder.add_css_class("dim-label");
+        let field = gtk::Overlay::builder()
+            .child(&scroller)
+            .hexpand(true)
+            .valign(gtk::Align::Center)
+            .build();
+        field.add_overlay(&imp.placeholder);
+
         imp.send.add_css_class("circular");
         imp.send.add_css_class("suggested-action");
         imp.send.add_css_class("touch-target");
         imp.send.set_valign(gtk::Align::End);
 
         let row = gtk::Box::new(gtk::Orientation::Horizontal, 6);
-        row.append(&scroller);
+        row.append(&field);
         row.append(&imp.send);
         self.upcast_ref::<gtk::Box>().append(&row);
 
@@ -214,10 +232,10 @@ impl Composer {
         imp.view.buffer().connect_changed(move |_| {
             if let Some(composer) = composer.upgrade() {
                 composer.update_completion();
-                composer
-                    .imp()
-                    .send
-                    .set_sensitive(!composer.text().trim().is_empty());
+                let imp = composer.imp();
+                imp.send.set_sensitive(!composer.text().trim().is_empty());
+                imp.placeholder
+                    .set_visible(imp.view.buffer().char_count() == 0);
             }
         });
         imp.send.set_sensitive(false);
