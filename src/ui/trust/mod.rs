@@ -4,6 +4,7 @@
 
 pub mod first_sign_in;
 pub mod identity_banner;
+pub mod key_files;
 pub mod recovery_key;
 pub mod settings;
 pub mod verification;

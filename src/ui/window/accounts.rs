@@ -264,6 +264,42 @@ impl Window {
         ));
     }
 
+    /// Opens the account shown again from its store, after a setting that the client
+    /// fixes when it is built changed ("encrypt only for verified devices"). The sync of
+    /// the old client stops before the new one starts.
+    pub fn reopen_session(&self) {
+        let (Some(profile), Some(active)) = (self.profile(), self.imp().active.take()) else {
+            return;
+        };
+        let entry = AccountEntry {
+            user_id: active.session.user_id(),
+            folder: active.session.folder().to_owned(),
+        };
+        for task in active.tasks {
+            task.abort();
+        }
+        let sync = active.sync;
+        self.close_room();
+        self.imp().main_stack.set_visible_child_name("loading");
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                let result = spawn_tokio(async move {
+                    if let Some(sync) = sync {
+                        sync.stop().await;
+                    }
+                    restore_and_activate(&profile, entry).await
+                })
+                .await;
+                match result {
+                    Ok(session) => window.show_session(session),
+                    Err(problem) => window.show_problem(&problem.error, problem.account),
+                }
+            }
+        ));
+    }
+
     /// Opens the greeter to sign in to one more account; Cancel goes back.
     pub(super) fn add_account(&self) {
         self.imp().account_popover.popdown();

@@ -769,9 +769,23 @@ fn room_keys_export_and_import_and_recovery_turned_off() {
         assert_eq!(decrypted_body(&room_b, &event_id).await, None);
         let wrong = recovery::import_room_keys(&b, file.clone(), "not it").await;
         assert!(
-            matches!(wrong, Err(EngineError::KeyFileUnreadable)),
+            matches!(wrong, Err(EngineError::WrongKeyFilePassphrase)),
             "{wrong:?}"
         );
+        // Not a key file at all, one cut short, and one that is not text.
+        let broken = folder.path().join("broken.txt");
+        for bytes in [
+            b"hello, not a key file".to_vec(),
+            text.as_bytes()[..text.len() / 2].to_vec(),
+            vec![0xff, 0xfe, 0x00, 0x80, 0x81],
+        ] {
+            std::fs::write(&broken, bytes).unwrap();
+            let result = recovery::import_room_keys(&b, broken.clone(), "file passphrase").await;
+            assert!(
+                matches!(result, Err(EngineError::KeyFileUnreadable)),
+                "{result:?}"
+            );
+        }
         let missing =
             recovery::import_room_keys(&b, folder.path().join("none.txt"), "file passphrase").await;
         assert!(
