@@ -7,6 +7,7 @@ pub mod identity_banner;
 pub mod key_files;
 pub mod recovery_key;
 pub mod settings;
+pub mod sharing_notice;
 pub mod verification;
 
 use adw::prelude::*;
