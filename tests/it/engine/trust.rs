@@ -87,7 +87,7 @@ async fn wait_for_device(session: &Session, user_id: &str, device_id: &str) {
     .await;
 }
 
-async fn wait_for_room(session: &Session, room_id: &OwnedRoomId) -> matrix_sdk::Room {
+pub async fn wait_for_room(session: &Session, room_id: &OwnedRoomId) -> matrix_sdk::Room {
     eventually("the room to arrive", || async {
         session.client().get_room(room_id).is_some()
     })
@@ -96,7 +96,7 @@ async fn wait_for_room(session: &Session, room_id: &OwnedRoomId) -> matrix_sdk::
 }
 
 /// The body of `event_id` in `room` if this client can decrypt it, `None` if it cannot.
-async fn decrypted_body(room: &matrix_sdk::Room, event_id: &OwnedEventId) -> Option<String> {
+pub async fn decrypted_body(room: &matrix_sdk::Room, event_id: &OwnedEventId) -> Option<String> {
     let event = room
         .event(event_id, None)
         .await
@@ -120,7 +120,7 @@ async fn decrypted_body(room: &matrix_sdk::Room, event_id: &OwnedEventId) -> Opt
     content["body"].as_str().map(ToOwned::to_owned)
 }
 
-async fn send_text(session: &Session, room_id: &OwnedRoomId, body: &str) -> OwnedEventId {
+pub async fn send_text(session: &Session, room_id: &OwnedRoomId, body: &str) -> OwnedEventId {
     let room = wait_for_room(session, room_id).await;
     // A room made a moment ago may not have its encryption state yet.
     eventually("the room to be known as encrypted", || async {
