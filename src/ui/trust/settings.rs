@@ -946,6 +946,11 @@ impl AccountSettings {
         self.imp().key_sharing_changed.get()
     }
 
+    /// Like `key_sharing_changed`, and forgets it (the change is being applied).
+    pub fn take_key_sharing_changed(&self) -> bool {
+        self.imp().key_sharing_changed.replace(false)
+    }
+
     fn key_sharing_toggled(&self, on: bool) {
         let Some(profile) = self.imp().profile.borrow().clone() else {
             return;

@@ -275,6 +275,7 @@ impl Window {
             user_id: active.session.user_id(),
             folder: active.session.folder().to_owned(),
         };
+        tracing::info!("opening the account again to apply a changed setting");
         for task in active.tasks {
             task.abort();
         }

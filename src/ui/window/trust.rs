@@ -67,11 +67,11 @@ impl Window {
         }
         // "Encrypt only for verified devices" is fixed when the client is built: a change
         // opens the account again once the settings close.
-        settings.connect_destroy(glib::clone!(
+        settings.connect_hide(glib::clone!(
             #[weak(rename_to = window)]
             self,
             move |settings| {
-                if settings.key_sharing_changed() {
+                if settings.take_key_sharing_changed() {
                     window.reopen_session();
                 }
             }

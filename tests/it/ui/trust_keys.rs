@@ -231,10 +231,15 @@ fn identity_reset_warns_and_asks_for_the_password() {
         let done = wait_for_heading("Identity Reset");
         assert!(done.body().contains("Turn on recovery again"));
         done.response("close");
-        let checked = session.clone();
-        assert!(engine(async move {
-            cross_signing::is_this_session_verified(&checked)
-        }));
+        wait_for(
+            "this session verified by the new identity",
+            PATIENCE,
+            || {
+                let checked = session.clone();
+                engine(async move { cross_signing::is_this_session_verified(&checked) })
+            },
+            String::new,
+        );
         wait_for(
             "recovery off after the reset",
             PATIENCE,
@@ -480,7 +485,14 @@ fn verified_only_switch_and_the_last_session_sign_out_warning() {
                         .is_some_and(|s| s.key_sharing() == KeySharing::VerifiedDevicesOnly)
                     && window.verifications().is_some()
             },
-            || window.page(),
+            || {
+                format!(
+                    "{} {:?} {}",
+                    window.page(),
+                    window.session().map(|s| s.key_sharing()),
+                    window.verifications().is_some()
+                )
+            },
         );
 
         // Without a cross-signing identity nothing can be sent: the room says so.
