@@ -205,3 +205,52 @@ impl KeySharingNotice {
             .then(|| imp.label.text().to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notice(blocked: Option<SendingBlocked>, left_out: &[(&str, &str, usize)]) -> SharingNotice {
+        SharingNotice {
+            blocked,
+            left_out: left_out
+                .iter()
+                .map(|(u, n, c)| ((*u).to_owned(), (*n).to_owned(), *c))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_notice_names_whose_sessions_are_left_out() {
+        let me = "@me:x";
+        assert_eq!(notice_text(&notice(None, &[]), me), None);
+        assert_eq!(
+            notice_text(&notice(None, &[("@bob:x", "Bob", 2)]), me).as_deref(),
+            Some("Not sent to unverified sessions of Bob.")
+        );
+        assert_eq!(
+            notice_text(
+                &notice(None, &[("@bob:x", "Bob", 1), ("@carol:x", "Carol", 1)]),
+                me
+            )
+            .as_deref(),
+            Some("Not sent to unverified sessions of Bob, Carol.")
+        );
+        assert_eq!(
+            notice_text(&notice(None, &[("@me:x", "Me", 1)]), me).as_deref(),
+            Some("Not sent to your unverified sessions.")
+        );
+        assert!(
+            notice_text(&notice(None, &[("@bob:x", "Bob", 1), ("@me:x", "Me", 1)]), me)
+                .unwrap()
+                .contains("nor to your own")
+        );
+        let blocked = notice_text(
+            &notice(Some(SendingBlocked::ThisSessionUnverified), &[("@bob:x", "Bob", 1)]),
+            me,
+        )
+        .unwrap();
+        assert!(blocked.starts_with("Messages cannot be sent"), "{blocked}");
+        assert!(blocked.contains("this session is not verified"), "{blocked}");
+    }
+}

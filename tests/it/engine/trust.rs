@@ -613,6 +613,13 @@ fn only_verified_devices_get_the_keys_when_the_setting_is_on() {
             }],
             "only Bob's unverified session is left out"
         );
+        let notice = identities::sharing_notice(&alice, room_id.as_str())
+            .await
+            .unwrap();
+        assert_eq!(notice.blocked, None, "Alice's session is verified");
+        assert_eq!(notice.left_out.len(), 1, "{notice:?}");
+        assert_eq!(notice.left_out[0].0, bob_user.user_id);
+        assert_eq!(notice.left_out[0].2, 1, "one session of Bob's");
         let event_id = send_text(&alice, &room_id, "only for verified devices").await;
 
         for client in [&bob_verified, &bob_unverified] {
