@@ -54,10 +54,8 @@ impl Profile {
     /// takes effect when the account is opened again (`restore`): the SDK fixes the
     /// strategy when it builds the client.
     pub fn set_account_key_sharing(&self, user_id: &str, key_sharing: KeySharing) -> Result<()> {
-        self.list.set_verified_devices_only(
-            user_id,
-            key_sharing == KeySharing::VerifiedDevicesOnly,
-        )
+        self.list
+            .set_verified_devices_only(user_id, key_sharing == KeySharing::VerifiedDevicesOnly)
     }
 
     /// The folders of this profile.

@@ -145,7 +145,8 @@ pub fn save_shown_key(dialog: &adw::MessageDialog, path: &std::path::Path) -> bo
         return false;
     };
     let label = find_named(&column, "recovery-key").and_then(|w| w.downcast::<gtk::Label>().ok());
-    let note = find_named(&column, "recovery-key-note").and_then(|w| w.downcast::<gtk::Label>().ok());
+    let note =
+        find_named(&column, "recovery-key-note").and_then(|w| w.downcast::<gtk::Label>().ok());
     let (Some(label), Some(note)) = (label, note) else {
         return false;
     };

@@ -4,8 +4,8 @@
 //! reach them the same way.
 
 use std::cell::{Cell, OnceCell, RefCell};
-use std::path::PathBuf;
 use std::ops::ControlFlow;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
@@ -13,7 +13,9 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
-use super::key_files::{self, EXPORT_FILE_NAME, ask_passphrase, choose_open_path, choose_save_path};
+use super::key_files::{
+    self, EXPORT_FILE_NAME, ask_passphrase, choose_open_path, choose_save_path,
+};
 use super::recovery_key::{ask_recovery_key, show_recovery_key};
 use super::verification::VerificationDialog;
 use super::{ask_password, inform};

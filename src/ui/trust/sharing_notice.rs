@@ -85,7 +85,10 @@ pub fn notice_text(notice: &SharingNotice, own_user_id: &str) -> Option<String> 
     if notice.left_out.is_empty() {
         return None;
     }
-    let own = notice.left_out.iter().any(|(user, _, _)| user == own_user_id);
+    let own = notice
+        .left_out
+        .iter()
+        .any(|(user, _, _)| user == own_user_id);
     let others: Vec<&str> = notice
         .left_out
         .iter()
@@ -241,16 +244,25 @@ mod tests {
             Some("Not sent to your unverified sessions.")
         );
         assert!(
-            notice_text(&notice(None, &[("@bob:x", "Bob", 1), ("@me:x", "Me", 1)]), me)
-                .unwrap()
-                .contains("nor to your own")
+            notice_text(
+                &notice(None, &[("@bob:x", "Bob", 1), ("@me:x", "Me", 1)]),
+                me
+            )
+            .unwrap()
+            .contains("nor to your own")
         );
         let blocked = notice_text(
-            &notice(Some(SendingBlocked::ThisSessionUnverified), &[("@bob:x", "Bob", 1)]),
+            &notice(
+                Some(SendingBlocked::ThisSessionUnverified),
+                &[("@bob:x", "Bob", 1)],
+            ),
             me,
         )
         .unwrap();
         assert!(blocked.starts_with("Messages cannot be sent"), "{blocked}");
-        assert!(blocked.contains("this session is not verified"), "{blocked}");
+        assert!(
+            blocked.contains("this session is not verified"),
+            "{blocked}"
+        );
     }
 }

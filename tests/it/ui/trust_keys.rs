@@ -195,7 +195,9 @@ fn identity_reset_warns_and_asks_for_the_password() {
         assert!(WidgetExt::activate_action(&settings, "settings.reset-identity", None).is_ok());
         let warning = wait_for_heading("Reset Your Identity?");
         assert!(
-            warning.body().contains("Only do this if you lost your recovery key"),
+            warning
+                .body()
+                .contains("Only do this if you lost your recovery key"),
             "{}",
             warning.body()
         );
@@ -292,7 +294,10 @@ fn room_keys_go_out_and_back_in_through_the_settings() {
         assert!(!ask.is_response_enabled("accept"));
         first.set_text("file passphrase");
         second.set_text("file passphrase?");
-        assert!(!ask.is_response_enabled("accept"), "a mismatch cannot go on");
+        assert!(
+            !ask.is_response_enabled("accept"),
+            "a mismatch cannot go on"
+        );
         assert!(error.is_visible() && error.text().contains("do not match"));
         both_sizes(&ask, "export-passphrase-mismatch");
         second.set_text("file passphrase");
@@ -342,7 +347,11 @@ fn room_keys_go_out_and_back_in_through_the_settings() {
         wait_for(
             "the broken file's message",
             PATIENCE,
-            || settings.key_file_message().contains("not a room key export"),
+            || {
+                settings
+                    .key_file_message()
+                    .contains("not a room key export")
+            },
             || settings.key_file_message(),
         );
 
@@ -451,15 +460,17 @@ fn verified_only_switch_and_the_last_session_sign_out_warning() {
             .await
             .unwrap();
         let friend = synapse::shared().register("ui-verified-friend").await;
-        let room =
-            peers::create_room(a.client(), "Strict room", true, &[&friend.user_id]).await;
+        let room = peers::create_room(a.client(), "Strict room", true, &[&friend.user_id]).await;
         room.room_id().to_string()
     });
     let profile = test_a.profile.clone();
     let user_id = user.user_id.clone();
     on_gtk_thread(move || {
         let window = window_with_sync(profile.clone());
-        assert_eq!(window.session().unwrap().key_sharing(), KeySharing::AllDevices);
+        assert_eq!(
+            window.session().unwrap().key_sharing(),
+            KeySharing::AllDevices
+        );
         let settings = open_settings(&window);
         settings.set_visible_page_name("recovery");
         let switch = settings.verified_only_switch();
@@ -505,10 +516,7 @@ fn verified_only_switch_and_the_last_session_sign_out_warning() {
             String::new,
         );
         assert!(
-            notice
-                .text()
-                .unwrap()
-                .contains("no cross-signing identity"),
+            notice.text().unwrap().contains("no cross-signing identity"),
             "{:?}",
             notice.text()
         );
@@ -521,7 +529,11 @@ fn verified_only_switch_and_the_last_session_sign_out_warning() {
             warning.heading().as_deref(),
             Some("You Will Lose Your Encrypted Messages")
         );
-        assert!(warning.body().contains("only session"), "{}", warning.body());
+        assert!(
+            warning.body().contains("only session"),
+            "{}",
+            warning.body()
+        );
         assert_eq!(warning.default_response().as_deref(), Some("recovery"));
         both_sizes(&warning, "sign-out-last-session");
         warning.response("recovery");
