@@ -33,6 +33,26 @@ fn wait_for_heading(heading: &str) -> adw::MessageDialog {
     dialog_with_heading(heading).unwrap()
 }
 
+/// Fails when a message dialog is still up (it would confuse the tests that follow on
+/// the same GTK thread).
+fn no_dialog_left() {
+    settle();
+    let left: Vec<String> = gtk::Window::list_toplevels()
+        .into_iter()
+        .filter(|w| w.is_visible())
+        .filter_map(|w| w.downcast::<adw::MessageDialog>().ok())
+        .map(|d| format!("{:?}: {}", d.heading(), d.body()))
+        .collect();
+    assert!(left.is_empty(), "dialogs left open: {left:?}");
+}
+
+/// Answers `dialog` as its button would: the response, then the dialog closes
+/// (`response()` alone leaves it open in libadwaita 1.2).
+fn answer(dialog: &adw::MessageDialog, response: &str) {
+    dialog.response(response);
+    dialog.close();
+}
+
 /// The first `T` under `widget`, depth first.
 fn find<T: IsA<gtk::Widget>>(widget: &gtk::Widget) -> Option<T> {
     if let Ok(found) = widget.clone().downcast::<T>() {
@@ -123,7 +143,7 @@ fn recovery_key_entry_refuses_a_wrong_key_then_verifies_the_session() {
         assert!(WidgetExt::activate_action(&settings, "settings.enter-recovery-key", None).is_ok());
         let dialog = wait_for_dialog("enter-recovery-key-dialog");
         entry_of(&dialog).set_text(&wrong);
-        dialog.response("recover");
+        answer(&dialog, "recover");
         wait_for(
             "the wrong key's message",
             PATIENCE,
@@ -152,7 +172,7 @@ fn recovery_key_entry_refuses_a_wrong_key_then_verifies_the_session() {
         assert!(settings.offers_verify_this_session());
 
         entry_of(&again).set_text(&key);
-        again.response("recover");
+        answer(&again, "recover");
         wait_for(
             "this session verified",
             PATIENCE * 2,
@@ -170,6 +190,7 @@ fn recovery_key_entry_refuses_a_wrong_key_then_verifies_the_session() {
             || settings.recovery_text(),
         );
         settings.close();
+        no_dialog_left();
         window.destroy();
     });
 }
@@ -206,11 +227,11 @@ fn identity_reset_warns_and_asks_for_the_password() {
             adw::ResponseAppearance::Destructive
         );
         both_sizes(&warning, "identity-reset-warning");
-        warning.response("confirm");
+        answer(&warning, "confirm");
 
         let ask = wait_for_dialog("password-dialog");
         entry_of(&ask).set_text("not the password");
-        ask.response("confirm");
+        answer(&ask, "confirm");
         wait_for(
             "the wrong password's message",
             PATIENCE,
@@ -229,10 +250,10 @@ fn identity_reset_warns_and_asks_for_the_password() {
         );
 
         entry_of(&again).set_text(&password);
-        again.response("confirm");
+        answer(&again, "confirm");
         let done = wait_for_heading("Identity Reset");
         assert!(done.body().contains("Turn on recovery again"));
-        done.response("close");
+        answer(&done, "close");
         wait_for(
             "this session verified by the new identity",
             PATIENCE,
@@ -249,6 +270,7 @@ fn identity_reset_warns_and_asks_for_the_password() {
             || settings.recovery_text(),
         );
         settings.close();
+        no_dialog_left();
         window.destroy();
     });
 }
@@ -304,7 +326,7 @@ fn room_keys_go_out_and_back_in_through_the_settings() {
         assert!(ask.is_response_enabled("accept"));
         assert!(!error.is_visible());
         // The file chooser (a portal) is not driven here: Cancel, then write directly.
-        ask.response("cancel");
+        answer(&ask, "cancel");
 
         settings.export_keys_to(exported.clone(), "file passphrase".into());
         assert!(settings.key_file_busy(), "the export shows its progress");
@@ -316,6 +338,7 @@ fn room_keys_go_out_and_back_in_through_the_settings() {
         );
         assert_eq!(settings.key_file_message(), "Room keys saved to keys.txt");
         settings.close();
+        no_dialog_left();
         window.destroy();
     });
     let text = std::fs::read_to_string(&file).unwrap();
@@ -372,7 +395,7 @@ fn room_keys_go_out_and_back_in_through_the_settings() {
         both_sizes(&ask, "import-wrong-passphrase");
         let first: gtk::PasswordEntry = named(&column, "passphrase").unwrap();
         first.set_text("file passphrase");
-        ask.response("accept");
+        answer(&ask, "accept");
         wait_for(
             "the import",
             PATIENCE,
@@ -391,6 +414,7 @@ fn room_keys_go_out_and_back_in_through_the_settings() {
             Some("kept in the key file")
         );
         settings.close();
+        no_dialog_left();
         window.destroy();
     });
 }
@@ -432,9 +456,10 @@ fn recovery_key_is_saved_to_the_chosen_file_only() {
         // A folder cannot be written as a file: the dialog says so.
         assert!(!save_shown_key(&dialog, chosen.parent().unwrap()));
         assert!(note.text().starts_with("Could not save the key"));
-        dialog.response("done");
+        answer(&dialog, "done");
         settle();
         settings.close();
+        no_dialog_left();
         window.destroy();
         key
     });
@@ -536,7 +561,7 @@ fn verified_only_switch_and_the_last_session_sign_out_warning() {
         );
         assert_eq!(warning.default_response().as_deref(), Some("recovery"));
         both_sizes(&warning, "sign-out-last-session");
-        warning.response("recovery");
+        answer(&warning, "recovery");
         wait_for(
             "the recovery page",
             PATIENCE,
@@ -550,6 +575,7 @@ fn verified_only_switch_and_the_last_session_sign_out_warning() {
         settings.close();
         settle();
         assert!(window.session().is_some(), "still signed in");
+        no_dialog_left();
         window.destroy();
     });
     // Opened again from disk, the account keeps the setting.
