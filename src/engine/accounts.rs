@@ -28,6 +28,9 @@ struct ListFile {
     /// The account shown last, opened first at the next start.
     #[serde(default)]
     active: Option<String>,
+    /// The accounts with "encrypt only for verified devices" on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    verified_devices_only: Vec<String>,
 }
 
 impl AccountList {
@@ -82,6 +85,7 @@ impl AccountList {
     pub fn remove(&self, user_id: &str) -> Result<()> {
         let mut file = self.read()?;
         file.accounts.retain(|a| a.user_id != user_id);
+        file.verified_devices_only.retain(|u| u != user_id);
         if file.active.as_deref() == Some(user_id) {
             file.active = None;
         }
@@ -95,6 +99,25 @@ impl AccountList {
             return Ok(());
         }
         file.active = Some(user_id.to_owned());
+        self.store(&file)
+    }
+
+    /// Whether `user_id` has "encrypt only for verified devices" on.
+    pub fn verified_devices_only(&self, user_id: &str) -> Result<bool> {
+        Ok(self
+            .read()?
+            .verified_devices_only
+            .iter()
+            .any(|u| u == user_id))
+    }
+
+    /// Turns "encrypt only for verified devices" on or off for `user_id`.
+    pub fn set_verified_devices_only(&self, user_id: &str, on: bool) -> Result<()> {
+        let mut file = self.read()?;
+        file.verified_devices_only.retain(|u| u != user_id);
+        if on {
+            file.verified_devices_only.push(user_id.to_owned());
+        }
         self.store(&file)
     }
 
@@ -123,6 +146,25 @@ mod tests {
             user_id: user.into(),
             folder: format!("{user}-folder"),
         }
+    }
+
+    #[test]
+    fn verified_devices_only_is_kept_per_account() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = AccountList::new(dir.path().join("accounts.json"));
+        list.upsert(entry("@a:x")).unwrap();
+        list.upsert(entry("@b:x")).unwrap();
+        assert!(!list.verified_devices_only("@a:x").unwrap());
+        list.set_verified_devices_only("@a:x", true).unwrap();
+        list.set_verified_devices_only("@a:x", true).unwrap();
+        assert!(list.verified_devices_only("@a:x").unwrap());
+        assert!(!list.verified_devices_only("@b:x").unwrap());
+        list.set_verified_devices_only("@a:x", false).unwrap();
+        assert!(!list.verified_devices_only("@a:x").unwrap());
+        list.set_verified_devices_only("@b:x", true).unwrap();
+        list.remove("@b:x").unwrap();
+        assert!(!list.verified_devices_only("@b:x").unwrap());
+        assert_eq!(list.load().unwrap(), vec![entry("@a:x")]);
     }
 
     #[test]

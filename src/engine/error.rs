@@ -86,9 +86,13 @@ pub enum EngineError {
     /// with the recovery key first, or reset it.
     #[error("a key backup already exists on the server")]
     BackupExistsOnServer,
-    /// The room keys file is not a key export, or the passphrase does not open it.
-    #[error("the key file cannot be opened with this passphrase")]
+    /// The room keys file is not a key export, or it is damaged.
+    #[error("the file is not a room key export or is damaged")]
     KeyFileUnreadable,
+    /// The passphrase does not open the room keys file (its check fails; a file damaged
+    /// inside its encrypted part fails the same way).
+    #[error("the passphrase does not open the key file")]
+    WrongKeyFilePassphrase,
     /// A person in the room changed their identity and this has not been acknowledged
     /// yet; nothing is sent into the room until it is.
     #[error("identity changed and not acknowledged: {0:?}")]

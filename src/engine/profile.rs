@@ -32,11 +32,30 @@ impl Profile {
         }
     }
 
-    /// Which devices the sessions opened from now on encrypt messages for (the "encrypt
-    /// only for verified devices" setting). Sessions already open keep theirs until they
-    /// are opened again.
+    /// Which devices the sessions opened from now on encrypt messages for, for accounts
+    /// that did not turn "encrypt only for verified devices" on themselves (see
+    /// `set_account_key_sharing`). Sessions already open keep theirs until they are
+    /// opened again.
     pub fn set_key_sharing(&mut self, key_sharing: KeySharing) {
         self.key_sharing = key_sharing;
+    }
+
+    /// Which devices the account `user_id` encrypts messages for when it is opened: the
+    /// stored "encrypt only for verified devices" setting, else the profile's default.
+    pub fn account_key_sharing(&self, user_id: &str) -> Result<KeySharing> {
+        Ok(if self.list.verified_devices_only(user_id)? {
+            KeySharing::VerifiedDevicesOnly
+        } else {
+            self.key_sharing
+        })
+    }
+
+    /// Stores the "encrypt only for verified devices" setting of the account `user_id`. It
+    /// takes effect when the account is opened again (`restore`): the SDK fixes the
+    /// strategy when it builds the client.
+    pub fn set_account_key_sharing(&self, user_id: &str, key_sharing: KeySharing) -> Result<()> {
+        self.list
+            .set_verified_devices_only(user_id, key_sharing == KeySharing::VerifiedDevicesOnly)
     }
 
     /// The folders of this profile.
@@ -133,7 +152,8 @@ impl Profile {
         let secrets = spawn_blocking(move || store.load(&user_id))
             .await
             .map_err(EngineError::matrix)??;
-        let location = self.location(&entry.folder, &secrets.store_key);
+        let mut location = self.location(&entry.folder, &secrets.store_key);
+        location.key_sharing = self.account_key_sharing(&entry.user_id)?;
         Session::restore(&secrets, entry.folder.clone(), location).await
     }
 
@@ -149,7 +169,8 @@ impl Profile {
         let old = spawn_blocking(move || store.load(&user_id))
             .await
             .map_err(EngineError::matrix)??;
-        let location = self.location(&entry.folder, &old.store_key);
+        let mut location = self.location(&entry.folder, &old.store_key);
+        location.key_sharing = self.account_key_sharing(&entry.user_id)?;
         let session =
             Session::login_into_existing_device(&old, password, entry.folder.clone(), location)
                 .await?;

@@ -75,8 +75,11 @@ pub fn describe(err: &EngineError) -> String {
         EngineError::BackupExistsOnServer => gettext(
             "Your account already has a key backup. Enter your recovery key first, or reset it if you lost it.",
         ),
-        EngineError::KeyFileUnreadable => gettext(
-            "That file cannot be opened with this passphrase. Check the file and the passphrase.",
+        EngineError::KeyFileUnreadable => {
+            gettext("That file is not a room key export, or it is damaged. Nothing was imported.")
+        }
+        EngineError::WrongKeyFilePassphrase => gettext(
+            "That passphrase does not open this key file (or the file is damaged). Check it and try again; nothing was imported.",
         ),
         EngineError::IdentityChanged(users) => gettext_f(
             "The identity of {users} changed. Acknowledge the change before you send messages to this room.",

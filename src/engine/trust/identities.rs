@@ -290,3 +290,58 @@ pub async fn devices_left_out(session: &Session, room_id: &str) -> Result<Vec<Le
     left_out.sort_by(|a, b| (&a.user_id, &a.device_id).cmp(&(&b.user_id, &b.device_id)));
     Ok(left_out)
 }
+
+/// What the room says under "encrypt only for verified devices".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SharingNotice {
+    /// Nothing can be sent: the account has no cross-signing identity yet, or this
+    /// session is not verified (the SDK refuses to share keys from it).
+    pub blocked: Option<SendingBlocked>,
+    /// The people whose unverified sessions get no keys: (user ID, display name or user
+    /// ID, how many sessions), sorted by user ID. This account's own other unverified
+    /// sessions are listed under its own user ID.
+    pub left_out: Vec<(String, String, usize)>,
+}
+
+/// Why nothing can be sent under "encrypt only for verified devices".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendingBlocked {
+    /// The account has no cross-signing identity.
+    NoIdentity,
+    /// This session is not verified by the account's identity.
+    ThisSessionUnverified,
+}
+
+/// The notice for `room_id`: empty when the setting is off or nobody is left out.
+pub async fn sharing_notice(session: &Session, room_id: &str) -> Result<SharingNotice> {
+    if session.key_sharing() != super::KeySharing::VerifiedDevicesOnly {
+        return Ok(SharingNotice::default());
+    }
+    let blocked = if !super::cross_signing::has_cross_signing_identity(session).await? {
+        Some(SendingBlocked::NoIdentity)
+    } else if !super::cross_signing::is_this_session_verified(session) {
+        Some(SendingBlocked::ThisSessionUnverified)
+    } else {
+        None
+    };
+    let room = room(session, room_id)?;
+    let mut left_out: Vec<(String, String, usize)> = Vec::new();
+    for device in devices_left_out(session, room_id).await? {
+        match left_out.last_mut() {
+            Some((user, _, count)) if *user == device.user_id => *count += 1,
+            _ => {
+                let user_id = parse_user_id(&device.user_id)?;
+                let name = room
+                    .get_member_no_sync(&user_id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|m| m.display_name().map(ToOwned::to_owned))
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| device.user_id.clone());
+                left_out.push((device.user_id, name, 1));
+            }
+        }
+    }
+    Ok(SharingNotice { blocked, left_out })
+}

@@ -224,8 +224,20 @@ pub async fn import_room_keys(
         .import_room_keys(path.clone(), passphrase)
         .await
         .map_err(|err| match err {
+            // Reading a file that is not text, or one cut short, fails as I/O too.
+            RoomKeyImportError::Export(KeyExportError::Io(io))
+                if matches!(
+                    io.kind(),
+                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                EngineError::KeyFileUnreadable
+            }
             RoomKeyImportError::Export(KeyExportError::Io(io)) | RoomKeyImportError::Io(io) => {
                 EngineError::io(path, io)
+            }
+            RoomKeyImportError::Export(KeyExportError::InvalidMac) => {
+                EngineError::WrongKeyFilePassphrase
             }
             RoomKeyImportError::Export(_) => EngineError::KeyFileUnreadable,
             other => EngineError::matrix(other),

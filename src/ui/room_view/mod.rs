@@ -54,6 +54,7 @@ mod imp {
         pub jump: gtk::Button,
         pub typing: gtk::Label,
         pub identity_banner: crate::ui::trust::identity_banner::IdentityBanner,
+        pub sharing_notice: crate::ui::trust::sharing_notice::KeySharingNotice,
         pub composer: Composer,
         pub timeline: RefCell<Option<RoomTimeline>>,
         pub tasks: RefCell<Vec<glib::JoinHandle<()>>>,
@@ -79,6 +80,7 @@ mod imp {
                 ),
                 typing: gtk::Label::default(),
                 identity_banner: crate::ui::trust::identity_banner::IdentityBanner::new(),
+                sharing_notice: crate::ui::trust::sharing_notice::KeySharingNotice::new(),
                 composer: Composer::default(),
                 timeline: RefCell::default(),
                 tasks: RefCell::default(),
@@ -206,6 +208,7 @@ impl RoomView {
         self.upcast_ref::<gtk::Box>().append(&imp.typing);
 
         self.upcast_ref::<gtk::Box>().append(&imp.identity_banner);
+        self.upcast_ref::<gtk::Box>().append(&imp.sharing_notice);
         let view = self.downgrade();
         imp.identity_banner
             .connect_blocks_sending_changed(move |blocked| {
@@ -326,6 +329,10 @@ impl RoomView {
             timeline.session().clone(),
             timeline.room().room_id().as_str(),
         );
+        imp.sharing_notice.follow(
+            timeline.session().clone(),
+            timeline.room().room_id().as_str(),
+        );
 
         let view = self.downgrade();
         let follow = spawn_ui(async move {
@@ -398,6 +405,7 @@ impl RoomView {
         imp.list.set_model(None::<&gtk::SelectionModel>);
         imp.composer.set_member_lookup(None);
         imp.identity_banner.stop();
+        imp.sharing_notice.stop();
     }
 
     /// The open room's timeline.
@@ -408,6 +416,11 @@ impl RoomView {
     /// The entries shown, for tests and for actions.
     pub fn store(&self) -> Option<gio::ListStore> {
         self.imp().store.borrow().clone()
+    }
+
+    /// The notice of sessions left out under "encrypt only for verified devices".
+    pub fn sharing_notice(&self) -> crate::ui::trust::sharing_notice::KeySharingNotice {
+        self.imp().sharing_notice.clone()
     }
 
     /// The composer.
@@ -649,9 +662,13 @@ impl RoomView {
                 sent
             })
             .await;
-            if let (Err(err), Some(view)) = (result, view.upgrade()) {
+            let Some(view) = view.upgrade() else {
+                return;
+            };
+            if let Err(err) = result {
                 view.toast(&describe(&err));
             }
+            view.imp().sharing_notice.refresh();
         });
     }
 

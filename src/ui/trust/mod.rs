@@ -4,8 +4,10 @@
 
 pub mod first_sign_in;
 pub mod identity_banner;
+pub mod key_files;
 pub mod recovery_key;
 pub mod settings;
+pub mod sharing_notice;
 pub mod verification;
 
 use adw::prelude::*;

@@ -1,11 +1,15 @@
-//! The recovery key on screen: shown once after it is made (large, monospace, with Copy),
-//! and asked for when this session recovers with it.
+//! The recovery key on screen: shown once after it is made (large, monospace, with Copy
+//! and Save to File), and asked for when this session recovers with it.
 
 use adw::prelude::*;
 use gtk::glib;
 
+use super::key_files::{choose_save_path, shown_name, write_private_file};
 use crate::engine::trust::recovery::RecoveryKey;
-use crate::i18n::gettext;
+use crate::i18n::{gettext, gettext_f};
+
+/// The name a saved recovery key file gets by default.
+pub const RECOVERY_KEY_FILE_NAME: &str = "recovery-key.txt";
 
 /// The key in lines of four groups, so it reads (and copies by eye) in chunks.
 fn grouped(key: &str) -> String {
@@ -45,7 +49,6 @@ pub fn show_recovery_key(
     let copy = gtk::Button::builder()
         .label(gettext("_Copy"))
         .use_underline(true)
-        .halign(gtk::Align::Center)
         .css_classes(["pill", "touch-target"])
         .build();
     copy.connect_clicked(glib::clone!(
@@ -57,9 +60,52 @@ pub fn show_recovery_key(
             button.set_label(&gettext("Copied"));
         }
     ));
+    let save = gtk::Button::builder()
+        .label(gettext("_Save to File…"))
+        .use_underline(true)
+        .css_classes(["pill", "touch-target"])
+        .build();
+    save.set_widget_name("save-recovery-key");
+    save.connect_clicked(glib::clone!(
+        #[weak]
+        dialog,
+        move |_| {
+            choose_save_path(
+                &dialog,
+                &gettext("Save Recovery Key"),
+                RECOVERY_KEY_FILE_NAME,
+                glib::clone!(
+                    #[weak]
+                    dialog,
+                    move |path| {
+                        save_shown_key(&dialog, &path);
+                    }
+                ),
+            );
+        }
+    ));
+    // Side by side where there is room, stacked on a phone.
+    let buttons = gtk::FlowBox::builder()
+        .selection_mode(gtk::SelectionMode::None)
+        .homogeneous(true)
+        .max_children_per_line(2)
+        .column_spacing(12)
+        .row_spacing(12)
+        .halign(gtk::Align::Center)
+        .build();
+    buttons.insert(&copy, -1);
+    buttons.insert(&save, -1);
+    let note = gtk::Label::builder()
+        .wrap(true)
+        .justify(gtk::Justification::Center)
+        .css_classes(["caption"])
+        .visible(false)
+        .build();
+    note.set_widget_name("recovery-key-note");
     let column = gtk::Box::new(gtk::Orientation::Vertical, 12);
     column.append(&label);
-    column.append(&copy);
+    column.append(&buttons);
+    column.append(&note);
     dialog.set_extra_child(Some(&column));
     dialog.add_response("done", &gettext("I _Saved It"));
     dialog.set_response_appearance("done", adw::ResponseAppearance::Suggested);
@@ -74,6 +120,58 @@ pub fn show_recovery_key(
     });
     dialog.present();
     dialog
+}
+
+/// Finds the widget named `name` under `root`.
+fn find_named(root: &gtk::Widget, name: &str) -> Option<gtk::Widget> {
+    if root.widget_name() == name {
+        return Some(root.clone());
+    }
+    let mut child = root.first_child();
+    while let Some(widget) = child {
+        if let Some(found) = find_named(&widget, name) {
+            return Some(found);
+        }
+        child = widget.next_sibling();
+    }
+    None
+}
+
+/// Writes the key that `dialog` (from `show_recovery_key`) shows into `path`, readable by
+/// its owner only, and says on the dialog whether that worked. What the Save to File
+/// button runs once the person chose the file. False when it could not be written.
+pub fn save_shown_key(dialog: &adw::MessageDialog, path: &std::path::Path) -> bool {
+    let Some(column) = dialog.extra_child() else {
+        return false;
+    };
+    let label = find_named(&column, "recovery-key").and_then(|w| w.downcast::<gtk::Label>().ok());
+    let note =
+        find_named(&column, "recovery-key-note").and_then(|w| w.downcast::<gtk::Label>().ok());
+    let (Some(label), Some(note)) = (label, note) else {
+        return false;
+    };
+    let key = label.label().replace('\n', " ");
+    let (saved, text) = match write_private_file(path, &key) {
+        Ok(()) => (
+            true,
+            gettext_f("Saved to {file}", &[("file", &shown_name(path))]),
+        ),
+        Err(err) => (
+            false,
+            gettext_f(
+                "Could not save the key to {file}: {error}",
+                &[("file", &shown_name(path)), ("error", &err.to_string())],
+            ),
+        ),
+    };
+    note.set_text(&text);
+    note.set_visible(true);
+    if saved {
+        note.remove_css_class("error");
+    } else {
+        note.add_css_class("error");
+    }
+    saved
 }
 
 /// Asks for the recovery key (or passphrase) over `parent`. `problem` says what went wrong

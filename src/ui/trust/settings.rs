@@ -3,8 +3,9 @@
 //! identity). Its buttons are actions of the group `settings`, so tests and keyboard users
 //! reach them the same way.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::ops::ControlFlow;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
@@ -12,16 +13,21 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
+use super::key_files::{
+    self, EXPORT_FILE_NAME, ask_passphrase, choose_open_path, choose_save_path,
+};
 use super::recovery_key::{ask_recovery_key, show_recovery_key};
 use super::verification::VerificationDialog;
 use super::{ask_password, inform};
 use crate::engine::EngineError;
+use crate::engine::profile::Profile;
 use crate::engine::session::Session;
+use crate::engine::trust::KeySharing;
 use crate::engine::trust::cross_signing::{self, SessionVerification};
 use crate::engine::trust::devices::{self, DeviceInfo};
 use crate::engine::trust::recovery::{self, RecoveryStatus};
 use crate::engine::trust::verification::Verifications;
-use crate::i18n::{gettext, gettext_f};
+use crate::i18n::{gettext, gettext_f, ngettext};
 use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
 use crate::ui::error_text::describe;
 use crate::ui::widgets::{icon_button, labelled_image};
@@ -43,6 +49,11 @@ struct Widgets {
     enter_row: adw::ActionRow,
     disable_row: adw::ActionRow,
     reset_group: adw::PreferencesGroup,
+    keys_group: adw::PreferencesGroup,
+    export_row: adw::ActionRow,
+    import_row: adw::ActionRow,
+    keys_spinner: gtk::Spinner,
+    verified_only: gtk::Switch,
 }
 
 mod imp {
@@ -59,6 +70,14 @@ mod imp {
         pub(super) verification: RefCell<Option<SessionVerification>>,
         pub(super) has_identity: RefCell<Option<bool>>,
         pub(super) tasks: RefCell<Vec<glib::JoinHandle<()>>>,
+        pub(super) profile: RefCell<Option<Profile>>,
+        /// The "encrypt only for verified devices" setting stored differs from the one the
+        /// open session was built with: the account is opened again when this closes.
+        pub(super) key_sharing_changed: Cell<bool>,
+        /// The last message about a room key export or import.
+        pub(super) key_message: RefCell<String>,
+        /// The file chooser open now, if any.
+        pub(super) chooser: RefCell<Option<gtk::FileChooserNative>>,
     }
 
     #[glib::object_subclass]
@@ -269,6 +288,56 @@ impl AccountSettings {
         }
         recovery_page.add(&actions_group);
 
+        let keys_group = adw::PreferencesGroup::builder()
+            .title(gettext("Room Keys"))
+            .description(gettext(
+                "Save the keys of your encrypted messages in a file locked with a passphrase, or read such a file into this session.",
+            ))
+            .build();
+        let keys_spinner = gtk::Spinner::builder()
+            .valign(gtk::Align::Center)
+            .visible(false)
+            .build();
+        keys_group.set_header_suffix(Some(&keys_spinner));
+        let export_row = nav_row(
+            &gettext("Export Room Keys"),
+            &gettext("Save them to a file with a passphrase"),
+            "settings.export-keys",
+        );
+        let import_row = nav_row(
+            &gettext("Import Room Keys"),
+            &gettext("Read keys from an exported file"),
+            "settings.import-keys",
+        );
+        keys_group.add(&export_row);
+        keys_group.add(&import_row);
+        recovery_page.add(&keys_group);
+
+        let sharing_group = adw::PreferencesGroup::builder()
+            .title(gettext("Encryption"))
+            .build();
+        let verified_only = gtk::Switch::builder()
+            .valign(gtk::Align::Center)
+            .active(self.session().key_sharing() == KeySharing::VerifiedDevicesOnly)
+            .sensitive(false)
+            .build();
+        let verified_only_row = adw::ActionRow::builder()
+            .title(gettext("Encrypt Only for Verified Devices"))
+            .subtitle(gettext(
+                "Your messages can then be read only on sessions that their owners have verified.",
+            ))
+            .subtitle_lines(4)
+            .activatable_widget(&verified_only)
+            .build();
+        verified_only_row.add_suffix(&verified_only);
+        sharing_group.add(&verified_only_row);
+        verified_only.connect_active_notify(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |switch| window.key_sharing_toggled(switch.is_active())
+        ));
+        recovery_page.add(&sharing_group);
+
         let reset_group = adw::PreferencesGroup::builder()
             .title(gettext("Lost Your Recovery Key?"))
             .visible(false)
@@ -295,12 +364,19 @@ impl AccountSettings {
             enter_row,
             disable_row,
             reset_group,
+            keys_group,
+            export_row,
+            import_row,
+            keys_spinner,
+            verified_only,
         });
     }
 
     fn install_actions(&self) {
         let group = gio::SimpleActionGroup::new();
-        let plain: [Plain; 6] = [
+        let plain: [Plain; 8] = [
+            ("export-keys", Self::export_keys),
+            ("import-keys", Self::import_keys),
             ("verify-this-session", Self::verify_this_session),
             ("enter-recovery-key", |w| w.enter_recovery_key(None)),
             ("enable-recovery", Self::enable_recovery),
@@ -841,5 +917,221 @@ impl AccountSettings {
                 });
             },
         );
+    }
+
+    /// Lets the window keep the "encrypt only for verified devices" setting in `profile`
+    /// (the switch works only then).
+    pub fn set_profile(&self, profile: Profile) {
+        let user_id = self.session().user_id();
+        let stored = profile.account_key_sharing(&user_id);
+        self.imp().profile.replace(Some(profile));
+        let switch = &self.widgets().verified_only;
+        match stored {
+            Ok(stored) => {
+                // Shows what is stored (and applies once the account opens again).
+                switch.set_active(stored == KeySharing::VerifiedDevicesOnly);
+                switch.set_sensitive(true);
+            }
+            Err(err) => self.toast(&describe(&err)),
+        }
+        self.imp().key_sharing_changed.set(false);
+    }
+
+    /// The "encrypt only for verified devices" switch.
+    pub fn verified_only_switch(&self) -> gtk::Switch {
+        self.widgets().verified_only.clone()
+    }
+
+    /// True when the stored "encrypt only for verified devices" setting differs from the
+    /// one the open session uses: the window opens the account again on close.
+    pub fn key_sharing_changed(&self) -> bool {
+        self.imp().key_sharing_changed.get()
+    }
+
+    /// Like `key_sharing_changed`, and forgets it (the change is being applied).
+    pub fn take_key_sharing_changed(&self) -> bool {
+        self.imp().key_sharing_changed.replace(false)
+    }
+
+    fn key_sharing_toggled(&self, on: bool) {
+        let Some(profile) = self.imp().profile.borrow().clone() else {
+            return;
+        };
+        let wanted = if on {
+            KeySharing::VerifiedDevicesOnly
+        } else {
+            KeySharing::AllDevices
+        };
+        let session = self.session();
+        if let Err(err) = profile.set_account_key_sharing(&session.user_id(), wanted) {
+            self.toast(&describe(&err));
+            return;
+        }
+        let changed = wanted != session.key_sharing();
+        let was_changed = self.imp().key_sharing_changed.replace(changed);
+        if changed && !was_changed {
+            self.toast(&gettext(
+                "Sotto opens your account again to apply this when you close the settings.",
+            ));
+        }
+    }
+
+    /// The last message about a room key export or import.
+    pub fn key_file_message(&self) -> String {
+        self.imp().key_message.borrow().clone()
+    }
+
+    /// True while a room key export or import runs.
+    pub fn key_file_busy(&self) -> bool {
+        self.widgets().keys_spinner.is_visible()
+    }
+
+    fn key_file_running(&self, running: bool, text: &str) {
+        let w = self.widgets();
+        w.keys_spinner.set_visible(running);
+        w.keys_spinner.set_spinning(running);
+        w.export_row.set_sensitive(!running);
+        w.import_row.set_sensitive(!running);
+        w.keys_group.set_description(Some(&if running {
+            text.to_owned()
+        } else {
+            gettext(
+                "Save the keys of your encrypted messages in a file locked with a passphrase, or read such a file into this session.",
+            )
+        }));
+    }
+
+    fn key_file_done(&self, text: String) {
+        self.key_file_running(false, "");
+        self.toast(&text);
+        self.imp().key_message.replace(text);
+    }
+
+    fn keep_chooser(&self, chooser: gtk::FileChooserNative) {
+        self.imp().chooser.replace(Some(chooser));
+    }
+
+    /// Asks for a new passphrase (twice), then where to save the export.
+    fn export_keys(&self) {
+        let weak = self.downgrade();
+        ask_passphrase(
+            self,
+            &gettext("Export Room Keys"),
+            &gettext(
+                "Choose a passphrase for the file. Anyone with the file and the passphrase can read your encrypted messages, so keep both safe.",
+            ),
+            &gettext("_Continue"),
+            true,
+            None,
+            move |passphrase| {
+                let Some(window) = weak.upgrade() else {
+                    return;
+                };
+                let weak = window.downgrade();
+                let chooser = choose_save_path(
+                    &window,
+                    &gettext("Export Room Keys"),
+                    EXPORT_FILE_NAME,
+                    move |path| {
+                        if let Some(window) = weak.upgrade() {
+                            window.export_keys_to(path, passphrase.clone());
+                        }
+                    },
+                );
+                window.keep_chooser(chooser);
+            },
+        );
+    }
+
+    /// Writes every room key of the session into `path`, locked with `passphrase`, with
+    /// the progress and the outcome on the page (what the Export button runs once the
+    /// person chose the file).
+    pub fn export_keys_to(&self, path: PathBuf, passphrase: String) {
+        self.key_file_running(true, &gettext("Exporting room keys…"));
+        let session = self.session();
+        let file = key_files::shown_name(&path);
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                let result = spawn_tokio(async move {
+                    recovery::export_room_keys(&session, path, &passphrase).await
+                })
+                .await;
+                window.key_file_done(match result {
+                    Ok(()) => gettext_f("Room keys saved to {file}", &[("file", &file)]),
+                    Err(err) => describe(&err),
+                });
+            }
+        ));
+    }
+
+    /// Asks for the file, then its passphrase.
+    fn import_keys(&self) {
+        let weak = self.downgrade();
+        let chooser = choose_open_path(self, &gettext("Import Room Keys"), move |path| {
+            if let Some(window) = weak.upgrade() {
+                window.ask_import_passphrase(path, None);
+            }
+        });
+        self.keep_chooser(chooser);
+    }
+
+    fn ask_import_passphrase(&self, path: PathBuf, problem: Option<String>) {
+        let weak = self.downgrade();
+        ask_passphrase(
+            self,
+            &gettext("Import Room Keys"),
+            &gettext_f(
+                "Enter the passphrase of {file}.",
+                &[("file", &key_files::shown_name(&path))],
+            ),
+            &gettext("_Import"),
+            false,
+            problem.as_deref(),
+            move |passphrase| {
+                if let Some(window) = weak.upgrade() {
+                    window.import_keys_from(path.clone(), passphrase);
+                }
+            },
+        );
+    }
+
+    /// Reads the room keys in `path` with `passphrase`, with the progress and the outcome
+    /// on the page. A wrong passphrase asks again, saying so.
+    pub fn import_keys_from(&self, path: PathBuf, passphrase: String) {
+        self.key_file_running(true, &gettext("Importing room keys…"));
+        let session = self.session();
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                let file = path.clone();
+                let result = spawn_tokio(async move {
+                    recovery::import_room_keys(&session, file, &passphrase).await
+                })
+                .await;
+                match result {
+                    Ok(counts) => {
+                        let total = u32::try_from(counts.total).unwrap_or(u32::MAX);
+                        window.key_file_done(
+                            ngettext(
+                                "Imported {new} new of {total} room key",
+                                "Imported {new} new of {total} room keys",
+                                total,
+                            )
+                            .replace("{new}", &counts.imported.to_string())
+                            .replace("{total}", &counts.total.to_string()),
+                        );
+                    }
+                    Err(err @ EngineError::WrongKeyFilePassphrase) => {
+                        let text = describe(&err);
+                        window.key_file_done(text.clone());
+                        window.ask_import_passphrase(path, Some(text));
+                    }
+                    Err(err) => window.key_file_done(describe(&err)),
+                }
+            }
+        ));
     }
 }

@@ -264,6 +264,43 @@ impl Window {
         ));
     }
 
+    /// Opens the account shown again from its store, after a setting that the client
+    /// fixes when it is built changed ("encrypt only for verified devices"). The sync of
+    /// the old client stops before the new one starts.
+    pub fn reopen_session(&self) {
+        let (Some(profile), Some(active)) = (self.profile(), self.imp().active.take()) else {
+            return;
+        };
+        let entry = AccountEntry {
+            user_id: active.session.user_id(),
+            folder: active.session.folder().to_owned(),
+        };
+        tracing::info!("opening the account again to apply a changed setting");
+        for task in active.tasks {
+            task.abort();
+        }
+        let sync = active.sync;
+        self.close_room();
+        self.imp().main_stack.set_visible_child_name("loading");
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                let result = spawn_tokio(async move {
+                    if let Some(sync) = sync {
+                        sync.stop().await;
+                    }
+                    restore_and_activate(&profile, entry).await
+                })
+                .await;
+                match result {
+                    Ok(session) => window.show_session(session),
+                    Err(problem) => window.show_problem(&problem.error, problem.account),
+                }
+            }
+        ));
+    }
+
     /// Opens the greeter to sign in to one more account; Cancel goes back.
     pub(super) fn add_account(&self) {
         self.imp().account_popover.popdown();
@@ -510,25 +547,89 @@ impl Window {
     }
 
     /// Asks before signing out: this device's keys go, and with them any message that no
-    /// other device or backup can decrypt.
+    /// other device or backup can decrypt. When this is the account's last session and
+    /// recovery is off, the warning says the encrypted history will be lost and offers to
+    /// set up recovery first.
     pub(super) fn confirm_sign_out(&self) {
         let Some(session) = self.session() else {
             return;
         };
-        crate::ui::widgets::confirm_destructive(
+        let checking = session.clone();
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = window)]
             self,
-            &gettext("Sign Out?"),
-            &gettext_f(
-                "{user} will be signed out on this device, and its keys, messages and drafts deleted from it. Encrypted messages that no other device or key backup can decrypt will be lost.",
-                &[("user", &session.user_id())],
-            ),
-            &gettext("_Sign Out"),
+            async move {
+                let last = spawn_tokio(async move {
+                    crate::engine::trust::recovery::is_last_session_without_recovery(&checking)
+                        .await
+                })
+                .await;
+                // When the server cannot say, the ordinary warning still names the risk.
+                let last = last.unwrap_or_else(|err| {
+                    tracing::warn!("could not check for other sessions: {err}");
+                    false
+                });
+                window.present_sign_out_dialog(&session.user_id(), last);
+            }
+        ));
+    }
+
+    /// The sign-out confirmation; `last_without_recovery` makes it the strong warning.
+    fn present_sign_out_dialog(&self, user_id: &str, last_without_recovery: bool) {
+        let dialog = if last_without_recovery {
+            let dialog = adw::MessageDialog::new(
+                Some(self),
+                Some(&gettext("You Will Lose Your Encrypted Messages")),
+                Some(&gettext_f(
+                    "This is the only session of {user} and recovery is off. If you sign out now, nobody can ever read your encrypted messages again, not even you. Set up recovery first to keep them.",
+                    &[("user", user_id)],
+                )),
+            );
+            dialog.add_responses(&[
+                ("cancel", &gettext("_Cancel")),
+                ("confirm", &gettext("_Sign Out Anyway")),
+                ("recovery", &gettext("Set Up _Recovery")),
+            ]);
+            dialog.set_response_appearance("confirm", adw::ResponseAppearance::Destructive);
+            dialog.set_response_appearance("recovery", adw::ResponseAppearance::Suggested);
+            dialog.set_default_response(Some("recovery"));
+            dialog
+        } else {
+            let dialog = adw::MessageDialog::new(
+                Some(self),
+                Some(&gettext("Sign Out?")),
+                Some(&gettext_f(
+                    "{user} will be signed out on this device, and its keys, messages and drafts deleted from it. Encrypted messages that no other device or key backup can decrypt will be lost.",
+                    &[("user", user_id)],
+                )),
+            );
+            dialog.add_responses(&[
+                ("cancel", &gettext("_Cancel")),
+                ("confirm", &gettext("_Sign Out")),
+            ]);
+            dialog.set_response_appearance("confirm", adw::ResponseAppearance::Destructive);
+            dialog.set_default_response(Some("cancel"));
+            dialog
+        };
+        dialog.set_widget_name("sign-out-dialog");
+        dialog.set_close_response("cancel");
+        dialog.connect_response(
+            None,
             glib::clone!(
                 #[weak(rename_to = window)]
                 self,
-                move || window.sign_out()
+                move |_, response| match response {
+                    "confirm" => window.sign_out(),
+                    "recovery" => {
+                        if let Some(settings) = window.open_account_settings() {
+                            settings.set_visible_page_name("recovery");
+                        }
+                    }
+                    _ => {}
+                }
             ),
         );
+        dialog.present();
     }
 
     /// Signs the account shown now out, then shows the next account or the greeter.

@@ -62,6 +62,20 @@ impl Window {
     pub fn open_account_settings(&self) -> Option<AccountSettings> {
         let session = self.session()?;
         let settings = AccountSettings::new(Some(self.upcast_ref()), session, self.verifications());
+        if let Some(profile) = self.profile() {
+            settings.set_profile(profile);
+        }
+        // "Encrypt only for verified devices" is fixed when the client is built: a change
+        // opens the account again once the settings close.
+        settings.connect_hide(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |settings| {
+                if settings.take_key_sharing_changed() {
+                    window.reopen_session();
+                }
+            }
+        ));
         settings.present();
         Some(settings)
     }

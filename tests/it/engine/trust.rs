@@ -87,7 +87,7 @@ async fn wait_for_device(session: &Session, user_id: &str, device_id: &str) {
     .await;
 }
 
-async fn wait_for_room(session: &Session, room_id: &OwnedRoomId) -> matrix_sdk::Room {
+pub async fn wait_for_room(session: &Session, room_id: &OwnedRoomId) -> matrix_sdk::Room {
     eventually("the room to arrive", || async {
         session.client().get_room(room_id).is_some()
     })
@@ -96,7 +96,7 @@ async fn wait_for_room(session: &Session, room_id: &OwnedRoomId) -> matrix_sdk::
 }
 
 /// The body of `event_id` in `room` if this client can decrypt it, `None` if it cannot.
-async fn decrypted_body(room: &matrix_sdk::Room, event_id: &OwnedEventId) -> Option<String> {
+pub async fn decrypted_body(room: &matrix_sdk::Room, event_id: &OwnedEventId) -> Option<String> {
     let event = room
         .event(event_id, None)
         .await
@@ -120,7 +120,7 @@ async fn decrypted_body(room: &matrix_sdk::Room, event_id: &OwnedEventId) -> Opt
     content["body"].as_str().map(ToOwned::to_owned)
 }
 
-async fn send_text(session: &Session, room_id: &OwnedRoomId, body: &str) -> OwnedEventId {
+pub async fn send_text(session: &Session, room_id: &OwnedRoomId, body: &str) -> OwnedEventId {
     let room = wait_for_room(session, room_id).await;
     // A room made a moment ago may not have its encryption state yet.
     eventually("the room to be known as encrypted", || async {
@@ -613,6 +613,13 @@ fn only_verified_devices_get_the_keys_when_the_setting_is_on() {
             }],
             "only Bob's unverified session is left out"
         );
+        let notice = identities::sharing_notice(&alice, room_id.as_str())
+            .await
+            .unwrap();
+        assert_eq!(notice.blocked, None, "Alice's session is verified");
+        assert_eq!(notice.left_out.len(), 1, "{notice:?}");
+        assert_eq!(notice.left_out[0].0, bob_user.user_id);
+        assert_eq!(notice.left_out[0].2, 1, "one session of Bob's");
         let event_id = send_text(&alice, &room_id, "only for verified devices").await;
 
         for client in [&bob_verified, &bob_unverified] {
@@ -769,9 +776,23 @@ fn room_keys_export_and_import_and_recovery_turned_off() {
         assert_eq!(decrypted_body(&room_b, &event_id).await, None);
         let wrong = recovery::import_room_keys(&b, file.clone(), "not it").await;
         assert!(
-            matches!(wrong, Err(EngineError::KeyFileUnreadable)),
+            matches!(wrong, Err(EngineError::WrongKeyFilePassphrase)),
             "{wrong:?}"
         );
+        // Not a key file at all, one cut short, and one that is not text.
+        let broken = folder.path().join("broken.txt");
+        for bytes in [
+            b"hello, not a key file".to_vec(),
+            text.as_bytes()[..text.len() / 2].to_vec(),
+            vec![0xff, 0xfe, 0x00, 0x80, 0x81],
+        ] {
+            std::fs::write(&broken, bytes).unwrap();
+            let result = recovery::import_room_keys(&b, broken.clone(), "file passphrase").await;
+            assert!(
+                matches!(result, Err(EngineError::KeyFileUnreadable)),
+                "{result:?}"
+            );
+        }
         let missing =
             recovery::import_room_keys(&b, folder.path().join("none.txt"), "file passphrase").await;
         assert!(

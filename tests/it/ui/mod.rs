@@ -7,4 +7,5 @@ mod room_list;
 mod rooms;
 mod session;
 mod trust;
+mod trust_keys;
 mod window;

@@ -20,7 +20,7 @@ use crate::harness::{self, PATIENCE, TestProfile, peers, synapse};
 
 /// Runs `future` on the UI's tokio runtime (where the window's session lives) while the
 /// main loop keeps running, and returns its output.
-fn engine<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> T {
+pub(crate) fn engine<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -> T {
     let (tx, rx) = mpsc::channel();
     sotto::ui::bridge::runtime().spawn(async move {
         let _ = tx.send(future.await);
@@ -40,21 +40,21 @@ fn engine<T: Send + 'static>(future: impl Future<Output = T> + Send + 'static) -
     result.unwrap()
 }
 
-fn toplevel<T: IsA<gtk::Window> + IsA<gtk::Widget>>() -> Option<T> {
+pub(crate) fn toplevel<T: IsA<gtk::Window> + IsA<gtk::Widget>>() -> Option<T> {
     gtk::Window::list_toplevels()
         .into_iter()
         .filter(|w| w.is_visible())
         .find_map(|w| w.downcast::<T>().ok())
 }
 
-fn message_dialog(name: &str) -> Option<adw::MessageDialog> {
+pub(crate) fn message_dialog(name: &str) -> Option<adw::MessageDialog> {
     gtk::Window::list_toplevels()
         .into_iter()
         .filter(|w| w.is_visible() && w.widget_name() == name)
         .find_map(|w| w.downcast::<adw::MessageDialog>().ok())
 }
 
-fn wait_for_dialog(name: &str) -> adw::MessageDialog {
+pub(crate) fn wait_for_dialog(name: &str) -> adw::MessageDialog {
     wait_for(
         name,
         PATIENCE,
@@ -65,7 +65,7 @@ fn wait_for_dialog(name: &str) -> adw::MessageDialog {
 }
 
 /// The window on `profile` with its sync running and its verifications listening.
-fn window_with_sync(profile: sotto::engine::profile::Profile) -> Window {
+pub(crate) fn window_with_sync(profile: sotto::engine::profile::Profile) -> Window {
     let window = Window::new(&crate::harness::ui::app());
     window.start(profile);
     present_at(&window, 360, 720);
@@ -84,7 +84,7 @@ fn window_with_sync(profile: sotto::engine::profile::Profile) -> Window {
     window
 }
 
-fn open_settings(window: &Window) -> AccountSettings {
+pub(crate) fn open_settings(window: &Window) -> AccountSettings {
     assert!(WidgetExt::activate_action(window, "win.account-settings", None).is_ok());
     wait_for(
         "the account settings",
@@ -95,7 +95,7 @@ fn open_settings(window: &Window) -> AccountSettings {
     toplevel::<AccountSettings>().unwrap()
 }
 
-fn both_sizes(window: &(impl IsA<gtk::Window> + IsA<gtk::Widget>), name: &str) {
+pub(crate) fn both_sizes(window: &(impl IsA<gtk::Window> + IsA<gtk::Widget>), name: &str) {
     for (w, h) in [(360, 720), (1280, 800)] {
         present_at(window, w, h);
         screenshot(window, &format!("{name}-{w}x{h}"));
@@ -417,7 +417,7 @@ fn recovery_page_turns_recovery_on_and_the_key_works() {
     });
 }
 
-fn status_text(widget: &gtk::Widget) -> Vec<String> {
+pub(crate) fn status_text(widget: &gtk::Widget) -> Vec<String> {
     let mut found = Vec::new();
     if let Ok(page) = widget.clone().downcast::<adw::StatusPage>()
         && page.is_mapped()
@@ -432,7 +432,7 @@ fn status_text(widget: &gtk::Widget) -> Vec<String> {
     found
 }
 
-fn find_label(widget: &gtk::Widget, name: &str) -> Option<gtk::Label> {
+pub(crate) fn find_label(widget: &gtk::Widget, name: &str) -> Option<gtk::Label> {
     if widget.widget_name() == name {
         return widget.clone().downcast::<gtk::Label>().ok();
     }

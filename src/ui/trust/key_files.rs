@@ -1,0 +1,178 @@
+//! Files the person chooses for their keys: the room key export (asked for a passphrase,
+//! twice when it is new) and the recovery key saved to a file. The file choosers go
+//! through the portal when there is one (`gtk::FileChooserNative`); nothing is written
+//! anywhere but the file the person picked.
+
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use adw::prelude::*;
+use gtk::{gio, glib};
+
+use crate::i18n::gettext;
+
+/// The name a room key export gets by default.
+pub const EXPORT_FILE_NAME: &str = "sotto-room-keys.txt";
+
+/// Asks where to save a file over `parent`, suggesting `name`. `on_path` gets the chosen
+/// path (nothing when the person cancels).
+pub fn choose_save_path(
+    parent: &impl IsA<gtk::Window>,
+    title: &str,
+    name: &str,
+    on_path: impl Fn(PathBuf) + 'static,
+) -> gtk::FileChooserNative {
+    let chooser = gtk::FileChooserNative::new(
+        Some(title),
+        Some(parent),
+        gtk::FileChooserAction::Save,
+        Some(&gettext("_Save")),
+        Some(&gettext("_Cancel")),
+    );
+    chooser.set_modal(true);
+    chooser.set_current_name(name);
+    run_chooser(&chooser, on_path);
+    chooser
+}
+
+/// Asks for a file to open over `parent`. `on_path` gets the chosen path.
+pub fn choose_open_path(
+    parent: &impl IsA<gtk::Window>,
+    title: &str,
+    on_path: impl Fn(PathBuf) + 'static,
+) -> gtk::FileChooserNative {
+    let chooser = gtk::FileChooserNative::new(
+        Some(title),
+        Some(parent),
+        gtk::FileChooserAction::Open,
+        Some(&gettext("_Open")),
+        Some(&gettext("_Cancel")),
+    );
+    chooser.set_modal(true);
+    run_chooser(&chooser, on_path);
+    chooser
+}
+
+fn run_chooser(chooser: &gtk::FileChooserNative, on_path: impl Fn(PathBuf) + 'static) {
+    // The chooser must live until it answers: the closure keeps it, and lets it go then.
+    let keep = Rc::new(std::cell::RefCell::new(Some(chooser.clone())));
+    chooser.connect_response(move |chooser, response| {
+        let path = (response == gtk::ResponseType::Accept)
+            .then(|| chooser.file().and_then(|f| f.path()))
+            .flatten();
+        keep.borrow_mut().take();
+        if let Some(path) = path {
+            on_path(path);
+        }
+    });
+    chooser.show();
+}
+
+/// A passphrase dialog over `parent`: one entry, or two that must match when `confirm`
+/// (a new passphrase). `problem` says what was wrong with the last try. `on_passphrase`
+/// gets it when the person continues with `accept_label`; a mismatch or an empty
+/// passphrase keeps the dialog open with a message.
+pub fn ask_passphrase(
+    parent: &impl IsA<gtk::Window>,
+    heading: &str,
+    body: &str,
+    accept_label: &str,
+    confirm: bool,
+    problem: Option<&str>,
+    on_passphrase: impl Fn(String) + 'static,
+) -> adw::MessageDialog {
+    let dialog = adw::MessageDialog::new(Some(parent), Some(heading), Some(body));
+    dialog.set_widget_name("passphrase-dialog");
+    let first = gtk::PasswordEntry::builder()
+        .show_peek_icon(true)
+        .activates_default(true)
+        .placeholder_text(gettext("Passphrase"))
+        .build();
+    first.set_widget_name("passphrase");
+    let second = gtk::PasswordEntry::builder()
+        .show_peek_icon(true)
+        .activates_default(true)
+        .placeholder_text(gettext("Repeat the passphrase"))
+        .visible(confirm)
+        .build();
+    second.set_widget_name("passphrase-again");
+    let error = gtk::Label::builder()
+        .wrap(true)
+        .xalign(0.0)
+        .css_classes(["error"])
+        .build();
+    error.set_widget_name("passphrase-error");
+    error.set_visible(problem.is_some());
+    error.set_text(problem.unwrap_or_default());
+    let column = gtk::Box::new(gtk::Orientation::Vertical, 8);
+    column.append(&first);
+    column.append(&second);
+    column.append(&error);
+    dialog.set_extra_child(Some(&column));
+    dialog.add_responses(&[("cancel", &gettext("_Cancel")), ("accept", accept_label)]);
+    dialog.set_response_appearance("accept", adw::ResponseAppearance::Suggested);
+    dialog.set_default_response(Some("accept"));
+    dialog.set_close_response("cancel");
+    dialog.set_response_enabled("accept", false);
+    // Continue works once the passphrase is there (twice the same when it is new); a
+    // mismatch says so while typing.
+    let check = glib::clone!(
+        #[weak]
+        dialog,
+        #[weak]
+        first,
+        #[weak]
+        second,
+        #[weak]
+        error,
+        move || {
+            let mismatch = confirm && !second.text().is_empty() && second.text() != first.text();
+            if mismatch {
+                error.set_text(&gettext(
+                    "The passphrases do not match. Type the same one twice.",
+                ));
+            }
+            error.set_visible(mismatch);
+            let ready = !first.text().is_empty() && (!confirm || second.text() == first.text());
+            dialog.set_response_enabled("accept", ready);
+        }
+    );
+    let on_change = Rc::new(check);
+    for entry in [&first, &second] {
+        let on_change = on_change.clone();
+        entry.connect_changed(move |_| on_change());
+    }
+    dialog.connect_response(None, move |_, response| {
+        let passphrase = first.text().to_string();
+        let matches = !confirm || second.text() == first.text();
+        if response == "accept" && !passphrase.is_empty() && matches {
+            on_passphrase(passphrase);
+        }
+    });
+    dialog.present();
+    dialog
+}
+
+/// Writes `text` (a recovery key) into `path`, creating the file readable by its owner
+/// only. Nothing else is written and nothing is logged about its content.
+pub fn write_private_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")?;
+    file.sync_all()
+}
+
+/// The file's name to show in a message (not the whole path).
+pub fn shown_name(path: &std::path::Path) -> String {
+    gio::File::for_path(path)
+        .basename()
+        .map(|n| n.display().to_string())
+        .unwrap_or_else(|| path.display().to_string())
+}
