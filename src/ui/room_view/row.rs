@@ -391,8 +391,7 @@ impl MessageRow {
             Body::Emote {
                 markup, revealed, ..
             } => {
-                imp.revealed_markup
-                    .replace(revealed.as_deref().map(|r| emote(r)));
+                imp.revealed_markup.replace(revealed.as_deref().map(&emote));
                 imp.body.set_markup(&emote(&shown(markup, revealed)));
             }
             Body::Notice {
