@@ -196,8 +196,15 @@ fn parent(sizes: &Sizes, quick: bool) {
     let runtime = harness::runtime();
     let me = std::env::current_exe().unwrap();
 
-    // 1 and 2: signing in to an account with many rooms.
-    for (label, shape, name) in [("1", sizes.small, "small"), ("2", sizes.large, "large")] {
+    // 1 and 2: signing in to an account with many rooms (`SOTTO_BENCH_ROOMS_ONLY=1` skips
+    // them, for work on the conversation figures alone).
+    let sign_in = if std::env::var_os("SOTTO_BENCH_ROOMS_ONLY").is_some_and(|v| v != "0") {
+        println!("(scenarios 1 and 2 skipped: SOTTO_BENCH_ROOMS_ONLY)");
+        Vec::new()
+    } else {
+        vec![("1", sizes.small, "small"), ("2", sizes.large, "large")]
+    };
+    for (label, shape, name) in sign_in {
         let setup = Instant::now();
         let (user, seeding) = runtime.block_on(seed_account(&server, name, shape));
         println!(

@@ -263,7 +263,10 @@ impl MessageRow {
         if imp.revealed_for.borrow().as_deref() != Some(entry.unique_id.as_str()) {
             imp.revealed_for.replace(None);
         }
-        imp.revealed_markup.replace(None);
+        imp.revealed_markup.replace(match &entry.kind {
+            EntryKind::Event(event) => revealed_markup(event),
+            _ => None,
+        });
         imp.unique_id.replace(entry.unique_id.clone());
         for class in [
             "day-divider",
@@ -368,36 +371,25 @@ impl MessageRow {
         imp.body.remove_css_class("dim-label");
         imp.body.remove_css_class("notice");
         // With the spoilers shown when the person revealed them in this entry.
+        let revealed_here = imp.revealed_for.borrow().is_some();
         let shown = |markup: &str, revealed: &Option<String>| -> String {
-            let revealed_here = imp.revealed_for.borrow().is_some();
             match revealed {
                 Some(revealed) if revealed_here => revealed.clone(),
                 _ => markup.to_owned(),
             }
         };
-        let emote = |markup: &str| {
-            format!(
-                "* {} {markup}",
-                glib::markup_escape_text(&event.sender_name)
-            )
-        };
         match &event.body {
             Body::Text {
                 markup, revealed, ..
-            } => {
-                imp.revealed_markup.replace(revealed.clone());
-                imp.body.set_markup(&shown(markup, revealed));
-            }
+            } => imp.body.set_markup(&shown(markup, revealed)),
             Body::Emote {
                 markup, revealed, ..
-            } => {
-                imp.revealed_markup.replace(revealed.as_deref().map(&emote));
-                imp.body.set_markup(&emote(&shown(markup, revealed)));
-            }
+            } => imp
+                .body
+                .set_markup(&emote_markup(event, &shown(markup, revealed))),
             Body::Notice {
                 markup, revealed, ..
             } => {
-                imp.revealed_markup.replace(revealed.clone());
                 imp.body.set_markup(&shown(markup, revealed));
                 imp.body.add_css_class("notice");
             }
@@ -571,4 +563,21 @@ fn short_id(user_id: &str) -> String {
         .next()
         .unwrap_or(user_id)
         .to_owned()
+}
+
+/// An emote's line: `* Name does something`.
+fn emote_markup(event: &EventEntry, markup: &str) -> String {
+    format!(
+        "* {} {markup}",
+        glib::markup_escape_text(&event.sender_name)
+    )
+}
+
+/// The body's markup with its spoilers revealed, when it has spoilers.
+fn revealed_markup(event: &EventEntry) -> Option<String> {
+    match &event.body {
+        Body::Text { revealed, .. } | Body::Notice { revealed, .. } => revealed.clone(),
+        Body::Emote { revealed, .. } => revealed.as_deref().map(|r| emote_markup(event, r)),
+        _ => None,
+    }
 }

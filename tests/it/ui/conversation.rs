@@ -305,6 +305,25 @@ fn glib_send_wrapper(window: Window) -> SendWindow {
     SendWindow(window)
 }
 
+/// A visible button labelled `label` in the conversation.
+fn find_button(view: &RoomView, label: &str) -> Option<gtk::Button> {
+    let mut stack: Vec<gtk::Widget> = vec![view.list_view().upcast()];
+    while let Some(w) = stack.pop() {
+        if let Some(button) = w.downcast_ref::<gtk::Button>()
+            && button.label().as_deref() == Some(label)
+            && button.is_visible()
+        {
+            return Some(button.clone());
+        }
+        let mut c = w.first_child();
+        while let Some(next) = c {
+            c = next.next_sibling();
+            stack.push(next);
+        }
+    }
+    None
+}
+
 /// The body label of the row showing `unique_id`, when that row is on screen.
 fn body_label_of(view: &RoomView, unique_id: &str) -> Option<gtk::Label> {
     let mut child = view.list_view().first_child();
@@ -316,8 +335,10 @@ fn body_label_of(view: &RoomView, unique_id: &str) -> Option<gtk::Label> {
         {
             let mut stack: Vec<gtk::Widget> = vec![row.upcast()];
             while let Some(w) = stack.pop() {
+                // Shown (a row can briefly hold a hidden repeat of its entry).
                 if let Some(label) = w.downcast_ref::<gtk::Label>()
                     && label.has_css_class("message-body")
+                    && label.is_mapped()
                 {
                     return Some(label.clone());
                 }
@@ -422,6 +443,16 @@ fn a_spoiler_is_hidden_until_it_is_tapped() {
         window.set_default_size(1280, 800);
         settle();
         screenshot(&window, "conversation-spoiler-revealed-1280x800");
+
+        // The room's first changes are folded under one line; its button unfolds them.
+        let fold = find_button(&view, "Show All").expect("the folded changes' button");
+        fold.emit_clicked();
+        wait_for(
+            "the changes to unfold",
+            Duration::from_secs(10),
+            || find_button(&view, "Hide").is_some(),
+            || format!("{:#?}", events(&view)),
+        );
         window.destroy();
     });
 }
