@@ -196,8 +196,15 @@ fn parent(sizes: &Sizes, quick: bool) {
     let runtime = harness::runtime();
     let me = std::env::current_exe().unwrap();
 
-    // 1 and 2: signing in to an account with many rooms.
-    for (label, shape, name) in [("1", sizes.small, "small"), ("2", sizes.large, "large")] {
+    // 1 and 2: signing in to an account with many rooms (`SOTTO_BENCH_ROOMS_ONLY=1` skips
+    // them, for work on the conversation figures alone).
+    let sign_in = if std::env::var_os("SOTTO_BENCH_ROOMS_ONLY").is_some_and(|v| v != "0") {
+        println!("(scenarios 1 and 2 skipped: SOTTO_BENCH_ROOMS_ONLY)");
+        Vec::new()
+    } else {
+        vec![("1", sizes.small, "small"), ("2", sizes.large, "large")]
+    };
+    for (label, shape, name) in sign_in {
         let setup = Instant::now();
         let (user, seeding) = runtime.block_on(seed_account(&server, name, shape));
         println!(
@@ -324,6 +331,18 @@ fn parent(sizes: &Sizes, quick: bool) {
         "",
     );
     report(
+        "   of which the first entries() (subscribe + Entry conversion)",
+        &field(&opens, "ENTRIES_MS"),
+        "ms",
+        "",
+    );
+    report(
+        "   open + first entries() (what the view shows at once)",
+        &field(&opens, "INITIAL_DONE_MS"),
+        "ms",
+        "",
+    );
+    report(
         "   messages in the first entries() answer",
         &field(&opens, "INITIAL_MESSAGES"),
         "",
@@ -388,6 +407,12 @@ fn parent(sizes: &Sizes, quick: bool) {
         "≤ 50 ms",
     );
     report("   send → accepted by the server (Sent)", &sent, "ms", "");
+    report(
+        "   of which RoomTimeline::send returning (checks, queued)",
+        &send.list("CALL_US"),
+        "µs",
+        "",
+    );
     println!(
         "   remote echo: 90th percentile {} ms, slowest {} ms",
         percentile(&remote, 90),
@@ -909,8 +934,11 @@ fn child_open(dir: &Path, room_id: &str, scroll: usize) {
             .await
             .expect("opens");
         println!("OPEN_CALL_MS {}", ms_since(start));
+        let entries_start = Instant::now();
         let mut entries = Entries::of(&timeline).await;
+        println!("ENTRIES_MS {}", ms_since(entries_start));
         println!("INITIAL_MESSAGES {}", entries.messages());
+        println!("INITIAL_DONE_MS {}", ms_since(start));
         entries
             .load_until(&timeline, SCROLL_PAGE, |e| e.messages() >= FIRST_MESSAGES)
             .await;
@@ -944,6 +972,7 @@ fn child_send(dir: &Path, room_id: &str, count: usize) {
         let mut entries = Entries::of(&timeline).await;
         let mut sent_ms = Vec::new();
         let mut remote_ms = Vec::new();
+        let mut call_ms = Vec::new();
         for i in 0..count {
             let text = format!("Echo test {i} {}", harness::synapse::random_hex(4));
             let start = Instant::now();
@@ -951,6 +980,7 @@ fn child_send(dir: &Path, room_id: &str, count: usize) {
                 .send(&Outgoing::text(text.clone()))
                 .await
                 .expect("sends");
+            call_ms.push(start.elapsed().as_micros() as u64);
             let mut sent = None;
             let deadline = Instant::now() + harness::PATIENCE;
             loop {
@@ -975,6 +1005,7 @@ fn child_send(dir: &Path, room_id: &str, count: usize) {
         }
         let join = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
         println!("SENT_MS {}", join(&sent_ms));
+        println!("CALL_US {}", join(&call_ms));
         println!("REMOTE_MS {}", join(&remote_ms));
         drop(entries);
         drop(timeline);

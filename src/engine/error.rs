@@ -124,6 +124,10 @@ pub enum EngineError {
     /// A direct chat with oneself was asked for.
     #[error("a direct chat needs another person")]
     DirectChatWithSelf,
+    /// A room created encrypted is not known as encrypted yet: nothing is sent, so that
+    /// nothing goes out unencrypted.
+    #[error("the room's encryption is not set up yet")]
+    EncryptionNotReady,
     /// Any other error reported by the Matrix SDK or the server.
     #[error("Matrix error: {0}")]
     Matrix(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -38,9 +38,34 @@ const DIM_SMALL: &str = "<span size=\"small\" fgalpha=\"60%\">";
 /// would otherwise let it show through): a spoiler stays hidden.
 const SPOILER: &str = "<span foreground=\"#808080\" background=\"#808080\" fgalpha=\"1\">";
 
-/// Safe Pango markup for a Matrix `formatted_body` (`org.matrix.custom.html`).
+/// The address of the link that covers a hidden spoiler: the conversation view reveals
+/// the message's spoilers when it is activated. Never the address of a link in a message
+/// (only http(s), mailto and matrix links are kept from those).
+pub const SPOILER_URI: &str = "sotto-spoiler:reveal";
+
+/// A spoiler once revealed: its text on a faint grey background.
+const SPOILER_REVEALED: &str = "<span background=\"#808080\" bgalpha=\"20%\">";
+
+/// Safe Pango markup for a Matrix `formatted_body` (`org.matrix.custom.html`), spoilers
+/// hidden.
 pub fn html_to_markup(html: &str) -> String {
-    let (input, cut) = if html.len() > MAX_INPUT_BYTES {
+    let (input, cut) = cut_input(html);
+    render_markup(&parse(input), cut, false).0
+}
+
+/// Safe Pango markup for a formatted body with its spoilers hidden (each a link to
+/// [`SPOILER_URI`]), and, when it has any, the same markup with them revealed.
+pub fn html_to_markup_with_spoilers(html: &str) -> (String, Option<String>) {
+    let (input, cut) = cut_input(html);
+    let nodes = parse(input);
+    let (hidden, spoilers) = render_markup(&nodes, cut, false);
+    let revealed = spoilers.then(|| render_markup(&nodes, cut, true).0);
+    (hidden, revealed)
+}
+
+/// The input up to the size limit, and whether it was cut.
+fn cut_input(html: &str) -> (&str, bool) {
+    if html.len() > MAX_INPUT_BYTES {
         let mut end = MAX_INPUT_BYTES;
         while !html.is_char_boundary(end) {
             end -= 1;
@@ -48,15 +73,23 @@ pub fn html_to_markup(html: &str) -> String {
         (&html[..end], true)
     } else {
         (html, false)
-    };
-    let nodes = parse(input);
-    let mut renderer = Renderer::new();
-    renderer.render(&nodes);
-    let Renderer { mut out, link, .. } = renderer;
+    }
+}
+
+/// The markup of a parsed body, and whether it has spoilers.
+fn render_markup(nodes: &[Node], cut: bool, reveal: bool) -> (String, bool) {
+    let mut renderer = Renderer::new(reveal);
+    renderer.render(nodes);
+    let Renderer {
+        mut out,
+        link,
+        saw_spoiler,
+        ..
+    } = renderer;
     if cut {
         out.full = true;
     }
-    out.finish(link.as_ref())
+    (out.finish(link.as_ref()), saw_spoiler)
 }
 
 /// Safe Pango markup for a plain-text body: escaped, with http(s)/mailto/matrix URLs made
@@ -652,6 +685,10 @@ struct Renderer {
     out: Writer,
     pre: usize,
     spoiler: usize,
+    /// Spoilers are shown rather than hidden.
+    reveal: bool,
+    /// The body has at least one spoiler.
+    saw_spoiler: bool,
     lists: Vec<List>,
     /// Whether the next cell of each open table row is its first.
     rows: Vec<bool>,
@@ -666,11 +703,13 @@ fn strict_colour(value: Option<&str>) -> Option<&str> {
 }
 
 impl Renderer {
-    fn new() -> Self {
+    fn new(reveal: bool) -> Self {
         Self {
             out: Writer::new(),
             pre: 0,
             spoiler: 0,
+            reveal,
+            saw_spoiler: false,
             lists: Vec::new(),
             rows: Vec::new(),
             link: None,
@@ -904,11 +943,27 @@ impl Renderer {
             None => gettext("Spoiler"),
         };
         if self.spoiler == 0 {
+            self.saw_spoiler = true;
+            // Hidden, the label and the grey block are one link that reveals them (not
+            // inside another link: links do not nest, and that spoiler only stays hidden).
+            let revealable = !self.reveal && self.link.is_none();
+            if revealable {
+                let title = escape_attribute(&gettext("Show the spoiler"));
+                self.tag(
+                    leave,
+                    &format!("<a href=\"{SPOILER_URI}\" title=\"{title}\">"),
+                    "</a>",
+                );
+            }
             self.out.open(DIM_SMALL.to_owned(), "</span>");
             self.out.text(&label);
             self.out.close();
             self.out.space = true;
-            self.tag(leave, SPOILER, "</span>");
+            if self.reveal {
+                self.tag(leave, SPOILER_REVEALED, "</span>");
+            } else {
+                self.tag(leave, SPOILER, "</span>");
+            }
         }
         self.spoiler += 1;
         leave.spoiler = true;

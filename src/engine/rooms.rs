@@ -12,7 +12,9 @@ use matrix_sdk::ruma::api::client::room::create_room::v3::{
 };
 use matrix_sdk::ruma::api::client::state::{get_state_event_for_key, get_state_events};
 use matrix_sdk::ruma::events::direct::{DirectEventContent, DirectUserIdentifier};
-use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
+use matrix_sdk::ruma::events::room::encryption::{
+    PossiblyRedactedRoomEncryptionEventContent, RoomEncryptionEventContent,
+};
 use matrix_sdk::ruma::events::room::member::{MembershipState, RoomMemberEventContent};
 use matrix_sdk::ruma::events::room::power_levels::{
     RoomPowerLevels, RoomPowerLevelsSource, UserPowerLevel,
@@ -163,6 +165,9 @@ pub async fn create_room(session: &Session, room: CreateRoom) -> Result<String> 
         request.initial_state = vec![encryption_state()];
     }
     let created = client.create_room(request).await.map_err(classify)?;
+    if room.encrypted {
+        remember_encrypted(session, &created).await?;
+    }
     Ok(created.room_id().to_string())
 }
 
@@ -181,6 +186,7 @@ pub async fn start_direct_chat(session: &Session, user_id: &str) -> Result<Strin
     // The SDK's `create_dm` does what a new DM needs: `is_direct`, the trusted private chat
     // preset, the encryption state, and the person added to `m.direct`.
     let room = client.create_dm(&user_id).await.map_err(classify)?;
+    remember_encrypted(session, &room).await?;
     Ok(room.room_id().to_string())
 }
 
@@ -551,6 +557,27 @@ fn encryption_state() -> matrix_sdk::ruma::serde::Raw<matrix_sdk::ruma::events::
 {
     InitialStateEvent::with_empty_state_key(RoomEncryptionEventContent::with_recommended_defaults())
         .to_raw_any()
+}
+
+/// Writes into the SDK's record of `room`, which Sotto has just created encrypted, that it
+/// is encrypted, and remembers that for the send path's check. The room list's sync may have
+/// seen the new room before the server wrote its `m.room.encryption` event, and the SDK then
+/// takes the room for an unencrypted one until a later sync: a message sent at once would
+/// go out in plaintext. Nothing in the SDK ever unsets the encryption event again.
+async fn remember_encrypted(session: &Session, room: &Room) -> Result<()> {
+    session.note_created_encrypted(room.room_id());
+    let content = serde_json::to_value(RoomEncryptionEventContent::with_recommended_defaults())
+        .and_then(serde_json::from_value::<PossiblyRedactedRoomEncryptionEventContent>)
+        .map_err(EngineError::matrix)?;
+    room.update_and_save_room_info(|mut info| {
+        info.set_encryption_event(Some(content));
+        info.mark_encryption_state_synced();
+        // No notable reason (the SDK does not re-export the flags' type; this is its
+        // empty set, which it reports as `NONE`).
+        (info, std::iter::empty().collect())
+    })
+    .await
+    .map_err(EngineError::matrix)
 }
 
 /// Errors when `user_id` does not exist on its server (its profile is not found).

@@ -1,10 +1,13 @@
 //! One signed-in account: its `matrix_sdk::Client` over the encrypted store, and what it
 //! takes to create, restore and end it.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use matrix_sdk::authentication::matrix::MatrixSession;
 use matrix_sdk::ruma::api::client::session::get_login_types::v3::LoginType;
+use matrix_sdk::ruma::{OwnedRoomId, RoomId};
 use matrix_sdk::store::RoomLoadSettings;
 use matrix_sdk::{Client, SessionMeta, SessionTokens, SqliteStoreConfig};
 
@@ -19,6 +22,8 @@ pub struct Session {
     client: Client,
     folder: String,
     key_sharing: KeySharing,
+    /// Rooms this session created encrypted (see `rooms::create_room`).
+    created_encrypted: Arc<Mutex<HashSet<OwnedRoomId>>>,
 }
 
 /// Where an account's encrypted store lives and the key that opens it.
@@ -35,6 +40,23 @@ impl Session {
     /// The Matrix client of this account.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// Remembers that this session created `room_id` encrypted: nothing may be sent there
+    /// before the SDK knows the room is encrypted.
+    pub(crate) fn note_created_encrypted(&self, room_id: &RoomId) {
+        self.created_encrypted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(room_id.to_owned());
+    }
+
+    /// Whether this session created `room_id` encrypted.
+    pub(crate) fn was_created_encrypted(&self, room_id: &RoomId) -> bool {
+        self.created_encrypted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(room_id)
     }
 
     /// The folder name of this account's store and cache.
@@ -114,6 +136,7 @@ impl Session {
             client,
             folder,
             key_sharing: store.key_sharing,
+            created_encrypted: Arc::default(),
         })
     }
 
@@ -145,6 +168,7 @@ impl Session {
             client,
             folder,
             key_sharing: store.key_sharing,
+            created_encrypted: Arc::default(),
         })
     }
 
@@ -181,6 +205,7 @@ impl Session {
             client,
             folder,
             key_sharing: store.key_sharing,
+            created_encrypted: Arc::default(),
         })
     }
 

@@ -126,6 +126,9 @@ pub fn describe(err: &EngineError) -> String {
         EngineError::DirectChatWithSelf => {
             gettext("That is your own Matrix ID. Enter the Matrix ID of the person to write to.")
         }
+        EngineError::EncryptionNotReady => gettext(
+            "The room's encryption is not set up yet, so nothing was sent. Try again in a moment.",
+        ),
         EngineError::Matrix(_) => {
             gettext("Something went wrong while talking to the homeserver. Try again.")
         }

@@ -10,7 +10,9 @@ use matrix_sdk_ui::timeline::{
     TimelineItemKind, VirtualTimelineItem,
 };
 
-use crate::engine::html::{html_to_markup, plain_to_markup, strip_direction_overrides};
+use crate::engine::html::{
+    html_to_markup_with_spoilers, plain_to_markup, strip_direction_overrides,
+};
 use crate::i18n::{gettext, gettext_f};
 
 /// Identifies an event of the timeline (a local echo or a remote event) for actions on it.
@@ -98,22 +100,28 @@ impl EventEntry {
 pub enum Body {
     /// A text message: safe Pango markup, and the plain body.
     Text {
-        /// Pango markup.
+        /// Pango markup, spoilers hidden.
         markup: String,
+        /// The markup with its spoilers revealed; `None` when it has none.
+        revealed: Option<String>,
         /// The plain-text body.
         plain: String,
     },
     /// `/me` does something.
     Emote {
-        /// Pango markup.
+        /// Pango markup, spoilers hidden.
         markup: String,
+        /// The markup with its spoilers revealed; `None` when it has none.
+        revealed: Option<String>,
         /// The plain-text body.
         plain: String,
     },
     /// A message from a bot or a service.
     Notice {
-        /// Pango markup.
+        /// Pango markup, spoilers hidden.
         markup: String,
+        /// The markup with its spoilers revealed; `None` when it has none.
+        revealed: Option<String>,
         /// The plain-text body.
         plain: String,
     },
@@ -322,24 +330,40 @@ fn message_body(msgtype: &MessageType, sent_html: Option<&str>) -> Body {
     let markup_of =
         |body: &str, formatted: Option<&matrix_sdk::ruma::events::room::message::FormattedBody>| {
             match (sent_html, formatted) {
-                (Some(html), Some(f)) if f.format == MessageFormat::Html => html_to_markup(html),
-                (_, Some(f)) if f.format == MessageFormat::Html => html_to_markup(&f.body),
-                _ => plain_to_markup(body),
+                (Some(html), Some(f)) if f.format == MessageFormat::Html => {
+                    html_to_markup_with_spoilers(html)
+                }
+                (_, Some(f)) if f.format == MessageFormat::Html => {
+                    html_to_markup_with_spoilers(&f.body)
+                }
+                _ => (plain_to_markup(body), None),
             }
         };
     match msgtype {
-        MessageType::Text(text) => Body::Text {
-            markup: markup_of(&text.body, text.formatted.as_ref()),
-            plain: strip_direction_overrides(&text.body),
-        },
-        MessageType::Emote(emote) => Body::Emote {
-            markup: markup_of(&emote.body, emote.formatted.as_ref()),
-            plain: strip_direction_overrides(&emote.body),
-        },
-        MessageType::Notice(notice) => Body::Notice {
-            markup: markup_of(&notice.body, notice.formatted.as_ref()),
-            plain: strip_direction_overrides(&notice.body),
-        },
+        MessageType::Text(text) => {
+            let (markup, revealed) = markup_of(&text.body, text.formatted.as_ref());
+            Body::Text {
+                markup,
+                revealed,
+                plain: strip_direction_overrides(&text.body),
+            }
+        }
+        MessageType::Emote(emote) => {
+            let (markup, revealed) = markup_of(&emote.body, emote.formatted.as_ref());
+            Body::Emote {
+                markup,
+                revealed,
+                plain: strip_direction_overrides(&emote.body),
+            }
+        }
+        MessageType::Notice(notice) => {
+            let (markup, revealed) = markup_of(&notice.body, notice.formatted.as_ref());
+            Body::Notice {
+                markup,
+                revealed,
+                plain: strip_direction_overrides(&notice.body),
+            }
+        }
         MessageType::Image(image) => Body::Attachment(gettext_f(
             "Image: {name}",
             &[("name", &one_line(&image.body, 200))],
@@ -362,6 +386,7 @@ fn message_body(msgtype: &MessageType, sent_html: Option<&str>) -> Body {
         )),
         other => Body::Text {
             markup: plain_to_markup(other.body()),
+            revealed: None,
             plain: strip_direction_overrides(other.body()),
         },
     }

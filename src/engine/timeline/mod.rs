@@ -5,10 +5,12 @@
 pub mod compose;
 pub mod entry;
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use eyeball_im::VectorDiff;
-use futures_util::{Stream, StreamExt};
+use futures_util::{FutureExt, Stream, StreamExt};
 use matrix_sdk::ComposerDraft;
 use matrix_sdk::ComposerDraftType;
 use matrix_sdk::Room;
@@ -34,6 +36,24 @@ pub struct RoomTimeline {
     room: Room,
     timeline: Arc<Timeline>,
     own_user: OwnedUserId,
+    identity_gate: Arc<tokio::sync::Mutex<IdentityGate>>,
+}
+
+/// How long a send waits for the SDK to learn that a room Sotto created is encrypted.
+const ENCRYPTION_WAIT: Duration = Duration::from_secs(10);
+
+/// The last identity check of the room, kept while nothing it depends on changed, so that
+/// each send does not load every member's identity again.
+#[derive(Default)]
+struct IdentityGate {
+    /// Every change to someone's identity since the last full check. The SDK announces a
+    /// change here as soon as it has stored it, before anything else hears of it.
+    updates: Option<
+        Pin<Box<dyn Stream<Item = matrix_sdk::encryption::identities::IdentityUpdates> + Send>>,
+    >,
+    /// The joined and invited member counts when the last full check found nothing to warn
+    /// about; `None` when the next send must check again.
+    clear_for: Option<(u64, u64)>,
 }
 
 /// A member as the mention completion offers them.
@@ -55,10 +75,10 @@ impl RoomTimeline {
             .client()
             .get_room(&room_id)
             .ok_or_else(|| EngineError::Matrix(format!("unknown room {room_id}").into()))?;
-        sync.service()
-            .room_list_service()
-            .subscribe_to_rooms(&[&room_id])
-            .await;
+        // In the background: the timeline starts from the cache and does not wait for it.
+        let service = sync.service().room_list_service();
+        let subscribed = room_id.clone();
+        tokio::spawn(async move { service.subscribe_to_rooms(&[&subscribed]).await });
         let timeline = room.timeline().await.map_err(EngineError::matrix)?;
         let own_user = session
             .client()
@@ -70,6 +90,7 @@ impl RoomTimeline {
             room,
             timeline: Arc::new(timeline),
             own_user,
+            identity_gate: Arc::default(),
         })
     }
 
@@ -110,14 +131,89 @@ impl RoomTimeline {
     }
 
     /// Refuses to send while someone's identity changed and nobody acknowledged it: the
-    /// room keys would go to whoever holds the new identity.
+    /// room keys would go to whoever holds the new identity. A check that found nothing
+    /// stays valid until an identity changes or the room's members do; a room with a
+    /// warning is checked afresh each time (so an acknowledgement counts at once).
     async fn check_identities(&self) -> Result<()> {
-        super::trust::identities::ensure_can_send(&self.session, self.room.room_id().as_str()).await
+        if !self.room.encryption_state().is_encrypted() {
+            return Ok(());
+        }
+        let mut gate = self.identity_gate.lock().await;
+        if gate.updates.is_none() {
+            // Subscribed before the full check, so that nothing it misses goes unnoticed.
+            let updates = self
+                .session
+                .client()
+                .encryption()
+                .user_identities_stream()
+                .await
+                .map_err(EngineError::matrix)?;
+            gate.updates = Some(Box::pin(updates));
+            gate.clear_for = None;
+        }
+        let mut changed = false;
+        while let Some(next) = gate.updates.as_mut().and_then(|u| u.next().now_or_never()) {
+            changed = true;
+            if next.is_none() {
+                gate.updates = None;
+                break;
+            }
+        }
+        let members = (
+            self.room.joined_members_count(),
+            self.room.invited_members_count(),
+        );
+        if !changed && gate.clear_for == Some(members) {
+            return Ok(());
+        }
+        gate.clear_for = None;
+        super::trust::identities::ensure_can_send(&self.session, self.room.room_id().as_str())
+            .await?;
+        if gate.updates.is_some() {
+            gate.clear_for = Some(members);
+        }
+        Ok(())
+    }
+
+    /// Makes sure the SDK knows whether the room is encrypted before anything is sent: it
+    /// asks the server when it does not know yet, and a room Sotto created encrypted is
+    /// never sent to as an unencrypted one (the send waits until the SDK knows, or fails).
+    async fn ensure_encryption_known(&self) -> Result<()> {
+        let state = self
+            .room
+            .latest_encryption_state()
+            .await
+            .map_err(EngineError::matrix)?;
+        if state.is_encrypted() || !self.session.was_created_encrypted(self.room.room_id()) {
+            return Ok(());
+        }
+        let mut info = self.room.subscribe_info();
+        let room = &self.room;
+        let learnt = async {
+            while !room.encryption_state().is_encrypted() {
+                if info.next().await.is_none() {
+                    return;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(ENCRYPTION_WAIT, learnt).await;
+        if self.room.encryption_state().is_encrypted() {
+            Ok(())
+        } else {
+            Err(EngineError::EncryptionNotReady)
+        }
+    }
+
+    /// What comes before anything is sent: the room's encryption state, then the
+    /// identities of its members.
+    async fn before_sending(&self) -> Result<()> {
+        self.ensure_encryption_known().await?;
+        self.check_identities().await
     }
 
     /// Sends a message (through the send queue: it survives being offline and restarts).
     pub async fn send(&self, outgoing: &Outgoing) -> Result<()> {
-        self.check_identities().await?;
+        self.before_sending().await?;
         let content = compose::content_of(outgoing);
         self.timeline
             .send(content.into())
@@ -129,7 +225,7 @@ impl RoomTimeline {
     /// Sends `outgoing` as a reply to the event `event_id`.
     pub async fn reply(&self, outgoing: &Outgoing, event_id: &str) -> Result<()> {
         let event_id = parse_event_id(event_id)?;
-        self.check_identities().await?;
+        self.before_sending().await?;
         let content = compose::content_of(outgoing);
         self.timeline
             .send_reply(content.into(), event_id)
@@ -139,7 +235,7 @@ impl RoomTimeline {
 
     /// Replaces the text of an own message.
     pub async fn edit(&self, id: &ItemId, outgoing: &Outgoing) -> Result<()> {
-        self.check_identities().await?;
+        self.before_sending().await?;
         let content = compose::content_of(outgoing);
         self.timeline
             .edit(&id.0, EditedContent::RoomMessage(content.into()))

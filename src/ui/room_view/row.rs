@@ -9,6 +9,7 @@ use adw::prelude::*;
 use gtk::glib;
 use gtk::subclass::prelude::*;
 
+use crate::engine::html::SPOILER_URI;
 use crate::engine::timeline::{Body, Entry, EntryKind, EventEntry, SendState};
 use crate::i18n::{gettext, gettext_f, ngettext};
 
@@ -37,6 +38,10 @@ mod imp {
     #[derive(Default)]
     pub struct MessageRow {
         pub unique_id: RefCell<String>,
+        /// The entry whose spoilers the person revealed (while this row shows it).
+        pub revealed_for: RefCell<Option<String>>,
+        /// The body's markup with its spoilers revealed, when it has spoilers.
+        pub revealed_markup: RefCell<Option<String>>,
         pub centre_line: gtk::Box,
         pub centre: gtk::Label,
         pub fold: gtk::Button,
@@ -148,6 +153,20 @@ impl MessageRow {
         imp.body.set_wrap_mode(gtk::pango::WrapMode::WordChar);
         imp.body.set_use_markup(true);
         imp.body.add_css_class("message-body");
+        // A hidden spoiler is a link to `SPOILER_URI`: activating it (a click, a tap, or
+        // Enter on the focused link) shows the message's spoilers instead of opening a page.
+        imp.body.connect_activate_link(|label, uri| {
+            if uri != SPOILER_URI {
+                return glib::Propagation::Proceed;
+            }
+            if let Some(row) = label
+                .ancestor(MessageRow::static_type())
+                .and_downcast::<MessageRow>()
+            {
+                row.reveal_spoilers();
+            }
+            glib::Propagation::Stop
+        });
 
         imp.reactions.set_selection_mode(gtk::SelectionMode::None);
         imp.reactions.set_column_spacing(4);
@@ -226,10 +245,28 @@ impl MessageRow {
         self.imp().unique_id.borrow().clone()
     }
 
+    /// Shows the spoilers of the message in this row, until the row shows another entry.
+    pub fn reveal_spoilers(&self) {
+        let imp = self.imp();
+        let Some(revealed) = imp.revealed_markup.borrow().clone() else {
+            return;
+        };
+        imp.revealed_for
+            .replace(Some(imp.unique_id.borrow().clone()));
+        imp.body.set_markup(&revealed);
+    }
+
     /// Shows `entry`; `previous` is the entry above it, which decides whether the sender's
     /// name and avatar repeat; `state` says how a change to the room shows in its run.
     pub fn bind(&self, entry: &Entry, previous: Option<&Entry>, state: StateShow) {
         let imp = self.imp();
+        if imp.revealed_for.borrow().as_deref() != Some(entry.unique_id.as_str()) {
+            imp.revealed_for.replace(None);
+        }
+        imp.revealed_markup.replace(match &entry.kind {
+            EntryKind::Event(event) => revealed_markup(event),
+            _ => None,
+        });
         imp.unique_id.replace(entry.unique_id.clone());
         for class in [
             "day-divider",
@@ -333,14 +370,27 @@ impl MessageRow {
 
         imp.body.remove_css_class("dim-label");
         imp.body.remove_css_class("notice");
+        // With the spoilers shown when the person revealed them in this entry.
+        let revealed_here = imp.revealed_for.borrow().is_some();
+        let shown = |markup: &str, revealed: &Option<String>| -> String {
+            match revealed {
+                Some(revealed) if revealed_here => revealed.clone(),
+                _ => markup.to_owned(),
+            }
+        };
         match &event.body {
-            Body::Text { markup, .. } => imp.body.set_markup(markup),
-            Body::Emote { markup, .. } => imp.body.set_markup(&format!(
-                "* {} {markup}",
-                glib::markup_escape_text(&event.sender_name)
-            )),
-            Body::Notice { markup, .. } => {
-                imp.body.set_markup(markup);
+            Body::Text {
+                markup, revealed, ..
+            } => imp.body.set_markup(&shown(markup, revealed)),
+            Body::Emote {
+                markup, revealed, ..
+            } => imp
+                .body
+                .set_markup(&emote_markup(event, &shown(markup, revealed))),
+            Body::Notice {
+                markup, revealed, ..
+            } => {
+                imp.body.set_markup(&shown(markup, revealed));
                 imp.body.add_css_class("notice");
             }
             other => {
@@ -513,4 +563,21 @@ fn short_id(user_id: &str) -> String {
         .next()
         .unwrap_or(user_id)
         .to_owned()
+}
+
+/// An emote's line: `* Name does something`.
+fn emote_markup(event: &EventEntry, markup: &str) -> String {
+    format!(
+        "* {} {markup}",
+        glib::markup_escape_text(&event.sender_name)
+    )
+}
+
+/// The body's markup with its spoilers revealed, when it has spoilers.
+fn revealed_markup(event: &EventEntry) -> Option<String> {
+    match &event.body {
+        Body::Text { revealed, .. } | Body::Notice { revealed, .. } => revealed.clone(),
+        Body::Emote { revealed, .. } => revealed.as_deref().map(|r| emote_markup(event, r)),
+        _ => None,
+    }
 }

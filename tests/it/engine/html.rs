@@ -4,7 +4,8 @@
 use std::time::Instant;
 
 use sotto::engine::html::{
-    MAX_VISIBLE_CHARS, html_to_markup, plain_to_markup, strip_direction_overrides,
+    MAX_VISIBLE_CHARS, SPOILER_URI, html_to_markup, html_to_markup_with_spoilers, plain_to_markup,
+    strip_direction_overrides,
 };
 
 use gtk::prelude::*;
@@ -25,6 +26,19 @@ fn shown(markup: &str) -> String {
         spans.push_str(&rest[..at]);
         let end = rest[at..].find('>').expect("a link tag ends") + at;
         let tag = &rest[at..=end];
+        // Sotto's own link over a hidden spoiler: its title says what it does.
+        if let Some(title) = tag
+            .strip_prefix(&format!("<a href=\"{SPOILER_URI}\" title=\""))
+            .and_then(|t| t.strip_suffix("\">"))
+        {
+            assert!(
+                !title.is_empty() && !title.contains(['"', '<', '>']),
+                "{tag}"
+            );
+            spans.push_str("<span>");
+            rest = &rest[end + 1..];
+            continue;
+        }
         let href = tag
             .strip_prefix("<a href=\"")
             .and_then(|t| t.split_once("\" title=\""))
@@ -62,10 +76,17 @@ fn shown(markup: &str) -> String {
     }
 }
 
-/// `html_to_markup`, checked to be valid markup.
+/// `html_to_markup`, checked to be valid markup, and so is the markup with the spoilers
+/// revealed.
 fn html(input: &str) -> String {
     let out = html_to_markup(input);
     shown(&out);
+    let (hidden, revealed) = html_to_markup_with_spoilers(input);
+    assert_eq!(hidden, out, "the same hidden markup both ways");
+    if let Some(revealed) = revealed {
+        shown(&revealed);
+        assert!(!revealed.contains(SPOILER_URI), "{revealed}");
+    }
     out
 }
 
@@ -163,25 +184,50 @@ fn headings_paragraphs_breaks_and_rules() {
 }
 
 #[test]
-fn spoilers_stay_hidden() {
+fn spoilers_stay_hidden_until_revealed() {
     let grey = "<span foreground=\"#808080\" background=\"#808080\" fgalpha=\"1\">";
+    let faint = "<span background=\"#808080\" bgalpha=\"20%\">";
+    let reveal = format!("<a href=\"{SPOILER_URI}\" title=\"Show the spoiler\">");
+    let input = "Ends: <span data-mx-spoiler=\"the plot\">they win</span>.";
     assert_eq!(
-        html("Ends: <span data-mx-spoiler=\"the plot\">they win</span>."),
-        format!("Ends: {DIM_SMALL}Spoiler: the plot</span> {grey}they win</span>.")
+        html(input),
+        format!("Ends: {reveal}{DIM_SMALL}Spoiler: the plot</span> {grey}they win</span></a>.")
+    );
+    // Revealed: the reason stays, the text shows, and nothing is a link any more.
+    let (hidden, revealed) = html_to_markup_with_spoilers(input);
+    assert_eq!(hidden, html_to_markup(input));
+    assert_eq!(
+        revealed.as_deref(),
+        Some(format!("Ends: {DIM_SMALL}Spoiler: the plot</span> {faint}they win</span>.").as_str())
+    );
+    assert_eq!(
+        shown(revealed.as_deref().unwrap()),
+        "Ends: Spoiler: the plot they win."
     );
     assert_eq!(
         html("<span data-mx-spoiler>secret</span>"),
-        format!("{DIM_SMALL}Spoiler</span> {grey}secret</span>")
+        format!("{reveal}{DIM_SMALL}Spoiler</span> {grey}secret</span></a>")
     );
-    // Nothing inside may show through: no colours, no (coloured) links.
-    let out = html(
-        "<span data-mx-spoiler=\"\"><font data-mx-color=\"#ff0000\">red</font> \
-         <a href=\"https://example.org\">link</a></span>",
+    // A body without spoilers has nothing to reveal.
+    assert_eq!(html_to_markup_with_spoilers("<b>plain</b>").1, None);
+    // Nothing inside may show through: no colours, no (coloured) links, hidden or not.
+    let input = "<span data-mx-spoiler=\"\"><font data-mx-color=\"#ff0000\">red</font> \
+         <a href=\"https://example.org\">link</a></span>";
+    assert_eq!(
+        html(input),
+        format!("{reveal}{DIM_SMALL}Spoiler</span> {grey}red link</span></a>")
     );
     assert_eq!(
-        out,
-        format!("{DIM_SMALL}Spoiler</span> {grey}red link</span>")
+        html_to_markup_with_spoilers(input).1.as_deref(),
+        Some(format!("{DIM_SMALL}Spoiler</span> {faint}red link</span>").as_str())
     );
+    // Inside a link a spoiler stays hidden (links do not nest): the one link is the page.
+    let out = html("<a href=\"https://example.org\">see <span data-mx-spoiler>it</span></a>");
+    assert_eq!(out.matches("<a ").count(), 1, "{out}");
+    assert!(!out.contains(SPOILER_URI) && out.contains(grey), "{out}");
+    // A message cannot make a link of its own that reveals or looks like one.
+    let out = html(&format!("<a href=\"{SPOILER_URI}\">click</a>"));
+    assert!(!out.contains("<a "), "{out}");
 }
 
 #[test]

@@ -490,3 +490,73 @@ fn members_show_roles_and_ambiguous_names_and_power_is_checked() {
         );
     });
 }
+
+/// The event `event_id` of `room_id` as the server stores it (never decrypted here).
+async fn raw_type_on_server(session: &Session, room_id: &str, event_id: &str) -> String {
+    use matrix_sdk::ruma::api::client::room::get_room_event::v3::Request;
+    let request = Request::new(
+        room_id.try_into().expect("a room ID"),
+        event_id.try_into().expect("an event ID"),
+    );
+    let response = session
+        .client()
+        .send(request)
+        .await
+        .expect("the server has the event");
+    response
+        .event
+        .get_field::<String>("type")
+        .expect("the event has a type")
+        .expect("the event has a type")
+}
+
+#[test]
+fn a_message_sent_right_after_creating_an_encrypted_room_is_encrypted() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        let (_, session) = sotto_user(&test, "hasty").await;
+        let (guest, _guest_client) = peer("hasty-guest").await;
+        // The sync runs while the rooms are made, as in the app: the room list learns of a
+        // new room while the server is still writing its first state events.
+        let sync = AccountSync::start(&session).await.expect("the sync starts");
+        let mut rooms_made = Vec::new();
+        for i in 0..4 {
+            let room_id = rooms::create_room(
+                &session,
+                CreateRoom {
+                    name: format!("Hasty {i}"),
+                    invitees: vec![guest.user_id.clone()],
+                    public: false,
+                    encrypted: true,
+                    ..CreateRoom::default()
+                },
+            )
+            .await
+            .expect("the room is created");
+            // At once, as someone who creates a room and types straight away.
+            let conversation =
+                harness::conversation::Conversation::open(&session, &sync, &room_id).await;
+            let body = format!("first words {i}");
+            conversation
+                .timeline
+                .send(&sotto::engine::timeline::Outgoing::text(body.clone()))
+                .await
+                .expect("the message is queued");
+            rooms_made.push((room_id, body, conversation));
+        }
+        for (room_id, body, conversation) in &rooms_made {
+            let sent = conversation
+                .wait_for(&format!("{body:?} to be sent"), |e| {
+                    e.is_own
+                        && harness::conversation::text_of(e) == Some(body.as_str())
+                        && e.event_id.is_some()
+                })
+                .await;
+            let kind =
+                raw_type_on_server(&session, room_id, sent.event_id.as_deref().unwrap()).await;
+            assert_eq!(kind, "m.room.encrypted", "{body:?} went out as {kind}");
+        }
+        drop(rooms_made);
+        sync.stop().await;
+    });
+}

@@ -11,6 +11,7 @@ use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId};
 use sotto::engine::EngineError;
 use sotto::engine::session::Session;
 use sotto::engine::sync::AccountSync;
+use sotto::engine::timeline::{Outgoing, RoomTimeline};
 use sotto::engine::trust::cross_signing::{self, SessionVerification};
 use sotto::engine::trust::verification::{CancelKind, FlowState, Verifications};
 use sotto::engine::trust::{KeySharing, devices, identities, recovery};
@@ -503,6 +504,14 @@ fn a_reset_identity_blocks_sending_until_acknowledged() {
             identities::room_trust(&bob, &room).await.unwrap(),
             identities::RoomTrust::SomeUnverified
         );
+        // Sending through the conversation keeps a clean check; a change must undo it.
+        let timeline = RoomTimeline::open(&bob, &sync_bob, &room).await.unwrap();
+        for text in ["before the reset", "still before the reset"] {
+            timeline
+                .send(&Outgoing::text(text))
+                .await
+                .expect("Bob's message is queued");
+        }
 
         let none = recovery::reset_identity(&alice, None).await;
         assert!(matches!(none, Err(EngineError::PasswordNeeded)), "{none:?}");
@@ -525,6 +534,11 @@ fn a_reset_identity_blocks_sending_until_acknowledged() {
             matches!(&blocked, Err(EngineError::IdentityChanged(users)) if users == &vec![alice_user.user_id.clone()]),
             "Bob's sending is blocked: {blocked:?}"
         );
+        let refused = timeline.send(&Outgoing::text("after the reset")).await;
+        assert!(
+            matches!(&refused, Err(EngineError::IdentityChanged(users)) if users == &vec![alice_user.user_id.clone()]),
+            "the conversation refuses to send too: {refused:?}"
+        );
         assert_eq!(
             identities::user_trust(&bob, &alice_user.user_id).await.unwrap(),
             identities::UserTrust::Changed
@@ -537,6 +551,10 @@ fn a_reset_identity_blocks_sending_until_acknowledged() {
         identities::acknowledge_identity(&bob, &alice_user.user_id).await.unwrap();
         next_matching(&mut warnings, "the warning to go", |w| w.is_empty()).await;
         identities::ensure_can_send(&bob, &room).await.expect("Bob may send again");
+        timeline
+            .send(&Outgoing::text("after acknowledging"))
+            .await
+            .expect("the conversation sends again");
         assert_eq!(
             identities::user_trust(&bob, &alice_user.user_id).await.unwrap(),
             identities::UserTrust::Unverified

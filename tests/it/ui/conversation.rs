@@ -304,3 +304,156 @@ impl SendWindow {
 fn glib_send_wrapper(window: Window) -> SendWindow {
     SendWindow(window)
 }
+
+/// A visible button labelled `label` in the conversation.
+fn find_button(view: &RoomView, label: &str) -> Option<gtk::Button> {
+    let mut stack: Vec<gtk::Widget> = vec![view.list_view().upcast()];
+    while let Some(w) = stack.pop() {
+        if let Some(button) = w.downcast_ref::<gtk::Button>()
+            && button.label().as_deref() == Some(label)
+            && button.is_visible()
+        {
+            return Some(button.clone());
+        }
+        let mut c = w.first_child();
+        while let Some(next) = c {
+            c = next.next_sibling();
+            stack.push(next);
+        }
+    }
+    None
+}
+
+/// The body label of the row showing `unique_id`, when that row is on screen.
+fn body_label_of(view: &RoomView, unique_id: &str) -> Option<gtk::Label> {
+    let mut child = view.list_view().first_child();
+    while let Some(widget) = child {
+        if let Some(row) = widget
+            .first_child()
+            .and_downcast::<sotto::ui::room_view::row::MessageRow>()
+            .filter(|r| r.unique_id() == unique_id)
+        {
+            let mut stack: Vec<gtk::Widget> = vec![row.upcast()];
+            while let Some(w) = stack.pop() {
+                // Shown (a row can briefly hold a hidden repeat of its entry).
+                if let Some(label) = w.downcast_ref::<gtk::Label>()
+                    && label.has_css_class("message-body")
+                    && label.is_mapped()
+                {
+                    return Some(label.clone());
+                }
+                let mut c = w.first_child();
+                while let Some(next) = c {
+                    c = next.next_sibling();
+                    stack.push(next);
+                }
+            }
+        }
+        child = widget.next_sibling();
+    }
+    None
+}
+
+#[test]
+fn a_spoiler_is_hidden_until_it_is_tapped() {
+    use sotto::engine::html::SPOILER_URI;
+    let test = TestProfile::new();
+    let server = synapse::shared();
+    let room_id = harness::runtime().block_on(async {
+        let user = server.register("spoiled").await;
+        let session = test
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .unwrap();
+        let friend = server.register("spoiler-friend").await;
+        let friend_client = peers::login(server, &friend).await;
+        peers::publish_sotto_keys(&session, &friend_client).await;
+        let room = peers::create_room(&friend_client, "Film night", true, &[&user.user_id]).await;
+        session
+            .client()
+            .join_room_by_id(room.room_id())
+            .await
+            .unwrap();
+        friend_client.sync_once(Default::default()).await.unwrap();
+        let room = friend_client.get_room(room.room_id()).unwrap();
+        room.send(RoomMessageEventContent::text_html(
+            "The ending: Rosebud is the sled",
+            "The ending: <span data-mx-spoiler=\"Citizen Kane\">Rosebud is the sled</span>",
+        ))
+        .await
+        .unwrap();
+        room.room_id().to_string()
+    });
+
+    let profile = test.profile.clone();
+    on_gtk_thread(move || {
+        let window = Window::new(&app());
+        window.start(profile);
+        present_at(&window, 360, 720);
+        wait_for(
+            "the room in the list",
+            Duration::from_secs(60),
+            || window.rooms().n_items() == 1,
+            || window.page(),
+        );
+        window.open_room(&room_id);
+        let view = window.room_view();
+        let (id, event) = wait_for_event(&view, "the spoiler", |e| {
+            plain(e) == Some("The ending: Rosebud is the sled")
+        });
+        let Body::Text { revealed, .. } = &event.body else {
+            panic!("a text message: {event:?}");
+        };
+        assert!(revealed.is_some(), "the message has a spoiler to reveal");
+        let mut label = None;
+        wait_for(
+            "the spoiler's row",
+            Duration::from_secs(30),
+            || {
+                label = body_label_of(&view, &id);
+                label.is_some()
+            },
+            || format!("{:#?}", events(&view)),
+        );
+        let label = label.unwrap();
+        let hidden = label.label().to_string();
+        assert!(
+            hidden.contains(SPOILER_URI) && hidden.contains("fgalpha=\"1\""),
+            "hidden behind a link that reveals it: {hidden}"
+        );
+        assert!(hidden.contains("Spoiler: Citizen Kane"), "{hidden}");
+        settle();
+        screenshot(&window, "conversation-spoiler-hidden-360x720");
+
+        // A tap on the spoiler activates its link (on the row showing it now: the list may
+        // have rebound its rows while the screenshot was taken).
+        let label = body_label_of(&view, &id).expect("the spoiler's row");
+        let handled: bool = label.emit_by_name("activate-link", &[&SPOILER_URI]);
+        assert!(handled, "the row handles the spoiler's link itself");
+        let shown = label.label().to_string();
+        assert!(!shown.contains(SPOILER_URI), "{shown}");
+        assert!(!shown.contains("fgalpha=\"1\""), "{shown}");
+        assert!(
+            shown.contains("Spoiler: Citizen Kane"),
+            "the reason stays: {shown}"
+        );
+        assert!(label.text().contains("Rosebud is the sled"));
+        settle();
+        screenshot(&window, "conversation-spoiler-revealed-360x720");
+        window.set_default_size(1280, 800);
+        settle();
+        screenshot(&window, "conversation-spoiler-revealed-1280x800");
+
+        // The room's first changes are folded under one line; its button unfolds them.
+        let fold = find_button(&view, "Show All").expect("the folded changes' button");
+        fold.emit_clicked();
+        wait_for(
+            "the changes to unfold",
+            Duration::from_secs(10),
+            || find_button(&view, "Hide").is_some(),
+            || format!("{:#?}", events(&view)),
+        );
+        window.destroy();
+    });
+}
