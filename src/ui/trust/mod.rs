@@ -6,6 +6,7 @@ pub mod first_sign_in;
 pub mod identity_banner;
 pub mod recovery_key;
 pub mod settings;
+pub mod shield;
 pub mod verification;
 
 use adw::prelude::*;
