@@ -377,7 +377,12 @@ pub async fn user_trust_updates(
         let parsed = parse_user_id(user_id)?;
         for room in session.client().joined_rooms() {
             if !room.encryption_state().is_encrypted()
-                || room.get_member_no_sync(&parsed).await.ok().flatten().is_none()
+                || room
+                    .get_member_no_sync(&parsed)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_none()
             {
                 continue;
             }

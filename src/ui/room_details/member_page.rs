@@ -126,10 +126,7 @@ pub fn show_member(
         .build();
     body.append(&verify_button);
 
-    let clamp = adw::Clamp::builder()
-        .maximum_size(520)
-        .child(&body)
-        .build();
+    let clamp = adw::Clamp::builder().maximum_size(520).child(&body).build();
     let scrolled = gtk::ScrolledWindow::builder()
         .hscrollbar_policy(gtk::PolicyType::Never)
         .vexpand(true)
@@ -189,8 +186,10 @@ impl Page {
         self.trust.replace(Some(trust));
         self.shield.set_visible(trust == UserTrust::Verified);
         self.trust_row.set_subtitle(&shield::user_text(trust));
-        self.verify_button
-            .set_visible(!matches!(trust, UserTrust::Verified | UserTrust::NoIdentity));
+        self.verify_button.set_visible(!matches!(
+            trust,
+            UserTrust::Verified | UserTrust::NoIdentity
+        ));
         self.verify_button.set_label(&match trust {
             UserTrust::Changed | UserTrust::ChangedAfterVerification => gettext("_Verify Again"),
             _ => gettext("_Verify"),

@@ -73,15 +73,15 @@ pub fn user_text(trust: UserTrust) -> String {
         UserTrust::Unverified => gettext(
             "Not verified. Compare emoji with them to be sure their messages come from them.",
         ),
-        UserTrust::Changed => gettext(
-            "Their identity changed. Verify them to be sure it is still them.",
-        ),
+        UserTrust::Changed => {
+            gettext("Their identity changed. Verify them to be sure it is still them.")
+        }
         UserTrust::ChangedAfterVerification => gettext(
             "Their identity changed after you verified them. Verify them again before you trust it.",
         ),
-        UserTrust::NoIdentity => gettext(
-            "This person has not set up encryption keys that can be verified yet.",
-        ),
+        UserTrust::NoIdentity => {
+            gettext("This person has not set up encryption keys that can be verified yet.")
+        }
     }
 }
 

@@ -11,8 +11,8 @@ use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
 use crate::i18n::gettext;
-use crate::ui::trust::shield::TrustSummary;
 use crate::ui::settings::settings;
+use crate::ui::trust::shield::TrustSummary;
 
 glib::wrapper! {
     /// Sotto's main window.
@@ -229,7 +229,12 @@ impl Window {
     }
 
     /// Follows the trust summary of the open encrypted room into the header.
-    fn follow_room_trust(&self, session: &crate::engine::session::Session, room_id: &str, encrypted: bool) {
+    fn follow_room_trust(
+        &self,
+        session: &crate::engine::session::Session,
+        room_id: &str,
+        encrypted: bool,
+    ) {
         let imp = self.imp();
         if let Some(old) = imp.room_trust.take() {
             old.abort();

@@ -571,9 +571,7 @@ fn widgets_under(root: &gtk::Widget) -> Vec<gtk::Widget> {
 /// True when a verified shield ("Verified" tooltip) shows under `root`.
 fn shows_shield(root: &impl IsA<gtk::Widget>) -> bool {
     widgets_under(root.as_ref()).iter().any(|w| {
-        w.is::<gtk::Image>()
-            && w.is_visible()
-            && w.tooltip_text().as_deref() == Some("Verified")
+        w.is::<gtk::Image>() && w.is_visible() && w.tooltip_text().as_deref() == Some("Verified")
     })
 }
 
@@ -628,7 +626,11 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
                 alice.client().get_room(&dm).is_some()
             })
             .await;
-            alice.client().join_room_by_id(&dm).await.expect("Alice joins");
+            alice
+                .client()
+                .join_room_by_id(&dm)
+                .await
+                .expect("Alice joins");
             let flow = next_matching(&mut incoming, "the request at Alice", |_| true).await;
             flow.accept().await.unwrap();
             let mut states = Box::pin(flow.states());
@@ -658,7 +660,9 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
     on_gtk_thread(move || {
         let window = window_with_sync(profile);
         let session: Session = window.session().unwrap();
-        alice_ready_rx.recv_timeout(PATIENCE * 2).expect("Alice is set up");
+        alice_ready_rx
+            .recv_timeout(PATIENCE * 2)
+            .expect("Alice is set up");
         let (s, alice) = (session.clone(), alice_id.clone());
         let password = me_user.password.clone();
         let dm = engine(async move {
@@ -666,7 +670,11 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
                 .await
                 .unwrap();
             let alice_id: matrix_sdk::ruma::OwnedUserId = alice.as_str().try_into().unwrap();
-            let dm = s.client().create_dm(&alice_id).await.expect("a direct chat");
+            let dm = s
+                .client()
+                .create_dm(&alice_id)
+                .await
+                .expect("a direct chat");
             dm.room_id().to_string()
         });
         dm_tx.send(dm.clone()).unwrap();
@@ -676,10 +684,14 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
             let alice_id: matrix_sdk::ruma::OwnedUserId = alice.as_str().try_into().unwrap();
             let room = s.client().get_room(&room_id).unwrap();
             eventually("Alice in the direct chat", || async {
-                room.get_member(&alice_id).await.ok().flatten().is_some_and(|m| {
-                    m.membership()
-                        == &matrix_sdk::ruma::events::room::member::MembershipState::Join
-                })
+                room.get_member(&alice_id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some_and(|m| {
+                        m.membership()
+                            == &matrix_sdk::ruma::events::room::member::MembershipState::Join
+                    })
             })
             .await;
             eventually("me to know Alice's identity", || async {
@@ -710,7 +722,11 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
             },
             || format!("{:?}", window.room_trust_indicator()),
         );
-        assert!(window.room_header().1.contains("Not all verified"), "{:?}", window.room_header());
+        assert!(
+            window.room_header().1.contains("Not all verified"),
+            "{:?}",
+            window.room_header()
+        );
 
         // Room details → Alice → Verify.
         let target = dm.to_variant();
@@ -726,12 +742,21 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
         let row = member_row(&details, &alice_id).unwrap();
         assert!(!shows_shield(&row), "no shield before verification");
         adw::prelude::ActionRowExt::activate(&row);
-        wait_for("the member page", PATIENCE, || member_page().is_some(), String::new);
+        wait_for(
+            "the member page",
+            PATIENCE,
+            || member_page().is_some(),
+            String::new,
+        );
         let page = member_page().unwrap();
         wait_for(
             "Alice's trust on her page",
             PATIENCE,
-            || row_subtitles(&page).iter().any(|s| s.starts_with("Not verified")),
+            || {
+                row_subtitles(&page)
+                    .iter()
+                    .any(|s| s.starts_with("Not verified"))
+            },
             || format!("{:?}", row_subtitles(&page)),
         );
         assert!(
@@ -756,15 +781,29 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
             String::new,
         );
         let dialog = toplevel::<VerificationDialog>().unwrap();
-        wait_for("the emoji", PATIENCE, || dialog.page() == "compare", || dialog.page());
+        wait_for(
+            "the emoji",
+            PATIENCE,
+            || dialog.page() == "compare",
+            || dialog.page(),
+        );
         let expected = emoji_rx.recv_timeout(PATIENCE).expect("Alice's emoji");
         assert_eq!(
-            dialog.shown_emoji().into_iter().map(|(s, _)| s).collect::<Vec<_>>(),
+            dialog
+                .shown_emoji()
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect::<Vec<_>>(),
             expected
         );
         assert!(WidgetExt::activate_action(&dialog, "verification.confirm", None).is_ok());
         go_tx.send(()).unwrap();
-        wait_for("verified", PATIENCE, || dialog.page() == "done", || dialog.page());
+        wait_for(
+            "verified",
+            PATIENCE,
+            || dialog.page() == "done",
+            || dialog.page(),
+        );
         assert!(WidgetExt::activate_action(&dialog, "verification.close", None).is_ok());
 
         // The shields appear: on her page, in the member list, on the row, in the header.
@@ -775,7 +814,9 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
             || format!("{:?}", row_subtitles(&page)),
         );
         assert!(
-            row_subtitles(&page).iter().any(|s| s.starts_with("Verified")),
+            row_subtitles(&page)
+                .iter()
+                .any(|s| s.starts_with("Verified")),
             "{:?}",
             row_subtitles(&page)
         );
@@ -793,18 +834,27 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
             "the header to say all are verified",
             PATIENCE,
             || {
-                window.room_trust_indicator().is_some_and(|(icon, _)| {
-                    icon == sotto::ui::trust::shield::VERIFIED_ICON
-                })
+                window
+                    .room_trust_indicator()
+                    .is_some_and(|(icon, _)| icon == sotto::ui::trust::shield::VERIFIED_ICON)
             },
             || format!("{:?}", window.room_trust_indicator()),
         );
-        assert!(window.room_header().1.contains("All verified"), "{:?}", window.room_header());
+        assert!(
+            window.room_header().1.contains("All verified"),
+            "{:?}",
+            window.room_header()
+        );
         both_sizes(&window, "room-header-verified");
         wait_for(
             "the shield on the direct chat's row",
             PATIENCE,
-            || window.room_list_pane().find(&dm).is_some_and(|s| s.dm_partner_verified),
+            || {
+                window
+                    .room_list_pane()
+                    .find(&dm)
+                    .is_some_and(|s| s.dm_partner_verified)
+            },
             String::new,
         );
         window.show_pane(sotto::ui::window::Pane::Sidebar);
