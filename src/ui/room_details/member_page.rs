@@ -172,6 +172,18 @@ pub fn show_member(
             }
         });
     }
+    // The Matrix ID can be selected to copy it, but should not show selected (and focused)
+    // when the page opens.
+    window.connect_map(move |window| {
+        let window = window.downgrade();
+        let user_id = user_id.downgrade();
+        gtk::glib::idle_add_local_once(move || {
+            if let (Some(window), Some(user_id)) = (window.upgrade(), user_id.upgrade()) {
+                user_id.select_region(0, 0);
+                gtk::prelude::GtkWindowExt::set_focus(&window, None::<&gtk::Widget>);
+            }
+        });
+    });
     // The window owns the page until it is destroyed.
     let owned = RefCell::new(Some(page));
     window.connect_destroy(move |_| {

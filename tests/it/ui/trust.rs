@@ -605,8 +605,7 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
     let alice_user = harness::runtime().block_on(server.register("ui-shield-alice"));
     let alice_id = alice_user.user_id.clone();
 
-    // Alice, headless: joins the direct chat, accepts the request, starts the emoji and
-    // confirms them.
+    // Alice, headless: joins the direct chat, accepts the request and confirms the emoji.
     let (alice_ready_tx, alice_ready_rx) = mpsc::channel::<()>();
     let (dm_tx, dm_rx) = mpsc::channel::<String>();
     let (emoji_tx, emoji_rx) = mpsc::channel::<Vec<String>>();
@@ -634,8 +633,7 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
             let flow = next_matching(&mut incoming, "the request at Alice", |_| true).await;
             flow.accept().await.unwrap();
             let mut states = Box::pin(flow.states());
-            next_matching(&mut states, "ready at Alice", |s| *s == FlowState::Ready).await;
-            flow.start_sas().await.unwrap();
+            // The dialog starts the emoji comparison once Alice accepted.
             let state = next_matching(&mut states, "the emoji at Alice", |s| {
                 matches!(s, FlowState::Compare { .. })
             })
