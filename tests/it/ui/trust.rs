@@ -797,11 +797,11 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
         let dialog = toplevel::<VerificationDialog>().unwrap();
         wait_for(
             "the emoji",
-            PATIENCE,
+            SLOW_STEPS,
             || dialog.page() == "compare",
             || dialog.page(),
         );
-        let expected = emoji_rx.recv_timeout(PATIENCE).expect("Alice's emoji");
+        let expected = emoji_rx.recv_timeout(SLOW_STEPS).expect("Alice's emoji");
         assert_eq!(
             dialog
                 .shown_emoji()
@@ -814,7 +814,7 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
         go_tx.send(()).unwrap();
         wait_for(
             "verified",
-            PATIENCE,
+            SLOW_STEPS,
             || dialog.page() == "done",
             || dialog.page(),
         );
