@@ -816,7 +816,7 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
             "verified",
             SLOW_STEPS,
             || dialog.page() == "done",
-            || dialog.page(),
+            || format!("{}: {:?}", dialog.page(), dialog.message()),
         );
         assert!(WidgetExt::activate_action(&dialog, "verification.close", None).is_ok());
 
