@@ -9,17 +9,23 @@
 use std::sync::{Arc, Mutex};
 
 use futures_util::{Stream, StreamExt};
+use matrix_sdk::Client;
 use matrix_sdk::encryption::identities::RequestVerificationError;
 use matrix_sdk::encryption::verification::{
     CancelInfo, SasState, SasVerification, Verification, VerificationRequest,
     VerificationRequestState,
 };
 use matrix_sdk::event_handler::EventHandlerDropGuard;
-use matrix_sdk::ruma::OwnedUserId;
+use matrix_sdk::ruma::api::client::to_device::send_event_to_device::v3::Request as ToDeviceRequest;
 use matrix_sdk::ruma::events::key::verification::cancel::CancelCode;
 use matrix_sdk::ruma::events::key::verification::request::ToDeviceKeyVerificationRequestEvent;
 use matrix_sdk::ruma::events::room::message::{MessageType, OriginalSyncRoomMessageEvent};
-use tokio::sync::{broadcast, mpsc, watch};
+use matrix_sdk::ruma::events::{AnySyncMessageLikeEvent, ToDeviceEventType};
+use matrix_sdk::ruma::serde::Raw;
+use matrix_sdk::ruma::to_device::DeviceIdOrAllDevices;
+use matrix_sdk::ruma::{OwnedEventId, OwnedUserId, TransactionId};
+use serde::Deserialize;
+use tokio::sync::{Notify, broadcast, mpsc, watch};
 
 use super::{classify, parse_user_id};
 use crate::engine::session::Session;
@@ -339,6 +345,113 @@ async fn follow_sas(
     }
 }
 
+/// The to-device event type of the message with which a session wakes its own encryption
+/// sync. Custom and with empty content: the crypto machine passes such events by, and no
+/// event handler listens for it.
+const WAKE_EVENT_TYPE: &str = "chat.sotto.wake";
+
+/// The other side's in-room verification events arrive through the room-list sync, and the
+/// replies the crypto machine queues in answer (this side's key after their accept, the
+/// `done` after their MAC) go out only when the *encryption* sync starts its next
+/// iteration. Its long poll lasts up to 30 seconds, so every step would wait for it and
+/// the SDK would give up on the verification. matrix-sdk has no public way to send the
+/// queued requests, so this sends a to-device message to this very session: the server
+/// ends the encryption sync's long poll, and its next iteration sends them.
+///
+/// Wakes are wanted through `Notify`, which keeps at most one pending: steps that come
+/// while a wake is on its way cost one more wake, not one each.
+async fn wake_encryption_sync(client: Client, wanted: Arc<Notify>) {
+    loop {
+        wanted.notified().await;
+        let (Some(user_id), Some(device_id)) = (client.user_id(), client.device_id()) else {
+            continue;
+        };
+        let content = match Raw::from_json_string("{}".to_owned()) {
+            Ok(content) => content,
+            Err(err) => {
+                tracing::warn!("could not build the wake message: {err}");
+                continue;
+            }
+        };
+        let messages = [(
+            user_id.to_owned(),
+            [(
+                DeviceIdOrAllDevices::DeviceId(device_id.to_owned()),
+                content,
+            )]
+            .into(),
+        )]
+        .into();
+        let request = ToDeviceRequest::new_raw(
+            ToDeviceEventType::from(WAKE_EVENT_TYPE),
+            TransactionId::new(),
+            messages,
+        );
+        if let Err(err) = client.send(request).await {
+            tracing::warn!("could not wake the encryption sync: {err}");
+        }
+    }
+}
+
+/// The parts of an in-room event that tell whether it is a step of a verification.
+#[derive(Deserialize)]
+struct InRoomStep {
+    #[serde(rename = "type")]
+    event_type: String,
+    sender: OwnedUserId,
+    content: InRoomStepContent,
+}
+
+#[derive(Deserialize)]
+struct InRoomStepContent {
+    #[serde(rename = "m.relates_to")]
+    relates_to: Option<InRoomStepRelation>,
+}
+
+#[derive(Deserialize)]
+struct InRoomStepRelation {
+    event_id: OwnedEventId,
+}
+
+/// Wakes the encryption sync after each step of a running in-room verification that the
+/// other side took. Event handlers run after the sync response was processed, so whatever
+/// the crypto machine queues in answer is queued by then.
+fn wake_on_in_room_steps(client: &Client, wanted: Arc<Notify>) -> EventHandlerDropGuard {
+    let own = client.user_id().map(ToOwned::to_owned);
+    let handle =
+        client.add_event_handler(move |raw: Raw<AnySyncMessageLikeEvent>, client: Client| {
+            let wanted = wanted.clone();
+            let own = own.clone();
+            async move {
+                let Ok(step) = raw.deserialize_as_unchecked::<InRoomStep>() else {
+                    return;
+                };
+                if !step.event_type.starts_with("m.key.verification.")
+                    || Some(&step.sender) == own.as_ref()
+                {
+                    return;
+                }
+                let Some(relation) = step.content.relates_to else {
+                    return;
+                };
+                let flow_id = relation.event_id.as_str();
+                let encryption = client.encryption();
+                let known = encryption
+                    .get_verification(&step.sender, flow_id)
+                    .await
+                    .is_some()
+                    || encryption
+                        .get_verification_request(&step.sender, flow_id)
+                        .await
+                        .is_some();
+                if known {
+                    wanted.notify_one();
+                }
+            }
+        });
+    client.event_handler_drop_guard(handle)
+}
+
 /// The verifications of one session: incoming requests and new ones.
 pub struct Verifications {
     session: Session,
@@ -346,11 +459,13 @@ pub struct Verifications {
     active: Arc<Mutex<Option<VerificationFlow>>>,
     _handlers: Vec<EventHandlerDropGuard>,
     _receiver: tokio::task::JoinHandle<()>,
+    _waker: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Verifications {
     fn drop(&mut self) {
         self._receiver.abort();
+        self._waker.abort();
     }
 }
 
@@ -392,9 +507,12 @@ impl Verifications {
                 }
             })
         };
+        let wake_wanted = Arc::new(Notify::new());
+        let waker = tokio::spawn(wake_encryption_sync(client.clone(), wake_wanted.clone()));
         let handlers = vec![
             client.event_handler_drop_guard(to_device),
             client.event_handler_drop_guard(in_room),
+            wake_on_in_room_steps(client, wake_wanted),
         ];
 
         let (incoming, _) = broadcast::channel(8);
@@ -441,6 +559,7 @@ impl Verifications {
             active,
             _handlers: handlers,
             _receiver: receiver,
+            _waker: waker,
         }
     }
 
