@@ -130,11 +130,19 @@ impl std::fmt::Debug for VerificationFlow {
 }
 
 impl VerificationFlow {
-    fn new(request: VerificationRequest) -> Self {
+    fn new(request: VerificationRequest, client: Client, wake: Arc<Notify>) -> Self {
         let (tx, state) = watch::channel(FlowState::Requested);
         let (started_sas, sas_rx) = mpsc::unbounded_channel();
         let sas = Arc::new(Mutex::new(None));
         tokio::spawn(drive(request.clone(), tx, sas_rx, sas.clone()));
+        if !request.is_self_verification() {
+            tokio::spawn(show_verified_identity(
+                client,
+                wake,
+                request.other_user_id().to_owned(),
+                state.clone(),
+            ));
+        }
         Self {
             request,
             state,
@@ -249,6 +257,51 @@ fn set(tx: &watch::Sender<FlowState>, state: FlowState) {
             true
         }
     });
+}
+
+/// Once a verification of another person succeeds, makes sure this session sees them as
+/// verified soon. The crypto machine signs their identity when the emoji match, but when
+/// the last step came from their side, the upload of that signature waits in its queue for
+/// the encryption sync, and the signature shows only after a new key query, which the
+/// server may not prompt. So this wakes the sync (which sends the queue) and asks for
+/// their identity again, a few times, until it reads as verified.
+async fn show_verified_identity(
+    client: Client,
+    wake: Arc<Notify>,
+    user_id: OwnedUserId,
+    mut state: watch::Receiver<FlowState>,
+) {
+    loop {
+        let now = state.borrow_and_update().clone();
+        match now {
+            FlowState::Done => break,
+            FlowState::Cancelled(_) => return,
+            _ => {}
+        }
+        if state.changed().await.is_err() {
+            return;
+        }
+    }
+    let encryption = client.encryption();
+    let mut pause = std::time::Duration::from_millis(300);
+    for _ in 0..8 {
+        let verified = encryption
+            .get_user_identity(&user_id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|identity| identity.is_verified());
+        if verified {
+            return;
+        }
+        wake.notify_one();
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_secs(5));
+        if let Err(err) = encryption.request_user_identity(&user_id).await {
+            tracing::warn!("could not ask for a verified person's identity: {err}");
+        }
+    }
+    tracing::warn!("a verified person's identity does not read as verified yet");
 }
 
 /// Follows the request until it turns into an emoji comparison, then follows that.
@@ -387,6 +440,7 @@ async fn wake_encryption_sync(client: Client, wanted: Arc<Notify>) {
             TransactionId::new(),
             messages,
         );
+        tracing::debug!("waking the encryption sync to send the verification's replies");
         if let Err(err) = client.send(request).await {
             tracing::warn!("could not wake the encryption sync: {err}");
         }
@@ -457,6 +511,7 @@ pub struct Verifications {
     session: Session,
     incoming: broadcast::Sender<VerificationFlow>,
     active: Arc<Mutex<Option<VerificationFlow>>>,
+    wake_wanted: Arc<Notify>,
     _handlers: Vec<EventHandlerDropGuard>,
     _receiver: tokio::task::JoinHandle<()>,
     _waker: tokio::task::JoinHandle<()>,
@@ -512,7 +567,7 @@ impl Verifications {
         let handlers = vec![
             client.event_handler_drop_guard(to_device),
             client.event_handler_drop_guard(in_room),
-            wake_on_in_room_steps(client, wake_wanted),
+            wake_on_in_room_steps(client, wake_wanted.clone()),
         ];
 
         let (incoming, _) = broadcast::channel(8);
@@ -521,6 +576,7 @@ impl Verifications {
             let client = client.clone();
             let incoming = incoming.clone();
             let active = active.clone();
+            let wake = wake_wanted.clone();
             tokio::spawn(async move {
                 while let Some((sender, flow_id)) = found_rx.recv().await {
                     let Some(request) = client
@@ -545,7 +601,7 @@ impl Verifications {
                         }
                         continue;
                     }
-                    let flow = VerificationFlow::new(request);
+                    let flow = VerificationFlow::new(request, client.clone(), wake.clone());
                     if let Ok(mut active) = active.lock() {
                         *active = Some(flow.clone());
                     }
@@ -557,6 +613,7 @@ impl Verifications {
             session: session.clone(),
             incoming,
             active,
+            wake_wanted,
             _handlers: handlers,
             _receiver: receiver,
             _waker: waker,
@@ -587,7 +644,11 @@ impl Verifications {
     }
 
     fn begin(&self, request: VerificationRequest) -> VerificationFlow {
-        let flow = VerificationFlow::new(request);
+        let flow = VerificationFlow::new(
+            request,
+            self.session.client().clone(),
+            self.wake_wanted.clone(),
+        );
         if let Ok(mut active) = self.active.lock() {
             *active = Some(flow.clone());
         }
