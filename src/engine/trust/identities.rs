@@ -424,7 +424,6 @@ pub async fn user_trust_updates(
                 let Ok(now) = user_trust(&session, &user_id).await else {
                     continue;
                 };
-                tracing::debug!(%user_id, ?now, ?last, "a person's trust may have changed");
                 if now != last {
                     last = now;
                     return Some((now, (triggers, session, user_id, last)));

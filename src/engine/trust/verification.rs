@@ -440,7 +440,7 @@ async fn wake_encryption_sync(client: Client, wanted: Arc<Notify>) {
             TransactionId::new(),
             messages,
         );
-        tracing::debug!("waking the encryption sync to send the verification's replies");
+        tracing::trace!("waking the encryption sync");
         if let Err(err) = client.send(request).await {
             tracing::warn!("could not wake the encryption sync: {err}");
         }
