@@ -80,6 +80,10 @@ pub struct RoomSummary {
     pub is_encrypted: bool,
     /// The room carries the `m.favourite` tag.
     pub is_favourite: bool,
+    /// The other person of a direct chat with exactly one, by Matrix ID.
+    pub dm_partner: Option<String>,
+    /// This account verified the identity of `dm_partner`.
+    pub dm_partner_verified: bool,
 }
 
 impl RoomSummary {
@@ -121,6 +125,8 @@ impl RoomSummary {
             is_direct: room.is_dm(),
             is_encrypted: room.encryption_state().is_encrypted(),
             is_favourite: room.is_favourite(),
+            dm_partner: dm_partner(room),
+            dm_partner_verified: false,
         }
     }
 
@@ -138,8 +144,26 @@ impl RoomSummary {
         {
             *sender_name = name;
         }
+        if let Some(partner) = &summary.dm_partner {
+            summary.dm_partner_verified =
+                super::trust::identities::is_verified_locally(&room.client(), partner).await;
+        }
         summary
     }
+}
+
+/// The one other person of a direct chat, when there is exactly one.
+fn dm_partner(room: &Room) -> Option<String> {
+    if !room.is_dm() {
+        return None;
+    }
+    let targets = room.direct_targets();
+    let mut users = targets
+        .iter()
+        .filter_map(|t| t.as_user_id())
+        .filter(|u| *u != room.own_user_id());
+    let partner = users.next()?;
+    users.next().is_none().then(|| partner.to_string())
 }
 
 /// The display name of `sender` in `room`, from the member event the store holds (one
@@ -422,6 +446,7 @@ pub async fn room_list(
 ) -> Result<(RoomListHandle, impl Stream<Item = RoomListUpdate> + use<>)> {
     let service = sync.service().room_list_service();
     let client = service.client().clone();
+    let task_client = client.clone();
     let all_rooms = service.all_rooms().await.map_err(EngineError::matrix)?;
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
     let (controllers_sender, controllers_receiver) = tokio::sync::oneshot::channel();
@@ -440,12 +465,41 @@ pub async fn room_list(
             return;
         }
         let mut merged = futures_util::stream::select_all(streams);
-        while let Some((section, batch)) = merged.next().await {
-            let mut diffs = Vec::with_capacity(batch.len());
-            for diff in batch {
-                diffs.push(summarise(diff).await);
+        // A direct chat's shield follows its partner's identity, which changes without the
+        // room changing: the task keeps what it sent to find those rows again.
+        let mut trust = match super::trust::identities::trust_changes(&task_client).await {
+            Ok(stream) => stream.boxed(),
+            Err(err) => {
+                tracing::warn!("the room list cannot follow identity changes: {err}");
+                futures_util::stream::pending().boxed()
             }
-            if sender.send(RoomListUpdate { section, diffs }).is_err() {
+        };
+        let mut sent = RoomListSections::default();
+        loop {
+            let update = tokio::select! {
+                next = merged.next() => {
+                    let Some((section, batch)) = next else { break };
+                    let mut diffs = Vec::with_capacity(batch.len());
+                    for diff in batch {
+                        diffs.push(summarise(diff).await);
+                    }
+                    RoomListUpdate { section, diffs }
+                }
+                Some(users) = trust.next() => {
+                    let updates = partner_changes(&task_client, &sent, &users).await;
+                    let mut failed = false;
+                    for update in updates {
+                        sent.apply(update.clone());
+                        failed |= sender.send(update).is_err();
+                    }
+                    if failed {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            sent.apply(update.clone());
+            if sender.send(update).is_err() {
                 break;
             }
         }
@@ -458,6 +512,37 @@ pub async fn room_list(
         client,
     };
     Ok((handle, tokio_stream_from(receiver)))
+}
+
+/// `Set` diffs for the direct chats with `users` whose shield no longer shows the truth.
+async fn partner_changes(
+    client: &Client,
+    sent: &RoomListSections,
+    users: &[String],
+) -> Vec<RoomListUpdate> {
+    let mut updates = Vec::new();
+    for section in Section::ALL {
+        let mut diffs = Vec::new();
+        for (index, summary) in sent.section(section).iter().enumerate() {
+            let Some(partner) = &summary.dm_partner else {
+                continue;
+            };
+            if !users.contains(partner) {
+                continue;
+            }
+            let verified = super::trust::identities::is_verified_locally(client, partner).await;
+            if verified == summary.dm_partner_verified {
+                continue;
+            }
+            let mut value = summary.clone();
+            value.dm_partner_verified = verified;
+            diffs.push(VectorDiff::Set { index, value });
+        }
+        if !diffs.is_empty() {
+            updates.push(RoomListUpdate { section, diffs });
+        }
+    }
+    updates
 }
 
 async fn summaries(rooms: Vector<RoomListItem>) -> Vector<RoomSummary> {
@@ -550,6 +635,8 @@ mod tests {
             is_direct: false,
             is_encrypted: false,
             is_favourite: false,
+            dm_partner: None,
+            dm_partner_verified: false,
         };
         let mut sections = RoomListSections::default();
         sections.apply(RoomListUpdate {

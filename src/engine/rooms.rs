@@ -94,6 +94,8 @@ pub struct Member {
     pub can_kick: bool,
     /// The signed-in person may ban this member.
     pub can_ban: bool,
+    /// This account verified the member's identity (read from the local store).
+    pub verified: bool,
 }
 
 /// A room as the server has it now.
@@ -352,9 +354,15 @@ pub async fn members(session: &Session, room_id: &str) -> Result<Vec<Member>> {
                 },
                 can_kick: **user_id != *me && levels.user_can_kick_user(&me, user_id),
                 can_ban: **user_id != *me && levels.user_can_ban_user(&me, user_id),
+                verified: false,
             }
         })
         .collect();
+    // Other people only: the shield says "you checked who this is".
+    for member in members.iter_mut().filter(|m| m.user_id != me.as_str()) {
+        member.verified =
+            super::trust::identities::is_verified_locally(session.client(), &member.user_id).await;
+    }
     members.sort_by(|a, b| {
         (a.role, a.display_name.to_lowercase(), &a.user_id).cmp(&(
             b.role,

@@ -344,4 +344,145 @@ pub async fn sharing_notice(session: &Session, room_id: &str) -> Result<SharingN
         }
     }
     Ok(SharingNotice { blocked, left_out })
+/// Whether this account verified `user_id`'s identity, from the local store only (no
+/// request to the server): false for an unknown identity.
+pub async fn is_verified_locally(client: &matrix_sdk::Client, user_id: &str) -> bool {
+    let Ok(user_id) = parse_user_id(user_id) else {
+        return false;
+    };
+    client
+        .encryption()
+        .get_user_identity(&user_id)
+        .await
+        .ok()
+        .flatten()
+        .is_some_and(|identity| identity.is_verified())
+}
+
+/// The people whose identity this session learnt of or saw change (a new key, a new
+/// signature: verified or no longer), batch by batch, from now on.
+pub async fn trust_changes(
+    client: &matrix_sdk::Client,
+) -> Result<impl Stream<Item = Vec<String>> + use<>> {
+    let updates = client
+        .encryption()
+        .user_identities_stream()
+        .await
+        .map_err(classify)?;
+    Ok(updates.map(|updates| {
+        updates
+            .new
+            .keys()
+            .chain(updates.changed.keys())
+            .map(ToString::to_string)
+            .collect()
+    }))
+}
+
+/// The room's summary now and each time it changes: after a verification, an identity
+/// change, its acknowledgement, or a member joining or leaving.
+pub async fn room_trust_updates(
+    session: &Session,
+    room_id: &str,
+) -> Result<impl Stream<Item = RoomTrust> + use<>> {
+    let room = room(session, room_id)?;
+    let status = room
+        .subscribe_to_identity_status_changes()
+        .await
+        .map_err(classify)?
+        .map(|_| ());
+    let identities = trust_changes(session.client()).await?.map(|_| ());
+    let triggers = futures_util::stream::select(Box::pin(status), Box::pin(identities));
+    let session = session.clone();
+    let room_id = room_id.to_owned();
+    let first = room_trust(&session, &room_id).await?;
+    let later = futures_util::stream::unfold(
+        (Box::pin(triggers), session, room_id, first.clone()),
+        |(mut triggers, session, room_id, mut last)| async move {
+            loop {
+                triggers.next().await?;
+                // A verification signs keys in several steps; read the state once they
+                // have landed rather than once per step.
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                while triggers.next().now_or_never().flatten().is_some() {}
+                let Ok(now) = room_trust(&session, &room_id).await else {
+                    continue;
+                };
+                if now != last {
+                    last = now.clone();
+                    return Some((now, (triggers, session, room_id, last)));
+                }
+            }
+        },
+    );
+    Ok(futures_util::stream::once(async move { first }).chain(later))
+}
+
+/// How far this account trusts `user_id`, now and each time it may have changed.
+pub async fn user_trust_updates(
+    session: &Session,
+    user_id: &str,
+) -> Result<impl Stream<Item = UserTrust> + use<>> {
+    let changes = trust_changes(session.client()).await?;
+    let status: Vec<_> = {
+        // A pin violation is a room-level state in the SDK: follow the shared rooms too.
+        let mut streams = Vec::new();
+        let parsed = parse_user_id(user_id)?;
+        for room in session.client().joined_rooms() {
+            if !room.encryption_state().is_encrypted()
+                || room
+                    .get_member_no_sync(&parsed)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_none()
+            {
+                continue;
+            }
+            if let Ok(stream) = room.subscribe_to_identity_status_changes().await {
+                let wanted = parsed.clone();
+                streams.push(
+                    stream
+                        .filter(move |batch| {
+                            let hit = batch.iter().any(|c| c.user_id == wanted);
+                            async move { hit }
+                        })
+                        .map(|_| ())
+                        .boxed(),
+                );
+            }
+        }
+        streams
+    };
+    let wanted = user_id.to_owned();
+    let identities = changes
+        .filter(move |users| {
+            let hit = users.contains(&wanted);
+            async move { hit }
+        })
+        .map(|_| ())
+        .boxed();
+    let mut all = status;
+    all.push(identities);
+    let triggers = futures_util::stream::select_all(all);
+    let session = session.clone();
+    let user_id = user_id.to_owned();
+    let first = user_trust(&session, &user_id).await?;
+    let later = futures_util::stream::unfold(
+        (triggers, session, user_id, first),
+        |(mut triggers, session, user_id, mut last)| async move {
+            loop {
+                triggers.next().await?;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                let Ok(now) = user_trust(&session, &user_id).await else {
+                    continue;
+                };
+                if now != last {
+                    last = now;
+                    return Some((now, (triggers, session, user_id, last)));
+                }
+            }
+        },
+    );
+    Ok(futures_util::stream::once(async move { first }).chain(later))
 }

@@ -9,17 +9,23 @@
 use std::sync::{Arc, Mutex};
 
 use futures_util::{Stream, StreamExt};
+use matrix_sdk::Client;
 use matrix_sdk::encryption::identities::RequestVerificationError;
 use matrix_sdk::encryption::verification::{
     CancelInfo, SasState, SasVerification, Verification, VerificationRequest,
     VerificationRequestState,
 };
 use matrix_sdk::event_handler::EventHandlerDropGuard;
-use matrix_sdk::ruma::OwnedUserId;
+use matrix_sdk::ruma::api::client::to_device::send_event_to_device::v3::Request as ToDeviceRequest;
 use matrix_sdk::ruma::events::key::verification::cancel::CancelCode;
 use matrix_sdk::ruma::events::key::verification::request::ToDeviceKeyVerificationRequestEvent;
 use matrix_sdk::ruma::events::room::message::{MessageType, OriginalSyncRoomMessageEvent};
-use tokio::sync::{broadcast, mpsc, watch};
+use matrix_sdk::ruma::events::{AnySyncMessageLikeEvent, ToDeviceEventType};
+use matrix_sdk::ruma::serde::Raw;
+use matrix_sdk::ruma::to_device::DeviceIdOrAllDevices;
+use matrix_sdk::ruma::{OwnedEventId, OwnedUserId, TransactionId};
+use serde::Deserialize;
+use tokio::sync::{Notify, broadcast, mpsc, watch};
 
 use super::{classify, parse_user_id};
 use crate::engine::session::Session;
@@ -124,11 +130,19 @@ impl std::fmt::Debug for VerificationFlow {
 }
 
 impl VerificationFlow {
-    fn new(request: VerificationRequest) -> Self {
+    fn new(request: VerificationRequest, client: Client, wake: Arc<Notify>) -> Self {
         let (tx, state) = watch::channel(FlowState::Requested);
         let (started_sas, sas_rx) = mpsc::unbounded_channel();
         let sas = Arc::new(Mutex::new(None));
         tokio::spawn(drive(request.clone(), tx, sas_rx, sas.clone()));
+        if !request.is_self_verification() {
+            tokio::spawn(show_verified_identity(
+                client,
+                wake,
+                request.other_user_id().to_owned(),
+                state.clone(),
+            ));
+        }
         Self {
             request,
             state,
@@ -245,6 +259,51 @@ fn set(tx: &watch::Sender<FlowState>, state: FlowState) {
     });
 }
 
+/// Once a verification of another person succeeds, makes sure this session sees them as
+/// verified soon. The crypto machine signs their identity when the emoji match, but when
+/// the last step came from their side, the upload of that signature waits in its queue for
+/// the encryption sync, and the signature shows only after a new key query, which the
+/// server may not prompt. So this wakes the sync (which sends the queue) and asks for
+/// their identity again, a few times, until it reads as verified.
+async fn show_verified_identity(
+    client: Client,
+    wake: Arc<Notify>,
+    user_id: OwnedUserId,
+    mut state: watch::Receiver<FlowState>,
+) {
+    loop {
+        let now = state.borrow_and_update().clone();
+        match now {
+            FlowState::Done => break,
+            FlowState::Cancelled(_) => return,
+            _ => {}
+        }
+        if state.changed().await.is_err() {
+            return;
+        }
+    }
+    let encryption = client.encryption();
+    let mut pause = std::time::Duration::from_millis(300);
+    for _ in 0..8 {
+        let verified = encryption
+            .get_user_identity(&user_id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|identity| identity.is_verified());
+        if verified {
+            return;
+        }
+        wake.notify_one();
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_secs(5));
+        if let Err(err) = encryption.request_user_identity(&user_id).await {
+            tracing::warn!("could not ask for a verified person's identity: {err}");
+        }
+    }
+    tracing::warn!("a verified person's identity does not read as verified yet");
+}
+
 /// Follows the request until it turns into an emoji comparison, then follows that.
 async fn drive(
     request: VerificationRequest,
@@ -339,18 +398,129 @@ async fn follow_sas(
     }
 }
 
+/// The to-device event type of the message with which a session wakes its own encryption
+/// sync. Custom and with empty content: the crypto machine passes such events by, and no
+/// event handler listens for it.
+const WAKE_EVENT_TYPE: &str = "chat.sotto.wake";
+
+/// The other side's in-room verification events arrive through the room-list sync, and the
+/// replies the crypto machine queues in answer (this side's key after their accept, the
+/// `done` after their MAC) go out only when the *encryption* sync starts its next
+/// iteration. Its long poll lasts up to 30 seconds, so every step would wait for it and
+/// the SDK would give up on the verification. matrix-sdk has no public way to send the
+/// queued requests, so this sends a to-device message to this very session: the server
+/// ends the encryption sync's long poll, and its next iteration sends them.
+///
+/// Wakes are wanted through `Notify`, which keeps at most one pending: steps that come
+/// while a wake is on its way cost one more wake, not one each.
+async fn wake_encryption_sync(client: Client, wanted: Arc<Notify>) {
+    loop {
+        wanted.notified().await;
+        let (Some(user_id), Some(device_id)) = (client.user_id(), client.device_id()) else {
+            continue;
+        };
+        let content = match Raw::from_json_string("{}".to_owned()) {
+            Ok(content) => content,
+            Err(err) => {
+                tracing::warn!("could not build the wake message: {err}");
+                continue;
+            }
+        };
+        let messages = [(
+            user_id.to_owned(),
+            [(
+                DeviceIdOrAllDevices::DeviceId(device_id.to_owned()),
+                content,
+            )]
+            .into(),
+        )]
+        .into();
+        let request = ToDeviceRequest::new_raw(
+            ToDeviceEventType::from(WAKE_EVENT_TYPE),
+            TransactionId::new(),
+            messages,
+        );
+        tracing::trace!("waking the encryption sync");
+        if let Err(err) = client.send(request).await {
+            tracing::warn!("could not wake the encryption sync: {err}");
+        }
+    }
+}
+
+/// The parts of an in-room event that tell whether it is a step of a verification.
+#[derive(Deserialize)]
+struct InRoomStep {
+    #[serde(rename = "type")]
+    event_type: String,
+    sender: OwnedUserId,
+    content: InRoomStepContent,
+}
+
+#[derive(Deserialize)]
+struct InRoomStepContent {
+    #[serde(rename = "m.relates_to")]
+    relates_to: Option<InRoomStepRelation>,
+}
+
+#[derive(Deserialize)]
+struct InRoomStepRelation {
+    event_id: OwnedEventId,
+}
+
+/// Wakes the encryption sync after each step of a running in-room verification that the
+/// other side took. Event handlers run after the sync response was processed, so whatever
+/// the crypto machine queues in answer is queued by then.
+fn wake_on_in_room_steps(client: &Client, wanted: Arc<Notify>) -> EventHandlerDropGuard {
+    let own = client.user_id().map(ToOwned::to_owned);
+    let handle =
+        client.add_event_handler(move |raw: Raw<AnySyncMessageLikeEvent>, client: Client| {
+            let wanted = wanted.clone();
+            let own = own.clone();
+            async move {
+                let Ok(step) = raw.deserialize_as_unchecked::<InRoomStep>() else {
+                    return;
+                };
+                if !step.event_type.starts_with("m.key.verification.")
+                    || Some(&step.sender) == own.as_ref()
+                {
+                    return;
+                }
+                let Some(relation) = step.content.relates_to else {
+                    return;
+                };
+                let flow_id = relation.event_id.as_str();
+                let encryption = client.encryption();
+                let known = encryption
+                    .get_verification(&step.sender, flow_id)
+                    .await
+                    .is_some()
+                    || encryption
+                        .get_verification_request(&step.sender, flow_id)
+                        .await
+                        .is_some();
+                if known {
+                    wanted.notify_one();
+                }
+            }
+        });
+    client.event_handler_drop_guard(handle)
+}
+
 /// The verifications of one session: incoming requests and new ones.
 pub struct Verifications {
     session: Session,
     incoming: broadcast::Sender<VerificationFlow>,
     active: Arc<Mutex<Option<VerificationFlow>>>,
+    wake_wanted: Arc<Notify>,
     _handlers: Vec<EventHandlerDropGuard>,
     _receiver: tokio::task::JoinHandle<()>,
+    _waker: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Verifications {
     fn drop(&mut self) {
         self._receiver.abort();
+        self._waker.abort();
     }
 }
 
@@ -392,9 +562,12 @@ impl Verifications {
                 }
             })
         };
+        let wake_wanted = Arc::new(Notify::new());
+        let waker = tokio::spawn(wake_encryption_sync(client.clone(), wake_wanted.clone()));
         let handlers = vec![
             client.event_handler_drop_guard(to_device),
             client.event_handler_drop_guard(in_room),
+            wake_on_in_room_steps(client, wake_wanted.clone()),
         ];
 
         let (incoming, _) = broadcast::channel(8);
@@ -403,6 +576,7 @@ impl Verifications {
             let client = client.clone();
             let incoming = incoming.clone();
             let active = active.clone();
+            let wake = wake_wanted.clone();
             tokio::spawn(async move {
                 while let Some((sender, flow_id)) = found_rx.recv().await {
                     let Some(request) = client
@@ -427,7 +601,7 @@ impl Verifications {
                         }
                         continue;
                     }
-                    let flow = VerificationFlow::new(request);
+                    let flow = VerificationFlow::new(request, client.clone(), wake.clone());
                     if let Ok(mut active) = active.lock() {
                         *active = Some(flow.clone());
                     }
@@ -439,8 +613,10 @@ impl Verifications {
             session: session.clone(),
             incoming,
             active,
+            wake_wanted,
             _handlers: handlers,
             _receiver: receiver,
+            _waker: waker,
         }
     }
 
@@ -468,7 +644,11 @@ impl Verifications {
     }
 
     fn begin(&self, request: VerificationRequest) -> VerificationFlow {
-        let flow = VerificationFlow::new(request);
+        let flow = VerificationFlow::new(
+            request,
+            self.session.client().clone(),
+            self.wake_wanted.clone(),
+        );
         if let Ok(mut active) = self.active.lock() {
             *active = Some(flow.clone());
         }

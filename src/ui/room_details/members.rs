@@ -1,5 +1,6 @@
 //! One member in the room details: avatar, name (with the Matrix ID when the name alone
-//! could be mistaken for someone else's), role badge, and remove and ban for those allowed.
+//! could be mistaken for someone else's), the verified shield, role badge, and remove and ban
+//! for those allowed. Activating it opens the member's page.
 
 use std::rc::Rc;
 
@@ -33,6 +34,18 @@ pub(super) fn row(view: &Rc<View>, member: &Member) -> adw::ActionRow {
     row.set_widget_name(&member.user_id);
     let avatar = adw::Avatar::new(36, Some(member.display_name.trim_start_matches('@')), true);
     row.add_prefix(&avatar);
+    if member.verified {
+        row.add_suffix(&crate::ui::trust::shield::verified_shield());
+    }
+    // Activating the row opens the member's page (verify them there).
+    row.set_activatable(true);
+    let weak = Rc::downgrade(view);
+    let shown = member.clone();
+    row.connect_activated(move |_| {
+        if let Some(view) = weak.upgrade() {
+            view.open_member(&shown);
+        }
+    });
     let badge = match member.role {
         Role::Admin => Some(gettext("Admin")),
         Role::Moderator => Some(gettext("Moderator")),

@@ -1,24 +1,30 @@
 //! The room details window: name, topic, address and encryption; the members with their
 //! roles; invite, rename, remove, ban and leave for those with the power to.
 
+mod member_page;
 mod members;
 
 use std::cell::RefCell;
+use std::ops::ControlFlow;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::engine::EngineError;
 use crate::engine::rooms::{self, Member, RoomDetails};
 use crate::engine::session::Session;
+use crate::engine::trust::verification::Verifications;
 use crate::i18n::{gettext, gettext_f, ngettext};
 use crate::ui::bridge::{spawn_tokio, spawn_ui};
 use crate::ui::error_text::describe;
 use adw::prelude::*;
 
-/// Opens the details of `room_id` over `parent`.
+/// Opens the details of `room_id` over `parent`. A member's page starts verifications
+/// through `verifications` (the window's).
 pub fn show_room_details(
     parent: &impl IsA<gtk::Window>,
     session: Session,
     room_id: String,
+    verifications: Option<Arc<Verifications>>,
 ) -> adw::PreferencesWindow {
     let window = adw::PreferencesWindow::builder()
         .title(gettext("Room Details"))
@@ -38,12 +44,32 @@ pub fn show_room_details(
     let view = Rc::new(View {
         window: window.clone(),
         page,
-        session,
-        room_id,
+        session: session.clone(),
+        room_id: room_id.clone(),
         groups: RefCell::new(Vec::new()),
+        verifications,
     });
     view.show_loading();
     view.reload();
+    // The shields follow verifications and identity changes while the window is open.
+    let weak = Rc::downgrade(&view);
+    let first = std::cell::Cell::new(true);
+    let follower = crate::ui::trust::shield::follow_room(session, room_id, move |_| {
+        let Some(view) = weak.upgrade() else {
+            return ControlFlow::Break(());
+        };
+        // The first summary is the state the first load already shows.
+        if !first.replace(false) {
+            view.reload();
+        }
+        ControlFlow::Continue(())
+    });
+    let follower = RefCell::new(Some(follower));
+    window.connect_destroy(move |_| {
+        if let Some(follower) = follower.take() {
+            follower.abort();
+        }
+    });
     // Nothing is focused when the window shows: a focused entry would open the phone's
     // keyboard over the details.
     window.connect_map(|window| {
@@ -76,6 +102,7 @@ struct View {
     session: Session,
     room_id: String,
     groups: RefCell<Vec<adw::PreferencesGroup>>,
+    verifications: Option<Arc<Verifications>>,
 }
 
 impl View {
@@ -135,6 +162,18 @@ impl View {
                 Err(err) => view.show_problem(&err),
             }
         });
+    }
+
+    /// Opens the page of `member`.
+    fn open_member(self: &Rc<Self>, member: &Member) {
+        let own = self.session.user_id() == member.user_id;
+        member_page::show_member(
+            &self.window,
+            self.session.clone(),
+            member,
+            own,
+            self.verifications.clone(),
+        );
     }
 
     fn show(self: &Rc<Self>, details: &RoomDetails, members: &[Member]) {

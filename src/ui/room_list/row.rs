@@ -20,6 +20,8 @@ mod imp {
         #[template_child]
         pub name_label: TemplateChild<gtk::Label>,
         #[template_child]
+        pub verified_icon: TemplateChild<gtk::Image>,
+        #[template_child]
         pub favourite_icon: TemplateChild<gtk::Image>,
         #[template_child]
         pub time_label: TemplateChild<gtk::Label>,
@@ -80,6 +82,7 @@ impl RoomRow {
         imp.room_id.replace(room.room_id.clone());
         imp.avatar.set_text(Some(&room.name));
         imp.name_label.set_text(&room.name);
+        imp.verified_icon.set_visible(room.dm_partner_verified);
         imp.favourite_icon.set_visible(room.is_favourite);
         imp.preview_label.set_text(&preview_text(room));
         imp.time_label
@@ -168,6 +171,11 @@ impl RoomRow {
     pub fn unread_badge(&self) -> Option<String> {
         let badge = &self.imp().unread_badge;
         badge.is_visible().then(|| badge.text().to_string())
+    }
+
+    /// True when the verified shield of a direct chat's partner shows.
+    pub fn shows_verified_shield(&self) -> bool {
+        self.imp().verified_icon.is_visible()
     }
 
     /// True when the mention badge shows.

@@ -8,6 +8,7 @@ pub mod key_files;
 pub mod recovery_key;
 pub mod settings;
 pub mod sharing_notice;
+pub mod shield;
 pub mod verification;
 
 use adw::prelude::*;

@@ -64,6 +64,10 @@ pub struct Window {
     pub room_encryption: TemplateChild<adw::Bin>,
     /// The room shown in the content pane.
     pub open_room: RefCell<Option<String>>,
+    /// Follows the open room's trust summary for the header.
+    pub room_trust: RefCell<Option<glib::JoinHandle<()>>>,
+    /// The header's subtitle parts: the member count and the trust summary.
+    pub room_subtitle: RefCell<(String, String)>,
     /// The profile whose accounts this window shows.
     pub profile: OnceCell<Profile>,
     /// The account shown now, with its sync.

@@ -12,6 +12,7 @@ use gtk::{gio, glib};
 
 use crate::i18n::gettext;
 use crate::ui::settings::settings;
+use crate::ui::trust::shield::TrustSummary;
 
 glib::wrapper! {
     /// Sotto's main window.
@@ -164,19 +165,9 @@ impl Window {
         imp.open_room.replace(Some(room_id.to_owned()));
         imp.content_title.set_title(&summary.name);
         imp.content_title.set_subtitle("");
-        let (icon, description) = if summary.is_encrypted {
-            (
-                "channel-secure-symbolic",
-                gettext("Messages in this room are end-to-end encrypted."),
-            )
-        } else {
-            (
-                "channel-insecure-symbolic",
-                gettext("Messages in this room are not encrypted: the homeserver can read them."),
-            )
-        };
-        let encryption = crate::ui::widgets::labelled_image(icon, &description);
-        imp.room_encryption.set_child(Some(&encryption));
+        imp.room_subtitle.replace(Default::default());
+        self.show_encryption(summary.is_encrypted, None);
+        self.follow_room_trust(&session, room_id, summary.is_encrypted);
         imp.room_encryption.set_visible(true);
         imp.room_details_button.set_visible(true);
         imp.content_stack.set_visible_child_name("room");
@@ -200,10 +191,10 @@ impl Window {
                             return;
                         }
                         let n = u32::try_from(members).unwrap_or(u32::MAX);
-                        window.imp().content_title.set_subtitle(
-                            &crate::i18n::ngettext("{count} member", "{count} members", n)
-                                .replace("{count}", &members.to_string()),
-                        );
+                        window.imp().room_subtitle.borrow_mut().0 =
+                            crate::i18n::ngettext("{count} member", "{count} members", n)
+                                .replace("{count}", &members.to_string());
+                        window.update_room_subtitle();
                         window.imp().room_view.open(timeline);
                     }
                     Err(err) => window.toast(&crate::ui::error_text::describe(&err)),
@@ -212,9 +203,104 @@ impl Window {
         ));
     }
 
+    /// The header's encryption and trust indicator: `unencrypted`, `encrypted` (trust not
+    /// known yet), or the trust summary's icon; with its tooltip.
+    fn show_encryption(&self, encrypted: bool, trust: Option<&TrustSummary>) {
+        let imp = self.imp();
+        let (icon, description) = match (encrypted, trust) {
+            (false, _) => (
+                "channel-insecure-symbolic",
+                gettext("Messages in this room are not encrypted: the homeserver can read them."),
+            ),
+            (true, None) => (
+                "channel-secure-symbolic",
+                gettext("Messages in this room are end-to-end encrypted."),
+            ),
+            (true, Some(trust)) => (trust.icon, trust.long.clone()),
+        };
+        let indicator = crate::ui::widgets::labelled_image(icon, &description);
+        indicator.set_widget_name("room-trust");
+        if trust.is_some_and(|t| t.warning) {
+            indicator.add_css_class("warning");
+        } else if trust.is_some_and(|t| t.icon == crate::ui::trust::shield::VERIFIED_ICON) {
+            indicator.add_css_class("verified-shield");
+        }
+        imp.room_encryption.set_child(Some(&indicator));
+    }
+
+    /// Follows the trust summary of the open encrypted room into the header.
+    fn follow_room_trust(
+        &self,
+        session: &crate::engine::session::Session,
+        room_id: &str,
+        encrypted: bool,
+    ) {
+        let imp = self.imp();
+        if let Some(old) = imp.room_trust.take() {
+            old.abort();
+        }
+        if !encrypted {
+            return;
+        }
+        let weak = self.downgrade();
+        let room = room_id.to_owned();
+        let follower = crate::ui::trust::shield::follow_room(
+            session.clone(),
+            room_id.to_owned(),
+            move |trust| {
+                let Some(window) = weak.upgrade() else {
+                    return std::ops::ControlFlow::Break(());
+                };
+                if window.open_room_id().as_deref() != Some(room.as_str()) {
+                    return std::ops::ControlFlow::Break(());
+                }
+                let summary = crate::ui::trust::shield::room_summary(&trust);
+                window.show_encryption(true, Some(&summary));
+                window.imp().room_subtitle.borrow_mut().1 = summary.short;
+                window.update_room_subtitle();
+                std::ops::ControlFlow::Continue(())
+            },
+        );
+        imp.room_trust.replace(Some(follower));
+    }
+
+    fn update_room_subtitle(&self) {
+        let imp = self.imp();
+        let (members, trust) = imp.room_subtitle.borrow().clone();
+        let subtitle = match (members.is_empty(), trust.is_empty()) {
+            (false, false) => crate::i18n::gettext_f(
+                "{members} · {trust}",
+                &[("members", &members), ("trust", &trust)],
+            ),
+            (false, true) => members,
+            (true, _) => trust,
+        };
+        imp.content_title.set_subtitle(&subtitle);
+    }
+
+    /// The header's encryption and trust indicator: its icon name and its tooltip.
+    pub fn room_trust_indicator(&self) -> Option<(String, String)> {
+        let imp = self.imp();
+        let image = imp.room_encryption.child()?.downcast::<gtk::Image>().ok()?;
+        Some((
+            image.icon_name()?.to_string(),
+            image.tooltip_text()?.to_string(),
+        ))
+    }
+
+    /// The header's title and subtitle.
+    pub fn room_header(&self) -> (String, String) {
+        let title = &self.imp().content_title;
+        (title.title().to_string(), title.subtitle().to_string())
+    }
+
     /// Closes the open room (another account was shown, or this one signed out).
     pub fn close_room(&self) {
         let imp = self.imp();
+        if let Some(follower) = imp.room_trust.take() {
+            follower.abort();
+        }
+        imp.room_subtitle.replace(Default::default());
         imp.open_room.replace(None);
         imp.room_view.close();
         imp.content_title.set_title("");

@@ -36,7 +36,7 @@ impl Window {
         let Some(session) = self.session() else {
             return;
         };
-        room_details::show_room_details(self, session, room_id.to_owned());
+        room_details::show_room_details(self, session, room_id.to_owned(), self.verifications());
     }
 
     fn room_opener(&self) -> impl Fn(String) + 'static {

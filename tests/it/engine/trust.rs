@@ -837,3 +837,193 @@ fn room_keys_export_and_import_and_recovery_turned_off() {
         sync_b.stop().await;
     });
 }
+
+/// Applies the room list's updates until `done` holds for it.
+async fn list_until(
+    updates: &mut (impl Stream<Item = sotto::engine::room_list::RoomListUpdate> + Unpin),
+    sections: &mut sotto::engine::room_list::RoomListSections,
+    what: &str,
+    done: impl Fn(&sotto::engine::room_list::RoomListSections) -> bool,
+) {
+    let reached = tokio::time::timeout(PATIENCE, async {
+        while !done(sections) {
+            let update = updates.next().await.expect("the list goes on");
+            sections.apply(update);
+        }
+    })
+    .await;
+    assert!(
+        reached.is_ok(),
+        "timed out waiting for {what}: {sections:?}"
+    );
+}
+
+#[test]
+fn room_trust_follows_a_verification_and_an_identity_reset() {
+    let test_alice = TestProfile::new();
+    let test_bob = TestProfile::new();
+    harness::runtime().block_on(async {
+        let server = synapse::shared();
+        let alice_user = server.register("shieldalice").await;
+        let bob_user = server.register("shieldbob").await;
+        let (alice, sync_alice) = signed_in_with_sync(&test_alice, &alice_user).await;
+        let (bob, sync_bob) = signed_in_with_sync(&test_bob, &bob_user).await;
+        cross_signing::bootstrap_cross_signing(&alice, Some(&alice_user.password))
+            .await
+            .unwrap();
+        cross_signing::bootstrap_cross_signing(&bob, Some(&bob_user.password))
+            .await
+            .unwrap();
+        let verifications_alice = Verifications::new(&alice);
+        let verifications_bob = Verifications::new(&bob);
+        let mut incoming_bob = Box::pin(verifications_bob.incoming());
+
+        let bob_id: matrix_sdk::ruma::OwnedUserId = bob_user.user_id.as_str().try_into().unwrap();
+        let dm = alice
+            .client()
+            .create_dm(&bob_id)
+            .await
+            .expect("a direct chat");
+        let dm_id = dm.room_id().to_owned();
+        let room = dm_id.to_string();
+        wait_for_room(&bob, &dm_id).await;
+        bob.client().join_room_by_id(&dm_id).await.unwrap();
+        eventually("Bob in the direct chat", || async {
+            dm.get_member(&bob_id)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|m| {
+                    m.membership() == &matrix_sdk::ruma::events::room::member::MembershipState::Join
+                })
+        })
+        .await;
+        eventually("Alice to know Bob's identity", || async {
+            identities::user_trust(&alice, &bob_user.user_id)
+                .await
+                .unwrap()
+                == identities::UserTrust::Unverified
+        })
+        .await;
+
+        let mut room_trust = Box::pin(identities::room_trust_updates(&alice, &room).await.unwrap());
+        assert_eq!(
+            room_trust.next().await,
+            Some(identities::RoomTrust::SomeUnverified),
+            "the summary starts with the state now"
+        );
+        let mut bob_trust = Box::pin(
+            identities::user_trust_updates(&alice, &bob_user.user_id)
+                .await
+                .unwrap(),
+        );
+        assert_eq!(
+            bob_trust.next().await,
+            Some(identities::UserTrust::Unverified)
+        );
+        let members = sotto::engine::rooms::members(&alice, &room).await.unwrap();
+        assert!(members.iter().all(|m| !m.verified), "{members:?}");
+
+        let (_list, updates) = sotto::engine::room_list::room_list(&sync_alice)
+            .await
+            .unwrap();
+        let mut updates = Box::pin(updates);
+        let mut sections = sotto::engine::room_list::RoomListSections::default();
+        let bob_dm = |s: &sotto::engine::room_list::RoomListSections| {
+            s.rooms()
+                .find(|r| {
+                    r.room_id == room && r.dm_partner.as_deref() == Some(bob_user.user_id.as_str())
+                })
+                .cloned()
+        };
+        list_until(
+            &mut updates,
+            &mut sections,
+            "the direct chat with Bob",
+            |s| bob_dm(s).is_some(),
+        )
+        .await;
+        assert!(!bob_dm(&sections).unwrap().dm_partner_verified);
+
+        // Alice verifies Bob in their direct chat; both confirm the emoji.
+        let flow_alice = verifications_alice
+            .verify_user(&bob_user.user_id)
+            .await
+            .expect("asks");
+        let flow_bob = next_matching(&mut incoming_bob, "Alice's request at Bob", |_| true).await;
+        flow_bob.accept().await.unwrap();
+        let mut states_alice = Box::pin(flow_alice.states());
+        next_matching(&mut states_alice, "ready at Alice", |s| {
+            *s == FlowState::Ready
+        })
+        .await;
+        flow_alice.start_sas().await.unwrap();
+        let mut states_bob = Box::pin(flow_bob.states());
+        assert_eq!(
+            compare(&mut states_alice).await,
+            compare(&mut states_bob).await
+        );
+        flow_bob.confirm().await.unwrap();
+        flow_alice.confirm().await.unwrap();
+        next_matching(&mut states_alice, "done at Alice", |s| {
+            *s == FlowState::Done
+        })
+        .await;
+        next_matching(&mut states_bob, "done at Bob", |s| *s == FlowState::Done).await;
+
+        next_matching(&mut room_trust, "everyone verified", |t| {
+            *t == identities::RoomTrust::AllVerified
+        })
+        .await;
+        next_matching(&mut bob_trust, "Bob verified", |t| {
+            *t == identities::UserTrust::Verified
+        })
+        .await;
+        let members = sotto::engine::rooms::members(&alice, &room).await.unwrap();
+        let shown: Vec<(&str, bool)> = members
+            .iter()
+            .map(|m| (m.user_id.as_str(), m.verified))
+            .collect();
+        assert!(
+            shown.contains(&(bob_user.user_id.as_str(), true)),
+            "{shown:?}"
+        );
+        assert!(
+            shown.contains(&(alice_user.user_id.as_str(), false)),
+            "{shown:?}"
+        );
+        list_until(
+            &mut updates,
+            &mut sections,
+            "the shield on Bob's row",
+            |s| bob_dm(s).is_some_and(|r| r.dm_partner_verified),
+        )
+        .await;
+
+        // Bob resets his identity: the verified one is gone, the room says so.
+        recovery::reset_identity(&bob, Some(&bob_user.password))
+            .await
+            .expect("Bob resets his identity");
+        let changed = next_matching(&mut room_trust, "Bob's changed identity", |t| {
+            matches!(t, identities::RoomTrust::IdentityChanged(_))
+        })
+        .await;
+        assert_eq!(
+            changed,
+            identities::RoomTrust::IdentityChanged(vec![bob_user.user_id.clone()])
+        );
+        next_matching(
+            &mut bob_trust,
+            "Bob's identity changed after verification",
+            |t| *t == identities::UserTrust::ChangedAfterVerification,
+        )
+        .await;
+        list_until(&mut updates, &mut sections, "the shield to go", |s| {
+            bob_dm(s).is_some_and(|r| !r.dm_partner_verified)
+        })
+        .await;
+
+        sync_alice.stop().await;
+        sync_bob.stop().await;
+    });
+}

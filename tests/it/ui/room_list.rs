@@ -29,6 +29,8 @@ fn room(name: &str) -> RoomSummary {
         is_direct: false,
         is_encrypted: false,
         is_favourite: false,
+        dm_partner: None,
+        dm_partner_verified: false,
     }
 }
 

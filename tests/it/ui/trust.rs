@@ -6,6 +6,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use adw::prelude::*;
+use futures_util::StreamExt;
 use sotto::engine::session::Session;
 use sotto::engine::trust::verification::{FlowState, Verifications};
 use sotto::engine::trust::{cross_signing, identities, recovery};
@@ -555,4 +556,337 @@ fn identity_banner_warns_until_acknowledged() {
         window.destroy();
     });
     alice_thread.join().unwrap();
+}
+
+fn widgets_under(root: &gtk::Widget) -> Vec<gtk::Widget> {
+    let mut found = Vec::new();
+    let mut child = root.first_child();
+    while let Some(widget) = child {
+        found.push(widget.clone());
+        found.extend(widgets_under(&widget));
+        child = widget.next_sibling();
+    }
+    found
+}
+
+/// True when a verified shield ("Verified" tooltip) shows under `root`.
+fn shows_shield(root: &impl IsA<gtk::Widget>) -> bool {
+    widgets_under(root.as_ref()).iter().any(|w| {
+        w.is::<gtk::Image>() && w.is_visible() && w.tooltip_text().as_deref() == Some("Verified")
+    })
+}
+
+fn member_row(details: &adw::PreferencesWindow, user_id: &str) -> Option<adw::ActionRow> {
+    widgets_under(details.upcast_ref())
+        .into_iter()
+        .filter(|w| w.widget_name() == user_id)
+        .find_map(|w| w.downcast::<adw::ActionRow>().ok())
+}
+
+fn member_page() -> Option<adw::Window> {
+    gtk::Window::list_toplevels()
+        .into_iter()
+        .filter(|w| w.is_visible() && w.widget_name() == "member-page")
+        .find_map(|w| w.downcast::<adw::Window>().ok())
+}
+
+fn row_subtitles(root: &impl IsA<gtk::Widget>) -> Vec<String> {
+    widgets_under(root.as_ref())
+        .into_iter()
+        .filter_map(|w| w.downcast::<adw::ActionRow>().ok())
+        .filter_map(|r| r.subtitle().map(|s| s.to_string()))
+        .collect()
+}
+
+/// How long the steps of an in-room verification may take: the SDK sends some of them
+/// only with the next encryption sync, which long-polls for 30 seconds.
+const SLOW_STEPS: Duration = Duration::from_secs(180);
+
+#[test]
+#[ignore = "known bug: after an in-room verification the app's trust followers (member page, \
+            header) sometimes stop updating: a trust read blocks inside matrix-sdk's room \
+            identity state; passes about one run in three"]
+fn a_person_verified_from_their_page_gets_shields_everywhere() {
+    let (test_me, me_user) = TestProfile::signed_in("ui-shield-me");
+    let test_alice = TestProfile::new();
+    let server = synapse::shared();
+    let alice_user = harness::runtime().block_on(server.register("ui-shield-alice"));
+    let alice_id = alice_user.user_id.clone();
+
+    // Alice, headless: joins the direct chat, accepts the request and confirms the emoji.
+    let (alice_ready_tx, alice_ready_rx) = mpsc::channel::<()>();
+    let (dm_tx, dm_rx) = mpsc::channel::<String>();
+    let (emoji_tx, emoji_rx) = mpsc::channel::<Vec<String>>();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let alice_thread = std::thread::spawn(move || {
+        harness::runtime().block_on(async move {
+            let (alice, sync) = second_session(&test_alice, &alice_user).await;
+            cross_signing::bootstrap_cross_signing(&alice, Some(&alice_user.password))
+                .await
+                .unwrap();
+            let verifications = Verifications::new(&alice);
+            let mut incoming = Box::pin(verifications.incoming());
+            alice_ready_tx.send(()).unwrap();
+            let dm: matrix_sdk::ruma::OwnedRoomId =
+                dm_rx.recv().unwrap().as_str().try_into().unwrap();
+            eventually("the invitation at Alice", || async {
+                alice.client().get_room(&dm).is_some()
+            })
+            .await;
+            alice
+                .client()
+                .join_room_by_id(&dm)
+                .await
+                .expect("Alice joins");
+            let flow = next_matching(&mut incoming, "the request at Alice", |_| true).await;
+            flow.accept().await.unwrap();
+            let mut states = Box::pin(flow.states());
+            // The dialog starts the emoji comparison once Alice accepted.
+            let state = next_matching(&mut states, "the emoji at Alice", |s| {
+                matches!(s, FlowState::Compare { .. })
+            })
+            .await;
+            let FlowState::Compare {
+                emoji: Some(emoji), ..
+            } = state
+            else {
+                panic!("no emoji at Alice");
+            };
+            emoji_tx
+                .send(emoji.into_iter().map(|e| e.symbol).collect())
+                .unwrap();
+            go_rx.recv().unwrap();
+            flow.confirm().await.unwrap();
+            // In a room, each side sends some steps only with its next encryption sync:
+            // allow for a few of its long polls.
+            let done = tokio::time::timeout(SLOW_STEPS, async {
+                while let Some(state) = states.next().await {
+                    if state.is_finished() {
+                        return Some(state);
+                    }
+                }
+                None
+            })
+            .await;
+            assert_eq!(done, Ok(Some(FlowState::Done)), "done at Alice");
+            sync.stop().await;
+        })
+    });
+
+    let profile = test_me.profile.clone();
+    on_gtk_thread(move || {
+        let window = window_with_sync(profile);
+        let session: Session = window.session().unwrap();
+        alice_ready_rx
+            .recv_timeout(PATIENCE * 2)
+            .expect("Alice is set up");
+        let (s, alice) = (session.clone(), alice_id.clone());
+        let password = me_user.password.clone();
+        let dm = engine(async move {
+            cross_signing::bootstrap_cross_signing(&s, Some(&password))
+                .await
+                .unwrap();
+            let alice_id: matrix_sdk::ruma::OwnedUserId = alice.as_str().try_into().unwrap();
+            let dm = s
+                .client()
+                .create_dm(&alice_id)
+                .await
+                .expect("a direct chat");
+            dm.room_id().to_string()
+        });
+        dm_tx.send(dm.clone()).unwrap();
+        let (s, alice, room) = (session.clone(), alice_id.clone(), dm.clone());
+        engine(async move {
+            let room_id: matrix_sdk::ruma::OwnedRoomId = room.as_str().try_into().unwrap();
+            let alice_id: matrix_sdk::ruma::OwnedUserId = alice.as_str().try_into().unwrap();
+            let room = s.client().get_room(&room_id).unwrap();
+            eventually("Alice in the direct chat", || async {
+                room.get_member(&alice_id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some_and(|m| {
+                        m.membership()
+                            == &matrix_sdk::ruma::events::room::member::MembershipState::Join
+                    })
+            })
+            .await;
+            eventually("me to know Alice's identity", || async {
+                identities::user_trust(&s, &alice).await.ok()
+                    == Some(identities::UserTrust::Unverified)
+            })
+            .await;
+        });
+
+        // The direct chat opens; the header says not everyone is verified.
+        wait_for(
+            "the direct chat in the list",
+            PATIENCE,
+            || window.room_list_pane().find(&dm).is_some(),
+            String::new,
+        );
+        let summary = window.room_list_pane().find(&dm).unwrap();
+        assert_eq!(summary.dm_partner.as_deref(), Some(alice_id.as_str()));
+        assert!(!summary.dm_partner_verified);
+        window.open_room(&dm);
+        wait_for(
+            "the header's trust summary",
+            PATIENCE,
+            || {
+                window
+                    .room_trust_indicator()
+                    .is_some_and(|(_, tip)| tip.contains("Not everyone"))
+            },
+            || format!("{:?}", window.room_trust_indicator()),
+        );
+        assert!(
+            window.room_header().1.contains("Not all verified"),
+            "{:?}",
+            window.room_header()
+        );
+
+        // Room details → Alice → Verify.
+        let target = dm.to_variant();
+        assert!(WidgetExt::activate_action(&window, "win.room-details", Some(&target)).is_ok());
+        let details = || toplevel::<adw::PreferencesWindow>();
+        wait_for(
+            "Alice in the member list",
+            PATIENCE,
+            || details().is_some_and(|d| member_row(&d, &alice_id).is_some()),
+            String::new,
+        );
+        let details = details().unwrap();
+        let row = member_row(&details, &alice_id).unwrap();
+        assert!(!shows_shield(&row), "no shield before verification");
+        adw::prelude::ActionRowExt::activate(&row);
+        wait_for(
+            "the member page",
+            PATIENCE,
+            || member_page().is_some(),
+            String::new,
+        );
+        let page = member_page().unwrap();
+        wait_for(
+            "Alice's trust on her page",
+            PATIENCE,
+            || {
+                row_subtitles(&page)
+                    .iter()
+                    .any(|s| s.starts_with("Not verified"))
+            },
+            || format!("{:?}", row_subtitles(&page)),
+        );
+        assert!(
+            widgets_under(page.upcast_ref())
+                .into_iter()
+                .filter_map(|w| w.downcast::<gtk::Label>().ok())
+                .any(|l| l.text() == alice_id.as_str()),
+            "the Matrix ID shows"
+        );
+        let verify = widgets_under(page.upcast_ref())
+            .into_iter()
+            .filter_map(|w| w.downcast::<gtk::Button>().ok())
+            .find(|b| b.label().as_deref() == Some("_Verify") && b.is_visible())
+            .expect("a Verify button");
+        both_sizes(&page, "member-page");
+        verify.emit_clicked();
+
+        wait_for(
+            "the verification dialog",
+            PATIENCE,
+            || toplevel::<VerificationDialog>().is_some(),
+            String::new,
+        );
+        let dialog = toplevel::<VerificationDialog>().unwrap();
+        wait_for(
+            "the emoji",
+            SLOW_STEPS,
+            || dialog.page() == "compare",
+            || dialog.page(),
+        );
+        let expected = emoji_rx.recv_timeout(SLOW_STEPS).expect("Alice's emoji");
+        assert_eq!(
+            dialog
+                .shown_emoji()
+                .into_iter()
+                .map(|(s, _)| s)
+                .collect::<Vec<_>>(),
+            expected
+        );
+        assert!(WidgetExt::activate_action(&dialog, "verification.confirm", None).is_ok());
+        go_tx.send(()).unwrap();
+        wait_for(
+            "verified",
+            SLOW_STEPS,
+            || dialog.page() == "done",
+            || format!("{}: {:?}", dialog.page(), dialog.message()),
+        );
+        assert!(WidgetExt::activate_action(&dialog, "verification.close", None).is_ok());
+
+        // The shields appear: on her page, in the member list, on the row, in the header.
+        wait_for(
+            "the shield on Alice's page",
+            Duration::from_secs(90),
+            || shows_shield(&page),
+            || format!("{:?}", row_subtitles(&page)),
+        );
+        assert!(
+            row_subtitles(&page)
+                .iter()
+                .any(|s| s.starts_with("Verified")),
+            "{:?}",
+            row_subtitles(&page)
+        );
+        both_sizes(&page, "member-page-verified");
+        page.close();
+        wait_for(
+            "the shield in the member list",
+            PATIENCE,
+            || member_row(&details, &alice_id).is_some_and(|r| shows_shield(&r)),
+            String::new,
+        );
+        both_sizes(&details, "member-list-shield");
+        details.close();
+        wait_for(
+            "the header to say all are verified",
+            PATIENCE,
+            || {
+                window
+                    .room_trust_indicator()
+                    .is_some_and(|(icon, _)| icon == sotto::ui::trust::shield::VERIFIED_ICON)
+            },
+            || format!("{:?}", window.room_trust_indicator()),
+        );
+        assert!(
+            window.room_header().1.contains("All verified"),
+            "{:?}",
+            window.room_header()
+        );
+        both_sizes(&window, "room-header-verified");
+        wait_for(
+            "the shield on the direct chat's row",
+            PATIENCE,
+            || {
+                window
+                    .room_list_pane()
+                    .find(&dm)
+                    .is_some_and(|s| s.dm_partner_verified)
+            },
+            String::new,
+        );
+        window.show_pane(sotto::ui::window::Pane::Sidebar);
+        settle();
+        let rows: Vec<sotto::ui::room_list::row::RoomRow> = widgets_under(window.upcast_ref())
+            .into_iter()
+            .filter_map(|w| w.downcast().ok())
+            .collect();
+        let row = rows
+            .iter()
+            .find(|r| r.room_id() == dm)
+            .expect("the direct chat's row is drawn");
+        assert!(row.shows_verified_shield());
+        both_sizes(&window, "room-list-shield");
+        window.destroy();
+    });
+    alice_thread.join().expect("Alice verified");
 }
