@@ -441,6 +441,12 @@ pub async fn room_list(
         }
         let mut merged = futures_util::stream::select_all(streams);
         while let Some((section, batch)) = merged.next().await {
+            if crate::startup_trace::enabled() {
+                crate::startup_trace::mark(&format!(
+                    "room list batch for {section:?} ({} changes)",
+                    batch.len()
+                ));
+            }
             let mut diffs = Vec::with_capacity(batch.len());
             for diff in batch {
                 diffs.push(summarise(diff).await);

@@ -11,11 +11,18 @@ use super::Window;
 use crate::engine::EngineError;
 use crate::engine::accounts::AccountEntry;
 use crate::engine::profile::Profile;
+use crate::engine::room_list::{RoomListHandle, RoomListUpdate, room_list};
 use crate::engine::session::Session;
 use crate::engine::sync::{AccountSync, SyncState};
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::bridge::{forward_stream, runtime, spawn_tokio, spawn_ui};
 use crate::ui::error_text::describe;
+
+/// A started room list: its handle and its changes.
+type RoomList = (
+    RoomListHandle,
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = RoomListUpdate> + Send>>,
+);
 
 /// The account the window shows, with what runs for it.
 pub struct Active {
@@ -122,6 +129,7 @@ impl Window {
             #[weak(rename_to = window)]
             self,
             async move {
+                crate::startup_trace::mark("restoring the accounts");
                 let restored = spawn_tokio(async move {
                     let problem = |error| StartProblem {
                         error,
@@ -405,6 +413,7 @@ impl Window {
 
     /// Shows `session` and starts its sync.
     fn show_session(&self, session: Session) {
+        crate::startup_trace::mark("showing the session page");
         let imp = self.imp();
         if let Some(previous) = imp.active.take() {
             previous.stop();
@@ -431,8 +440,18 @@ impl Window {
             #[weak(rename_to = window)]
             self,
             async move {
-                match spawn_tokio(async move { AccountSync::start(&starting).await }).await {
-                    Ok(sync) => window.sync_started(sync),
+                // The room list starts in the same engine task, so that the cached rooms
+                // come without waiting for the main loop in between.
+                let started = spawn_tokio(async move {
+                    let sync = AccountSync::start(&starting).await?;
+                    let rooms: crate::engine::Result<RoomList> = room_list(&sync)
+                        .await
+                        .map(|(handle, updates)| (handle, Box::pin(updates) as _));
+                    Ok::<_, EngineError>((sync, rooms))
+                })
+                .await;
+                match started {
+                    Ok((sync, rooms)) => window.sync_started(sync, rooms),
                     Err(err) => window.toast(&describe(&err)),
                 }
             }
@@ -445,7 +464,8 @@ impl Window {
         }));
     }
 
-    fn sync_started(&self, sync: AccountSync) {
+    fn sync_started(&self, sync: AccountSync, rooms: crate::engine::Result<RoomList>) {
+        crate::startup_trace::mark("sync started (main thread)");
         let mut active = self.imp().active.borrow_mut();
         let Some(active) = active.as_mut() else {
             runtime().spawn(async move { sync.stop().await });
@@ -461,9 +481,12 @@ impl Window {
                 window.show_sync_state(&state);
                 ControlFlow::Continue(())
             }));
-        active
-            .tasks
-            .push(self.imp().room_list_pane.follow(sync.clone()));
+        match rooms {
+            Ok((handle, updates)) => active
+                .tasks
+                .push(self.imp().room_list_pane.show(handle, updates)),
+            Err(err) => self.toast(&describe(&err)),
+        }
         active.sync = Some(sync);
         let (verifications, listening) = super::trust::listen(self, &active.session);
         active.verifications = Some(verifications);
