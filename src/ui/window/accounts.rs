@@ -62,7 +62,9 @@ async fn restore_and_activate(
             // A keyring problem is not this account's fault: offer to try again.
             let keyring = matches!(
                 error,
-                EngineError::SecretServiceMissing | EngineError::SecretServiceLocked
+                EngineError::SecretServiceMissing
+                    | EngineError::SecretServiceLocked
+                    | EngineError::SecretServiceNoAnswer
             );
             Err(StartProblem {
                 error,
@@ -361,6 +363,7 @@ impl Window {
             error,
             EngineError::SecretServiceMissing
                 | EngineError::SecretServiceLocked
+                | EngineError::SecretServiceNoAnswer
                 | EngineError::Io { .. }
                 | EngineError::Unreachable(_)
         );
