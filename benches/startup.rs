@@ -248,6 +248,7 @@ fn child_engine(dir: &Path) {
 fn child_window(dir: &Path) {
     use gtk::prelude::*;
     let began = Instant::now();
+    sotto::startup_trace::mark("benchmark child started");
     sotto::i18n::init();
     sotto::ui::init().expect("a display");
     println!("GTK_INIT_MS {}", began.elapsed().as_millis());

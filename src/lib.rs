@@ -9,4 +9,6 @@
 pub mod config;
 pub mod engine;
 pub mod i18n;
+pub mod memory;
+pub mod startup_trace;
 pub mod ui;

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use sotto::i18n::gettext;
 
 fn main() -> ExitCode {
+    sotto::startup_trace::mark("main");
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         tracing::debug!("GTK could not start: {err}");
         return ExitCode::FAILURE;
     }
+    sotto::startup_trace::mark("GTK and libadwaita started");
     let code = sotto::ui::application::run();
     ExitCode::from(code.get())
 }

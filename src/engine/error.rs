@@ -42,6 +42,10 @@ pub enum EngineError {
     /// The Secret Service is there but locked, and unlocking was refused or failed.
     #[error("the Secret Service is locked")]
     SecretServiceLocked,
+    /// The Secret Service did not answer in time: a locked keyring waits for an unlock
+    /// prompt that nobody answers (or there is no prompter), or the service hangs.
+    #[error("the Secret Service did not answer in time")]
+    SecretServiceNoAnswer,
     /// The Secret Service item of an account exists but cannot be read as one.
     #[error("the stored secrets of {0} are damaged")]
     SecretsDamaged(String),

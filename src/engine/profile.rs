@@ -152,9 +152,12 @@ impl Profile {
         let secrets = spawn_blocking(move || store.load(&user_id))
             .await
             .map_err(EngineError::matrix)??;
+        crate::startup_trace::mark("secrets read from the Secret Service");
         let mut location = self.location(&entry.folder, &secrets.store_key);
         location.key_sharing = self.account_key_sharing(&entry.user_id)?;
-        Session::restore(&secrets, entry.folder.clone(), location).await
+        let session = Session::restore(&secrets, entry.folder.clone(), location).await;
+        crate::startup_trace::mark("session restored from the store");
+        session
     }
 
     /// After a soft logout: signs in again with `password` into the same device and store,

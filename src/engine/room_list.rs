@@ -479,6 +479,12 @@ pub async fn room_list(
             let update = tokio::select! {
                 next = merged.next() => {
                     let Some((section, batch)) = next else { break };
+                    if crate::startup_trace::enabled() {
+                        crate::startup_trace::mark(&format!(
+                            "room list batch for {section:?} ({} changes)",
+                            batch.len()
+                        ));
+                    }
                     let mut diffs = Vec::with_capacity(batch.len());
                     for diff in batch {
                         diffs.push(summarise(diff).await);

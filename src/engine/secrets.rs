@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use keyring_core::{CredentialStore, Entry};
 use serde::{Deserialize, Serialize};
@@ -98,17 +99,38 @@ impl fmt::Debug for AccountSecrets {
     }
 }
 
+/// How long a Secret Service call may take. Reading from a locked keyring asks the keyring
+/// to unlock, which shows a password prompt and waits for it: long enough for a person to
+/// type a password, and not for ever when there is no prompter.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// A connection to the Secret Service. Created on demand so that a missing or locked
 /// service can be retried without restarting Sotto.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct SecretStore {
     store: Arc<Mutex<Option<Arc<CredentialStore>>>>,
+    timeout: Duration,
+}
+
+impl Default for SecretStore {
+    fn default() -> Self {
+        Self::with_timeout(ANSWER_TIMEOUT)
+    }
 }
 
 impl SecretStore {
     /// A handle that connects on first use.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A handle whose calls give up with [`EngineError::SecretServiceNoAnswer`] after
+    /// `timeout` rather than [`ANSWER_TIMEOUT`].
+    pub fn with_timeout(timeout: Duration) -> Self {
+        Self {
+            store: Arc::default(),
+            timeout,
+        }
     }
 
     fn entry(&self, user_id: &str) -> Result<Entry> {
@@ -134,11 +156,42 @@ impl SecretStore {
         *self.store.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
-    fn with_entry<T>(&self, user_id: &str, op: impl Fn(&Entry) -> Result<T>) -> Result<T> {
-        let result = self.entry(user_id).and_then(|entry| op(&entry));
+    /// Runs `op` on the entry of `user_id` in a thread of its own, and gives up on it after
+    /// the timeout (the thread then ends whenever the keyring answers, if ever).
+    fn with_entry<T: Send + 'static>(
+        &self,
+        user_id: &str,
+        op: impl FnOnce(&Entry) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        let this = self.clone();
+        let user_id = user_id.to_owned();
+        let spawned = std::thread::Builder::new()
+            .name("sotto-keyring".into())
+            .spawn(move || {
+                let _ = sender.send(this.entry(&user_id).and_then(|entry| op(&entry)));
+            });
+        let result = match spawned {
+            Ok(_) => match receiver.recv_timeout(self.timeout) {
+                Ok(result) => result,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    tracing::warn!(timeout = ?self.timeout, "the Secret Service did not answer");
+                    Err(EngineError::SecretServiceNoAnswer)
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    Err(EngineError::SecretServiceMissing)
+                }
+            },
+            Err(err) => {
+                tracing::warn!("no thread for a Secret Service call: {err}");
+                Err(EngineError::SecretServiceMissing)
+            }
+        };
         if matches!(
             result,
-            Err(EngineError::SecretServiceMissing | EngineError::SecretServiceLocked)
+            Err(EngineError::SecretServiceMissing
+                | EngineError::SecretServiceLocked
+                | EngineError::SecretServiceNoAnswer)
         ) {
             self.reset();
         }
@@ -160,7 +213,9 @@ impl SecretStore {
     pub fn save(&self, secrets: &AccountSecrets) -> Result<()> {
         let json = serde_json::to_vec(secrets)
             .map_err(|_| EngineError::SecretsDamaged(secrets.user_id.clone()))?;
-        self.with_entry(&secrets.user_id, |e| e.set_secret(&json).map_err(map_error))
+        self.with_entry(&secrets.user_id, move |e| {
+            e.set_secret(&json).map_err(map_error)
+        })
     }
 
     /// Loads the secrets of an account. Blocking.

@@ -179,6 +179,7 @@ impl Session {
         store: StoreLocation<'_>,
     ) -> Result<Self> {
         let client = open_existing(secrets, &store).await?;
+        crate::startup_trace::mark("stores opened");
         let session = MatrixSession {
             meta: SessionMeta {
                 user_id: secrets

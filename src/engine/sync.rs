@@ -136,7 +136,9 @@ impl AccountSync {
             .build()
             .await
             .map_err(EngineError::matrix)?;
+        crate::startup_trace::mark("sync service built");
         service.start().await;
+        crate::startup_trace::mark("sync service started");
         let service = Arc::new(service);
         let supervisor = Arc::new(tokio::spawn(supervise(service.clone())));
         let send_queue_keeper = Arc::new(tokio::spawn(keep_send_queues_going(

@@ -18,6 +18,7 @@ pub fn build() -> adw::Application {
         .build();
     add_actions(&app);
     app.connect_activate(|app| {
+        crate::startup_trace::mark("application activated");
         present_main_window(app);
     });
     app
@@ -38,10 +39,24 @@ pub fn present_main_window(app: &adw::Application) -> Window {
         .find_map(|w| w.downcast::<Window>().ok())
         .unwrap_or_else(|| {
             let window = Window::new(app);
+            crate::startup_trace::mark("main window built");
             window.start(Profile::new(Paths::from_env(), SecretStore::new()));
             window
         });
     GtkWindowExt::present(&window);
+    crate::startup_trace::mark("main window presented");
+    if crate::startup_trace::enabled()
+        && let Some(clock) = window.frame_clock()
+    {
+        let handler = std::rc::Rc::new(std::cell::Cell::new(None));
+        let slot = handler.clone();
+        handler.set(Some(clock.connect_after_paint(move |clock| {
+            crate::startup_trace::mark("first window frame painted");
+            if let Some(id) = slot.take() {
+                clock.disconnect(id);
+            }
+        })));
+    }
     window
 }
 

@@ -44,6 +44,9 @@ pub fn describe(err: &EngineError) -> String {
         EngineError::SecretServiceLocked => {
             gettext("The system keyring is locked. Unlock it, then try again.")
         }
+        EngineError::SecretServiceNoAnswer => gettext(
+            "The keyring is locked. Unlock it (for example by signing in to your desktop) and try again.",
+        ),
         EngineError::SecretsDamaged(user) => gettext_f(
             "The saved sign-in of {user} in the system keyring is damaged. Sign in again.",
             &[("user", user)],

@@ -22,6 +22,8 @@ use crate::config::RESOURCE_BASE;
 
 /// Starts GTK and libadwaita and registers Sotto's resources. Fails without a display.
 pub fn init() -> Result<(), gtk::glib::BoolError> {
+    // Before GTK and the engine start their threads.
+    crate::memory::limit_arenas();
     gtk::init()?;
     adw::init()?;
     register_resources();

@@ -344,6 +344,8 @@ pub async fn sharing_notice(session: &Session, room_id: &str) -> Result<SharingN
         }
     }
     Ok(SharingNotice { blocked, left_out })
+}
+
 /// Whether this account verified `user_id`'s identity, from the local store only (no
 /// request to the server): false for an unknown identity.
 pub async fn is_verified_locally(client: &matrix_sdk::Client, user_id: &str) -> bool {

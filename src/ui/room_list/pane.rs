@@ -11,7 +11,9 @@ use gtk::{CompositeTemplate, gio, glib};
 
 use super::model::RoomListModel;
 use super::row::RoomRow;
-use crate::engine::room_list::{RoomKind, RoomListFilter, RoomListHandle, RoomSummary, room_list};
+use crate::engine::room_list::{
+    RoomKind, RoomListFilter, RoomListHandle, RoomListUpdate, RoomSummary, room_list,
+};
 use crate::engine::sync::AccountSync;
 use crate::i18n::gettext_f;
 use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
@@ -19,6 +21,12 @@ use crate::ui::error_text::describe;
 
 /// What the pane calls with the ID of a room the person opens.
 type OnActivate = Box<dyn Fn(String)>;
+
+/// How many rooms the list view is given at first, and how many more each time the person
+/// scrolls near the end of them. GTK 4.8's list view builds a row for up to 200 items of
+/// its model whatever its height, and building, styling and measuring 200 rows held back
+/// the first frame at start-up by about 300 ms; 40 rows fill even a tall screen.
+pub const ROWS_AT_A_TIME: u32 = 40;
 
 mod imp {
     use super::*;
@@ -44,6 +52,11 @@ mod imp {
         pub scroller: TemplateChild<gtk::ScrolledWindow>,
         /// The rooms, changed diff by diff.
         pub model: RoomListModel,
+        /// The first rooms of `model`, the ones the list view has rows for; it grows as
+        /// the person scrolls.
+        pub shown: RefCell<Option<gtk::SliceListModel>>,
+        /// More rooms are about to be given to the list view.
+        pub growing: Cell<bool>,
         /// The list view over `model`.
         pub view: RefCell<Option<gtk::ListView>>,
         /// The filter the person chose.
@@ -119,8 +132,10 @@ impl Default for RoomListPane {
 impl RoomListPane {
     fn setup(&self) {
         let imp = self.imp();
+        let shown = gtk::SliceListModel::new(Some(imp.model.model()), 0, ROWS_AT_A_TIME);
+        imp.shown.replace(Some(shown.clone()));
         let view = super::build_view(
-            &imp.model.model(),
+            shown.upcast_ref(),
             glib::clone!(
                 #[weak(rename_to = pane)]
                 self,
@@ -133,6 +148,17 @@ impl RoomListPane {
         );
         imp.scroller.set_child(Some(&view));
         imp.view.replace(Some(view));
+        let adjustment = imp.scroller.vadjustment();
+        adjustment.connect_value_changed(glib::clone!(
+            #[weak(rename_to = pane)]
+            self,
+            move |_| pane.show_more_if_near_end()
+        ));
+        adjustment.connect_changed(glib::clone!(
+            #[weak(rename_to = pane)]
+            self,
+            move |_| pane.show_more_if_near_end()
+        ));
 
         imp.model.model().connect_items_changed(glib::clone!(
             #[weak(rename_to = pane)]
@@ -143,7 +169,9 @@ impl RoomListPane {
             #[weak(rename_to = pane)]
             self,
             move |_, edge| {
+                // The engine's next page, once the list view has all rooms it holds.
                 if edge == gtk::PositionType::Bottom
+                    && pane.rows_available() >= pane.rooms().n_items()
                     && let Some(handle) = pane.imp().handle.borrow().as_ref()
                 {
                     handle.load_more();
@@ -264,10 +292,67 @@ impl RoomListPane {
             }
             filter.clone()
         };
+        self.show_first_rows();
         if let Some(handle) = self.imp().handle.borrow().as_ref() {
             handle.set_filter(&filter);
         }
         self.update_status();
+    }
+
+    /// Gives the list view more rooms when fewer than two screens of them are left below
+    /// what shows. The adjustment changes while the list view lays itself out, so the
+    /// rooms are added once that is over.
+    fn show_more_if_near_end(&self) {
+        let imp = self.imp();
+        if imp.growing.get() || !self.near_end() {
+            return;
+        }
+        imp.growing.set(true);
+        glib::idle_add_local_once(glib::clone!(
+            #[weak(rename_to = pane)]
+            self,
+            move || {
+                pane.imp().growing.set(false);
+                if pane.near_end()
+                    && let Some(shown) = pane.imp().shown.borrow().as_ref()
+                {
+                    shown.set_size(shown.size().saturating_add(ROWS_AT_A_TIME));
+                }
+            }
+        ));
+    }
+
+    /// True when the list view lacks rooms the model holds and is scrolled to within two
+    /// screens of the end of those it has.
+    fn near_end(&self) -> bool {
+        let imp = self.imp();
+        let Some(size) = imp.shown.borrow().as_ref().map(|s| s.size()) else {
+            return false;
+        };
+        if size >= imp.model.model().n_items() {
+            return false;
+        }
+        let adjustment = imp.scroller.vadjustment();
+        // Not laid out yet: nothing shows, so nothing is near the end.
+        adjustment.page_size() > 0.0
+            && adjustment.value() + 2.0 * adjustment.page_size() >= adjustment.upper()
+    }
+
+    /// Starts the list view over with its first rooms only (a new filter or account).
+    fn show_first_rows(&self) {
+        if let Some(shown) = self.imp().shown.borrow().as_ref() {
+            shown.set_size(ROWS_AT_A_TIME);
+        }
+    }
+
+    /// How many rooms the list view has rows for at most now.
+    pub fn rows_available(&self) -> u32 {
+        self.imp()
+            .shown
+            .borrow()
+            .as_ref()
+            .map(|shown| shown.n_items())
+            .unwrap_or_default()
     }
 
     fn update_status(&self) {
@@ -289,6 +374,7 @@ impl RoomListPane {
         imp.handle.replace(None);
         imp.answering.borrow_mut().clear();
         imp.model.clear();
+        self.show_first_rows();
     }
 
     /// Lists the rooms of `sync` and follows their changes, under the filter in force.
@@ -310,25 +396,79 @@ impl RoomListPane {
                 if pane.imp().generation.get() != generation {
                     return;
                 }
-                let filter = pane.filter();
-                if !filter.is_everything() {
-                    handle.set_filter(&filter);
-                }
-                pane.imp().handle.replace(Some(handle));
-                let pane = pane.downgrade();
-                let _ = forward_stream(updates, move |update| {
-                    let Some(pane) = pane.upgrade() else {
-                        return ControlFlow::Break(());
-                    };
-                    if pane.imp().generation.get() != generation {
-                        return ControlFlow::Break(());
-                    }
-                    pane.imp().model.apply(update);
-                    ControlFlow::Continue(())
-                })
-                .await;
+                let forwarding = pane.forward_updates(generation, handle, updates);
+                drop(pane);
+                let _ = forwarding.await;
             }
         ))
+    }
+
+    /// Shows a room list the engine already started (see [`room_list`]) and follows its
+    /// changes, under the filter in force.
+    pub fn show(
+        &self,
+        handle: RoomListHandle,
+        updates: impl futures_util::Stream<Item = RoomListUpdate> + Send + 'static,
+    ) -> glib::JoinHandle<()> {
+        self.clear();
+        self.forward_updates(self.imp().generation.get(), handle, updates)
+    }
+
+    fn forward_updates(
+        &self,
+        generation: u64,
+        handle: RoomListHandle,
+        updates: impl futures_util::Stream<Item = RoomListUpdate> + Send + 'static,
+    ) -> glib::JoinHandle<()> {
+        crate::startup_trace::mark("room list started (main thread)");
+        let filter = self.filter();
+        if !filter.is_everything() {
+            handle.set_filter(&filter);
+        }
+        self.imp().handle.replace(Some(handle));
+        let pane = self.downgrade();
+        forward_stream(updates, move |update| {
+            let Some(pane) = pane.upgrade() else {
+                return ControlFlow::Break(());
+            };
+            if pane.imp().generation.get() != generation {
+                return ControlFlow::Break(());
+            }
+            pane.imp().model.apply(update);
+            pane.after_first_rooms();
+            ControlFlow::Continue(())
+        })
+    }
+
+    /// Once per process, after the first rooms came in and their frame is painted: start-up
+    /// is over, so the memory its temporary buffers took goes back to the system.
+    fn after_first_rooms(&self) {
+        thread_local! {
+            static DONE: Cell<bool> = const { Cell::new(false) };
+        }
+        if self.imp().model.model().n_items() == 0 || DONE.with(|d| d.replace(true)) {
+            return;
+        }
+        crate::startup_trace::mark("first rooms in the model");
+        let Some(clock) = self.frame_clock() else {
+            crate::memory::release_free_memory();
+            return;
+        };
+        let handler = std::rc::Rc::new(Cell::new(None));
+        let slot = handler.clone();
+        let id = clock.connect_after_paint(move |clock| {
+            crate::startup_trace::mark("frame painted with the rooms");
+            if let Some(id) = slot.take() {
+                clock.disconnect(id);
+            }
+            // After the frame, when nothing more urgent waits.
+            glib::idle_add_local_full(glib::Priority::LOW, || {
+                crate::memory::release_free_memory();
+                crate::startup_trace::mark("free memory released");
+                glib::ControlFlow::Break
+            });
+        });
+        handler.set(Some(id));
     }
 
     fn answer_invite(&self, room_id: String, accept: bool) {

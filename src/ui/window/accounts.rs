@@ -11,11 +11,18 @@ use super::Window;
 use crate::engine::EngineError;
 use crate::engine::accounts::AccountEntry;
 use crate::engine::profile::Profile;
+use crate::engine::room_list::{RoomListHandle, RoomListUpdate, room_list};
 use crate::engine::session::Session;
 use crate::engine::sync::{AccountSync, SyncState};
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::bridge::{forward_stream, runtime, spawn_tokio, spawn_ui};
 use crate::ui::error_text::describe;
+
+/// A started room list: its handle and its changes.
+type RoomList = (
+    RoomListHandle,
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = RoomListUpdate> + Send>>,
+);
 
 /// The account the window shows, with what runs for it.
 pub struct Active {
@@ -55,7 +62,9 @@ async fn restore_and_activate(
             // A keyring problem is not this account's fault: offer to try again.
             let keyring = matches!(
                 error,
-                EngineError::SecretServiceMissing | EngineError::SecretServiceLocked
+                EngineError::SecretServiceMissing
+                    | EngineError::SecretServiceLocked
+                    | EngineError::SecretServiceNoAnswer
             );
             Err(StartProblem {
                 error,
@@ -122,6 +131,7 @@ impl Window {
             #[weak(rename_to = window)]
             self,
             async move {
+                crate::startup_trace::mark("restoring the accounts");
                 let restored = spawn_tokio(async move {
                     let problem = |error| StartProblem {
                         error,
@@ -390,6 +400,7 @@ impl Window {
             error,
             EngineError::SecretServiceMissing
                 | EngineError::SecretServiceLocked
+                | EngineError::SecretServiceNoAnswer
                 | EngineError::Io { .. }
                 | EngineError::Unreachable(_)
         );
@@ -442,6 +453,7 @@ impl Window {
 
     /// Shows `session` and starts its sync.
     fn show_session(&self, session: Session) {
+        crate::startup_trace::mark("showing the session page");
         let imp = self.imp();
         if let Some(previous) = imp.active.take() {
             previous.stop();
@@ -468,8 +480,18 @@ impl Window {
             #[weak(rename_to = window)]
             self,
             async move {
-                match spawn_tokio(async move { AccountSync::start(&starting).await }).await {
-                    Ok(sync) => window.sync_started(sync),
+                // The room list starts in the same engine task, so that the cached rooms
+                // come without waiting for the main loop in between.
+                let started = spawn_tokio(async move {
+                    let sync = AccountSync::start(&starting).await?;
+                    let rooms: crate::engine::Result<RoomList> = room_list(&sync)
+                        .await
+                        .map(|(handle, updates)| (handle, Box::pin(updates) as _));
+                    Ok::<_, EngineError>((sync, rooms))
+                })
+                .await;
+                match started {
+                    Ok((sync, rooms)) => window.sync_started(sync, rooms),
                     Err(err) => window.toast(&describe(&err)),
                 }
             }
@@ -482,7 +504,8 @@ impl Window {
         }));
     }
 
-    fn sync_started(&self, sync: AccountSync) {
+    fn sync_started(&self, sync: AccountSync, rooms: crate::engine::Result<RoomList>) {
+        crate::startup_trace::mark("sync started (main thread)");
         let mut active = self.imp().active.borrow_mut();
         let Some(active) = active.as_mut() else {
             runtime().spawn(async move { sync.stop().await });
@@ -498,9 +521,12 @@ impl Window {
                 window.show_sync_state(&state);
                 ControlFlow::Continue(())
             }));
-        active
-            .tasks
-            .push(self.imp().room_list_pane.follow(sync.clone()));
+        match rooms {
+            Ok((handle, updates)) => active
+                .tasks
+                .push(self.imp().room_list_pane.show(handle, updates)),
+            Err(err) => self.toast(&describe(&err)),
+        }
         active.sync = Some(sync);
         let (verifications, listening) = super::trust::listen(self, &active.session);
         active.verifications = Some(verifications);

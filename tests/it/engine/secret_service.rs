@@ -136,3 +136,85 @@ server.serve_forever()
     let err = result.unwrap_err();
     assert!(matches!(err, EngineError::BadCertificate), "{err:?}");
 }
+
+/// The child: a keyring of its own (its own bus and gnome-keyring), locked after an item
+/// was saved. Reading the item makes the keyring show an unlock prompt that nobody answers.
+#[test]
+#[ignore = "run by a_locked_keyring_gives_up_with_a_clear_error, in a session of its own"]
+fn child_with_locked_keyring() {
+    use sotto::engine::secrets::{AccountSecrets, SecretStore, StoreKey};
+    let store = SecretStore::with_timeout(std::time::Duration::from_secs(3));
+    let secrets = AccountSecrets {
+        homeserver: "http://127.0.0.1:9".into(),
+        user_id: "@locked:localhost".into(),
+        device_id: "LOCKED".into(),
+        access_token: "not a real token".into(),
+        refresh_token: None,
+        store_key: StoreKey::generate(),
+    };
+    store
+        .save(&secrets)
+        .expect("the unlocked keyring keeps the item");
+    assert_eq!(store.load(&secrets.user_id).unwrap(), secrets);
+    let locked = Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.secrets",
+            "/org/freedesktop/secrets",
+            "org.freedesktop.Secret.Service.Lock",
+            "array:objpath:/org/freedesktop/secrets/collection/login",
+        ])
+        .output()
+        .expect("dbus-send runs");
+    assert!(locked.status.success(), "{locked:?}");
+
+    let started = std::time::Instant::now();
+    let err = store.load(&secrets.user_id).unwrap_err();
+    let waited = started.elapsed();
+    assert!(
+        matches!(err, EngineError::SecretServiceNoAnswer),
+        "{err:?} after {waited:?}"
+    );
+    assert!(
+        waited < std::time::Duration::from_secs(10),
+        "gave up in time: {waited:?}"
+    );
+    // Trying again connects again, and ends with an error rather than hanging.
+    let started = std::time::Instant::now();
+    let again = store.load(&secrets.user_id);
+    assert!(again.is_err(), "the keyring is still locked");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+#[test]
+fn a_locked_keyring_gives_up_with_a_clear_error() {
+    harness::assert_private_session();
+    // The prompt needs a display to wait on (else gnome-keyring refuses at once): the
+    // child keeps this session's Xvfb display.
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "the tests run with a display"
+    );
+    let output = Command::new("dbus-run-session")
+        .arg("--")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tools/private-session"
+        ))
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "engine::secret_service::child_with_locked_keyring",
+            "--ignored",
+        ])
+        .env("SOTTO_NEED_DISPLAY", "0")
+        .output()
+        .expect("the child runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "the child failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
