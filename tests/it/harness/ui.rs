@@ -32,6 +32,7 @@ pub fn on_gtk_thread<R: Send + 'static>(job: impl FnOnce() -> R + Send + 'static
     let (reply, result) = mpsc::channel();
     let job: Job = Box::new(move || {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+        close_leftover_dialogs();
         let _ = reply.send(outcome);
     });
     sender
@@ -51,6 +52,19 @@ pub fn on_gtk_thread<R: Send + 'static>(job: impl FnOnce() -> R + Send + 'static
             panic!("on the GTK thread: {message}")
         }
     }
+}
+
+/// Closes the message dialogs a test left open (after a failure, or because
+/// `adw::MessageDialog::response()` does not close them in libadwaita 1.2), so the next
+/// test on this thread starts without them.
+fn close_leftover_dialogs() {
+    for window in gtk::Window::list_toplevels() {
+        if let Ok(dialog) = window.downcast::<adw::MessageDialog>() {
+            dialog.destroy();
+        }
+    }
+    let context = glib::MainContext::default();
+    while context.iteration(false) {}
 }
 
 /// Sotto's application, registered once on the GTK thread (a second registration of the
