@@ -63,6 +63,61 @@ pub fn html_to_markup_with_spoilers(html: &str) -> (String, Option<String>) {
     (hidden, revealed)
 }
 
+/// The plain text of a formatted body for a one-line preview (the room list): each
+/// spoiler is replaced by its label, never its text, and hidden elements are left out.
+/// At most `limit` characters.
+pub fn html_to_preview_text(html: &str, limit: usize) -> String {
+    let (input, _) = cut_input(html);
+    let nodes = parse(input);
+    let mut out = String::new();
+    // A walk with a stack of its own: deeply nested bodies must not exhaust the real one.
+    let mut stack = vec![Step::Enter(DOCUMENT, 0)];
+    while let Some(step) = stack.pop() {
+        let Step::Enter(id, _) = step else {
+            continue;
+        };
+        if out.chars().count() >= limit {
+            break;
+        }
+        let node = &nodes[id];
+        match &node.data {
+            Data::Text(text) => out.push_str(text),
+            Data::Element { name, attrs } => {
+                let local = &*name.local;
+                if is_hidden(local) {
+                    continue;
+                }
+                if attrs
+                    .iter()
+                    .any(|a| a.name.ns == ns!() && &*a.name.local == "data-mx-spoiler")
+                {
+                    let reason = attr(attrs, "data-mx-spoiler")
+                        .map(str::trim)
+                        .filter(|r| !r.is_empty());
+                    let label = match reason {
+                        Some(reason) => gettext_f("Spoiler: {reason}", &[("reason", reason)]),
+                        None => gettext("Spoiler"),
+                    };
+                    out.push_str(&format!(" [{label}] "));
+                    continue;
+                }
+                if matches!(
+                    local,
+                    "br" | "p" | "div" | "li" | "tr" | "blockquote" | "pre"
+                ) || local.starts_with('h')
+                {
+                    out.push(' ');
+                }
+                push_children(&nodes, &mut stack, id, 0);
+            }
+            Data::Document => push_children(&nodes, &mut stack, id, 0),
+            Data::Other => {}
+        }
+    }
+    let words: Vec<&str> = out.split_whitespace().collect();
+    words.join(" ").chars().take(limit).collect()
+}
+
 /// The input up to the size limit, and whether it was cut.
 fn cut_input(html: &str) -> (&str, bool) {
     if html.len() > MAX_INPUT_BYTES {

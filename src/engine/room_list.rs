@@ -6,13 +6,14 @@
 //! favourites (`m.favourite`), then every other room. Each section is sorted by the SDK's
 //! sorter; a person's filter (kind and name) applies to all three.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use eyeball_im::{Vector, VectorDiff};
 use futures_util::{Stream, StreamExt};
 use matrix_sdk::deserialized_responses::TimelineEventKind;
 use matrix_sdk::latest_events::LatestEventValue;
-use matrix_sdk::ruma::events::room::message::MessageType;
+use matrix_sdk::ruma::events::room::message::{MessageFormat, MessageType};
 use matrix_sdk::ruma::events::{
     AnyMessageLikeEventContent, AnySyncMessageLikeEvent, AnySyncTimelineEvent,
 };
@@ -25,7 +26,7 @@ use matrix_sdk_ui::room_list_service::filters::{
 };
 use matrix_sdk_ui::room_list_service::{RoomListDynamicEntriesController, RoomListItem};
 
-use super::html::strip_direction_overrides;
+use super::html::{html_to_preview_text, strip_direction_overrides};
 use super::sync::AccountSync;
 use super::{EngineError, Result};
 
@@ -105,7 +106,7 @@ impl RoomSummary {
                         sender: own_user.to_string(),
                         sender_name: localpart(&own_user),
                         own: true,
-                        body: one_line(body_of(&content.msgtype)),
+                        body: one_line(&body_of(&content.msgtype)),
                     },
                     _ => Preview::Other,
                 },
@@ -184,12 +185,23 @@ fn localpart(user: &UserId) -> String {
     user.localpart().to_owned()
 }
 
-fn body_of(msgtype: &MessageType) -> &str {
-    match msgtype {
-        MessageType::Text(text) => text.body.as_str(),
-        MessageType::Notice(notice) => notice.body.as_str(),
-        MessageType::Emote(emote) => emote.body.as_str(),
-        other => other.body(),
+fn body_of(msgtype: &MessageType) -> Cow<'_, str> {
+    let (body, formatted) = match msgtype {
+        MessageType::Text(text) => (text.body.as_str(), text.formatted.as_ref()),
+        MessageType::Notice(notice) => (notice.body.as_str(), notice.formatted.as_ref()),
+        MessageType::Emote(emote) => (emote.body.as_str(), emote.formatted.as_ref()),
+        other => (other.body(), None),
+    };
+    // The plain body of a message with spoilers holds their text: the preview comes from
+    // the formatted body instead, with each spoiler shown as its label.
+    match formatted {
+        Some(formatted)
+            if formatted.format == MessageFormat::Html
+                && formatted.body.contains("data-mx-spoiler") =>
+        {
+            Cow::Owned(html_to_preview_text(&formatted.body, PREVIEW_CHARS))
+        }
+        _ => Cow::Borrowed(body),
     }
 }
 
@@ -210,7 +222,7 @@ fn preview_of(kind: &TimelineEventKind, own_user: &UserId) -> Preview {
                 sender: original.sender.to_string(),
                 sender_name: localpart(&original.sender),
                 own: original.sender == own_user,
-                body: one_line(body_of(&original.content.msgtype)),
+                body: one_line(&body_of(&original.content.msgtype)),
             }
         }
         AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomEncrypted(_)) => {
@@ -220,6 +232,9 @@ fn preview_of(kind: &TimelineEventKind, own_user: &UserId) -> Preview {
     }
 }
 
+/// How many characters of a message a preview keeps.
+const PREVIEW_CHARS: usize = 200;
+
 /// The first line of `body`, at most 200 characters, without direction-override marks that
 /// could make the list lie about what follows.
 fn one_line(body: &str) -> String {
@@ -228,7 +243,10 @@ fn one_line(body: &str) -> String {
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or_default();
-    strip_direction_overrides(line).chars().take(200).collect()
+    strip_direction_overrides(line)
+        .chars()
+        .take(PREVIEW_CHARS)
+        .collect()
 }
 
 /// A name on one line, at most 100 characters, without direction overrides or controls.
@@ -605,6 +623,35 @@ mod tests {
         assert_eq!(one_line("a\u{202E}evil"), "aevil");
         assert_eq!(one_line(&"x".repeat(1000)).len(), 200);
         assert_eq!(one_line(""), "");
+    }
+
+    #[test]
+    fn a_preview_never_shows_a_spoiler() {
+        use matrix_sdk::ruma::events::room::message::TextMessageEventContent;
+        let message = MessageType::Text(TextMessageEventContent::html(
+            "The ending: Rose dies",
+            "The ending: <span data-mx-spoiler=\"book 3\">Rose dies</span>, <b>sadly</b>\
+             <script>leak()</script><span data-mx-spoiler><i>deep</i> secret</span>",
+        ));
+        let preview = one_line(&body_of(&message));
+        assert_eq!(
+            preview, "The ending: [Spoiler: book 3] , sadly [Spoiler]",
+            "{preview}"
+        );
+        for hidden in ["Rose", "leak", "deep", "secret"] {
+            assert!(!preview.contains(hidden), "{preview}");
+        }
+        // Without spoilers, the plain body as sent.
+        let plain = MessageType::Text(TextMessageEventContent::html("a *b*", "a <i>b</i>"));
+        assert_eq!(one_line(&body_of(&plain)), "a *b*");
+        // Deeply nested spoilers do not exhaust the stack.
+        let deep = format!(
+            "{}x{}",
+            "<span data-mx-spoiler>".repeat(5000),
+            "</span>".repeat(5000)
+        );
+        let nested = MessageType::Text(TextMessageEventContent::html("x", deep));
+        assert_eq!(one_line(&body_of(&nested)), "[Spoiler]");
     }
 
     #[test]
