@@ -381,6 +381,34 @@ pub async fn trust_changes(
     }))
 }
 
+/// `triggers`, polled by a task of their own; the returned stream yields once per batch of
+/// them (several that arrive meanwhile count as one). The SDK's identity streams do work
+/// inside their own polling (a member list, the crypto store); a loop that waits on a trust
+/// read while holding them unpolled can wait for that very work forever.
+fn polled_apart(
+    triggers: impl Stream + Send + 'static,
+) -> std::pin::Pin<Box<dyn Stream<Item = ()> + Send>> {
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<()>(1);
+    tokio::spawn(async move {
+        let mut triggers = std::pin::pin!(triggers);
+        loop {
+            tokio::select! {
+                () = sender.closed() => break,
+                next = triggers.next() => {
+                    if next.is_none() {
+                        break;
+                    }
+                    // Full means a wake-up is already waiting: this one joins it.
+                    let _ = sender.try_send(());
+                }
+            }
+        }
+    });
+    Box::pin(futures_util::stream::poll_fn(move |cx| {
+        receiver.poll_recv(cx)
+    }))
+}
+
 /// The room's summary now and each time it changes: after a verification, an identity
 /// change, its acknowledgement, or a member joining or leaving.
 pub async fn room_trust_updates(
@@ -394,12 +422,15 @@ pub async fn room_trust_updates(
         .map_err(classify)?
         .map(|_| ());
     let identities = trust_changes(session.client()).await?.map(|_| ());
-    let triggers = futures_util::stream::select(Box::pin(status), Box::pin(identities));
+    let triggers = polled_apart(futures_util::stream::select(
+        Box::pin(status),
+        Box::pin(identities),
+    ));
     let session = session.clone();
     let room_id = room_id.to_owned();
     let first = room_trust(&session, &room_id).await?;
     let later = futures_util::stream::unfold(
-        (Box::pin(triggers), session, room_id, first.clone()),
+        (triggers, session, room_id, first.clone()),
         |(mut triggers, session, room_id, mut last)| async move {
             loop {
                 triggers.next().await?;
@@ -466,7 +497,7 @@ pub async fn user_trust_updates(
         .boxed();
     let mut all = status;
     all.push(identities);
-    let triggers = futures_util::stream::select_all(all);
+    let triggers = polled_apart(futures_util::stream::select_all(all));
     let session = session.clone();
     let user_id = user_id.to_owned();
     let first = user_trust(&session, &user_id).await?;

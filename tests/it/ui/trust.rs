@@ -603,9 +603,6 @@ fn row_subtitles(root: &impl IsA<gtk::Widget>) -> Vec<String> {
 const SLOW_STEPS: Duration = Duration::from_secs(180);
 
 #[test]
-#[ignore = "known bug: after an in-room verification the app's trust followers (member page, \
-            header) sometimes stop updating: a trust read blocks inside matrix-sdk's room \
-            identity state; passes about one run in three"]
 fn a_person_verified_from_their_page_gets_shields_everywhere() {
     let (test_me, me_user) = TestProfile::signed_in("ui-shield-me");
     let test_alice = TestProfile::new();
