@@ -87,17 +87,8 @@ pub fn html_to_preview_text(html: &str, limit: usize) -> String {
                 if is_hidden(local) {
                     continue;
                 }
-                if attrs
-                    .iter()
-                    .any(|a| a.name.ns == ns!() && &*a.name.local == "data-mx-spoiler")
-                {
-                    let reason = attr(attrs, "data-mx-spoiler")
-                        .map(str::trim)
-                        .filter(|r| !r.is_empty());
-                    let label = match reason {
-                        Some(reason) => gettext_f("Spoiler: {reason}", &[("reason", reason)]),
-                        None => gettext("Spoiler"),
-                    };
+                if is_spoiler(attrs) {
+                    let label = spoiler_label(attr(attrs, "data-mx-spoiler"));
                     out.push_str(&format!(" [{label}] "));
                     continue;
                 }
@@ -116,6 +107,22 @@ pub fn html_to_preview_text(html: &str, limit: usize) -> String {
     }
     let words: Vec<&str> = out.split_whitespace().collect();
     words.join(" ").chars().take(limit).collect()
+}
+
+/// Whether an element's attributes make it a spoiler (`data-mx-spoiler`, with a reason or
+/// without).
+fn is_spoiler(attrs: &[Attribute]) -> bool {
+    attrs
+        .iter()
+        .any(|a| a.name.ns == ns!() && &*a.name.local == "data-mx-spoiler")
+}
+
+/// What stands for a spoiler: "Spoiler", or "Spoiler: REASON" when it gives one.
+fn spoiler_label(reason: Option<&str>) -> String {
+    match reason.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(reason) => gettext_f("Spoiler: {reason}", &[("reason", reason)]),
+        None => gettext("Spoiler"),
+    }
 }
 
 /// The input up to the size limit, and whether it was cut.
@@ -918,10 +925,7 @@ impl Renderer {
             }
             "a" => self.enter_link(&mut leave, attrs),
             "span" | "font" => {
-                if attrs
-                    .iter()
-                    .any(|a| a.name.ns == ns!() && &*a.name.local == "data-mx-spoiler")
-                {
+                if is_spoiler(attrs) {
                     self.enter_spoiler(&mut leave, attr(attrs, "data-mx-spoiler"));
                 } else if self.spoiler == 0 {
                     let colour = strict_colour(attr(attrs, "data-mx-color")).or_else(|| {
@@ -992,11 +996,7 @@ impl Renderer {
     }
 
     fn enter_spoiler(&mut self, leave: &mut Leave, reason: Option<&str>) {
-        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-        let label = match reason {
-            Some(reason) => gettext_f("Spoiler: {reason}", &[("reason", reason)]),
-            None => gettext("Spoiler"),
-        };
+        let label = spoiler_label(reason);
         if self.spoiler == 0 {
             self.saw_spoiler = true;
             // Hidden, the label and the grey block are one link that reveals them (not
