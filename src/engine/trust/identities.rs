@@ -409,6 +409,39 @@ fn polled_apart(
     }))
 }
 
+/// `first`, then what `read` gives after each wake-up of `triggers`, whenever it differs
+/// from the value before. A verification signs keys in several steps: each read waits a
+/// moment and counts the wake-ups meanwhile as one, so it sees them all landed.
+fn reread_on_change<T, Read, Reading>(
+    first: T,
+    triggers: std::pin::Pin<Box<dyn Stream<Item = ()> + Send>>,
+    read: Read,
+) -> impl Stream<Item = T> + use<T, Read, Reading>
+where
+    T: Clone + PartialEq,
+    Read: Fn() -> Reading,
+    Reading: std::future::Future<Output = Result<T>>,
+{
+    let later = futures_util::stream::unfold(
+        (triggers, read, first.clone()),
+        |(mut triggers, read, mut last)| async move {
+            loop {
+                triggers.next().await?;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                while triggers.next().now_or_never().flatten().is_some() {}
+                let Ok(now) = read().await else {
+                    continue;
+                };
+                if now != last {
+                    last = now.clone();
+                    return Some((now, (triggers, read, last)));
+                }
+            }
+        },
+    );
+    futures_util::stream::once(async move { first }).chain(later)
+}
+
 /// The room's summary now and each time it changes: after a verification, an identity
 /// change, its acknowledgement, or a member joining or leaving.
 pub async fn room_trust_updates(
@@ -429,26 +462,10 @@ pub async fn room_trust_updates(
     let session = session.clone();
     let room_id = room_id.to_owned();
     let first = room_trust(&session, &room_id).await?;
-    let later = futures_util::stream::unfold(
-        (triggers, session, room_id, first.clone()),
-        |(mut triggers, session, room_id, mut last)| async move {
-            loop {
-                triggers.next().await?;
-                // A verification signs keys in several steps; read the state once they
-                // have landed rather than once per step.
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                while triggers.next().now_or_never().flatten().is_some() {}
-                let Ok(now) = room_trust(&session, &room_id).await else {
-                    continue;
-                };
-                if now != last {
-                    last = now.clone();
-                    return Some((now, (triggers, session, room_id, last)));
-                }
-            }
-        },
-    );
-    Ok(futures_util::stream::once(async move { first }).chain(later))
+    Ok(reread_on_change(first, triggers, move || {
+        let (session, room_id) = (session.clone(), room_id.clone());
+        async move { room_trust(&session, &room_id).await }
+    }))
 }
 
 /// How far this account trusts `user_id`, now and each time it may have changed.
@@ -501,21 +518,8 @@ pub async fn user_trust_updates(
     let session = session.clone();
     let user_id = user_id.to_owned();
     let first = user_trust(&session, &user_id).await?;
-    let later = futures_util::stream::unfold(
-        (triggers, session, user_id, first),
-        |(mut triggers, session, user_id, mut last)| async move {
-            loop {
-                triggers.next().await?;
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                let Ok(now) = user_trust(&session, &user_id).await else {
-                    continue;
-                };
-                if now != last {
-                    last = now;
-                    return Some((now, (triggers, session, user_id, last)));
-                }
-            }
-        },
-    );
-    Ok(futures_util::stream::once(async move { first }).chain(later))
+    Ok(reread_on_change(first, triggers, move || {
+        let (session, user_id) = (session.clone(), user_id.clone());
+        async move { user_trust(&session, &user_id).await }
+    }))
 }

@@ -285,13 +285,7 @@ async fn show_verified_identity(
     let encryption = client.encryption();
     let mut pause = std::time::Duration::from_millis(300);
     for _ in 0..8 {
-        let verified = encryption
-            .get_user_identity(&user_id)
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|identity| identity.is_verified());
-        if verified {
+        if super::identities::is_verified_locally(&client, user_id.as_str()).await {
             return;
         }
         wake.notify_one();
