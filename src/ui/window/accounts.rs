@@ -602,41 +602,40 @@ impl Window {
 
     /// The sign-out confirmation; `last_without_recovery` makes it the strong warning.
     fn present_sign_out_dialog(&self, user_id: &str, last_without_recovery: bool) {
-        let dialog = if last_without_recovery {
-            let dialog = adw::MessageDialog::new(
-                Some(self),
-                Some(&gettext("You Will Lose Your Encrypted Messages")),
-                Some(&gettext_f(
-                    "This is the only session of {user} and recovery is off. If you sign out now, nobody can ever read your encrypted messages again, not even you. Set up recovery first to keep them.",
-                    &[("user", user_id)],
-                )),
-            );
-            dialog.add_responses(&[
-                ("cancel", &gettext("_Cancel")),
-                ("confirm", &gettext("_Sign Out Anyway")),
-                ("recovery", &gettext("Set Up _Recovery")),
-            ]);
-            dialog.set_response_appearance("confirm", adw::ResponseAppearance::Destructive);
-            dialog.set_response_appearance("recovery", adw::ResponseAppearance::Suggested);
-            dialog.set_default_response(Some("recovery"));
-            dialog
-        } else {
-            let dialog = adw::MessageDialog::new(
-                Some(self),
-                Some(&gettext("Sign Out?")),
-                Some(&gettext_f(
+        if !last_without_recovery {
+            let dialog = crate::ui::widgets::confirm_destructive(
+                self,
+                &gettext("Sign Out?"),
+                &gettext_f(
                     "{user} will be signed out on this device, and its keys, messages and drafts deleted from it. Encrypted messages that no other device or key backup can decrypt will be lost.",
                     &[("user", user_id)],
-                )),
+                ),
+                &gettext("_Sign Out"),
+                glib::clone!(
+                    #[weak(rename_to = window)]
+                    self,
+                    move || window.sign_out()
+                ),
             );
-            dialog.add_responses(&[
-                ("cancel", &gettext("_Cancel")),
-                ("confirm", &gettext("_Sign Out")),
-            ]);
-            dialog.set_response_appearance("confirm", adw::ResponseAppearance::Destructive);
-            dialog.set_default_response(Some("cancel"));
-            dialog
-        };
+            dialog.set_widget_name("sign-out-dialog");
+            return;
+        }
+        let dialog = adw::MessageDialog::new(
+            Some(self),
+            Some(&gettext("You Will Lose Your Encrypted Messages")),
+            Some(&gettext_f(
+                "This is the only session of {user} and recovery is off. If you sign out now, nobody can ever read your encrypted messages again, not even you. Set up recovery first to keep them.",
+                &[("user", user_id)],
+            )),
+        );
+        dialog.add_responses(&[
+            ("cancel", &gettext("_Cancel")),
+            ("confirm", &gettext("_Sign Out Anyway")),
+            ("recovery", &gettext("Set Up _Recovery")),
+        ]);
+        dialog.set_response_appearance("confirm", adw::ResponseAppearance::Destructive);
+        dialog.set_response_appearance("recovery", adw::ResponseAppearance::Suggested);
+        dialog.set_default_response(Some("recovery"));
         dialog.set_widget_name("sign-out-dialog");
         dialog.set_close_response("cancel");
         dialog.connect_response(
