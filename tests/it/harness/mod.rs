@@ -65,6 +65,26 @@ impl TestProfile {
         });
         (test, user)
     }
+
+    /// This profile's first account opened from its store, with a cross-signing identity
+    /// set up (the password answers the server's question for it, if it asks).
+    pub async fn restored_with_identity(
+        &self,
+        user: &synapse::TestUser,
+    ) -> sotto::engine::session::Session {
+        let session = self
+            .profile
+            .restore(&self.profile.accounts().unwrap()[0])
+            .await
+            .unwrap();
+        sotto::engine::trust::cross_signing::bootstrap_cross_signing(
+            &session,
+            Some(&user.password),
+        )
+        .await
+        .unwrap();
+        session
+    }
 }
 
 /// Sotto's log lines in the output of a failing test (RUST_LOG filters them).

@@ -107,15 +107,9 @@ pub(crate) fn both_sizes(window: &(impl IsA<gtk::Window> + IsA<gtk::Widget>), na
 fn emoji_dialog_verifies_another_session_of_the_account() {
     let (test_a, user) = TestProfile::signed_in("ui-sas");
     let test_b = TestProfile::new();
+    // The session closes its store inside the runtime.
     harness::runtime().block_on(async {
-        let a = test_a
-            .profile
-            .restore(&test_a.profile.accounts().unwrap()[0])
-            .await
-            .unwrap();
-        cross_signing::bootstrap_cross_signing(&a, Some(&user.password))
-            .await
-            .unwrap();
+        test_a.restored_with_identity(&user).await;
     });
     let device_a = harness::runtime().block_on(async {
         test_a
@@ -353,15 +347,9 @@ fn sessions_page_renames_and_signs_out_with_the_password() {
 #[test]
 fn recovery_page_turns_recovery_on_and_the_key_works() {
     let (test_a, user) = TestProfile::signed_in("ui-recovery");
+    // The session closes its store inside the runtime.
     harness::runtime().block_on(async {
-        let a = test_a
-            .profile
-            .restore(&test_a.profile.accounts().unwrap()[0])
-            .await
-            .unwrap();
-        cross_signing::bootstrap_cross_signing(&a, Some(&user.password))
-            .await
-            .unwrap();
+        test_a.restored_with_identity(&user).await;
     });
     let profile = test_a.profile.clone();
     let key = on_gtk_thread(move || {

@@ -91,14 +91,7 @@ fn named<T: IsA<gtk::Widget>>(widget: &gtk::Widget, name: &str) -> Option<T> {
 fn account_with_recovery(localpart: &str) -> (TestProfile, synapse::TestUser, String) {
     let (test_a, user) = TestProfile::signed_in(localpart);
     let key = harness::runtime().block_on(async {
-        let a = test_a
-            .profile
-            .restore(&test_a.profile.accounts().unwrap()[0])
-            .await
-            .unwrap();
-        cross_signing::bootstrap_cross_signing(&a, Some(&user.password))
-            .await
-            .unwrap();
+        let a = test_a.restored_with_identity(&user).await;
         let key = recovery::enable_recovery(&a, None).await.unwrap();
         key.expose().to_owned()
     });
@@ -281,14 +274,7 @@ fn room_keys_go_out_and_back_in_through_the_settings() {
     let folder = tempfile::tempdir().unwrap();
     let file = folder.path().join("keys.txt");
     let (room_id, event_id) = harness::runtime().block_on(async {
-        let a = test_a
-            .profile
-            .restore(&test_a.profile.accounts().unwrap()[0])
-            .await
-            .unwrap();
-        cross_signing::bootstrap_cross_signing(&a, Some(&user.password))
-            .await
-            .unwrap();
+        let a = test_a.restored_with_identity(&user).await;
         let room = peers::create_room(a.client(), "Key file", true, &[]).await;
         let room_id = room.room_id().to_owned();
         let sync = sotto::engine::sync::AccountSync::start(&a).await.unwrap();
@@ -422,15 +408,9 @@ fn room_keys_go_out_and_back_in_through_the_settings() {
 #[test]
 fn recovery_key_is_saved_to_the_chosen_file_only() {
     let (test_a, user) = TestProfile::signed_in("ui-save-key");
+    // The session closes its store inside the runtime.
     harness::runtime().block_on(async {
-        let a = test_a
-            .profile
-            .restore(&test_a.profile.accounts().unwrap()[0])
-            .await
-            .unwrap();
-        cross_signing::bootstrap_cross_signing(&a, Some(&user.password))
-            .await
-            .unwrap();
+        test_a.restored_with_identity(&user).await;
     });
     let folder = tempfile::tempdir().unwrap();
     let path = folder.path().join("my key.txt");
