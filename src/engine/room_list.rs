@@ -13,9 +13,11 @@ use eyeball_im::{Vector, VectorDiff};
 use futures_util::{Stream, StreamExt};
 use matrix_sdk::deserialized_responses::TimelineEventKind;
 use matrix_sdk::latest_events::LatestEventValue;
+use matrix_sdk::ruma::events::room::member::MembershipChange;
 use matrix_sdk::ruma::events::room::message::{MessageFormat, MessageType};
 use matrix_sdk::ruma::events::{
-    AnyMessageLikeEventContent, AnySyncMessageLikeEvent, AnySyncTimelineEvent,
+    AnyMessageLikeEventContent, AnySyncMessageLikeEvent, AnySyncStateEvent, AnySyncTimelineEvent,
+    SyncMessageLikeEvent, SyncStateEvent,
 };
 use matrix_sdk::ruma::{OwnedRoomId, RoomId, UserId};
 use matrix_sdk::{Client, Room, RoomState};
@@ -29,6 +31,7 @@ use matrix_sdk_ui::room_list_service::{RoomListDynamicEntriesController, RoomLis
 use super::html::{html_to_preview_text, strip_direction_overrides};
 use super::sync::AccountSync;
 use super::{EngineError, Result};
+use crate::i18n::{gettext, gettext_f};
 
 /// How many rooms a section loads at first; more come with [`RoomListHandle::load_more`].
 pub const PAGE_SIZE: usize = 200;
@@ -54,6 +57,8 @@ pub enum Preview {
     Encrypted,
     /// An invitation to this room.
     Invite,
+    /// A member joining or being invited, a sticker, a poll or a call: one translated line.
+    Event(String),
     /// Some other event (a state change, a reaction…).
     Other,
 }
@@ -227,6 +232,48 @@ fn preview_of(kind: &TimelineEventKind, own_user: &UserId) -> Preview {
         }
         AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::RoomEncrypted(_)) => {
             Preview::Encrypted
+        }
+        AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::Sticker(
+            SyncMessageLikeEvent::Original(sticker),
+        )) => Preview::Event(gettext_f(
+            "Sticker: {name}",
+            &[("name", &one_line(&sticker.content.body))],
+        )),
+        AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::UnstablePollStart(_)) => {
+            Preview::Event(gettext("A poll (Sotto cannot show polls yet)"))
+        }
+        AnySyncTimelineEvent::MessageLike(
+            AnySyncMessageLikeEvent::CallInvite(_) | AnySyncMessageLikeEvent::RtcNotification(_),
+        ) => Preview::Event(gettext_f(
+            "{actor} started a call (Sotto cannot join calls)",
+            &[("actor", &localpart(event.sender()))],
+        )),
+        AnySyncTimelineEvent::State(AnySyncStateEvent::RoomMember(SyncStateEvent::Original(
+            member,
+        ))) => {
+            let user = member
+                .content
+                .displayname
+                .as_deref()
+                .map(clean_name)
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| localpart(&member.state_key));
+            let actor = localpart(&member.sender);
+            let args = [("actor", actor.as_str()), ("user", user.as_str())];
+            match member.membership_change() {
+                MembershipChange::Joined
+                | MembershipChange::InvitationAccepted
+                | MembershipChange::KnockAccepted => {
+                    Preview::Event(gettext_f("{user} joined", &args))
+                }
+                MembershipChange::Invited => {
+                    Preview::Event(gettext_f("{actor} invited {user}", &args))
+                }
+                MembershipChange::Knocked => {
+                    Preview::Event(gettext_f("{user} asked to join", &args))
+                }
+                _ => Preview::Other,
+            }
         }
         _ => Preview::Other,
     }
@@ -652,6 +699,55 @@ mod tests {
         );
         let nested = MessageType::Text(TextMessageEventContent::html("x", deep));
         assert_eq!(one_line(&body_of(&nested)), "[Spoiler]");
+    }
+
+    fn preview_of_json(json: serde_json::Value) -> Preview {
+        let event = matrix_sdk::ruma::serde::Raw::new(&json)
+            .unwrap()
+            .cast_unchecked();
+        let own = matrix_sdk::ruma::user_id!("@me:x");
+        preview_of(&TimelineEventKind::PlainText { event }, own)
+    }
+
+    #[test]
+    fn joins_invitations_and_calls_get_a_line_of_their_own() {
+        let member = |sender: &str, target: &str, content: serde_json::Value| {
+            serde_json::json!({
+                "type": "m.room.member", "event_id": "$m", "origin_server_ts": 1,
+                "sender": sender, "state_key": target, "content": content,
+            })
+        };
+        let joined = member(
+            "@frida:x",
+            "@frida:x",
+            serde_json::json!({"membership": "join", "displayname": "Frida\u{202E}"}),
+        );
+        assert_eq!(
+            preview_of_json(joined),
+            Preview::Event("Frida joined".into())
+        );
+        let invited = member(
+            "@me:x",
+            "@otto:x",
+            serde_json::json!({"membership": "invite"}),
+        );
+        assert_eq!(
+            preview_of_json(invited),
+            Preview::Event("me invited otto".into())
+        );
+        let call = serde_json::json!({
+            "type": "m.call.invite", "event_id": "$c", "origin_server_ts": 1,
+            "sender": "@otto:x",
+            "content": {"call_id": "1", "lifetime": 1000, "version": 0,
+                        "offer": {"type": "offer", "sdp": ""}},
+        });
+        assert_eq!(
+            preview_of_json(call),
+            Preview::Event("otto started a call (Sotto cannot join calls)".into())
+        );
+        // A member event with a wrongly typed field is "something happened", nothing more.
+        let broken = member("@frida:x", "@frida:x", serde_json::json!({"membership": 7}));
+        assert_eq!(preview_of_json(broken), Preview::Other);
     }
 
     #[test]

@@ -235,6 +235,7 @@ pub fn preview_text(room: &RoomSummary) -> String {
         Preview::Message { body, .. } => body.clone(),
         Preview::Encrypted => gettext("Encrypted message"),
         Preview::Invite => gettext("Invitation"),
+        Preview::Event(text) => text.clone(),
         Preview::Nothing | Preview::Other => String::new(),
     }
 }

@@ -186,3 +186,63 @@ pub fn open_window(
     settle();
     window
 }
+
+/// Every widget under `root`, depth first (`root` itself not included).
+pub fn descendants(root: &gtk::Widget) -> Vec<gtk::Widget> {
+    let mut found = Vec::new();
+    let mut child = root.first_child();
+    while let Some(widget) = child {
+        found.push(widget.clone());
+        found.extend(descendants(&widget));
+        child = widget.next_sibling();
+    }
+    found
+}
+
+/// Every `T` under `root`, depth first.
+pub fn all<T: IsA<gtk::Widget>>(root: &impl IsA<gtk::Widget>) -> Vec<T> {
+    descendants(root.as_ref())
+        .into_iter()
+        .filter_map(|w| w.downcast::<T>().ok())
+        .collect()
+}
+
+/// The button under `root` labelled `label` (mnemonic underscores ignored).
+pub fn button(root: &impl IsA<gtk::Widget>, label: &str) -> gtk::Button {
+    all::<gtk::Button>(root)
+        .into_iter()
+        .find(|b| b.label().is_some_and(|l| l.replace('_', "") == label))
+        .unwrap_or_else(|| panic!("no button “{label}”"))
+}
+
+/// The visible window of type `T` titled `title` (a dialog the window opened).
+pub fn toplevel<T: IsA<gtk::Window>>(title: &str) -> T {
+    let find = || {
+        gtk::Window::list_toplevels()
+            .into_iter()
+            .filter_map(|w| w.downcast::<gtk::Window>().ok())
+            .find(|w| w.is_visible() && w.title().as_deref() == Some(title) && w.is::<T>())
+    };
+    wait_for(
+        &format!("the window “{title}”"),
+        Duration::from_secs(30),
+        || find().is_some(),
+        || {
+            let open: Vec<String> = gtk::Window::list_toplevels()
+                .into_iter()
+                .filter_map(|w| w.downcast::<gtk::Window>().ok())
+                .filter(|w| w.is_visible())
+                .map(|w| {
+                    let texts: Vec<String> = all::<gtk::Label>(&w)
+                        .iter()
+                        .filter(|l| l.is_mapped())
+                        .map(|l| l.text().to_string())
+                        .collect();
+                    format!("{:?}: {texts:?}", w.title())
+                })
+                .collect();
+            format!("open: {open:#?}")
+        },
+    );
+    find().unwrap().downcast::<T>().expect("checked above")
+}

@@ -6,7 +6,9 @@ use std::time::Duration;
 use gtk::prelude::*;
 use sotto::ui::window::Window;
 
-use crate::harness::ui::{on_gtk_thread, open_window, screenshot, settle, wait_for};
+use crate::harness::ui::{
+    button, on_gtk_thread, open_window, screenshot, settle, toplevel, wait_for,
+};
 use crate::harness::{self, TestProfile, synapse};
 
 const SIGN_IN_PATIENCE: Duration = Duration::from_secs(60);
@@ -91,6 +93,13 @@ fn greeter_signs_in_and_shows_errors() {
         );
         assert_eq!(window.offline_banner(), None);
         screenshot(&window, "signed-in-360x720");
+        // A new account's empty list offers the ways to a first conversation.
+        for label in ["New Direct Chat…", "Join Room…", "New Room…"] {
+            assert!(button(&window, label).is_mapped(), "{label} is shown");
+        }
+        button(&window, "Join Room…").emit_clicked();
+        let dialog = toplevel::<gtk::Window>("Join Room");
+        dialog.close();
         window.destroy();
     });
     assert_eq!(

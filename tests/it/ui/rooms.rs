@@ -16,7 +16,9 @@ use sotto::engine::rooms;
 use sotto::ui::bridge::{spawn_tokio, spawn_ui};
 use sotto::ui::error_text::describe;
 
-use crate::harness::ui::{on_gtk_thread, open_window, present_at, screenshot, settle, wait_for};
+use crate::harness::ui::{
+    all, button, on_gtk_thread, open_window, present_at, screenshot, settle, toplevel, wait_for,
+};
 use crate::harness::{self, TestProfile, peers, synapse};
 
 /// Runs an engine future from the GTK thread and waits, with the main loop running, for
@@ -46,68 +48,11 @@ fn act(
     WidgetExt::activate_action(window, name, parameter)
 }
 
-fn descendants(root: &gtk::Widget) -> Vec<gtk::Widget> {
-    let mut found = Vec::new();
-    let mut child = root.first_child();
-    while let Some(widget) = child {
-        found.push(widget.clone());
-        found.extend(descendants(&widget));
-        child = widget.next_sibling();
-    }
-    found
-}
-
-fn all<T: IsA<gtk::Widget>>(root: &impl IsA<gtk::Widget>) -> Vec<T> {
-    descendants(root.as_ref())
-        .into_iter()
-        .filter_map(|w| w.downcast::<T>().ok())
-        .collect()
-}
-
 fn entry_row(root: &impl IsA<gtk::Widget>, title: &str) -> adw::EntryRow {
     all::<adw::EntryRow>(root)
         .into_iter()
         .find(|row| row.title() == title)
         .unwrap_or_else(|| panic!("no entry row “{title}”"))
-}
-
-fn button(root: &impl IsA<gtk::Widget>, label: &str) -> gtk::Button {
-    all::<gtk::Button>(root)
-        .into_iter()
-        .find(|b| b.label().is_some_and(|l| l.replace('_', "") == label))
-        .unwrap_or_else(|| panic!("no button “{label}”"))
-}
-
-/// The visible window of type `T` titled `title` (a dialog the window opened).
-fn toplevel<T: IsA<gtk::Window>>(title: &str) -> T {
-    let find = || {
-        gtk::Window::list_toplevels()
-            .into_iter()
-            .filter_map(|w| w.downcast::<gtk::Window>().ok())
-            .find(|w| w.is_visible() && w.title().as_deref() == Some(title) && w.is::<T>())
-    };
-    wait_for(
-        &format!("the window “{title}”"),
-        Duration::from_secs(30),
-        || find().is_some(),
-        || {
-            let open: Vec<String> = gtk::Window::list_toplevels()
-                .into_iter()
-                .filter_map(|w| w.downcast::<gtk::Window>().ok())
-                .filter(|w| w.is_visible())
-                .map(|w| {
-                    let texts: Vec<String> = all::<gtk::Label>(&w)
-                        .iter()
-                        .filter(|l| l.is_mapped())
-                        .map(|l| l.text().to_string())
-                        .collect();
-                    format!("{:?}: {texts:?}", w.title())
-                })
-                .collect();
-            format!("open: {open:#?}")
-        },
-    );
-    find().unwrap().downcast::<T>().expect("checked above")
 }
 
 fn error_text(dialog: &impl IsA<gtk::Widget>) -> Option<String> {
