@@ -269,7 +269,7 @@ impl Window {
         let (members, trust) = imp.room_subtitle.borrow().clone();
         let subtitle = match (members.is_empty(), trust.is_empty()) {
             (false, false) => crate::i18n::gettext_f(
-                "{members} · {trust}",
+                "{trust} · {members}",
                 &[("members", &members), ("trust", &trust)],
             ),
             (false, true) => members,
