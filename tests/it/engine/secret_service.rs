@@ -137,11 +137,12 @@ server.serve_forever()
     assert!(matches!(err, EngineError::BadCertificate), "{err:?}");
 }
 
-/// The child: a keyring of its own (its own bus and gnome-keyring), locked after an item
-/// was saved. Reading the item makes the keyring show an unlock prompt that nobody answers.
-#[test]
-#[ignore = "run by a_locked_keyring_gives_up_with_a_clear_error, in a session of its own"]
-fn child_with_locked_keyring() {
+/// A keyring of this process's own (its own bus and gnome-keyring) with one item saved,
+/// then locked over D-Bus: the next read makes the keyring ask to be unlocked.
+fn locked_keyring_with_an_item() -> (
+    sotto::engine::secrets::SecretStore,
+    sotto::engine::secrets::AccountSecrets,
+) {
     use sotto::engine::secrets::{AccountSecrets, SecretStore, StoreKey};
     let store = SecretStore::with_timeout(std::time::Duration::from_secs(3));
     let secrets = AccountSecrets {
@@ -168,7 +169,14 @@ fn child_with_locked_keyring() {
         .output()
         .expect("dbus-send runs");
     assert!(locked.status.success(), "{locked:?}");
+    (store, secrets)
+}
 
+/// The child: the unlock prompt shows (on this session's display) and nobody answers.
+#[test]
+#[ignore = "run by a_locked_keyring_gives_up_with_a_clear_error, in a session of its own"]
+fn child_with_locked_keyring() {
+    let (store, secrets) = locked_keyring_with_an_item();
     let started = std::time::Instant::now();
     let err = store.load(&secrets.user_id).unwrap_err();
     let waited = started.elapsed();
@@ -187,34 +195,65 @@ fn child_with_locked_keyring() {
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
 
+/// The child: the unlock prompt is refused (without a display, gnome-keyring's prompter
+/// dismisses it at once, as a person pressing Cancel does).
 #[test]
-fn a_locked_keyring_gives_up_with_a_clear_error() {
+#[ignore = "run by a_refused_unlock_says_the_keyring_is_locked, in a session of its own"]
+fn child_with_refused_unlock() {
+    let (store, secrets) = locked_keyring_with_an_item();
+    let err = store.load(&secrets.user_id).unwrap_err();
+    assert!(matches!(err, EngineError::SecretServiceLocked), "{err:?}");
+    // Nothing is lost: the item is still there, locked, and saving is refused too rather
+    // than falling back to anything else.
+    assert!(matches!(
+        store.save(&secrets).unwrap_err(),
+        EngineError::SecretServiceLocked
+    ));
+    assert!(matches!(
+        store.load(&secrets.user_id).unwrap_err(),
+        EngineError::SecretServiceLocked
+    ));
+}
+
+/// Runs `child` (an ignored test of this binary) in a D-Bus session of its own with its
+/// own gnome-keyring; `display` says whether it keeps this session's Xvfb display.
+fn run_in_own_keyring_session(child: &str, display: bool) {
     harness::assert_private_session();
-    // The prompt needs a display to wait on (else gnome-keyring refuses at once): the
-    // child keeps this session's Xvfb display.
-    assert!(
-        std::env::var_os("DISPLAY").is_some(),
-        "the tests run with a display"
-    );
-    let output = Command::new("dbus-run-session")
+    let mut command = Command::new("dbus-run-session");
+    command
         .arg("--")
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tools/private-session"
         ))
         .arg(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "engine::secret_service::child_with_locked_keyring",
-            "--ignored",
-        ])
-        .env("SOTTO_NEED_DISPLAY", "0")
-        .output()
-        .expect("the child runs");
+        .args(["--exact", child, "--ignored"])
+        .env("SOTTO_NEED_DISPLAY", "0");
+    if display {
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "the tests run with a display"
+        );
+    } else {
+        command.env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY");
+    }
+    let output = command.output().expect("the child runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success() && stdout.contains("1 passed"),
         "the child failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+#[test]
+fn a_locked_keyring_gives_up_with_a_clear_error() {
+    // The prompt needs a display to wait on (else gnome-keyring refuses at once): the
+    // child keeps this session's Xvfb display.
+    run_in_own_keyring_session("engine::secret_service::child_with_locked_keyring", true);
+}
+
+#[test]
+fn a_refused_unlock_says_the_keyring_is_locked() {
+    run_in_own_keyring_session("engine::secret_service::child_with_refused_unlock", false);
 }
