@@ -60,7 +60,7 @@ pub fn apply<T: Clone + 'static>(store: &gio::ListStore, diff: VectorDiff<T>) ->
         }
         VectorDiff::PopBack if len > 0 => {
             store.remove(len - 1);
-            Touched::Nothing
+            Touched::At(len - 1)
         }
         VectorDiff::Insert { index, value } => match u32::try_from(index) {
             Ok(index) if index <= len => {
@@ -86,7 +86,7 @@ pub fn apply<T: Clone + 'static>(store: &gio::ListStore, diff: VectorDiff<T>) ->
         VectorDiff::Truncate { length } => match fits(length) {
             Some(length) => {
                 store.splice(length, len - length, &[] as &[BoxedAnyObject]);
-                Touched::Nothing
+                Touched::At(length)
             }
             None => Touched::Nothing,
         },

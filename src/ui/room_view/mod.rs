@@ -166,6 +166,12 @@ impl RoomView {
                 let state = if is_repeat(&entry, previous.as_ref()) {
                     // matrix-sdk-ui can briefly hold one event twice, side by side.
                     row::StateShow::Hidden
+                } else if matches!(entry.kind, EntryKind::ReadMarker)
+                    && view.entry_at(position + 1).is_none()
+                {
+                    // "New messages" with nothing under it (the SDK can leave the marker
+                    // last for a moment, e.g. when the items after it go away).
+                    row::StateShow::Hidden
                 } else {
                     view.state_show(position, &entry, previous.as_ref())
                 };
@@ -480,6 +486,15 @@ impl RoomView {
         for &position in touched {
             if done.insert(position + 1) {
                 diff_store::refresh(store, position + 1);
+            }
+            // The read marker shows only with something after it.
+            if let Some(before) = position.checked_sub(1)
+                && self
+                    .entry_at(before)
+                    .is_some_and(|e| matches!(e.kind, EntryKind::ReadMarker))
+                && done.insert(before)
+            {
+                diff_store::refresh(store, before);
             }
             let around = position.saturating_sub(1);
             if self.entry_at(around).is_some_and(|e| row::is_state(&e))
