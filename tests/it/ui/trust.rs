@@ -235,7 +235,7 @@ fn emoji_dialog_verifies_another_session_of_the_account() {
 }
 
 #[test]
-fn emoji_dialog_says_when_the_other_side_timed_out() {
+fn emoji_dialog_says_when_the_other_side_timed_out_or_signed_out() {
     let (test_a, user) = TestProfile::signed_in("ui-sas-timeout");
     let test_b = TestProfile::new();
     harness::runtime().block_on(async {
@@ -294,7 +294,29 @@ fn emoji_dialog_says_when_the_other_side_timed_out() {
             .await;
             flow.cancel().await.unwrap();
             assert!(!cross_signing::is_this_session_verified(&b));
+
+            // Once more, and B is signed out at the emoji.
+            go_rx.recv().unwrap();
+            let flow = verifications
+                .verify_this_session()
+                .await
+                .expect("B asks again");
+            let mut states = Box::pin(flow.states());
+            next_matching(&mut states, "ready at B", |s| *s == FlowState::Ready).await;
+            flow.start_sas().await.unwrap();
+            next_matching(&mut states, "the emoji at B", |s| {
+                matches!(s, FlowState::Compare { .. })
+            })
+            .await;
+            emoji_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+            drop(verifications);
             sync_b.stop().await;
+            b.client()
+                .matrix_auth()
+                .logout()
+                .await
+                .expect("B signs out");
         })
     });
 
@@ -352,9 +374,46 @@ fn emoji_dialog_says_when_the_other_side_timed_out() {
         );
         assert!(WidgetExt::activate_action(&dialog, "verification.close", None).is_ok());
         settle();
+
+        // B asks again and is signed out while both compare: the dialog says so at once.
+        go_tx.send(()).unwrap();
+        wait_for(
+            "the second request from B",
+            PATIENCE,
+            || toplevel::<VerificationDialog>().is_some_and(|d| d.page() == "requested"),
+            String::new,
+        );
+        let dialog = toplevel::<VerificationDialog>().unwrap();
+        assert!(WidgetExt::activate_action(&dialog, "verification.accept", None).is_ok());
+        wait_for(
+            "the emoji",
+            PATIENCE,
+            || dialog.page() == "compare",
+            || dialog.page(),
+        );
+        emoji_rx
+            .recv_timeout(PATIENCE)
+            .expect("B at the emoji again");
+        go_tx.send(()).unwrap();
+        wait_for(
+            "the end",
+            Duration::from_secs(30),
+            || dialog.page() == "cancelled",
+            || dialog.page(),
+        );
+        let (title, description) = dialog.message();
+        assert_eq!(title, "Verification Ended");
+        assert_eq!(
+            description,
+            "The other session was signed out, so the verification ended. Nothing was verified."
+        );
+        present_at(&dialog, 360, 720);
+        screenshot(&dialog, "verification-signed-out-360x720");
+        assert!(WidgetExt::activate_action(&dialog, "verification.close", None).is_ok());
+        settle();
         window.destroy();
     });
-    b_thread.join().expect("B timed out");
+    b_thread.join().expect("B timed out, then signed out");
 }
 
 #[test]
