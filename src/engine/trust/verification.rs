@@ -7,10 +7,11 @@
 //! the wrong party. Starting one while another runs gives `VerificationBusy`.
 //!
 //! A flow ends when either side cancels it or lets it time out (the SDK cancels a request
-//! after 10 minutes and an emoji comparison after 1 minute without a step, and reports
-//! which side's clock ran out), and also when the other session is signed out while it
-//! runs: the SDK would wait for its time-out, so each flow follows the device list and
-//! cancels itself as soon as the other session's device is gone.
+//! after 10 minutes, and an emoji comparison after 5 minutes or after 1 minute without a
+//! step, noticed at its next sync; `CancelReason::by_us` tells whose clock ran out), and
+//! also when the other session is signed out while it runs: the SDK would wait for its
+//! time-out, so each flow follows the device list and cancels itself as soon as the other
+//! session's device is gone (`CancelKind::OtherSessionSignedOut`).
 
 use std::sync::{Arc, Mutex};
 
