@@ -5,6 +5,13 @@
 //! declined; a second request from the same person (or from another session of the
 //! account, for self-verification) makes the SDK cancel both, so nobody compares emoji with
 //! the wrong party. Starting one while another runs gives `VerificationBusy`.
+//!
+//! A flow ends when either side cancels it or lets it time out (the SDK cancels a request
+//! after 10 minutes, and an emoji comparison after 5 minutes or after 1 minute without a
+//! step, noticed at its next sync; `CancelReason::by_us` tells whose clock ran out), and
+//! also when the other session is signed out while it runs: the SDK would wait for its
+//! time-out, so each flow follows the device list and cancels itself as soon as the other
+//! session's device is gone (`CancelKind::OtherSessionSignedOut`).
 
 use std::sync::{Arc, Mutex};
 
@@ -52,6 +59,8 @@ pub enum CancelKind {
     Cancelled,
     /// Another session of the account answered the request first.
     AnsweredElsewhere,
+    /// The other session was signed out (its device was deleted) while the flow ran.
+    OtherSessionSignedOut,
     /// Any other reason (its spec code, for the logs).
     Other(String),
 }
@@ -61,7 +70,8 @@ pub enum CancelKind {
 pub struct CancelReason {
     /// Why.
     pub kind: CancelKind,
-    /// True when this side cancelled it, false when the other side did.
+    /// True when this side cancelled it (or its time ran out here), false when the other
+    /// side did.
     pub by_us: bool,
 }
 
@@ -134,21 +144,24 @@ impl VerificationFlow {
         let (tx, state) = watch::channel(FlowState::Requested);
         let (started_sas, sas_rx) = mpsc::unbounded_channel();
         let sas = Arc::new(Mutex::new(None));
-        tokio::spawn(drive(request.clone(), tx, sas_rx, sas.clone()));
+        let tx = Arc::new(tx);
+        tokio::spawn(drive(request.clone(), tx.clone(), sas_rx, sas.clone()));
         if !request.is_self_verification() {
             tokio::spawn(show_verified_identity(
-                client,
+                client.clone(),
                 wake,
                 request.other_user_id().to_owned(),
                 state.clone(),
             ));
         }
-        Self {
+        let flow = Self {
             request,
             state,
             sas,
             started_sas,
-        }
+        };
+        tokio::spawn(end_when_other_device_goes(client, flow.clone(), tx));
+        flow
     }
 
     /// The ID that names this flow on both sides.
@@ -248,9 +261,12 @@ impl VerificationFlow {
     }
 }
 
+/// Moves the flow to `state`. A flow that ended stays ended with its first reason: when
+/// Sotto cancels a flow because the other session is gone, the SDK's own report of that
+/// cancellation (as cancelled by the user) comes after and changes nothing.
 fn set(tx: &watch::Sender<FlowState>, state: FlowState) {
     tx.send_if_modified(|current| {
-        if *current == state {
+        if *current == state || current.is_finished() {
             false
         } else {
             *current = state;
@@ -298,10 +314,68 @@ async fn show_verified_identity(
     tracing::warn!("a verified person's identity does not read as verified yet");
 }
 
+/// Ends `flow` as soon as the other side's device is deleted (the other session was
+/// signed out), which matrix-sdk notices only at its time-out. The crypto store reports
+/// every change of a device list it learnt from a key query, a deletion included; after
+/// each, the other device is looked up again. A device counts as gone only once it had
+/// been seen, so a flow whose other device is not known yet is left alone.
+async fn end_when_other_device_goes(
+    client: Client,
+    flow: VerificationFlow,
+    tx: Arc<watch::Sender<FlowState>>,
+) {
+    let mut updates = match client.encryption().devices_stream().await {
+        Ok(updates) => Box::pin(updates),
+        Err(err) => {
+            tracing::warn!("cannot follow the devices during a verification: {err}");
+            return;
+        }
+    };
+    let mut state = flow.state.clone();
+    let user_id = flow.request.other_user_id().to_owned();
+    let mut seen: Option<String> = None;
+    loop {
+        if state.borrow_and_update().is_finished() {
+            return;
+        }
+        if let Some(device_id) = flow.other_device_id() {
+            let device = client
+                .encryption()
+                .get_device(&user_id, device_id.as_str().into())
+                .await;
+            match device {
+                Ok(Some(device)) if !device.is_deleted() => seen = Some(device_id),
+                Ok(_) if seen.as_deref() == Some(device_id.as_str()) => {
+                    tracing::info!("ending a verification: the other session was signed out");
+                    set(
+                        &tx,
+                        FlowState::Cancelled(CancelReason {
+                            kind: CancelKind::OtherSessionSignedOut,
+                            by_us: true,
+                        }),
+                    );
+                    // Tells the other side (their other sessions, for an in-room flow) and
+                    // ends the SDK's flow; the state above stays.
+                    if let Err(err) = flow.cancel().await {
+                        tracing::warn!("could not cancel the verification: {err}");
+                    }
+                    return;
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!("could not look up the other device: {err}"),
+            }
+        }
+        tokio::select! {
+            changed = state.changed() => if changed.is_err() { return },
+            update = updates.next() => if update.is_none() { return },
+        }
+    }
+}
+
 /// Follows the request until it turns into an emoji comparison, then follows that.
 async fn drive(
     request: VerificationRequest,
-    tx: watch::Sender<FlowState>,
+    tx: Arc<watch::Sender<FlowState>>,
     mut started_sas: mpsc::UnboundedReceiver<SasVerification>,
     slot: Arc<Mutex<Option<SasVerification>>>,
 ) {

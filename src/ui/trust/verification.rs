@@ -88,8 +88,11 @@ pub fn emoji_name(english: &str) -> String {
 /// Why a verification ended, as a sentence.
 pub fn cancel_text(kind: &CancelKind, by_us: bool) -> String {
     match kind {
+        CancelKind::TimedOut if by_us => gettext(
+            "The verification timed out: the other side did not answer in time, so this session stopped waiting. Nothing was verified. Start it again when both devices are at hand.",
+        ),
         CancelKind::TimedOut => gettext(
-            "The verification timed out: nobody answered in time. Start it again when both devices are at hand.",
+            "The other side stopped waiting: the verification timed out there. Nothing was verified. Start it again when both devices are at hand.",
         ),
         CancelKind::Mismatch => gettext(
             "The emoji did not match, so nothing was verified. Someone may be interfering: try again, and if they differ again, do not trust this session.",
@@ -97,6 +100,9 @@ pub fn cancel_text(kind: &CancelKind, by_us: bool) -> String {
         CancelKind::Cancelled if by_us => gettext("You cancelled the verification."),
         CancelKind::Cancelled => gettext("The other side cancelled the verification."),
         CancelKind::AnsweredElsewhere => gettext("Another of your sessions answered this request."),
+        CancelKind::OtherSessionSignedOut => gettext(
+            "The other session was signed out, so the verification ended. Nothing was verified.",
+        ),
         CancelKind::Other(_) => gettext("The verification ended unexpectedly. Try again."),
     }
 }

@@ -341,6 +341,177 @@ fn emoji_verification_between_two_sessions_of_one_account() {
     });
 }
 
+/// How long a flow may take to end after the other session was signed out. Well under the
+/// SDK's own time-out of an emoji comparison (one minute without a step, noticed at the
+/// next sync), so the end seen is Sotto's, not the SDK's.
+const SIGN_OUT_NOTICED: Duration = Duration::from_secs(30);
+
+/// The end of `states`, failing after `within`.
+async fn ended_within(
+    states: &mut (impl Stream<Item = FlowState> + Unpin),
+    within: Duration,
+    what: &str,
+) -> FlowState {
+    let mut seen = Vec::new();
+    let ended = tokio::time::timeout(within, async {
+        while let Some(state) = states.next().await {
+            if state.is_finished() {
+                return Some(state);
+            }
+            seen.push(state);
+        }
+        None
+    })
+    .await;
+    match ended {
+        Ok(Some(state)) => state,
+        _ => panic!("{what} did not end within {within:?}; saw {seen:?}"),
+    }
+}
+
+/// B asks A to verify it, A accepts, both reach the emoji; returns A's flow and the
+/// states of both.
+async fn verify_until_the_emoji(
+    verifications_b: &Verifications,
+    incoming_a: &mut (impl Stream<Item = sotto::engine::trust::verification::VerificationFlow> + Unpin),
+) -> (
+    sotto::engine::trust::verification::VerificationFlow,
+    sotto::engine::trust::verification::VerificationFlow,
+    std::pin::Pin<Box<dyn Stream<Item = FlowState> + Send>>,
+    std::pin::Pin<Box<dyn Stream<Item = FlowState> + Send>>,
+) {
+    let flow_b = verifications_b.verify_this_session().await.expect("B asks");
+    let flow_a = next_matching(incoming_a, "B's request at A", |_| true).await;
+    assert_eq!(flow_a.flow_id(), flow_b.flow_id());
+    flow_a.accept().await.unwrap();
+    let mut states_b: std::pin::Pin<Box<dyn Stream<Item = FlowState> + Send>> =
+        Box::pin(flow_b.states());
+    next_matching(&mut states_b, "ready at B", |s| *s == FlowState::Ready).await;
+    flow_b.start_sas().await.unwrap();
+    let mut states_a: std::pin::Pin<Box<dyn Stream<Item = FlowState> + Send>> =
+        Box::pin(flow_a.states());
+    assert_eq!(compare(&mut states_a).await, compare(&mut states_b).await);
+    (flow_a, flow_b, states_a, states_b)
+}
+
+/// Nothing was verified: A does not list `device_id` as verified.
+async fn not_verified_at(a: &Session, device_id: &str) {
+    assert!(
+        !devices::own_devices(a)
+            .await
+            .unwrap()
+            .iter()
+            .any(|d| d.device_id == device_id && d.is_verified),
+        "{device_id} must not count as verified"
+    );
+}
+
+#[test]
+fn verification_between_sessions_ends_when_the_other_times_out_or_signs_out() {
+    let (test_a, user) = TestProfile::signed_in("selftimeout");
+    let test_b = TestProfile::new();
+    harness::runtime().block_on(async {
+        let a = test_a
+            .profile
+            .restore(&test_a.profile.accounts().unwrap()[0])
+            .await
+            .unwrap();
+        let sync_a = AccountSync::start(&a).await.unwrap();
+        cross_signing::bootstrap_cross_signing(&a, Some(&user.password))
+            .await
+            .unwrap();
+        let verifications_a = Verifications::new(&a);
+        let mut incoming_a = Box::pin(verifications_a.incoming());
+        let (b, sync_b) = second_session(&test_b, &user).await;
+        let verifications_b = Verifications::new(&b);
+        wait_for_device(&b, &user.user_id, &a.device_id()).await;
+        wait_for_device(&a, &user.user_id, &b.device_id()).await;
+
+        // B's clock runs out while A compares: B's client sends `m.timeout`, as to-device.
+        let (flow_a, flow_b, mut states_a, mut states_b) =
+            verify_until_the_emoji(&verifications_b, &mut incoming_a).await;
+        peers::send_verification_cancel_to_device(
+            b.client(),
+            &user.user_id,
+            &a.device_id(),
+            &flow_a.flow_id(),
+            "m.timeout",
+        )
+        .await;
+        let ended = next_matching(&mut states_a, "the time-out at A", FlowState::is_finished).await;
+        assert!(
+            matches!(&ended, FlowState::Cancelled(r) if r.kind == CancelKind::TimedOut && !r.by_us),
+            "{ended:?}"
+        );
+        assert!(verifications_a.active().is_none(), "nothing runs any more");
+        not_verified_at(&a, &b.device_id()).await;
+        assert!(!cross_signing::is_this_session_verified(&b));
+        // B's own copy of the flow did not hear of its raw cancel; it ends it as well.
+        flow_b.cancel().await.unwrap();
+        next_matching(&mut states_b, "the end at B", FlowState::is_finished).await;
+
+        // B is signed out while A compares: A's flow ends at once, not at the SDK's time-out.
+        let (_flow_a, _flow_b, mut states_a, _states_b) =
+            verify_until_the_emoji(&verifications_b, &mut incoming_a).await;
+        let device_b = b.device_id();
+        drop(verifications_b);
+        sync_b.stop().await;
+        b.client()
+            .matrix_auth()
+            .logout()
+            .await
+            .expect("B signs out");
+        let ended = ended_within(&mut states_a, SIGN_OUT_NOTICED, "A's flow").await;
+        assert!(
+            matches!(
+                &ended,
+                FlowState::Cancelled(r) if r.kind == CancelKind::OtherSessionSignedOut && r.by_us
+            ),
+            "{ended:?}"
+        );
+        assert!(verifications_a.active().is_none(), "nothing runs any more");
+        not_verified_at(&a, &device_b).await;
+
+        sync_a.stop().await;
+    });
+}
+
+#[test]
+fn verification_ends_when_this_side_times_out() {
+    let (test_a, user) = TestProfile::signed_in("owntimeout");
+    let test_b = TestProfile::new();
+    harness::runtime().block_on(async {
+        let a = test_a
+            .profile
+            .restore(&test_a.profile.accounts().unwrap()[0])
+            .await
+            .unwrap();
+        let sync_a = AccountSync::start(&a).await.unwrap();
+        cross_signing::bootstrap_cross_signing(&a, Some(&user.password))
+            .await
+            .unwrap();
+        let verifications_a = Verifications::new(&a);
+        let mut incoming_a = Box::pin(verifications_a.incoming());
+        let (b, sync_b) = second_session(&test_b, &user).await;
+        let verifications_b = Verifications::new(&b);
+        wait_for_device(&b, &user.user_id, &a.device_id()).await;
+        wait_for_device(&a, &user.user_id, &b.device_id()).await;
+
+        // B falls silent at the emoji (its sync stops, so its own clock never fires): after
+        // a minute without a step, A's SDK gives up at its next sync, and says so.
+        let (_flow_a, _flow_b, mut states_a, _states_b) =
+            verify_until_the_emoji(&verifications_b, &mut incoming_a).await;
+        sync_b.stop().await;
+        let ended = ended_within(&mut states_a, Duration::from_secs(150), "A's flow").await;
+        assert!(
+            matches!(&ended, FlowState::Cancelled(r) if r.kind == CancelKind::TimedOut && r.by_us),
+            "{ended:?}"
+        );
+        not_verified_at(&a, &b.device_id()).await;
+        sync_a.stop().await;
+    });
+}
+
 /// Follows `states` to the comparison and returns the emoji as (symbol, name) pairs.
 async fn compare(states: &mut (impl Stream<Item = FlowState> + Unpin)) -> Vec<(String, String)> {
     let state = next_matching(states, "the emoji", |s| {
@@ -441,6 +612,30 @@ async fn peer_bootstrap(client: &matrix_sdk::Client, user: &synapse::TestUser) {
             .await
             .expect("the peer's cross-signing is set up");
     }
+}
+
+/// A direct chat made by `owner` with `guest`, joined by the guest.
+async fn direct_chat(owner: &Session, guest: &Session) -> OwnedRoomId {
+    let guest_id: matrix_sdk::ruma::OwnedUserId = guest.user_id().as_str().try_into().unwrap();
+    let dm = owner
+        .client()
+        .create_dm(&guest_id)
+        .await
+        .expect("a direct chat");
+    let dm_id = dm.room_id().to_owned();
+    wait_for_room(guest, &dm_id).await;
+    guest.client().join_room_by_id(&dm_id).await.unwrap();
+    eventually("the guest in the direct chat", || async {
+        dm.get_member(&guest_id)
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|m| {
+                m.membership() == &matrix_sdk::ruma::events::room::member::MembershipState::Join
+            })
+    })
+    .await;
+    dm_id
 }
 
 /// Signs in `user` in a fresh profile and starts its sync.
@@ -669,7 +864,7 @@ fn only_verified_devices_get_the_keys_when_the_setting_is_on() {
 }
 
 #[test]
-fn emoji_mismatch_and_cancellation_between_two_people() {
+fn emoji_mismatch_cancellation_time_out_and_sign_out_between_people() {
     let test_alice = TestProfile::new();
     let test_bob = TestProfile::new();
     harness::runtime().block_on(async {
@@ -684,20 +879,21 @@ fn emoji_mismatch_and_cancellation_between_two_people() {
         let verifications_bob = Verifications::new(&bob);
         let mut incoming_bob = Box::pin(verifications_bob.incoming());
 
-        // The direct chat the requests go into.
-        let bob_id: matrix_sdk::ruma::OwnedUserId = bob_user.user_id.as_str().try_into().unwrap();
-        let dm = alice.client().create_dm(&bob_id).await.expect("a direct chat");
-        let dm_id = dm.room_id().to_owned();
-        wait_for_room(&bob, &dm_id).await;
-        bob.client().join_room_by_id(&dm_id).await.unwrap();
-        eventually("Bob in the direct chat", || async {
-            dm.get_member(&bob_id).await.ok().flatten().is_some_and(|m| {
-                m.membership() == &matrix_sdk::ruma::events::room::member::MembershipState::Join
-            })
-        })
-        .await;
+        // The direct chats the requests go into: Alice's with Bob, and Carol's with Bob.
+        let dm_id = direct_chat(&alice, &bob).await;
         eventually("Alice to know Bob's identity", || async {
             identities::user_trust(&alice, &bob_user.user_id).await.unwrap()
+                == identities::UserTrust::Unverified
+        })
+        .await;
+        let test_carol = TestProfile::new();
+        let carol_user = server.register("sascarol").await;
+        let (carol, sync_carol) = signed_in_with_sync(&test_carol, &carol_user).await;
+        cross_signing::bootstrap_cross_signing(&carol, Some(&carol_user.password)).await.unwrap();
+        let verifications_carol = Verifications::new(&carol);
+        direct_chat(&carol, &bob).await;
+        eventually("Carol to know Bob's identity", || async {
+            identities::user_trust(&carol, &bob_user.user_id).await.unwrap()
                 == identities::UserTrust::Unverified
         })
         .await;
@@ -714,6 +910,23 @@ fn emoji_mismatch_and_cancellation_between_two_people() {
         let emoji_alice = compare(&mut states_alice).await;
         let emoji_bob = compare(&mut states_bob).await;
         assert_eq!(emoji_alice, emoji_bob);
+
+        // Carol asks Bob while he compares with Alice: Bob's side declines her request, and
+        // his comparison with Alice goes on.
+        let from_carol = verifications_carol.verify_user(&bob_user.user_id).await.expect("asks");
+        let mut states_carol = Box::pin(from_carol.states());
+        let ended = next_matching(&mut states_carol, "the refusal", FlowState::is_finished).await;
+        assert!(
+            matches!(&ended, FlowState::Cancelled(r) if r.kind == CancelKind::Cancelled && !r.by_us),
+            "{ended:?}"
+        );
+        assert!(matches!(flow_bob.state(), FlowState::Compare { .. }), "{:?}", flow_bob.state());
+        assert_eq!(
+            verifications_bob.active().map(|f| f.flow_id()),
+            Some(flow_bob.flow_id()),
+            "Bob's running flow is still Alice's"
+        );
+        sync_carol.stop().await;
 
         flow_bob.mismatch().await.unwrap();
         let ended_bob = next_matching(&mut states_bob, "the end at Bob", FlowState::is_finished).await;
@@ -745,8 +958,45 @@ fn emoji_mismatch_and_cancellation_between_two_people() {
             "{ended:?}"
         );
 
-        sync_alice.stop().await;
+        // Bob's clock runs out: his client sends `m.timeout` into the direct chat.
+        let again = verifications_alice.verify_user(&bob_user.user_id).await.expect("asks again");
+        let flow_bob = next_matching(&mut incoming_bob, "the third request", |_| true).await;
+        assert_eq!(flow_bob.flow_id(), again.flow_id());
+        let bob_dm = wait_for_room(&bob, &dm_id).await;
+        peers::send_verification_cancel_in_room(&bob_dm, &again.flow_id(), "m.timeout").await;
+        let mut states_alice = Box::pin(again.states());
+        let ended = next_matching(&mut states_alice, "the time-out", FlowState::is_finished).await;
+        assert!(
+            matches!(&ended, FlowState::Cancelled(r) if r.kind == CancelKind::TimedOut && !r.by_us),
+            "{ended:?}"
+        );
+        // Bob's copy of the flow did not hear of his raw cancel; he ends it as well.
+        flow_bob.cancel().await.unwrap();
+
+        // Bob signs out after accepting: Alice's flow ends at once.
+        let again = verifications_alice.verify_user(&bob_user.user_id).await.expect("asks again");
+        let flow_bob = next_matching(&mut incoming_bob, "the fourth request", |_| true).await;
+        flow_bob.accept().await.unwrap();
+        let mut states_alice = Box::pin(again.states());
+        next_matching(&mut states_alice, "ready at Alice", |s| *s == FlowState::Ready).await;
+        drop(verifications_bob);
         sync_bob.stop().await;
+        bob.client().matrix_auth().logout().await.expect("Bob signs out");
+        let ended = ended_within(&mut states_alice, SIGN_OUT_NOTICED, "Alice's flow").await;
+        assert!(
+            matches!(
+                &ended,
+                FlowState::Cancelled(r) if r.kind == CancelKind::OtherSessionSignedOut && r.by_us
+            ),
+            "{ended:?}"
+        );
+        assert_eq!(
+            identities::user_trust(&alice, &bob_user.user_id).await.unwrap(),
+            identities::UserTrust::Unverified,
+            "nothing was verified"
+        );
+
+        sync_alice.stop().await;
     });
 }
 

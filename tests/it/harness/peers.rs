@@ -184,3 +184,53 @@ pub async fn send_mention(room: &Room, user_id: &str, body: &str) {
         RoomMessageEventContent::text_plain(body).add_mentions(Mentions::with_user_ids([user]));
     room.send(content).await.expect("the mention is sent");
 }
+
+/// Sends, from `client`, the `m.key.verification.cancel` to-device message with `code` for
+/// the verification `flow_id` to `user_id`'s device `device_id`: what a client sends when
+/// its user cancels (`m.user`) or its clock runs out (`m.timeout`), whatever its own copy
+/// of the flow says.
+pub async fn send_verification_cancel_to_device(
+    client: &Client,
+    user_id: &str,
+    device_id: &str,
+    flow_id: &str,
+    code: &str,
+) {
+    use matrix_sdk::ruma::api::client::to_device::send_event_to_device::v3::Request;
+    use matrix_sdk::ruma::events::ToDeviceEventType;
+    use matrix_sdk::ruma::serde::Raw;
+    use matrix_sdk::ruma::to_device::DeviceIdOrAllDevices;
+    use matrix_sdk::ruma::{OwnedDeviceId, TransactionId};
+    let content = serde_json::json!({
+        "transaction_id": flow_id,
+        "code": code,
+        "reason": "Timed out",
+    });
+    let content = Raw::from_json_string(content.to_string()).expect("a valid event");
+    let user = OwnedUserId::try_from(user_id).expect("a valid user ID");
+    let device = OwnedDeviceId::from(device_id);
+    let messages = [(
+        user,
+        [(DeviceIdOrAllDevices::DeviceId(device), content)].into(),
+    )]
+    .into();
+    let request = Request::new_raw(
+        ToDeviceEventType::KeyVerificationCancel,
+        TransactionId::new(),
+        messages,
+    );
+    client.send(request).await.expect("the cancel is sent");
+}
+
+/// Sends, from `client`, the in-room `m.key.verification.cancel` event with `code` for the
+/// verification whose request is the event `flow_id` in `room`.
+pub async fn send_verification_cancel_in_room(room: &Room, flow_id: &str, code: &str) {
+    let content = serde_json::json!({
+        "code": code,
+        "reason": "Timed out",
+        "m.relates_to": { "rel_type": "m.reference", "event_id": flow_id },
+    });
+    room.send_raw("m.key.verification.cancel", content)
+        .await
+        .expect("the cancel is sent");
+}

@@ -235,6 +235,188 @@ fn emoji_dialog_verifies_another_session_of_the_account() {
 }
 
 #[test]
+fn emoji_dialog_says_when_the_other_side_timed_out_or_signed_out() {
+    let (test_a, user) = TestProfile::signed_in("ui-sas-timeout");
+    let test_b = TestProfile::new();
+    harness::runtime().block_on(async {
+        test_a.restored_with_identity(&user).await;
+    });
+    let device_a = harness::runtime().block_on(async {
+        test_a
+            .profile
+            .restore(&test_a.profile.accounts().unwrap()[0])
+            .await
+            .unwrap()
+            .device_id()
+    });
+
+    // B, headless: asks, reaches the emoji, then its clock "runs out": it sends `m.timeout`.
+    let (emoji_tx, emoji_rx) = mpsc::channel::<()>();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let (up_tx, up_rx) = mpsc::channel::<()>();
+    let (b_device_tx, b_device_rx) = mpsc::channel::<String>();
+    let user_b = user.clone();
+    let b_thread = std::thread::spawn(move || {
+        up_rx.recv().unwrap();
+        harness::runtime().block_on(async move {
+            let (b, sync_b) = second_session(&test_b, &user_b).await;
+            b_device_tx.send(b.device_id()).unwrap();
+            let user_id: matrix_sdk::ruma::OwnedUserId =
+                user_b.user_id.as_str().try_into().unwrap();
+            eventually("B to know A", || async {
+                b.client()
+                    .encryption()
+                    .get_device(&user_id, device_a.as_str().into())
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some()
+            })
+            .await;
+            let verifications = Verifications::new(&b);
+            let flow = verifications.verify_this_session().await.expect("B asks");
+            let mut states = Box::pin(flow.states());
+            next_matching(&mut states, "ready at B", |s| *s == FlowState::Ready).await;
+            flow.start_sas().await.unwrap();
+            next_matching(&mut states, "the emoji at B", |s| {
+                matches!(s, FlowState::Compare { .. })
+            })
+            .await;
+            emoji_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+            peers::send_verification_cancel_to_device(
+                b.client(),
+                &user_b.user_id,
+                &device_a,
+                &flow.flow_id(),
+                "m.timeout",
+            )
+            .await;
+            flow.cancel().await.unwrap();
+            assert!(!cross_signing::is_this_session_verified(&b));
+
+            // Once more, and B is signed out at the emoji.
+            go_rx.recv().unwrap();
+            let flow = verifications
+                .verify_this_session()
+                .await
+                .expect("B asks again");
+            let mut states = Box::pin(flow.states());
+            next_matching(&mut states, "ready at B", |s| *s == FlowState::Ready).await;
+            flow.start_sas().await.unwrap();
+            next_matching(&mut states, "the emoji at B", |s| {
+                matches!(s, FlowState::Compare { .. })
+            })
+            .await;
+            emoji_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+            drop(verifications);
+            sync_b.stop().await;
+            b.client()
+                .matrix_auth()
+                .logout()
+                .await
+                .expect("B signs out");
+        })
+    });
+
+    let profile = test_a.profile.clone();
+    on_gtk_thread(move || {
+        let window = window_with_sync(profile);
+        up_tx.send(()).unwrap();
+        wait_for(
+            "the request from B",
+            Duration::from_secs(120),
+            || toplevel::<VerificationDialog>().is_some(),
+            String::new,
+        );
+        let dialog = toplevel::<VerificationDialog>().unwrap();
+        wait_for(
+            "the request page",
+            PATIENCE,
+            || dialog.page() == "requested",
+            || dialog.page(),
+        );
+        assert!(WidgetExt::activate_action(&dialog, "verification.accept", None).is_ok());
+        wait_for(
+            "the emoji",
+            PATIENCE,
+            || dialog.page() == "compare",
+            || dialog.page(),
+        );
+        emoji_rx.recv_timeout(PATIENCE).expect("B at the emoji");
+        go_tx.send(()).unwrap();
+        wait_for(
+            "the end",
+            PATIENCE,
+            || dialog.page() == "cancelled",
+            || dialog.page(),
+        );
+        let (title, description) = dialog.message();
+        assert_eq!(title, "Verification Ended");
+        assert!(
+            description.starts_with("The other side stopped waiting")
+                && description.contains("Nothing was verified"),
+            "{description}"
+        );
+        both_sizes(&dialog, "verification-timed-out");
+        let device_b = b_device_rx.recv_timeout(PATIENCE).unwrap();
+        let listed = engine({
+            let session = window.session().expect("the session");
+            async move { sotto::engine::trust::devices::own_devices(&session).await }
+        })
+        .expect("the sessions are listed");
+        assert!(
+            !listed
+                .iter()
+                .any(|d| d.device_id == device_b && d.is_verified),
+            "nothing was verified"
+        );
+        assert!(WidgetExt::activate_action(&dialog, "verification.close", None).is_ok());
+        settle();
+
+        // B asks again and is signed out while both compare: the dialog says so at once.
+        go_tx.send(()).unwrap();
+        wait_for(
+            "the second request from B",
+            PATIENCE,
+            || toplevel::<VerificationDialog>().is_some_and(|d| d.page() == "requested"),
+            String::new,
+        );
+        let dialog = toplevel::<VerificationDialog>().unwrap();
+        assert!(WidgetExt::activate_action(&dialog, "verification.accept", None).is_ok());
+        wait_for(
+            "the emoji",
+            PATIENCE,
+            || dialog.page() == "compare",
+            || dialog.page(),
+        );
+        emoji_rx
+            .recv_timeout(PATIENCE)
+            .expect("B at the emoji again");
+        go_tx.send(()).unwrap();
+        wait_for(
+            "the end",
+            Duration::from_secs(30),
+            || dialog.page() == "cancelled",
+            || dialog.page(),
+        );
+        let (title, description) = dialog.message();
+        assert_eq!(title, "Verification Ended");
+        assert_eq!(
+            description,
+            "The other session was signed out, so the verification ended. Nothing was verified."
+        );
+        present_at(&dialog, 360, 720);
+        screenshot(&dialog, "verification-signed-out-360x720");
+        assert!(WidgetExt::activate_action(&dialog, "verification.close", None).is_ok());
+        settle();
+        window.destroy();
+    });
+    b_thread.join().expect("B timed out, then signed out");
+}
+
+#[test]
 fn sessions_page_renames_and_signs_out_with_the_password() {
     let (test_a, user) = TestProfile::signed_in("ui-sessions");
     let test_b = std::sync::Arc::new(TestProfile::new());
