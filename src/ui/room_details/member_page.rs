@@ -14,10 +14,8 @@ use crate::engine::session::Session;
 use crate::engine::trust::identities::UserTrust;
 use crate::engine::trust::verification::Verifications;
 use crate::i18n::gettext;
-use crate::ui::bridge::{spawn_tokio, spawn_ui};
-use crate::ui::error_text::describe;
 use crate::ui::trust::shield;
-use crate::ui::trust::verification::VerificationDialog;
+use crate::ui::trust::verification::verify_person;
 
 /// The widgets that change with the member's trust.
 struct Page {
@@ -214,30 +212,17 @@ impl Page {
         user_id: String,
         verifications: Option<Arc<Verifications>>,
     ) {
-        let Some(verifications) = verifications else {
-            self.toasts.add_toast(adw::Toast::new(&gettext(
-                "Verification is not ready yet: wait until the account is connected.",
-            )));
-            return;
-        };
-        button.set_sensitive(false);
-        let weak = Rc::downgrade(self);
-        let button = button.downgrade();
-        spawn_ui(async move {
-            let started =
-                spawn_tokio(async move { verifications.verify_user(&user_id).await }).await;
-            if let Some(button) = button.upgrade() {
-                button.set_sensitive(true);
-            }
-            let Some(page) = weak.upgrade() else {
-                return;
-            };
-            match started {
-                Ok(flow) => {
-                    VerificationDialog::present_flow(Some(page.window.upcast_ref()), flow);
+        let toasts = self.toasts.downgrade();
+        verify_person(
+            self.window.upcast_ref(),
+            Some(button),
+            verifications,
+            user_id,
+            move |text| {
+                if let Some(toasts) = toasts.upgrade() {
+                    toasts.add_toast(adw::Toast::new(text));
                 }
-                Err(err) => page.toasts.add_toast(adw::Toast::new(&describe(&err))),
-            }
-        });
+            },
+        );
     }
 }

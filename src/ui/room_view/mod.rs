@@ -424,6 +424,11 @@ impl RoomView {
         self.imp().store.borrow().clone()
     }
 
+    /// The banner about changed identities above the composer.
+    pub fn identity_banner(&self) -> crate::ui::trust::identity_banner::IdentityBanner {
+        self.imp().identity_banner.clone()
+    }
+
     /// The notice of sessions left out under "encrypt only for verified devices".
     pub fn sharing_notice(&self) -> crate::ui::trust::sharing_notice::KeySharingNotice {
         self.imp().sharing_notice.clone()

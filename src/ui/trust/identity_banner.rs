@@ -216,16 +216,31 @@ impl IdentityBanner {
             let button = gtk::Button::builder()
                 .label(button_label)
                 .use_underline(true)
-                .halign(gtk::Align::End)
                 .action_name("identity-banner.acknowledge")
                 .action_target(&warning.user_id.to_variant())
                 .css_classes(["touch-target"])
                 .build();
+            let buttons = gtk::Box::builder()
+                .spacing(6)
+                .halign(gtk::Align::End)
+                .build();
             if warning.was_verified {
                 button.add_css_class("destructive-action");
+                // A person verified before can be verified again: the emoji in the
+                // direct chat with them, from the window's action.
+                buttons.append(
+                    &gtk::Button::builder()
+                        .label(gettext("_Verify Again"))
+                        .use_underline(true)
+                        .action_name("win.verify-user")
+                        .action_target(&warning.user_id.to_variant())
+                        .css_classes(["touch-target"])
+                        .build(),
+                );
             }
+            buttons.append(&button);
             row.append(&icon_and_text);
-            row.append(&button);
+            row.append(&buttons);
             imp.list.append(&row);
         }
         let blocks = !warnings.is_empty();

@@ -9,7 +9,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
-use crate::engine::trust::verification::{CancelKind, FlowState, VerificationFlow};
+use crate::engine::trust::verification::{CancelKind, FlowState, VerificationFlow, Verifications};
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
 use crate::ui::error_text::describe;
@@ -196,6 +196,41 @@ fn status_page(name: &str, icon: &str, child: Option<&gtk::Widget>) -> adw::Stat
         page.set_child(Some(child));
     }
     page
+}
+
+/// Asks `user_id` to verify (emoji in their direct chat) and shows the dialog over `parent`.
+/// `button`, when given, is insensitive while the request is made; a failure, or
+/// verifications that are not ready yet, go to `on_error` as a sentence.
+pub fn verify_person(
+    parent: &gtk::Window,
+    button: Option<&gtk::Button>,
+    verifications: Option<std::sync::Arc<Verifications>>,
+    user_id: String,
+    on_error: impl Fn(&str) + 'static,
+) {
+    let Some(verifications) = verifications else {
+        on_error(&gettext(
+            "Verification is not ready yet: wait until the account is connected.",
+        ));
+        return;
+    };
+    if let Some(button) = button {
+        button.set_sensitive(false);
+    }
+    let button = button.map(|b| b.downgrade());
+    let parent = parent.downgrade();
+    spawn_ui(async move {
+        let started = spawn_tokio(async move { verifications.verify_user(&user_id).await }).await;
+        if let Some(button) = button.and_then(|b| b.upgrade()) {
+            button.set_sensitive(true);
+        }
+        match started {
+            Ok(flow) => {
+                VerificationDialog::present_flow(parent.upgrade().as_ref(), flow);
+            }
+            Err(err) => on_error(&describe(&err)),
+        }
+    });
 }
 
 impl VerificationDialog {

@@ -133,6 +133,15 @@ impl ObjectSubclass for Window {
         klass.install_action("win.account-settings", None, |window, _, _| {
             window.open_account_settings();
         });
+        klass.install_action(
+            "win.verify-user",
+            Some(glib::VariantTy::STRING),
+            |window, _, user_id| {
+                if let Some(user_id) = user_id.and_then(|v| v.str()) {
+                    window.verify_user(user_id);
+                }
+            },
+        );
     }
 
     fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {

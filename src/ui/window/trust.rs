@@ -13,7 +13,7 @@ use crate::engine::session::Session;
 use crate::engine::trust::verification::Verifications;
 use crate::ui::bridge::{forward_stream, runtime};
 use crate::ui::trust::settings::AccountSettings;
-use crate::ui::trust::verification::VerificationDialog;
+use crate::ui::trust::verification::{VerificationDialog, verify_person};
 
 /// Starts listening for verification requests to `session`; each opens the emoji dialog
 /// over `window`. The task ends when it is aborted or the window goes.
@@ -56,6 +56,23 @@ impl Window {
             .borrow()
             .as_ref()
             .and_then(|a| a.verifications.clone())
+    }
+
+    /// Asks `user_id` to verify (emoji in the direct chat with them); a failure shows as a
+    /// toast.
+    pub fn verify_user(&self, user_id: &str) {
+        let weak = self.downgrade();
+        verify_person(
+            self.upcast_ref(),
+            None,
+            self.verifications(),
+            user_id.to_owned(),
+            move |text| {
+                if let Some(window) = weak.upgrade() {
+                    window.toast(text);
+                }
+            },
+        );
     }
 
     /// Opens the account settings of the account shown.

@@ -728,6 +728,146 @@ fn identity_banner_warns_until_acknowledged() {
     alice_thread.join().unwrap();
 }
 
+/// A verified person's identity changes (a verification violation): the banner in the
+/// room names them and offers Verify Again (the emoji dialog opens, a request goes to
+/// them) and Withdraw Verification (the warning goes, sending works again).
+#[test]
+fn a_verified_persons_new_identity_offers_to_verify_again_or_withdraw() {
+    let (test_bob, bob_user) = TestProfile::signed_in("ui-violation-bob");
+    let test_alice = TestProfile::new();
+    let server = synapse::shared();
+    let (alice_user, alice, sync_alice) = harness::runtime().block_on(async {
+        let alice_user = server.register("ui-violation-alice").await;
+        let (alice, sync) = second_session(&test_alice, &alice_user).await;
+        cross_signing::bootstrap_cross_signing(&alice, Some(&alice_user.password))
+            .await
+            .unwrap();
+        (alice_user, alice, sync)
+    });
+    let room = harness::runtime().block_on(async {
+        peers::create_room(alice.client(), "Trusted", true, &[&bob_user.user_id])
+            .await
+            .room_id()
+            .to_string()
+    });
+    let profile = test_bob.profile.clone();
+    let (reset_tx, reset_rx) = mpsc::channel::<()>();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let alice_id = alice_user.user_id.clone();
+    let bob_password = bob_user.password.clone();
+    let alice_thread = std::thread::spawn(move || {
+        reset_rx.recv().unwrap();
+        harness::runtime().block_on(async move {
+            recovery::reset_identity(&alice, Some(&alice_user.password))
+                .await
+                .expect("Alice resets her identity");
+            // Alice keeps syncing until Bob is done, so that his request reaches her.
+            let _ = tokio::task::spawn_blocking(move || done_rx.recv()).await;
+            sync_alice.stop().await;
+        })
+    });
+    on_gtk_thread(move || {
+        let window = window_with_sync(profile);
+        let session: Session = window.session().unwrap();
+        let (s, r) = (session.clone(), room.clone());
+        let alice = alice_id.clone();
+        engine(async move {
+            cross_signing::bootstrap_cross_signing(&s, Some(&bob_password))
+                .await
+                .unwrap();
+            let room_id: matrix_sdk::ruma::OwnedRoomId = r.as_str().try_into().unwrap();
+            eventually("the invitation", || async {
+                s.client().get_room(&room_id).is_some()
+            })
+            .await;
+            s.client()
+                .join_room_by_id(&room_id)
+                .await
+                .expect("Bob joins");
+            // Bob verifies Alice's identity by signing it (as after an emoji comparison).
+            let alice_user_id: matrix_sdk::ruma::OwnedUserId = alice.as_str().try_into().unwrap();
+            eventually("Bob to know Alice's identity", || async {
+                identities::user_trust(&s, &alice).await.ok()
+                    == Some(identities::UserTrust::Unverified)
+            })
+            .await;
+            s.client()
+                .encryption()
+                .request_user_identity(&alice_user_id)
+                .await
+                .unwrap()
+                .expect("Alice has an identity")
+                .verify()
+                .await
+                .expect("Bob signs Alice's identity");
+            // The signature shows once the identity is asked for again.
+            eventually("Alice to read as verified", || async {
+                let _ = s
+                    .client()
+                    .encryption()
+                    .request_user_identity(&alice_user_id)
+                    .await;
+                identities::user_trust(&s, &alice).await.ok()
+                    == Some(identities::UserTrust::Verified)
+            })
+            .await;
+        });
+        window.open_room(&room);
+        let banner = window.room_view().identity_banner();
+        settle();
+        assert!(!banner.blocks_sending(), "nothing to warn about yet");
+
+        reset_tx.send(()).unwrap();
+        wait_for(
+            "the warning",
+            Duration::from_secs(120),
+            || banner.blocks_sending(),
+            || format!("{:?}", banner.warnings()),
+        );
+        assert_eq!(banner.warnings()[0].user_id, alice_id);
+        assert!(banner.warnings()[0].was_verified, "{:?}", banner.warnings());
+        settle();
+        both_sizes(&window, "identity-banner-verified");
+
+        // Verify Again: the emoji dialog opens, waiting for Alice.
+        let again = crate::harness::ui::button(&banner, "Verify Again");
+        assert!(again.is_mapped());
+        again.emit_clicked();
+        wait_for(
+            "the verification dialog",
+            PATIENCE,
+            || toplevel::<VerificationDialog>().is_some(),
+            String::new,
+        );
+        let dialog = toplevel::<VerificationDialog>().unwrap();
+        dialog.close();
+        settle();
+
+        // Withdraw Verification: the warning goes and Bob may send again.
+        crate::harness::ui::button(&banner, "Withdraw Verification").emit_clicked();
+        wait_for(
+            "the warning to go",
+            PATIENCE,
+            || !banner.blocks_sending(),
+            || format!("{:?}", banner.warnings()),
+        );
+        let (s, r, a) = (session.clone(), room.clone(), alice_id.clone());
+        engine(async move {
+            identities::ensure_can_send(&s, &r)
+                .await
+                .expect("Bob may send");
+            assert_ne!(
+                identities::user_trust(&s, &a).await.ok(),
+                Some(identities::UserTrust::Verified),
+                "the verification is withdrawn"
+            );
+        });
+        window.destroy();
+    });
+    let _ = done_tx.send(());
+    alice_thread.join().unwrap();
+}
+
 fn widgets_under(root: &gtk::Widget) -> Vec<gtk::Widget> {
     let mut found = Vec::new();
     let mut child = root.first_child();
