@@ -362,6 +362,18 @@ fn parent(sizes: &Sizes, quick: bool) {
         "",
     );
     report(
+        "   Entry conversion of every item after that (subscribe + entries)",
+        &field(&opens, "CONVERT_ALL_US"),
+        "µs",
+        "",
+    );
+    report(
+        "   items converted",
+        &field(&opens, "CONVERT_ALL_ITEMS"),
+        "",
+        "",
+    );
+    report(
         "   process start → restored and syncing (before opening)",
         &field(&opens, "READY_MS"),
         "ms",
@@ -962,6 +974,12 @@ fn child_open(dir: &Path, room_id: &str, scroll: usize) {
             .load_until(&timeline, SCROLL_PAGE, |e| e.messages() >= FIRST_MESSAGES)
             .await;
         println!("OPEN_MS {}", ms_since(start));
+        // Sotto's own share of that: turning every item now in the timeline into entries.
+        let convert = Instant::now();
+        let (all, _) = timeline.entries().await;
+        println!("CONVERT_ALL_US {}", convert.elapsed().as_micros());
+        println!("CONVERT_ALL_ITEMS {}", all.len());
+        drop(all);
         let before = rss_mb();
         println!("RSS_BEFORE_MB {before}");
         let start = Instant::now();
