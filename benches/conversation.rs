@@ -14,7 +14,8 @@
 //! 3. a room with 10,000 encrypted messages already in Sotto's cache (loaded once by an
 //!    earlier process): a restored session opens it to the first screen of 30 messages, then
 //!    scrolls back through 2,000 events, and how much resident memory that adds;
-//! 4. sending 200 messages one after the other: `send` to the remote echo in the timeline.
+//! 4. sending 200 messages one after the other: `send` to the remote echo in the timeline;
+//! 5. before those sends, the CPU time used in each second while nothing arrives.
 
 // matrix-sdk-ui's timeline futures are deep; the default limit is too small for them.
 #![recursion_limit = "256"]
@@ -55,6 +56,8 @@ const FIRST_MESSAGES: usize = 30;
 const SCROLL_PAGE: u16 = 30;
 /// A child that takes longer than this is killed, so the benchmark always ends.
 const CHILD_LIMIT: Duration = Duration::from_secs(900);
+/// Seconds of idle CPU measured before the sends.
+const IDLE_SECONDS: usize = 5;
 /// The environment variable that carries a password to a child (never its command line).
 const PASSWORD_VAR: &str = "SOTTO_BENCH_PASSWORD";
 
@@ -140,6 +143,16 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |i: usize| args[i].clone();
     let number = |i: usize| -> usize { args[i].parse().expect("a number") };
+    if args.get(1).is_some_and(|a| a.starts_with("--child-")) {
+        // `RUST_LOG` (error by default in tools/bench) picks what a child logs to stderr;
+        // closed spans carry their busy and idle times, for breaking a figure down.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+            .with_timer(tracing_subscriber::fmt::time::uptime())
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     match args.get(1).map(String::as_str) {
         Some("--child-login") => child_login(
             Path::new(&args[2]),
@@ -349,6 +362,18 @@ fn parent(sizes: &Sizes, quick: bool) {
         "",
     );
     report(
+        "   Entry conversion of every item after that (subscribe + entries)",
+        &field(&opens, "CONVERT_ALL_US"),
+        "µs",
+        "",
+    );
+    report(
+        "   items converted",
+        &field(&opens, "CONVERT_ALL_ITEMS"),
+        "",
+        "",
+    );
+    report(
         "   process start → restored and syncing (before opening)",
         &field(&opens, "READY_MS"),
         "ms",
@@ -417,6 +442,12 @@ fn parent(sizes: &Sizes, quick: bool) {
         "   remote echo: 90th percentile {} ms, slowest {} ms",
         percentile(&remote, 90),
         remote.iter().max().copied().unwrap_or_default()
+    );
+    report(
+        "5. CPU time per second while nothing arrives (synced, the room open)",
+        &send.list("IDLE_CPU_MS"),
+        "ms",
+        "",
     );
     println!(
         "total benchmark time: {:.0} s",
@@ -943,6 +974,12 @@ fn child_open(dir: &Path, room_id: &str, scroll: usize) {
             .load_until(&timeline, SCROLL_PAGE, |e| e.messages() >= FIRST_MESSAGES)
             .await;
         println!("OPEN_MS {}", ms_since(start));
+        // Sotto's own share of that: turning every item now in the timeline into entries.
+        let convert = Instant::now();
+        let (all, _) = timeline.entries().await;
+        println!("CONVERT_ALL_US {}", convert.elapsed().as_micros());
+        println!("CONVERT_ALL_ITEMS {}", all.len());
+        drop(all);
         let before = rss_mb();
         println!("RSS_BEFORE_MB {before}");
         let start = Instant::now();
@@ -970,6 +1007,14 @@ fn child_send(dir: &Path, room_id: &str, count: usize) {
             .await
             .expect("opens");
         let mut entries = Entries::of(&timeline).await;
+        // Idle: the room open, nothing arriving. A second to settle, then CPU per second.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let mut idle = Vec::new();
+        for _ in 0..IDLE_SECONDS {
+            let before = cpu_ms();
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            idle.push(cpu_ms() - before);
+        }
         let mut sent_ms = Vec::new();
         let mut remote_ms = Vec::new();
         let mut call_ms = Vec::new();
@@ -1007,6 +1052,7 @@ fn child_send(dir: &Path, room_id: &str, count: usize) {
         println!("SENT_MS {}", join(&sent_ms));
         println!("CALL_US {}", join(&call_ms));
         println!("REMOTE_MS {}", join(&remote_ms));
+        println!("IDLE_CPU_MS {}", join(&idle));
         drop(entries);
         drop(timeline);
         sync.stop().await;

@@ -269,7 +269,15 @@ async fn build(
         backup_download_strategy:
             matrix_sdk::encryption::BackupDownloadStrategy::AfterDecryptionFailure,
     };
+    // One process per profile: the application is unique on the session bus, and each
+    // process would take the SDK's cross-process locks under the same holder name anyway
+    // (so they could never keep two processes apart). Left on, they cost a write to the
+    // encrypted stores every 50 ms while held (the encryption sync holds the crypto lock
+    // through each long poll) and on each access to the event cache.
     let result = builder
+        .cross_process_store_config(
+            matrix_sdk::cross_process_lock::CrossProcessLockConfig::SingleProcess,
+        )
         .with_encryption_settings(encryption)
         .with_room_key_recipient_strategy(store.key_sharing.strategy())
         .sqlite_store_with_config_and_cache_path(config, Some(&store.cache))
