@@ -249,6 +249,8 @@ fn child_window(dir: &Path) {
     use gtk::prelude::*;
     let began = Instant::now();
     sotto::startup_trace::mark("benchmark child started");
+    // As `main` does, first thing.
+    sotto::ui::choose_renderer();
     sotto::i18n::init();
     sotto::ui::init().expect("a display");
     println!("GTK_INIT_MS {}", began.elapsed().as_millis());

@@ -4,6 +4,8 @@ use sotto::i18n::gettext;
 
 fn main() -> ExitCode {
     sotto::startup_trace::mark("main");
+    // Before any thread starts: it may set environment variables.
+    sotto::ui::choose_renderer();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

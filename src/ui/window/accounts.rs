@@ -156,8 +156,7 @@ impl Window {
         ));
     }
 
-    pub(super) fn setup_greeter(&self) {
-        let greeter = self.imp().greeter.clone();
+    pub(super) fn setup_greeter(&self, greeter: &crate::ui::greeter::Greeter) {
         greeter.connect_submit(glib::clone!(
             #[weak(rename_to = window)]
             self,
@@ -314,7 +313,7 @@ impl Window {
     /// Opens the greeter to sign in to one more account; Cancel goes back.
     pub(super) fn add_account(&self) {
         self.imp().account_popover.popdown();
-        let greeter = self.imp().greeter.clone();
+        let greeter = self.greeter();
         greeter.set_cancellable(self.session().is_some());
         self.imp().main_stack.set_visible_child_name("greeter");
     }
@@ -366,7 +365,7 @@ impl Window {
                     Ok::<_, EngineError>(session)
                 })
                 .await;
-                let greeter = window.imp().greeter.clone();
+                let greeter = window.greeter();
                 match result {
                     Ok(session) => {
                         window.imp().reauth.replace(None);
@@ -387,7 +386,7 @@ impl Window {
 
     fn show_greeter(&self) {
         self.set_session_actions_enabled(false);
-        self.imp().greeter.set_cancellable(false);
+        self.greeter().set_cancellable(false);
         self.imp().main_stack.set_visible_child_name("greeter");
     }
 
@@ -429,7 +428,7 @@ impl Window {
         };
         if self.imp().reauth.borrow().is_some() {
             // Keep the store: the greeter only needs the password now.
-            let (_, username, password) = self.imp().greeter.fields();
+            let (_, username, password) = self.greeter().fields();
             username.set_text(&entry.user_id);
             self.show_greeter();
             password.grab_focus();
@@ -444,7 +443,7 @@ impl Window {
                 if let Err(err) = forgotten {
                     window.toast(&describe(&err));
                 }
-                let (_, username, _) = window.imp().greeter.fields();
+                let (_, username, _) = window.greeter().fields();
                 username.set_text(&user_id);
                 window.show_greeter();
             }

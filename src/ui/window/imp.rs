@@ -18,8 +18,8 @@ pub struct Window {
     pub toast_overlay: TemplateChild<adw::ToastOverlay>,
     #[template_child]
     pub main_stack: TemplateChild<gtk::Stack>,
-    #[template_child]
-    pub greeter: TemplateChild<Greeter>,
+    /// The greeter, made the first time it is shown (see `Window::greeter`).
+    pub greeter: OnceCell<Greeter>,
     #[template_child]
     pub problem_page: TemplateChild<adw::StatusPage>,
     #[template_child]
@@ -56,8 +56,8 @@ pub struct Window {
     pub content_empty: TemplateChild<adw::StatusPage>,
     #[template_child]
     pub content_stack: TemplateChild<gtk::Stack>,
-    #[template_child]
-    pub room_view: TemplateChild<crate::ui::room_view::RoomView>,
+    /// The conversation pane, made when the first room is opened (see `Window::room_view`).
+    pub room_view: OnceCell<crate::ui::room_view::RoomView>,
     #[template_child]
     pub room_details_button: TemplateChild<gtk::Button>,
     #[template_child]
@@ -85,8 +85,6 @@ impl ObjectSubclass for Window {
     type ParentType = adw::ApplicationWindow;
 
     fn class_init(klass: &mut Self::Class) {
-        Greeter::ensure_type();
-        crate::ui::room_view::RoomView::ensure_type();
         RoomListPane::ensure_type();
         klass.bind_template();
         klass.install_action("win.back", None, |window, _, _| {
@@ -158,7 +156,6 @@ impl ObjectImpl for Window {
         }
         obj.restore_size();
         obj.set_session_actions_enabled(false);
-        obj.setup_greeter();
         obj.setup_room_list();
         obj.setup_room_view();
         obj.setup_account_switcher();

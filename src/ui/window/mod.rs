@@ -71,9 +71,18 @@ impl Window {
         self.imp().back_button.clone()
     }
 
-    /// The greeter (sign-in page).
+    /// The greeter (sign-in page). It is made, and added to the window's pages, the first
+    /// time it is needed: a start with a saved account never shows it.
     pub fn greeter(&self) -> crate::ui::greeter::Greeter {
-        self.imp().greeter.clone()
+        let imp = self.imp();
+        imp.greeter
+            .get_or_init(|| {
+                let greeter = crate::ui::greeter::Greeter::default();
+                imp.main_stack.add_named(&greeter, Some("greeter"));
+                self.setup_greeter(&greeter);
+                greeter
+            })
+            .clone()
     }
 
     /// The name of the page the window shows: `loading`, `greeter`, `problem` or `session`.
@@ -125,8 +134,10 @@ impl Window {
     fn setup_room_view(&self) {
         let imp = self.imp();
         self.connect_is_active_notify(|window| {
-            if window.is_active() {
-                window.imp().room_view.window_focused();
+            if window.is_active()
+                && let Some(view) = window.imp().room_view.get()
+            {
+                view.window_focused();
             }
         });
         imp.room_details_button.connect_clicked(glib::clone!(
@@ -144,9 +155,17 @@ impl Window {
         ));
     }
 
-    /// The conversation pane.
+    /// The conversation pane. It is made, and added to the content pane, when the first
+    /// room is opened: until then the content pane shows only its placeholder.
     pub fn room_view(&self) -> crate::ui::room_view::RoomView {
-        self.imp().room_view.clone()
+        let imp = self.imp();
+        imp.room_view
+            .get_or_init(|| {
+                let view = crate::ui::room_view::RoomView::default();
+                imp.content_stack.add_named(&view, Some("room"));
+                view
+            })
+            .clone()
     }
 
     /// The room open in the content pane, if any.
@@ -170,7 +189,8 @@ impl Window {
         self.follow_room_trust(&session, room_id, summary.is_encrypted);
         imp.room_encryption.set_visible(true);
         imp.room_details_button.set_visible(true);
-        imp.content_stack.set_visible_child_name("room");
+        let view = self.room_view();
+        imp.content_stack.set_visible_child(&view);
         self.show_pane(Pane::Content);
         let room_id = room_id.to_owned();
         crate::ui::bridge::spawn_ui(glib::clone!(
@@ -195,7 +215,7 @@ impl Window {
                             crate::i18n::ngettext("{count} member", "{count} members", n)
                                 .replace("{count}", &members.to_string());
                         window.update_room_subtitle();
-                        window.imp().room_view.open(timeline);
+                        window.room_view().open(timeline);
                     }
                     Err(err) => window.toast(&crate::ui::error_text::describe(&err)),
                 }
@@ -302,7 +322,9 @@ impl Window {
         }
         imp.room_subtitle.replace(Default::default());
         imp.open_room.replace(None);
-        imp.room_view.close();
+        if let Some(view) = imp.room_view.get() {
+            view.close();
+        }
         imp.content_title.set_title("");
         imp.content_title.set_subtitle("");
         imp.room_encryption.set_visible(false);
