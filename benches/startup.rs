@@ -252,13 +252,14 @@ fn child_window(dir: &Path) {
     // As `main` does, first thing.
     sotto::ui::choose_renderer();
     sotto::i18n::init();
+    sotto::ui::window::begin_head_start(profile_in(dir));
     sotto::ui::init().expect("a display");
     println!("GTK_INIT_MS {}", began.elapsed().as_millis());
     let app = sotto::ui::application::build();
     app.register(None::<&gtk::gio::Cancellable>).unwrap();
     let window = sotto::ui::window::Window::new(&app);
     window.set_default_size(360, 720);
-    window.start(profile_in(dir));
+    window.start_head_start(sotto::ui::window::take_head_start().expect("begun above"));
     window.present();
     let context = gtk::glib::MainContext::default();
     let rooms = window.rooms();

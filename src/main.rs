@@ -14,6 +14,8 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     sotto::i18n::init();
+    // The engine restores the account while GTK starts.
+    sotto::ui::window::begin_head_start(sotto::ui::application::profile_from_env());
 
     if let Err(err) = sotto::ui::init() {
         eprintln!(

@@ -125,6 +125,15 @@ impl AccountSync {
     /// Builds the sync service of `session` and starts it. The service falls back to an
     /// offline mode when the server is unreachable and resumes by itself when it answers.
     pub async fn start(session: &Session) -> Result<Self> {
+        let sync = Self::build(session).await?;
+        sync.resume().await;
+        Ok(sync)
+    }
+
+    /// Builds the sync service of `session` without starting it: its room list already
+    /// lists the rooms of the local store, and nothing is asked of the server until
+    /// [`AccountSync::resume`].
+    pub async fn build(session: &Session) -> Result<Self> {
         // The event cache computes each room's latest event for the room list.
         session
             .client()
@@ -137,8 +146,6 @@ impl AccountSync {
             .await
             .map_err(EngineError::matrix)?;
         crate::startup_trace::mark("sync service built");
-        service.start().await;
-        crate::startup_trace::mark("sync service started");
         let service = Arc::new(service);
         let supervisor = Arc::new(tokio::spawn(supervise(service.clone())));
         let send_queue_keeper = Arc::new(tokio::spawn(keep_send_queues_going(
@@ -150,6 +157,12 @@ impl AccountSync {
             supervisor,
             send_queue_keeper,
         })
+    }
+
+    /// Starts (or starts again) talking to the server.
+    pub async fn resume(&self) {
+        self.service.start().await;
+        crate::startup_trace::mark("sync service started");
     }
 
     /// The underlying service, for the room list and timelines.

@@ -40,7 +40,10 @@ pub fn present_main_window(app: &adw::Application) -> Window {
         .unwrap_or_else(|| {
             let window = Window::new(app);
             crate::startup_trace::mark("main window built");
-            window.start(Profile::new(Paths::from_env(), SecretStore::new()));
+            match crate::ui::window::take_head_start() {
+                Some(head_start) => window.start_head_start(head_start),
+                None => window.start(profile_from_env()),
+            }
             window
         });
     GtkWindowExt::present(&window);
@@ -58,6 +61,12 @@ pub fn present_main_window(app: &adw::Application) -> Window {
         })));
     }
     window
+}
+
+/// The profile Sotto opens: its folders from the environment (`XDG_*`), its secrets in
+/// the Secret Service.
+pub fn profile_from_env() -> Profile {
+    Profile::new(Paths::from_env(), SecretStore::new())
 }
 
 fn add_actions(app: &adw::Application) {

@@ -75,10 +75,93 @@ async fn restore_and_activate(
 }
 
 /// Why the start-up could not show an account.
-struct StartProblem {
+pub struct StartProblem {
     error: EngineError,
     /// The account that could not be restored, when it is one account's fault.
     account: Option<AccountEntry>,
+}
+
+/// A sync built but not started, with its room list (or why the list could not start).
+type SyncAndRooms = crate::engine::Result<(AccountSync, crate::engine::Result<RoomList>)>;
+
+/// What the start-up restored: the account shown first and, for a head start, its sync
+/// (built, not started) and room list.
+pub struct Restored {
+    session: Session,
+    sync_and_rooms: Option<SyncAndRooms>,
+}
+
+/// Restores the account of `profile` shown first; `None` when there is none (then the
+/// Secret Service is checked, before the person types anything). With `prepare_sync`,
+/// also builds its sync and room list, which list the stored rooms without asking the
+/// server anything.
+async fn restore_first(
+    profile: Profile,
+    prepare_sync: bool,
+) -> Result<Option<Restored>, StartProblem> {
+    let problem = |error| StartProblem {
+        error,
+        account: None,
+    };
+    let accounts = profile.accounts_active_first().map_err(problem)?;
+    let Some(entry) = accounts.into_iter().next() else {
+        profile.check_secret_service().await.map_err(problem)?;
+        return Ok(None);
+    };
+    // Reading the account's item tells as much about the Secret Service.
+    let session = restore_and_activate(&profile, entry).await?;
+    let sync_and_rooms = if prepare_sync {
+        Some(build_sync_and_rooms(&session).await)
+    } else {
+        None
+    };
+    Ok(Some(Restored {
+        session,
+        sync_and_rooms,
+    }))
+}
+
+/// The sync of `session`, built (not started), and its room list.
+async fn build_sync_and_rooms(session: &Session) -> SyncAndRooms {
+    let sync = AccountSync::build(session).await?;
+    let rooms = room_list(&sync)
+        .await
+        .map(|(handle, updates)| (handle, Box::pin(updates) as _));
+    Ok((sync, rooms))
+}
+
+/// The restore begun before the window exists (see [`begin_head_start`]).
+pub struct HeadStart {
+    profile: Profile,
+    task: tokio::task::JoinHandle<Result<Option<Restored>, StartProblem>>,
+}
+
+static HEAD_START: std::sync::Mutex<Option<HeadStart>> = std::sync::Mutex::new(None);
+
+/// Begins restoring the account of `profile` shown first, on the engine's threads, while
+/// GTK starts on this one (GTK takes ~0.1 s to start; the restore and the stored rooms
+/// take about as long): the window's first frame can then show the rooms. The sync is
+/// built but does not start before the window takes it over ([`Window::start_head_start`]),
+/// so a second Sotto process, which only hands its activation over to the first one and
+/// ends, never syncs the same account.
+pub fn begin_head_start(profile: Profile) {
+    crate::startup_trace::mark("head start begun");
+    let task = runtime().spawn(restore_first(profile.clone(), true));
+    let previous = HEAD_START
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .replace(HeadStart { profile, task });
+    if let Some(previous) = previous {
+        previous.task.abort();
+    }
+}
+
+/// The head start begun by [`begin_head_start`], once.
+pub fn take_head_start() -> Option<HeadStart> {
+    HEAD_START
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
 }
 
 impl Window {
@@ -89,6 +172,15 @@ impl Window {
             tracing::warn!("the window already has a profile");
         }
         self.start_accounts();
+    }
+
+    /// Like [`Window::start`], taking over what `head_start` restored.
+    pub fn start_head_start(&self, head_start: HeadStart) {
+        let HeadStart { profile, task } = head_start;
+        if self.imp().profile.set(profile).is_err() {
+            tracing::warn!("the window already has a profile");
+        }
+        self.restore_accounts(Some(task));
     }
 
     /// The profile of this window.
@@ -123,6 +215,15 @@ impl Window {
     }
 
     pub(super) fn start_accounts(&self) {
+        self.restore_accounts(None);
+    }
+
+    /// Restores the account shown first (or takes over `head_start`, which did) and shows
+    /// it, the greeter, or what went wrong.
+    fn restore_accounts(
+        &self,
+        head_start: Option<tokio::task::JoinHandle<Result<Option<Restored>, StartProblem>>>,
+    ) {
         let Some(profile) = self.profile() else {
             return;
         };
@@ -133,22 +234,19 @@ impl Window {
             async move {
                 crate::startup_trace::mark("restoring the accounts");
                 let restored = spawn_tokio(async move {
-                    let problem = |error| StartProblem {
-                        error,
-                        account: None,
-                    };
-                    let accounts = profile.accounts_active_first().map_err(problem)?;
-                    let Some(entry) = accounts.into_iter().next() else {
-                        // Before the person types anything, make sure the keys can be kept.
-                        profile.check_secret_service().await.map_err(problem)?;
-                        return Ok(None);
-                    };
-                    // Reading the account's item tells as much about the Secret Service.
-                    restore_and_activate(&profile, entry).await.map(Some)
+                    if let Some(task) = head_start {
+                        match task.await {
+                            Ok(restored) => return restored,
+                            Err(err) => tracing::warn!("the head start failed: {err}"),
+                        }
+                    }
+                    restore_first(profile, false).await
                 })
                 .await;
                 match restored {
-                    Ok(Some(session)) => window.show_session(session),
+                    Ok(Some(restored)) => {
+                        window.show_session_with(restored.session, restored.sync_and_rooms)
+                    }
                     Ok(None) => window.show_greeter(),
                     Err(problem) => window.show_problem(&problem.error, problem.account),
                 }
@@ -452,6 +550,11 @@ impl Window {
 
     /// Shows `session` and starts its sync.
     fn show_session(&self, session: Session) {
+        self.show_session_with(session, None);
+    }
+
+    /// Shows `session` and starts its sync: the one built already when given.
+    fn show_session_with(&self, session: Session, built: Option<SyncAndRooms>) {
         crate::startup_trace::mark("showing the session page");
         let imp = self.imp();
         if let Some(previous) = imp.active.take() {
@@ -474,6 +577,23 @@ impl Window {
                 window.session_ended(ended);
             }
         )));
+        if let Some(built) = built {
+            imp.active.replace(Some(Active {
+                session,
+                sync: None,
+                tasks,
+                verifications: None,
+            }));
+            match built {
+                Ok((sync, rooms)) => {
+                    let resuming = sync.clone();
+                    runtime().spawn(async move { resuming.resume().await });
+                    self.sync_started(sync, rooms);
+                }
+                Err(err) => self.toast(&describe(&err)),
+            }
+            return;
+        }
         let starting = session.clone();
         tasks.push(spawn_ui(glib::clone!(
             #[weak(rename_to = window)]

@@ -2,6 +2,7 @@
 //! pane. At phone width one pane shows at a time, with a back button; wider, both do.
 
 mod accounts;
+pub use accounts::{HeadStart, begin_head_start, take_head_start};
 mod imp;
 mod rooms;
 mod trust;

@@ -136,3 +136,66 @@ fn a_saved_account_opens_without_the_greeter() {
         window.destroy();
     });
 }
+
+/// The start-up of `main`: the account is restored and its stored rooms listed on the
+/// engine's threads while GTK starts; the window takes that over and starts the sync.
+#[test]
+fn a_head_start_shows_the_stored_rooms_and_then_syncs() {
+    let (test, user) = TestProfile::signed_in("head-start");
+    harness::runtime().block_on(async {
+        let session = test
+            .profile
+            .restore(&test.profile.accounts().unwrap()[0])
+            .await
+            .unwrap();
+        sotto::engine::rooms::create_room(
+            &session,
+            sotto::engine::rooms::CreateRoom {
+                name: "Head start room".into(),
+                topic: None,
+                invitees: Vec::new(),
+                public: false,
+                encrypted: true,
+            },
+        )
+        .await
+        .expect("a room");
+        // The room reaches the store through a sync.
+        let sync = sotto::engine::sync::AccountSync::start(&session)
+            .await
+            .unwrap();
+        sync.wait_until_rooms_synced(Duration::from_secs(60))
+            .await
+            .unwrap();
+        sync.stop().await;
+    });
+    let profile = test.profile.clone();
+    on_gtk_thread(move || {
+        sotto::ui::window::begin_head_start(profile);
+        let window = Window::new(&crate::harness::ui::app());
+        window.start_head_start(sotto::ui::window::take_head_start().expect("begun"));
+        assert!(sotto::ui::window::take_head_start().is_none(), "taken once");
+        crate::harness::ui::present_at(&window, 360, 720);
+        wait_for(
+            "the stored room",
+            SIGN_IN_PATIENCE,
+            || window.page() == "session" && window.rooms().n_items() > 0,
+            || format!("page {}", window.page()),
+        );
+        assert_eq!(
+            window.session().map(|s| s.user_id()),
+            Some(user.user_id.clone())
+        );
+        wait_for(
+            "the sync to run",
+            SIGN_IN_PATIENCE,
+            || {
+                window
+                    .sync()
+                    .is_some_and(|s| s.state() == sotto::engine::sync::SyncState::Syncing)
+            },
+            || format!("{:?}", window.sync().map(|s| s.state())),
+        );
+        window.destroy();
+    });
+}
