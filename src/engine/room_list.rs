@@ -33,6 +33,10 @@ use super::sync::AccountSync;
 use super::{EngineError, Result};
 use crate::i18n::{gettext, gettext_f};
 
+/// How many rows of a new list get their store reads before they go out together (about
+/// a phone's screenful).
+const COMPLETION_CHUNK: usize = 20;
+
 /// How many rooms a section loads at first; more come with [`RoomListHandle::load_more`].
 pub const PAGE_SIZE: usize = 200;
 
@@ -139,7 +143,13 @@ impl RoomSummary {
     /// The summary of `room` with the latest message's sender named by their display name
     /// in the room, read from the local store.
     pub async fn load(room: &Room) -> Self {
-        let mut summary = Self::of(room);
+        Self::of(room).completed(room).await
+    }
+
+    /// This summary of `room` (from [`RoomSummary::of`]) with what needs a store read: the
+    /// sender's display name and the direct-chat partner's trust.
+    async fn completed(self, room: &Room) -> Self {
+        let mut summary = self;
         if let Preview::Message {
             sender,
             sender_name,
@@ -549,6 +559,50 @@ pub async fn room_list(
                             "room list batch for {section:?} ({} changes)",
                             batch.len()
                         ));
+                    }
+                    if let [VectorDiff::Reset { values }] = batch.as_slice() {
+                        // A whole new list (the first, or after a filter change) goes out
+                        // at once with what the rooms hold in memory; the sender names and
+                        // shields that need a store read follow as `Set`s, a screenful at a
+                        // time, so the first rows do not wait for a read per room.
+                        let rooms = values.clone();
+                        let quick: Vec<RoomSummary> =
+                            rooms.iter().map(|room| RoomSummary::of(room)).collect();
+                        let update = RoomListUpdate {
+                            section,
+                            diffs: vec![VectorDiff::Reset {
+                                values: quick.iter().cloned().collect(),
+                            }],
+                        };
+                        sent.apply(update.clone());
+                        if sender.send(update).is_err() {
+                            break;
+                        }
+                        let mut failed = false;
+                        let mut diffs = Vec::new();
+                        let count = rooms.len();
+                        for (index, (room, summary)) in rooms.iter().zip(quick).enumerate() {
+                            let full = summary.clone().completed(room).await;
+                            if full != summary {
+                                diffs.push(VectorDiff::Set { index, value: full });
+                            }
+                            let screenful = (index + 1) % COMPLETION_CHUNK == 0;
+                            if (screenful || index + 1 == count) && !diffs.is_empty() {
+                                let update = RoomListUpdate {
+                                    section,
+                                    diffs: std::mem::take(&mut diffs),
+                                };
+                                sent.apply(update.clone());
+                                if sender.send(update).is_err() {
+                                    failed = true;
+                                    break;
+                                }
+                            }
+                        }
+                        if failed {
+                            break;
+                        }
+                        continue;
                     }
                     let mut diffs = Vec::with_capacity(batch.len());
                     for diff in batch {

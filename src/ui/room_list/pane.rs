@@ -7,6 +7,7 @@ use std::ops::ControlFlow;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
+use futures_util::{FutureExt, StreamExt};
 use gtk::{CompositeTemplate, gio, glib};
 
 use super::model::RoomListModel;
@@ -426,6 +427,13 @@ impl RoomListPane {
             handle.set_filter(&filter);
         }
         self.imp().handle.replace(Some(handle));
+        // What the engine has listed already goes into the model now, before the next
+        // frame (at start-up, the stored rooms); the rest follows from the main loop.
+        let mut updates = Box::pin(updates);
+        while let Some(Some(update)) = updates.next().now_or_never() {
+            self.imp().model.apply(update);
+        }
+        self.after_first_rooms();
         let pane = self.downgrade();
         forward_stream(updates, move |update| {
             let Some(pane) = pane.upgrade() else {

@@ -180,7 +180,27 @@ impl Window {
         if self.imp().profile.set(profile).is_err() {
             tracing::warn!("the window already has a profile");
         }
+        if task.is_finished() {
+            // Done while GTK started: show the account before the first frame.
+            match runtime().block_on(task) {
+                Ok(restored) => self.show_restored(restored),
+                Err(err) => {
+                    tracing::warn!("the head start failed: {err}");
+                    self.restore_accounts(None);
+                }
+            }
+            return;
+        }
         self.restore_accounts(Some(task));
+    }
+
+    /// Shows what the start-up restored: the account, the greeter, or what went wrong.
+    fn show_restored(&self, restored: Result<Option<Restored>, StartProblem>) {
+        match restored {
+            Ok(Some(restored)) => self.show_session_with(restored.session, restored.sync_and_rooms),
+            Ok(None) => self.show_greeter(),
+            Err(problem) => self.show_problem(&problem.error, problem.account),
+        }
     }
 
     /// The profile of this window.
@@ -243,13 +263,7 @@ impl Window {
                     restore_first(profile, false).await
                 })
                 .await;
-                match restored {
-                    Ok(Some(restored)) => {
-                        window.show_session_with(restored.session, restored.sync_and_rooms)
-                    }
-                    Ok(None) => window.show_greeter(),
-                    Err(problem) => window.show_problem(&problem.error, problem.account),
-                }
+                window.show_restored(restored);
             }
         ));
     }
