@@ -33,9 +33,8 @@ use super::sync::AccountSync;
 use super::{EngineError, Result};
 use crate::i18n::{gettext, gettext_f};
 
-/// How many rows of a new list get their store reads before they go out together (about
-/// a phone's screenful).
-const COMPLETION_CHUNK: usize = 20;
+/// How many rows of a new list go out together (more than a phone's screen shows).
+const SCREENFUL: usize = 20;
 
 /// How many rooms a section loads at first; more come with [`RoomListHandle::load_more`].
 pub const PAGE_SIZE: usize = 200;
@@ -560,43 +559,72 @@ pub async fn room_list(
                             batch.len()
                         ));
                     }
-                    if let [VectorDiff::Reset { values }] = batch.as_slice() {
-                        // A whole new list (the first, or after a filter change) goes out
-                        // at once with what the rooms hold in memory; the sender names and
-                        // shields that need a store read follow as `Set`s, a screenful at a
-                        // time, so the first rows do not wait for a read per room.
-                        let rooms = values.clone();
-                        let quick: Vec<RoomSummary> =
-                            rooms.iter().map(|room| RoomSummary::of(room)).collect();
-                        let update = RoomListUpdate {
-                            section,
-                            diffs: vec![VectorDiff::Reset {
-                                values: quick.iter().cloned().collect(),
-                            }],
-                        };
-                        sent.apply(update.clone());
-                        if sender.send(update).is_err() {
-                            break;
+                    let many = match batch.as_slice() {
+                        [VectorDiff::Reset { values }] if !values.is_empty() => {
+                            Some((true, values.clone()))
                         }
+                        [VectorDiff::Append { values }] if values.len() > 1 => {
+                            Some((false, values.clone()))
+                        }
+                        _ => None,
+                    };
+                    if let Some((reset, rooms)) = many {
+                        // A whole new list (the first, or after a filter change) or page
+                        // goes out a screenful at a time, each first with what the rooms
+                        // hold in memory, then with the sender names and shields that need
+                        // a store read: the first rows do not wait for the others.
+                        let mut first = if reset {
+                            0
+                        } else {
+                            sent.section(section).len()
+                        };
                         let mut failed = false;
-                        let mut diffs = Vec::new();
-                        let count = rooms.len();
-                        for (index, (room, summary)) in rooms.iter().zip(quick).enumerate() {
-                            let full = summary.clone().completed(room).await;
-                            if full != summary {
-                                diffs.push(VectorDiff::Set { index, value: full });
+                        for (chunk_index, chunk) in
+                            rooms.iter().collect::<Vec<_>>().chunks(SCREENFUL).enumerate()
+                        {
+                            let quick: Vec<RoomSummary> =
+                                chunk.iter().map(|room| RoomSummary::of(room)).collect();
+                            let values = quick.iter().cloned().collect();
+                            let diff = if reset && chunk_index == 0 {
+                                VectorDiff::Reset { values }
+                            } else {
+                                VectorDiff::Append { values }
+                            };
+                            let mut updates = vec![RoomListUpdate {
+                                section,
+                                diffs: vec![diff],
+                            }];
+                            let mut sets = Vec::new();
+                            for (offset, (room, summary)) in chunk.iter().zip(quick).enumerate() {
+                                let full = summary.clone().completed(room).await;
+                                if full != summary {
+                                    sets.push(VectorDiff::Set {
+                                        index: first + offset,
+                                        value: full,
+                                    });
+                                }
                             }
-                            let screenful = (index + 1) % COMPLETION_CHUNK == 0;
-                            if (screenful || index + 1 == count) && !diffs.is_empty() {
-                                let update = RoomListUpdate {
+                            if !sets.is_empty() {
+                                updates.push(RoomListUpdate {
                                     section,
-                                    diffs: std::mem::take(&mut diffs),
-                                };
+                                    diffs: sets,
+                                });
+                            }
+                            first += chunk.len();
+                            if chunk_index == 0 && crate::startup_trace::enabled() {
+                                crate::startup_trace::mark(&format!(
+                                    "room list: first {} rows of {section:?} sent",
+                                    chunk.len()
+                                ));
+                            }
+                            for update in updates {
                                 sent.apply(update.clone());
                                 if sender.send(update).is_err() {
                                     failed = true;
-                                    break;
                                 }
+                            }
+                            if failed {
+                                break;
                             }
                         }
                         if failed {
