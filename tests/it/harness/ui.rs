@@ -116,29 +116,43 @@ pub fn settle() {
 /// is then shown again with the loss made up.
 pub fn present_at(window: &impl IsA<gtk::Window>, width: i32, height: i32) {
     let window = window.as_ref();
-    window.set_default_size(width, height);
+    let (mut default_w, mut default_h) = (width, height);
+    window.set_default_size(default_w, default_h);
     window.present();
-    wait_for(
-        "the window to show",
-        Duration::from_secs(10),
-        || window.is_mapped() && window.width() > 0,
-        || "it is not mapped".to_owned(),
-    );
-    settle();
-    let (lost_w, lost_h) = (width - window.width(), height - window.height());
-    if (lost_w, lost_h) != (0, 0) {
-        // A mapped window keeps its size; map it again at the corrected one.
+    // A mapped window keeps its size, and what it gets can differ from its default size
+    // (decorations): map it again at the corrected size until it fits. Each size is read
+    // once it stopped changing, since a busy machine configures the window late.
+    for _ in 0..5 {
+        wait_for(
+            "the window to show",
+            Duration::from_secs(10),
+            || window.is_mapped() && window.width() > 0,
+            || "it is not mapped".to_owned(),
+        );
+        let mut size = (window.width(), window.height());
+        for _ in 0..20 {
+            settle();
+            let now = (window.width(), window.height());
+            if now == size {
+                break;
+            }
+            size = now;
+        }
+        if size == (width, height) {
+            settle();
+            return;
+        }
+        default_w += width - size.0;
+        default_h += height - size.1;
         window.set_visible(false);
-        window.set_default_size(width + lost_w, height + lost_h);
+        window.set_default_size(default_w, default_h);
         window.present();
     }
-    wait_for(
-        &format!("the window at {width}×{height}"),
-        Duration::from_secs(10),
-        || window.width() == width && window.height() == height,
-        || format!("it is {}×{}", window.width(), window.height()),
+    panic!(
+        "timed out waiting for the window at {width}×{height}: it is {}×{}",
+        window.width(),
+        window.height()
     );
-    settle();
 }
 
 /// Saves what `widget` shows (a window, or a popover, which is a surface of its own) to
