@@ -617,13 +617,24 @@ pub(crate) fn find_label(widget: &gtk::Widget, name: &str) -> Option<gtk::Label>
     None
 }
 
-#[test]
-fn identity_banner_warns_until_acknowledged() {
-    let (test_bob, bob_user) = TestProfile::signed_in("ui-banner-bob");
+/// Bob (Sotto, signed in) and Alice (a second Sotto session with a cross-signing
+/// identity), and an encrypted room Alice made and invited Bob to.
+struct AliceAndBob {
+    test_bob: TestProfile,
+    bob_user: synapse::TestUser,
+    _test_alice: TestProfile,
+    alice_user: synapse::TestUser,
+    alice: Session,
+    sync_alice: sotto::engine::sync::AccountSync,
+    room: String,
+}
+
+fn alice_and_bob(prefix: &str, room_name: &str) -> AliceAndBob {
+    let (test_bob, bob_user) = TestProfile::signed_in(&format!("ui-{prefix}-bob"));
     let test_alice = TestProfile::new();
     let server = synapse::shared();
     let (alice_user, alice, sync_alice) = harness::runtime().block_on(async {
-        let alice_user = server.register("ui-banner-alice").await;
+        let alice_user = server.register(&format!("ui-{prefix}-alice")).await;
         let (alice, sync) = second_session(&test_alice, &alice_user).await;
         cross_signing::bootstrap_cross_signing(&alice, Some(&alice_user.password))
             .await
@@ -631,11 +642,33 @@ fn identity_banner_warns_until_acknowledged() {
         (alice_user, alice, sync)
     });
     let room = harness::runtime().block_on(async {
-        peers::create_room(alice.client(), "Watched", true, &[&bob_user.user_id])
+        peers::create_room(alice.client(), room_name, true, &[&bob_user.user_id])
             .await
             .room_id()
             .to_string()
     });
+    AliceAndBob {
+        test_bob,
+        bob_user,
+        _test_alice: test_alice,
+        alice_user,
+        alice,
+        sync_alice,
+        room,
+    }
+}
+
+#[test]
+fn identity_banner_warns_until_acknowledged() {
+    let AliceAndBob {
+        test_bob,
+        bob_user,
+        _test_alice,
+        alice_user,
+        alice,
+        sync_alice,
+        room,
+    } = alice_and_bob("banner", "Watched");
     let profile = test_bob.profile.clone();
     let (reset_tx, reset_rx) = mpsc::channel::<()>();
     let alice_id = alice_user.user_id.clone();
@@ -733,23 +766,15 @@ fn identity_banner_warns_until_acknowledged() {
 /// them) and Withdraw Verification (the warning goes, sending works again).
 #[test]
 fn a_verified_persons_new_identity_offers_to_verify_again_or_withdraw() {
-    let (test_bob, bob_user) = TestProfile::signed_in("ui-violation-bob");
-    let test_alice = TestProfile::new();
-    let server = synapse::shared();
-    let (alice_user, alice, sync_alice) = harness::runtime().block_on(async {
-        let alice_user = server.register("ui-violation-alice").await;
-        let (alice, sync) = second_session(&test_alice, &alice_user).await;
-        cross_signing::bootstrap_cross_signing(&alice, Some(&alice_user.password))
-            .await
-            .unwrap();
-        (alice_user, alice, sync)
-    });
-    let room = harness::runtime().block_on(async {
-        peers::create_room(alice.client(), "Trusted", true, &[&bob_user.user_id])
-            .await
-            .room_id()
-            .to_string()
-    });
+    let AliceAndBob {
+        test_bob,
+        bob_user,
+        _test_alice,
+        alice_user,
+        alice,
+        sync_alice,
+        room,
+    } = alice_and_bob("violation", "Trusted");
     let profile = test_bob.profile.clone();
     let (reset_tx, reset_rx) = mpsc::channel::<()>();
     let (done_tx, done_rx) = mpsc::channel::<()>();
