@@ -658,6 +658,22 @@ fn alice_and_bob(prefix: &str, room_name: &str) -> AliceAndBob {
     }
 }
 
+/// Bob sets up his identity, then joins `room` once its invitation arrived.
+async fn bob_joins_with_an_identity(bob: &Session, password: &str, room: &str) {
+    cross_signing::bootstrap_cross_signing(bob, Some(password))
+        .await
+        .unwrap();
+    let room_id: matrix_sdk::ruma::OwnedRoomId = room.try_into().unwrap();
+    eventually("the invitation", || async {
+        bob.client().get_room(&room_id).is_some()
+    })
+    .await;
+    bob.client()
+        .join_room_by_id(&room_id)
+        .await
+        .expect("Bob joins");
+}
+
 #[test]
 fn identity_banner_warns_until_acknowledged() {
     let AliceAndBob {
@@ -688,18 +704,7 @@ fn identity_banner_warns_until_acknowledged() {
         let (s, r) = (session.clone(), room.clone());
         let alice = alice_id.clone();
         engine(async move {
-            cross_signing::bootstrap_cross_signing(&s, Some(&bob_password))
-                .await
-                .unwrap();
-            let room_id: matrix_sdk::ruma::OwnedRoomId = r.as_str().try_into().unwrap();
-            eventually("the invitation", || async {
-                s.client().get_room(&room_id).is_some()
-            })
-            .await;
-            s.client()
-                .join_room_by_id(&room_id)
-                .await
-                .expect("Bob joins");
+            bob_joins_with_an_identity(&s, &bob_password, &r).await;
             eventually("Bob to know Alice's identity", || async {
                 identities::user_trust(&s, &alice).await.ok()
                     == Some(identities::UserTrust::Unverified)
@@ -797,18 +802,7 @@ fn a_verified_persons_new_identity_offers_to_verify_again_or_withdraw() {
         let (s, r) = (session.clone(), room.clone());
         let alice = alice_id.clone();
         engine(async move {
-            cross_signing::bootstrap_cross_signing(&s, Some(&bob_password))
-                .await
-                .unwrap();
-            let room_id: matrix_sdk::ruma::OwnedRoomId = r.as_str().try_into().unwrap();
-            eventually("the invitation", || async {
-                s.client().get_room(&room_id).is_some()
-            })
-            .await;
-            s.client()
-                .join_room_by_id(&room_id)
-                .await
-                .expect("Bob joins");
+            bob_joins_with_an_identity(&s, &bob_password, &r).await;
             // Bob verifies Alice's identity by signing it (as after an emoji comparison).
             let alice_user_id: matrix_sdk::ruma::OwnedUserId = alice.as_str().try_into().unwrap();
             eventually("Bob to know Alice's identity", || async {
