@@ -591,50 +591,43 @@ impl Window {
                 window.session_ended(ended);
             }
         )));
-        if let Some(built) = built {
-            imp.active.replace(Some(Active {
-                session,
-                sync: None,
-                tasks,
-                verifications: None,
-            }));
-            match built {
-                Ok((sync, rooms)) => {
-                    let resuming = sync.clone();
-                    runtime().spawn(async move { resuming.resume().await });
-                    self.sync_started(sync, rooms);
-                }
-                Err(err) => self.toast(&describe(&err)),
-            }
-            return;
-        }
-        let starting = session.clone();
-        tasks.push(spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
-            self,
-            async move {
-                // The room list starts in the same engine task, so that the cached rooms
-                // come without waiting for the main loop in between.
-                let started = spawn_tokio(async move {
-                    let sync = AccountSync::start(&starting).await?;
-                    let rooms: crate::engine::Result<RoomList> = room_list(&sync)
-                        .await
-                        .map(|(handle, updates)| (handle, Box::pin(updates) as _));
-                    Ok::<_, EngineError>((sync, rooms))
-                })
-                .await;
-                match started {
-                    Ok((sync, rooms)) => window.sync_started(sync, rooms),
-                    Err(err) => window.toast(&describe(&err)),
-                }
-            }
-        )));
         imp.active.replace(Some(Active {
-            session,
+            session: session.clone(),
             sync: None,
             tasks,
             verifications: None,
         }));
+        match built {
+            Some(built) => self.take_over_sync(built),
+            None => {
+                let starting = spawn_ui(glib::clone!(
+                    #[weak(rename_to = window)]
+                    self,
+                    async move {
+                        // The room list starts in the same engine task, so that the cached
+                        // rooms come without waiting for the main loop in between.
+                        let built =
+                            spawn_tokio(async move { build_sync_and_rooms(&session).await }).await;
+                        window.take_over_sync(built);
+                    }
+                ));
+                if let Some(active) = imp.active.borrow_mut().as_mut() {
+                    active.tasks.push(starting);
+                }
+            }
+        }
+    }
+
+    /// Starts the sync built for the account shown and shows its room list.
+    fn take_over_sync(&self, built: SyncAndRooms) {
+        match built {
+            Ok((sync, rooms)) => {
+                let resuming = sync.clone();
+                runtime().spawn(async move { resuming.resume().await });
+                self.sync_started(sync, rooms);
+            }
+            Err(err) => self.toast(&describe(&err)),
+        }
     }
 
     fn sync_started(&self, sync: AccountSync, rooms: crate::engine::Result<RoomList>) {
