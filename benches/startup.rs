@@ -15,6 +15,9 @@
 #[allow(dead_code)]
 mod harness;
 
+#[allow(dead_code)]
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -248,29 +251,14 @@ fn child_engine(dir: &Path) {
 fn child_window(dir: &Path) {
     use gtk::prelude::*;
     let began = Instant::now();
-    sotto::startup_trace::mark("benchmark child started");
-    // As `main` does, first thing.
-    sotto::ui::choose_renderer();
-    sotto::i18n::init();
-    sotto::ui::window::begin_head_start(profile_in(dir));
-    sotto::ui::init().expect("a display");
-    println!("GTK_INIT_MS {}", began.elapsed().as_millis());
-    let app = sotto::ui::application::build();
-    app.register(None::<&gtk::gio::Cancellable>).unwrap();
-    let window = sotto::ui::window::Window::new(&app);
-    window.set_default_size(360, 720);
-    window.start_head_start(sotto::ui::window::take_head_start().expect("begun above"));
-    window.present();
+    let started = common::app::start(profile_in(dir), 360, 720);
+    println!("GTK_INIT_MS {}", started.gtk_init.as_millis());
+    let window = started.window;
     let context = gtk::glib::MainContext::default();
     let rooms = window.rooms();
     // The first frame painted once the rooms are in the list.
     let painted = std::rc::Rc::new(std::cell::Cell::new(false));
-    let clock = loop {
-        if let Some(clock) = window.frame_clock() {
-            break clock;
-        }
-        context.iteration(true);
-    };
+    let clock = common::app::frame_clock(&window);
     let filled_at = std::rc::Rc::new(std::cell::Cell::new(None::<u128>));
     let filled = filled_at.clone();
     rooms.connect_items_changed(move |store, _, _, _| {
@@ -301,26 +289,16 @@ fn child_window(dir: &Path) {
     println!("SESSION_PAGE_MS {}", session_ms.unwrap_or_default());
     println!("ROOMS_IN_MODEL_MS {}", filled_at.get().unwrap_or_default());
     println!("PAINTED_MS {}", began.elapsed().as_millis());
-    run_main_loop_for(&context, Duration::from_secs(1));
+    common::app::run_main_loop_for(Duration::from_secs(1));
     println!("RSS_KB {}", rss_kb());
     for second in 1..=3 {
         let before = cpu_ms();
         let frames_before = paints.get();
-        run_main_loop_for(&context, Duration::from_secs(1));
+        common::app::run_main_loop_for(Duration::from_secs(1));
         println!("CPU_MS_{second} {}", cpu_ms() - before);
         println!("FRAMES_{second} {}", paints.get() - frames_before);
     }
     println!("ROOMS_SHOWN {}", rooms.n_items());
-}
-
-/// Runs the main loop for `duration`, sleeping whenever nothing is due (as the app does).
-fn run_main_loop_for(context: &gtk::glib::MainContext, duration: Duration) {
-    let done = std::rc::Rc::new(std::cell::Cell::new(false));
-    let flag = done.clone();
-    gtk::glib::timeout_add_local_once(duration, move || flag.set(true));
-    while !done.get() {
-        context.iteration(true);
-    }
 }
 
 fn rss_kb() -> u64 {

@@ -3,7 +3,7 @@
 //! marker, or a one-line summary of a change to the room. Built in code, without a
 //! template, because rows are made and rebound while scrolling.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 
 use adw::prelude::*;
 use gtk::glib;
@@ -12,6 +12,10 @@ use gtk::subclass::prelude::*;
 use crate::engine::html::SPOILER_URI;
 use crate::engine::timeline::{Body, Entry, EntryKind, EventEntry, SendState};
 use crate::i18n::{gettext, gettext_f, ngettext};
+
+/// The sender's avatar beside the first message of a group, and the space after it.
+const AVATAR_SIZE: i32 = 36;
+const EVENT_SPACING: i32 = 8;
 
 /// Messages of one sender closer together than this share one header.
 const GROUP_WINDOW_MS: u64 = 5 * 60 * 1000;
@@ -42,19 +46,37 @@ mod imp {
         pub revealed_for: RefCell<Option<String>>,
         /// The body's markup with its spoilers revealed, when it has spoilers.
         pub revealed_markup: RefCell<Option<String>>,
-        pub centre_line: gtk::Box,
-        pub centre: gtk::Label,
-        pub fold: gtk::Button,
         pub event: gtk::Box,
         pub avatar: adw::Avatar,
         pub header: gtk::Box,
         pub sender: gtk::Label,
         pub time: gtk::Label,
-        pub reply: gtk::Box,
-        pub reply_sender: gtk::Label,
-        pub reply_text: gtk::Label,
+        pub column: gtk::Box,
         pub body: gtk::Label,
-        pub reactions: gtk::FlowBox,
+        // The parts most rows never show are made the first time a row needs them: a
+        // screenful of rows is made at once when a room opens.
+        pub centre: OnceCell<CentreLine>,
+        pub reply: OnceCell<ReplyQuote>,
+        pub reactions: OnceCell<gtk::FlowBox>,
+        pub footer: OnceCell<Footer>,
+    }
+
+    /// A day divider, the "new messages" marker, or a change to the room.
+    pub struct CentreLine {
+        pub line: gtk::Box,
+        pub text: gtk::Label,
+        pub fold: gtk::Button,
+    }
+
+    /// The quoted message a reply answers.
+    pub struct ReplyQuote {
+        pub quote: gtk::Box,
+        pub sender: gtk::Label,
+        pub text: gtk::Label,
+    }
+
+    /// The send state (with Retry and Discard when it failed) and the read receipts.
+    pub struct Footer {
         pub footer: gtk::Box,
         pub status: gtk::Label,
         pub retry: gtk::Button,
@@ -100,28 +122,7 @@ impl MessageRow {
         self.set_orientation(gtk::Orientation::Vertical);
         self.add_css_class("message-row");
 
-        imp.centre.set_wrap(true);
-        imp.centre.set_justify(gtk::Justification::Center);
-        imp.fold.add_css_class("flat");
-        imp.fold.add_css_class("caption");
-        imp.fold.set_valign(gtk::Align::Center);
-        imp.centre_line.set_halign(gtk::Align::Center);
-        imp.centre_line.set_spacing(6);
-        imp.centre_line.set_margin_top(4);
-        imp.centre_line.set_margin_bottom(4);
-        imp.centre_line.set_margin_start(12);
-        imp.centre_line.set_margin_end(12);
-        imp.centre_line.append(&imp.centre);
-        imp.centre_line.append(&imp.fold);
-        self.upcast_ref::<gtk::Box>().append(&imp.centre_line);
-        let row = self.downgrade();
-        imp.fold.connect_clicked(move |_| {
-            if let Some(row) = row.upgrade() {
-                row.activate_for_row("room.toggle-fold");
-            }
-        });
-
-        imp.avatar.set_size(36);
+        imp.avatar.set_size(AVATAR_SIZE);
         imp.avatar.set_show_initials(true);
         imp.avatar.set_valign(gtk::Align::Start);
         imp.avatar.set_margin_top(2);
@@ -136,21 +137,13 @@ impl MessageRow {
         imp.header.append(&imp.sender);
         imp.header.append(&imp.time);
 
-        imp.reply.set_orientation(gtk::Orientation::Vertical);
-        imp.reply.add_css_class("reply-quote");
-        imp.reply_sender.add_css_class("caption-heading");
-        imp.reply_sender.set_xalign(0.0);
-        imp.reply_sender
-            .set_ellipsize(gtk::pango::EllipsizeMode::End);
-        imp.reply_text.add_css_class("caption");
-        imp.reply_text.set_xalign(0.0);
-        imp.reply_text.set_ellipsize(gtk::pango::EllipsizeMode::End);
-        imp.reply.append(&imp.reply_sender);
-        imp.reply.append(&imp.reply_text);
-
         imp.body.set_xalign(0.0);
         imp.body.set_wrap(true);
         imp.body.set_wrap_mode(gtk::pango::WrapMode::WordChar);
+        // A set minimum and natural width: otherwise GTK lays each wrapping text out again
+        // at every width it tries while it measures a row, which was half of the time of
+        // showing a screenful of messages.
+        set_wrapping_widths(&imp.body);
         imp.body.set_use_markup(true);
         imp.body.add_css_class("message-body");
         // A hidden spoiler is a link to `SPOILER_URI`: activating it (a click, a tap, or
@@ -168,70 +161,150 @@ impl MessageRow {
             glib::Propagation::Stop
         });
 
-        imp.reactions.set_selection_mode(gtk::SelectionMode::None);
-        imp.reactions.set_column_spacing(4);
-        imp.reactions.set_row_spacing(4);
-        imp.reactions.set_max_children_per_line(8);
-        imp.reactions.set_homogeneous(false);
-        imp.reactions.set_halign(gtk::Align::Start);
+        imp.column.set_orientation(gtk::Orientation::Vertical);
+        imp.column.set_spacing(2);
+        imp.column.set_hexpand(true);
+        imp.column.append(&imp.header);
+        imp.column.append(&imp.body);
 
-        imp.status.add_css_class("caption");
-        imp.status.add_css_class("dim-label");
-        imp.status.set_xalign(0.0);
-        // Wraps rather than widening a phone-sized window.
-        imp.status.set_wrap(true);
-        imp.status.set_hexpand(true);
-        imp.retry.set_label(&gettext("Retry"));
-        imp.retry.add_css_class("flat");
-        imp.retry.add_css_class("caption");
-        imp.discard.set_label(&gettext("Discard"));
-        imp.discard.add_css_class("flat");
-        imp.discard.add_css_class("caption");
-        imp.receipts.add_css_class("caption");
-        imp.receipts.add_css_class("dim-label");
-        imp.receipt_box.set_spacing(2);
-        imp.receipt_box.set_hexpand(true);
-        imp.receipt_box.set_halign(gtk::Align::End);
-        imp.receipt_box.set_valign(gtk::Align::Center);
-        for avatar in &imp.receipt_avatars {
-            avatar.set_size(18);
-            avatar.set_show_initials(true);
-            imp.receipt_box.append(avatar);
-        }
-        imp.receipt_box.append(&imp.receipts);
-        imp.footer.set_spacing(6);
-        imp.footer.append(&imp.status);
-        imp.footer.append(&imp.retry);
-        imp.footer.append(&imp.discard);
-        imp.footer.append(&imp.receipt_box);
-
-        let column = gtk::Box::new(gtk::Orientation::Vertical, 2);
-        column.set_hexpand(true);
-        column.append(&imp.header);
-        column.append(&imp.reply);
-        column.append(&imp.body);
-        column.append(&imp.reactions);
-        column.append(&imp.footer);
-
-        imp.event.set_spacing(8);
+        imp.event.set_spacing(EVENT_SPACING);
         imp.event.set_margin_start(8);
         imp.event.set_margin_end(12);
         imp.event.append(&imp.avatar);
-        imp.event.append(&column);
+        imp.event.append(&imp.column);
         self.upcast_ref::<gtk::Box>().append(&imp.event);
+    }
 
-        let row = self.downgrade();
-        imp.retry.connect_clicked(move |_| {
-            if let Some(row) = row.upgrade() {
-                row.activate_for_row("room.retry");
+    /// The centre line, made (above the message part) the first time it is needed.
+    fn centre(&self) -> &imp::CentreLine {
+        self.imp().centre.get_or_init(|| {
+            let text = gtk::Label::new(None);
+            text.set_wrap(true);
+            // One line while it fits; GTK would otherwise break it early to look balanced.
+            // (No set minimum width here: the line is centred, and GTK measures its width
+            // for its height, which must not come out below a minimum for short texts.)
+            text.set_natural_wrap_mode(gtk::NaturalWrapMode::None);
+            text.set_justify(gtk::Justification::Center);
+            let fold = gtk::Button::new();
+            fold.add_css_class("flat");
+            fold.add_css_class("caption");
+            fold.set_valign(gtk::Align::Center);
+            let line = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+            line.set_halign(gtk::Align::Center);
+            line.set_margin_top(4);
+            line.set_margin_bottom(4);
+            line.set_margin_start(12);
+            line.set_margin_end(12);
+            line.append(&text);
+            line.append(&fold);
+            self.upcast_ref::<gtk::Box>().prepend(&line);
+            let row = self.downgrade();
+            fold.connect_clicked(move |_| {
+                if let Some(row) = row.upgrade() {
+                    row.activate_for_row("room.toggle-fold");
+                }
+            });
+            imp::CentreLine { line, text, fold }
+        })
+    }
+
+    /// The reply quote, made (under the header) the first time it is needed.
+    fn reply_quote(&self) -> &imp::ReplyQuote {
+        let imp = self.imp();
+        imp.reply.get_or_init(|| {
+            let quote = gtk::Box::new(gtk::Orientation::Vertical, 0);
+            quote.add_css_class("reply-quote");
+            let sender = gtk::Label::new(None);
+            sender.add_css_class("caption-heading");
+            sender.set_xalign(0.0);
+            sender.set_ellipsize(gtk::pango::EllipsizeMode::End);
+            let text = gtk::Label::new(None);
+            text.add_css_class("caption");
+            text.set_xalign(0.0);
+            text.set_ellipsize(gtk::pango::EllipsizeMode::End);
+            quote.append(&sender);
+            quote.append(&text);
+            imp.column.insert_child_after(&quote, Some(&imp.header));
+            imp::ReplyQuote {
+                quote,
+                sender,
+                text,
             }
-        });
-        let row = self.downgrade();
-        imp.discard.connect_clicked(move |_| {
-            if let Some(row) = row.upgrade() {
-                row.activate_for_row("room.discard");
+        })
+    }
+
+    /// The reactions, made (under the body) the first time they are needed.
+    fn reactions(&self) -> &gtk::FlowBox {
+        let imp = self.imp();
+        imp.reactions.get_or_init(|| {
+            let reactions = gtk::FlowBox::new();
+            reactions.set_selection_mode(gtk::SelectionMode::None);
+            reactions.set_column_spacing(4);
+            reactions.set_row_spacing(4);
+            reactions.set_max_children_per_line(8);
+            reactions.set_homogeneous(false);
+            reactions.set_halign(gtk::Align::Start);
+            imp.column.insert_child_after(&reactions, Some(&imp.body));
+            reactions
+        })
+    }
+
+    /// The footer, made (last) the first time it is needed.
+    fn footer(&self) -> &imp::Footer {
+        let imp = self.imp();
+        imp.footer.get_or_init(|| {
+            let status = gtk::Label::new(None);
+            status.add_css_class("caption");
+            status.add_css_class("dim-label");
+            status.set_xalign(0.0);
+            // Wraps rather than widening a phone-sized window.
+            status.set_wrap(true);
+            set_wrapping_widths(&status);
+            status.set_hexpand(true);
+            let retry = gtk::Button::with_label(&gettext("Retry"));
+            retry.add_css_class("flat");
+            retry.add_css_class("caption");
+            let discard = gtk::Button::with_label(&gettext("Discard"));
+            discard.add_css_class("flat");
+            discard.add_css_class("caption");
+            let receipts = gtk::Label::new(None);
+            receipts.add_css_class("caption");
+            receipts.add_css_class("dim-label");
+            let receipt_box = gtk::Box::new(gtk::Orientation::Horizontal, 2);
+            receipt_box.set_hexpand(true);
+            receipt_box.set_halign(gtk::Align::End);
+            receipt_box.set_valign(gtk::Align::Center);
+            let receipt_avatars: [adw::Avatar; 3] = Default::default();
+            for avatar in &receipt_avatars {
+                avatar.set_size(18);
+                avatar.set_show_initials(true);
+                receipt_box.append(avatar);
             }
-        });
+            receipt_box.append(&receipts);
+            let footer = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+            footer.append(&status);
+            footer.append(&retry);
+            footer.append(&discard);
+            footer.append(&receipt_box);
+            imp.column.append(&footer);
+            for (button, action) in [(&retry, "room.retry"), (&discard, "room.discard")] {
+                let row = self.downgrade();
+                button.connect_clicked(move |_| {
+                    if let Some(row) = row.upgrade() {
+                        row.activate_for_row(action);
+                    }
+                });
+            }
+            imp::Footer {
+                footer,
+                status,
+                retry,
+                discard,
+                receipts,
+                receipt_box,
+                receipt_avatars,
+            }
+        })
     }
 
     /// Runs a `room.*` action with this row's entry as its target.
@@ -278,17 +351,28 @@ impl MessageRow {
             self.remove_css_class(class);
         }
         self.set_margin_top(0);
+        let hide_centre = || {
+            if let Some(centre) = imp.centre.get() {
+                centre.line.set_visible(false);
+            }
+        };
         if state == StateShow::Hidden {
-            imp.centre_line.set_visible(false);
+            hide_centre();
             imp.event.set_visible(false);
             return;
         }
-        imp.fold.set_visible(false);
         let centre = |text: &str, class: &str| {
-            imp.centre.set_text(text);
-            imp.centre_line.set_visible(true);
+            let line = self.centre();
+            line.text.set_text(text);
+            line.fold.set_visible(false);
+            line.line.set_visible(true);
             imp.event.set_visible(false);
             self.add_css_class(class);
+        };
+        let fold = |label: &str| {
+            let fold = &self.centre().fold;
+            fold.set_label(label);
+            fold.set_visible(true);
         };
         match &entry.kind {
             EntryKind::DayDivider(ms) => centre(&day_label(*ms), "day-divider"),
@@ -309,18 +393,16 @@ impl MessageRow {
                         .replace("{change}", summary)
                         .replace("{count}", &more.to_string());
                         centre(&text, "state-event");
-                        imp.fold.set_label(&gettext("Show All"));
-                        imp.fold.set_visible(true);
+                        fold(&gettext("Show All"));
                     }
                     StateShow::UnfoldedHead => {
                         centre(summary, "state-event");
-                        imp.fold.set_label(&gettext("Hide"));
-                        imp.fold.set_visible(true);
+                        fold(&gettext("Hide"));
                     }
                     StateShow::Plain | StateShow::Hidden => centre(summary, "state-event"),
                 },
                 _ => {
-                    imp.centre_line.set_visible(false);
+                    hide_centre();
                     imp.event.set_visible(true);
                     self.bind_event(event, previous);
                 }
@@ -338,9 +420,13 @@ impl MessageRow {
             self.add_css_class("highlighted");
         }
         imp.header.set_visible(!continues);
-        imp.avatar.set_opacity(if continues { 0.0 } else { 1.0 });
-        imp.avatar
-            .set_height_request(if continues { 0 } else { 36 });
+        // A message that continues a group keeps the avatar's room, without an avatar.
+        imp.avatar.set_visible(!continues);
+        imp.column.set_margin_start(if continues {
+            AVATAR_SIZE + EVENT_SPACING
+        } else {
+            0
+        });
         if !continues {
             imp.avatar.set_text(Some(&event.sender_name));
             imp.sender.set_text(&event.sender_name);
@@ -351,21 +437,26 @@ impl MessageRow {
 
         match &event.reply_to {
             Some(reply) => {
-                imp.reply.set_visible(true);
-                imp.reply_sender.set_text(
+                let quote = self.reply_quote();
+                quote.quote.set_visible(true);
+                quote.sender.set_text(
                     reply
                         .sender_name
                         .as_deref()
                         .unwrap_or(&gettext("In reply to")),
                 );
-                imp.reply_text.set_text(
+                quote.text.set_text(
                     reply
                         .text
                         .as_deref()
                         .unwrap_or(&gettext("A message not loaded yet")),
                 );
             }
-            None => imp.reply.set_visible(false),
+            None => {
+                if let Some(quote) = imp.reply.get() {
+                    quote.quote.set_visible(false);
+                }
+            }
         }
 
         imp.body.remove_css_class("dim-label");
@@ -399,10 +490,21 @@ impl MessageRow {
             }
         }
 
-        while let Some(child) = imp.reactions.first_child() {
-            imp.reactions.remove(&child);
+        self.bind_reactions(event);
+        self.bind_footer(event);
+    }
+
+    fn bind_reactions(&self, event: &EventEntry) {
+        if event.reactions.is_empty() {
+            if let Some(reactions) = self.imp().reactions.get() {
+                clear_flow_box(reactions);
+                reactions.set_visible(false);
+            }
+            return;
         }
-        imp.reactions.set_visible(!event.reactions.is_empty());
+        let reactions = self.reactions();
+        clear_flow_box(reactions);
+        reactions.set_visible(true);
         for reaction in &event.reactions {
             let button = gtk::ToggleButton::with_label(&format!(
                 "{} {}",
@@ -425,9 +527,12 @@ impl MessageRow {
                     let _ = WidgetExt::activate_action(&row, "room.toggle-reaction", Some(&target));
                 }
             });
-            imp.reactions.insert(&button, -1);
+            reactions.insert(&button, -1);
         }
+    }
 
+    /// The send state and the read receipts, when there is something to say.
+    fn bind_footer(&self, event: &EventEntry) {
         let (status, failed) = match &event.send_state {
             SendState::Remote => (
                 if event.edited {
@@ -445,14 +550,22 @@ impl MessageRow {
             ),
             SendState::Failed { will_retry: false } => (gettext("Not sent."), true),
         };
-        imp.status.set_text(&status);
-        imp.status.set_visible(!status.is_empty());
-        imp.retry.set_visible(failed);
-        imp.discard.set_visible(failed);
+        let readers = &event.read_by;
+        if status.is_empty() && !failed && readers.is_empty() {
+            if let Some(footer) = self.imp().footer.get() {
+                footer.footer.set_visible(false);
+            }
+            return;
+        }
+        let footer = self.footer();
+        footer.footer.set_visible(true);
+        footer.status.set_text(&status);
+        footer.status.set_visible(!status.is_empty());
+        footer.retry.set_visible(failed);
+        footer.discard.set_visible(failed);
         // Compact avatars of up to three readers, "+N" for the others; the sentence and
         // the full list are the tooltip.
-        let readers = &event.read_by;
-        for (i, avatar) in imp.receipt_avatars.iter().enumerate() {
+        for (i, avatar) in footer.receipt_avatars.iter().enumerate() {
             match readers.get(i) {
                 Some(user) => {
                     avatar.set_text(Some(&short_id(user)));
@@ -461,20 +574,34 @@ impl MessageRow {
                 None => avatar.set_visible(false),
             }
         }
-        let more = readers.len().saturating_sub(imp.receipt_avatars.len());
-        imp.receipts.set_text(&if more > 0 {
+        let more = readers.len().saturating_sub(footer.receipt_avatars.len());
+        footer.receipts.set_text(&if more > 0 {
             format!("+{more}")
         } else {
             String::new()
         });
-        imp.receipts.set_visible(more > 0);
+        footer.receipts.set_visible(more > 0);
         let sentence = receipts_label(readers);
-        imp.receipt_box
+        footer
+            .receipt_box
             .set_tooltip_text(Some(&format!("{sentence}\n{}", readers.join("\n"))));
-        imp.receipt_box.set_visible(!readers.is_empty());
-        imp.footer
-            .set_visible(!status.is_empty() || failed || !readers.is_empty());
+        footer.receipt_box.set_visible(!readers.is_empty());
     }
+}
+
+/// Removes every child of `flow` (`remove_all` is GTK 4.12).
+fn clear_flow_box(flow: &gtk::FlowBox) {
+    while let Some(child) = flow.first_child() {
+        flow.remove(&child);
+    }
+}
+
+/// The widths of a wrapping label of a row, in characters: a minimum that fits the
+/// narrowest phone, and a natural width of a comfortable line (wider windows still fill
+/// their width).
+fn set_wrapping_widths(label: &gtk::Label) {
+    label.set_width_chars(8);
+    label.set_max_width_chars(80);
 }
 
 /// True when `entry` is a change to the room (a join, a rename…).

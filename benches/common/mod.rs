@@ -1,0 +1,3 @@
+//! What the benchmarks share besides the test harness.
+
+pub mod app;
