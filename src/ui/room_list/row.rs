@@ -117,18 +117,21 @@ impl RoomRow {
 
         imp.invite_box.set_visible(room.is_invite);
         if room.is_invite {
-            let (decline, accept) = self.invite_buttons();
             let target = room.room_id.to_variant();
+            let (decline, accept) = self.invite_buttons(&target);
             accept.set_action_target_value(Some(&target));
             decline.set_action_target_value(Some(&target));
         }
     }
 
-    fn invite_buttons(&self) -> &(gtk::Button, gtk::Button) {
+    /// Accept and Decline, made with their first `target` (a button with an action but no
+    /// target yet makes GTK complain).
+    fn invite_buttons(&self, target: &glib::Variant) -> &(gtk::Button, gtk::Button) {
         let imp = self.imp();
         imp.invite_buttons.get_or_init(|| {
             let button = |label: &str, action: &str| {
                 let button = gtk::Button::with_mnemonic(label);
+                button.set_action_target_value(Some(target));
                 button.set_action_name(Some(action));
                 // Touch first: at least 44 px.
                 button.add_css_class("touch-target");
