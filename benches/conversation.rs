@@ -309,7 +309,7 @@ fn parent(sizes: &Sizes, quick: bool) {
         .tempdir()
         .unwrap();
     let setup = Instant::now();
-    let room_id = seed_history(&server, dir.path(), sizes.history);
+    let (room_id, writer_token) = seed_history(&server, dir.path(), sizes.history);
     println!(
         "setup 3: {} encrypted messages sent to the room in {:.1} s",
         sizes.history,
@@ -477,6 +477,33 @@ fn parent(sizes: &Sizes, quick: bool) {
         percentile(&remote, 90),
         remote.iter().max().copied().unwrap_or_default()
     );
+    let floor = runtime.block_on(server_put_round_trips(
+        &server,
+        &writer_token,
+        &room_id,
+        sizes.sends.min(100),
+    ));
+    report(
+        "   for comparison, Synapse alone: the other person's plain HTTP PUT of a message \
+         in the same room (no client library, no encryption), one after the other",
+        &floor,
+        "ms",
+        "",
+    );
+    let fresh = runtime.block_on(async {
+        let user = server.register("floor").await;
+        let client = harness::peers::login(&server, &user).await;
+        let room = harness::peers::create_room(&client, "Floor", false, &[]).await;
+        let token = client.access_token().expect("signed in");
+        server_put_round_trips(
+            &server,
+            &token,
+            room.room_id().as_str(),
+            sizes.sends.min(100),
+        )
+        .await
+    });
+    report("   the same in a new room of one person", &fresh, "ms", "");
     report(
         "5. CPU time per second while nothing arrives (synced, the room open)",
         &send.list("IDLE_CPU_MS"),
@@ -633,8 +660,9 @@ async fn seed_account(
 }
 
 /// Signs a reader in with Sotto in `dir`, joins it to a new encrypted room with a friend,
-/// and has the friend send `count` messages there. Returns the room's ID.
-fn seed_history(server: &harness::synapse::Synapse, dir: &Path, count: usize) -> String {
+/// and has the friend send `count` messages there. Returns the room's ID and the friend's
+/// access token (for measuring the server alone in that room).
+fn seed_history(server: &harness::synapse::Synapse, dir: &Path, count: usize) -> (String, String) {
     // A runtime of its own, dropped at the end, so that nothing of Sotto's session is left
     // holding its stores when the child processes open them.
     let runtime = harness::runtime();
@@ -658,7 +686,8 @@ fn seed_history(server: &harness::synapse::Synapse, dir: &Path, count: usize) ->
         friend.sync_once(Default::default()).await.unwrap();
         let room = friend.get_room(room.room_id()).unwrap();
         send_many(&room, count, "History").await;
-        room.room_id().to_string()
+        let token = friend.access_token().expect("signed in");
+        (room.room_id().to_string(), token)
     })
 }
 
@@ -677,6 +706,37 @@ async fn send_many(room: &Room, count: usize, what: &str) {
         .buffer_unordered(SEED_CONCURRENCY)
         .collect::<Vec<()>>()
         .await;
+}
+
+/// The server's own share of a send: the round trips of plain PUTs of messages into
+/// `room_id` with `token`, one after the other, with nothing but an HTTP client.
+async fn server_put_round_trips(
+    server: &harness::synapse::Synapse,
+    token: &str,
+    room_id: &str,
+    count: usize,
+) -> Vec<u64> {
+    let http = matrix_sdk::reqwest::Client::new();
+    let mut times = Vec::with_capacity(count);
+    for i in 0..count {
+        let url = format!(
+            "{}/_matrix/client/v3/rooms/{room_id}/send/m.room.message/floor-{}-{i}",
+            server.url(),
+            harness::synapse::random_hex(4)
+        );
+        let start = Instant::now();
+        let response = http
+            .put(&url)
+            .bearer_auth(token)
+            .header("Content-Type", "application/json")
+            .body(format!(r#"{{"msgtype":"m.text","body":"Floor {i}"}}"#))
+            .send()
+            .await
+            .expect("the server answers");
+        assert!(response.status().is_success(), "the PUT failed");
+        times.push(ms_since(start));
+    }
+    times
 }
 
 /// What a child process reported: lines of `NAME value`.
