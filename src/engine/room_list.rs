@@ -33,9 +33,9 @@ use super::sync::AccountSync;
 use super::{EngineError, Result};
 use crate::i18n::{gettext, gettext_f};
 
-/// How many rows of a new list go out together (a phone's or a laptop's screenful: the
-/// window's list view starts with as many, see `ui::room_list::pane::ROWS_AT_A_TIME`).
-const SCREENFUL: usize = 12;
+/// How many rows of a new list go out together: a phone's or a laptop's screenful (12
+/// rows of 62 px fill 720 px and 800 px). The window's list view starts with as many.
+pub const SCREENFUL: usize = 12;
 
 /// How many rooms a section loads at first; more come with [`RoomListHandle::load_more`].
 pub const PAGE_SIZE: usize = 200;

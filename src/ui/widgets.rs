@@ -30,6 +30,14 @@ pub fn set_accessible_label(widget: &impl IsA<gtk::Widget>, label: &str) {
     }
 }
 
+/// Removes every child of `container` with the container's own `remove` (GTK 4.12 has
+/// `remove_all`; a flow box must not merely have its children unparented).
+pub fn remove_children<W: IsA<gtk::Widget>>(container: &W, remove: impl Fn(&W, &gtk::Widget)) {
+    while let Some(child) = container.first_child() {
+        remove(container, &child);
+    }
+}
+
 /// A button showing only `icon`, with `label` as its tooltip and accessible label.
 pub fn icon_button(icon: &str, label: &str) -> gtk::Button {
     let button = gtk::Button::from_icon_name(icon);

@@ -26,10 +26,10 @@ type OnActivate = Box<dyn Fn(String)>;
 /// How many rooms the list view is given at first, and how many more each time the person
 /// scrolls near the end of them. GTK 4.8's list view builds a row for up to 200 items of
 /// its model whatever its height, and building, styling and measuring 200 rows held back
-/// the first frame at start-up by about 300 ms (~1.5 ms a row). 12 rows of 62 px fill a
-/// phone's screen (720 px) and a laptop's (800 px); on a taller window the list grows at
-/// once after the first frame, as it does near the end of a scroll.
-pub const ROWS_AT_A_TIME: u32 = 12;
+/// the first frame at start-up by about 300 ms (~1.5 ms a row). A screenful, the engine's
+/// first batch of a new list, is given; on a taller window the list grows at once after
+/// the first frame, as it does near the end of a scroll.
+pub const ROWS_AT_A_TIME: u32 = crate::engine::room_list::SCREENFUL as u32;
 
 mod imp {
     use super::*;

@@ -495,15 +495,15 @@ impl MessageRow {
     }
 
     fn bind_reactions(&self, event: &EventEntry) {
+        // The previous entry's reactions go; the box is made only for an entry with some.
+        if let Some(reactions) = self.imp().reactions.get() {
+            crate::ui::widgets::remove_children(reactions, |flow, child| flow.remove(child));
+            reactions.set_visible(false);
+        }
         if event.reactions.is_empty() {
-            if let Some(reactions) = self.imp().reactions.get() {
-                clear_flow_box(reactions);
-                reactions.set_visible(false);
-            }
             return;
         }
         let reactions = self.reactions();
-        clear_flow_box(reactions);
         reactions.set_visible(true);
         for reaction in &event.reactions {
             let button = gtk::ToggleButton::with_label(&format!(
@@ -586,13 +586,6 @@ impl MessageRow {
             .receipt_box
             .set_tooltip_text(Some(&format!("{sentence}\n{}", readers.join("\n"))));
         footer.receipt_box.set_visible(!readers.is_empty());
-    }
-}
-
-/// Removes every child of `flow` (`remove_all` is GTK 4.12).
-fn clear_flow_box(flow: &gtk::FlowBox) {
-    while let Some(child) = flow.first_child() {
-        flow.remove(&child);
     }
 }
 

@@ -193,9 +193,7 @@ impl IdentityBanner {
 
     fn show(&self, warnings: Vec<IdentityWarning>) {
         let imp = self.imp();
-        while let Some(child) = imp.list.first_child() {
-            imp.list.remove(&child);
-        }
+        crate::ui::widgets::remove_children(&imp.list, |list, child| list.remove(child));
         for warning in &warnings {
             let row = gtk::Box::new(gtk::Orientation::Vertical, 6);
             let icon_and_text = gtk::Box::new(gtk::Orientation::Horizontal, 12);

@@ -675,9 +675,7 @@ impl VerificationDialog {
         decimals: (u16, u16, u16),
     ) {
         let w = self.widgets();
-        while let Some(child) = w.emoji_box.first_child() {
-            w.emoji_box.remove(&child);
-        }
+        crate::ui::widgets::remove_children(&w.emoji_box, |flow, child| flow.remove(child));
         match emoji {
             Some(emoji) => {
                 for e in emoji {
