@@ -169,7 +169,12 @@ fn main() {
         Some("--child-fill") => child_fill(Path::new(&args[2]), &arg(3)),
         Some("--child-open") => child_open(Path::new(&args[2]), &arg(3), number(4)),
         Some("--child-window-open") => child_window_open(Path::new(&args[2]), &arg(3)),
-        Some("--child-send") => child_send(Path::new(&args[2]), &arg(3), number(4)),
+        Some("--child-send") => child_send(
+            Path::new(&args[2]),
+            &arg(3),
+            number(4),
+            args.get(5).and_then(|pid| pid.parse().ok()),
+        ),
         // `cargo bench` passes `--bench`; anything else runs the benchmark.
         _ => {
             let quick = args.iter().any(|a| a == "--quick")
@@ -452,7 +457,8 @@ fn parent(sizes: &Sizes, quick: bool) {
         .arg("--child-send")
         .arg(dir.path())
         .arg(&room_id)
-        .arg(sizes.sends.to_string());
+        .arg(sizes.sends.to_string())
+        .arg(server.pid().map(|pid| pid.to_string()).unwrap_or_default());
     let send = run_child(command);
     let sent = send.list("SENT_MS");
     let remote = send.list("REMOTE_MS");
@@ -476,6 +482,14 @@ fn parent(sizes: &Sizes, quick: bool) {
         "   remote echo: 90th percentile {} ms, slowest {} ms",
         percentile(&remote, 90),
         remote.iter().max().copied().unwrap_or_default()
+    );
+    // CPU time per message while sending: what each side burns of the two cores.
+    let per_send =
+        |name: &str| send.field(name).unwrap_or_default() as f64 / remote.len().max(1) as f64;
+    println!(
+        "   CPU time per message during the sends: Synapse {:.1} ms, Sotto's engine {:.1} ms",
+        per_send("SERVER_CPU_MS"),
+        per_send("CLIENT_CPU_MS")
     );
     let floor = runtime.block_on(server_put_round_trips(
         &server,
@@ -849,6 +863,20 @@ fn cpu_ms() -> u64 {
     ms(usage.ru_utime) + ms(usage.ru_stime)
 }
 
+/// User and system CPU time of another process (all its threads) so far, from
+/// `/proc/PID/stat`.
+fn process_cpu_ms(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces:
+    // utime and stime are the 14th and 15th fields of the line.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf only reads a system constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Some(ticks * 1000 / per_second)
+}
+
 fn ms_since(start: Instant) -> u64 {
     start.elapsed().as_millis() as u64
 }
@@ -1150,7 +1178,7 @@ fn open_to_full_screen(window: &sotto::ui::window::Window, room_id: &str) -> (u6
 }
 
 /// Sends `count` messages one after the other, each once the previous one came back.
-fn child_send(dir: &Path, room_id: &str, count: usize) {
+fn child_send(dir: &Path, room_id: &str, count: usize, server_pid: Option<u32>) {
     child_runtime().block_on(async {
         let (session, sync) = restore(dir).await;
         sync.wait_until_rooms_synced(harness::PATIENCE)
@@ -1175,6 +1203,8 @@ fn child_send(dir: &Path, room_id: &str, count: usize) {
         let mut sent_ms = Vec::new();
         let mut remote_ms = Vec::new();
         let mut call_ms = Vec::new();
+        let server_cpu_before = server_pid.and_then(process_cpu_ms);
+        let client_cpu_before = cpu_ms();
         for i in 0..count {
             let text = format!("Echo test {i} {}", harness::synapse::random_hex(4));
             let start = Instant::now();
@@ -1204,6 +1234,12 @@ fn child_send(dir: &Path, room_id: &str, count: usize) {
                 assert!(Instant::now() < deadline, "no remote echo for message {i}");
                 entries.next(Duration::from_secs(1)).await;
             }
+        }
+        println!("CLIENT_CPU_MS {}", cpu_ms() - client_cpu_before);
+        if let (Some(before), Some(after)) =
+            (server_cpu_before, server_pid.and_then(process_cpu_ms))
+        {
+            println!("SERVER_CPU_MS {}", after - before);
         }
         let join = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
         println!("SENT_MS {}", join(&sent_ms));

@@ -92,6 +92,11 @@ impl Synapse {
         synapse
     }
 
+    /// The server process's ID while it runs (for benchmarks that read its CPU time).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.lock().unwrap().as_ref().map(Child::id)
+    }
+
     /// The client-server API base URL.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", *self.port.lock().unwrap())
@@ -254,6 +259,23 @@ rc_media_create: {limit}
             extra = self.extra_config,
         );
         std::fs::write(self.dir.path().join("homeserver.yaml"), config).unwrap();
+        // `SOTTO_SYNAPSE_ACCESS_LOG=FILE` also writes Synapse's request log (each request's
+        // time, CPU and database share) to FILE, for work on the benchmarks' figures.
+        let access = match std::env::var("SOTTO_SYNAPSE_ACCESS_LOG") {
+            Ok(file) if !file.is_empty() => format!(
+                r#"  access:
+    class: logging.FileHandler
+    formatter: precise
+    filename: "{file}"
+loggers:
+  synapse.access.http:
+    level: INFO
+    handlers: [access]
+    propagate: false
+"#
+            ),
+            _ => String::new(),
+        };
         let log = format!(
             r#"version: 1
 formatters:
@@ -264,7 +286,7 @@ handlers:
     class: logging.FileHandler
     formatter: precise
     filename: "{dir}/homeserver.log"
-root:
+{access}root:
   level: WARNING
   handlers: [file]
 disable_existing_loggers: false
