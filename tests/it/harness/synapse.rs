@@ -93,6 +93,7 @@ impl Synapse {
     }
 
     /// The server process's ID while it runs (for benchmarks that read its CPU time).
+    #[allow(dead_code, reason = "only the benchmarks read it")]
     pub fn pid(&self) -> Option<u32> {
         self.child.lock().unwrap().as_ref().map(Child::id)
     }
