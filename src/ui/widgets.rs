@@ -38,6 +38,15 @@ pub fn remove_children<W: IsA<gtk::Widget>>(container: &W, remove: impl Fn(&W, &
     }
 }
 
+/// Sets `text` as the tooltip of `widget` unless it is already. On X11, each change on a
+/// shown widget costs a round trip to the display server (GTK looks for the pointer), so
+/// rows that are bound again and again skip the unchanged ones.
+pub fn set_tooltip(widget: &impl IsA<gtk::Widget>, text: &str) {
+    if widget.tooltip_text().as_deref() != Some(text) {
+        widget.set_tooltip_text(Some(text));
+    }
+}
+
 /// A button showing only `icon`, with `label` as its tooltip and accessible label.
 pub fn icon_button(icon: &str, label: &str) -> gtk::Button {
     let button = gtk::Button::from_icon_name(icon);

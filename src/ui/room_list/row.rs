@@ -3,42 +3,114 @@
 use std::cell::{OnceCell, RefCell};
 
 use adw::subclass::prelude::*;
+use gtk::glib;
 use gtk::prelude::*;
-use gtk::{CompositeTemplate, glib};
 
 use crate::engine::room_list::{Preview, RoomSummary};
 use crate::i18n::{gettext, gettext_f, ngettext};
+use crate::ui::widgets::set_tooltip;
 
 mod imp {
     use super::*;
 
-    #[derive(Debug, Default, CompositeTemplate)]
-    #[template(resource = "/chat/sotto/Sotto/ui/room-row.ui")]
+    /// The row's widgets, made in code: a room list makes a dozen rows before its first
+    /// frame, and building them from a template took three times as long.
+    #[derive(Debug)]
     pub struct RoomRow {
-        #[template_child]
-        pub avatar: TemplateChild<adw::Avatar>,
-        #[template_child]
-        pub name_label: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub verified_icon: TemplateChild<gtk::Image>,
-        #[template_child]
-        pub favourite_icon: TemplateChild<gtk::Image>,
-        #[template_child]
-        pub time_label: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub encrypted_icon: TemplateChild<gtk::Image>,
-        #[template_child]
-        pub preview_label: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub mention_badge: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub unread_badge: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub invite_box: TemplateChild<gtk::Box>,
+        pub avatar: adw::Avatar,
+        pub name_label: gtk::Label,
+        pub verified_icon: gtk::Image,
+        pub favourite_icon: gtk::Image,
+        pub time_label: gtk::Label,
+        pub encrypted_icon: gtk::Image,
+        pub preview_label: gtk::Label,
+        pub mention_badge: gtk::Label,
+        pub unread_badge: gtk::Label,
+        /// Holds Accept and Decline, made the first time the row shows an invitation:
+        /// most rows never do, and a list keeps many rows.
+        pub invite_box: gtk::Box,
         /// Decline and Accept, once the row showed an invitation.
         pub invite_buttons: OnceCell<(gtk::Button, gtk::Button)>,
         /// The room shown.
         pub room_id: RefCell<String>,
+    }
+
+    impl Default for RoomRow {
+        fn default() -> Self {
+            let avatar = adw::Avatar::new(44, None, true);
+            avatar.set_valign(gtk::Align::Center);
+            Self {
+                avatar,
+                name_label: one_line_label(&["heading"], true),
+                verified_icon: small_icon(
+                    "security-high-symbolic",
+                    14,
+                    &gettext("Verified"),
+                    "verified-shield",
+                ),
+                favourite_icon: small_icon(
+                    "starred-symbolic",
+                    12,
+                    &gettext("Favourite"),
+                    "dim-label",
+                ),
+                time_label: one_line_label(&["caption", "dim-label", "numeric"], false),
+                encrypted_icon: small_icon(
+                    "channel-secure-symbolic",
+                    12,
+                    &gettext("End-to-end encrypted"),
+                    "dim-label",
+                ),
+                preview_label: one_line_label(&["dim-label"], true),
+                mention_badge: badge(&["unread-badge", "mention"]),
+                unread_badge: badge(&["unread-badge", "numeric"]),
+                invite_box: gtk::Box::builder()
+                    .spacing(6)
+                    .margin_top(6)
+                    .homogeneous(true)
+                    .visible(false)
+                    .build(),
+                invite_buttons: OnceCell::new(),
+                room_id: RefCell::new(String::new()),
+            }
+        }
+    }
+
+    /// A label of one line; `grows` ones take the free width and ellipsize.
+    fn one_line_label(classes: &[&str], grows: bool) -> gtk::Label {
+        let label = gtk::Label::builder()
+            .single_line_mode(true)
+            .css_classes(classes.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+            .build();
+        if grows {
+            label.set_xalign(0.0);
+            label.set_hexpand(true);
+            label.set_ellipsize(gtk::pango::EllipsizeMode::End);
+        }
+        label
+    }
+
+    /// A small status icon, hidden until a room needs it. Its tooltip is set while it is
+    /// hidden: on a shown widget, GTK asks the display where the pointer is (a round trip
+    /// to the X server) each time a tooltip is set.
+    fn small_icon(name: &str, size: i32, meaning: &str, class: &str) -> gtk::Image {
+        let icon = gtk::Image::builder()
+            .icon_name(name)
+            .pixel_size(size)
+            .visible(false)
+            .tooltip_text(meaning)
+            .css_classes([class])
+            .build();
+        crate::ui::widgets::set_accessible_label(&icon, meaning);
+        icon
+    }
+
+    fn badge(classes: &[&str]) -> gtk::Label {
+        gtk::Label::builder()
+            .valign(gtk::Align::Center)
+            .visible(false)
+            .css_classes(classes.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+            .build()
     }
 
     #[glib::object_subclass]
@@ -46,17 +118,42 @@ mod imp {
         const NAME: &'static str = "SottoRoomRow";
         type Type = super::RoomRow;
         type ParentType = gtk::Box;
-
-        fn class_init(klass: &mut Self::Class) {
-            klass.bind_template();
-        }
-
-        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
-            obj.init_template();
-        }
     }
 
-    impl ObjectImpl for RoomRow {}
+    impl ObjectImpl for RoomRow {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let row = self.obj();
+            row.set_spacing(12);
+            row.set_margin_top(9);
+            row.set_margin_bottom(9);
+            row.set_margin_start(6);
+            row.set_margin_end(6);
+            self.mention_badge.set_label("@");
+
+            let first_line = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+            first_line.append(&self.name_label);
+            first_line.append(&self.verified_icon);
+            first_line.append(&self.favourite_icon);
+            first_line.append(&self.time_label);
+            let second_line = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+            second_line.append(&self.encrypted_icon);
+            second_line.append(&self.preview_label);
+            second_line.append(&self.mention_badge);
+            second_line.append(&self.unread_badge);
+            let text = gtk::Box::builder()
+                .orientation(gtk::Orientation::Vertical)
+                .hexpand(true)
+                .valign(gtk::Align::Center)
+                .spacing(3)
+                .build();
+            text.append(&first_line);
+            text.append(&second_line);
+            text.append(&self.invite_box);
+            BoxExt::append(&*row, &self.avatar);
+            BoxExt::append(&*row, &text);
+        }
+    }
     impl WidgetImpl for RoomRow {}
     impl BoxImpl for RoomRow {}
 }
@@ -89,15 +186,14 @@ impl RoomRow {
             .set_text(&room.timestamp_ms.map(format_time).unwrap_or_default());
         imp.encrypted_icon.set_visible(room.is_encrypted);
 
-        imp.mention_badge.set_visible(room.mentions > 0);
         if room.mentions > 0 {
             let mentions = count_text(
                 room.mentions,
                 ngettext("{count} mention", "{count} mentions", clamp(room.mentions)),
             );
-            imp.mention_badge.set_tooltip_text(Some(&mentions));
+            set_tooltip(&imp.mention_badge, &mentions);
         }
-        imp.unread_badge.set_visible(room.unread > 0);
+        imp.mention_badge.set_visible(room.mentions > 0);
         if room.unread > 0 {
             imp.unread_badge.set_text(&if room.unread > 999 {
                 "999+".to_owned()
@@ -112,8 +208,9 @@ impl RoomRow {
                     clamp(room.unread),
                 ),
             );
-            imp.unread_badge.set_tooltip_text(Some(&unread));
+            set_tooltip(&imp.unread_badge, &unread);
         }
+        imp.unread_badge.set_visible(room.unread > 0);
 
         imp.invite_box.set_visible(room.is_invite);
         if room.is_invite {

@@ -430,7 +430,7 @@ impl MessageRow {
         if !continues {
             imp.avatar.set_text(Some(&event.sender_name));
             imp.sender.set_text(&event.sender_name);
-            imp.sender.set_tooltip_text(Some(&event.sender));
+            crate::ui::widgets::set_tooltip(&imp.sender, &event.sender);
         }
         imp.time.set_text(&time_label(event.timestamp_ms));
         self.set_margin_top(if continues { 0 } else { 6 });
@@ -582,9 +582,10 @@ impl MessageRow {
         });
         footer.receipts.set_visible(more > 0);
         let sentence = receipts_label(readers);
-        footer
-            .receipt_box
-            .set_tooltip_text(Some(&format!("{sentence}\n{}", readers.join("\n"))));
+        crate::ui::widgets::set_tooltip(
+            &footer.receipt_box,
+            &format!("{sentence}\n{}", readers.join("\n")),
+        );
         footer.receipt_box.set_visible(!readers.is_empty());
     }
 }
