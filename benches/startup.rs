@@ -7,6 +7,9 @@
 //! - process start to the first frame of the window showing the rooms (under Xvfb);
 //! - resident memory one second after that, and CPU time used in each of the next seconds;
 //! - opening the stores with the raw key versus a passphrase-derived key.
+//!
+//! `SOTTO_BENCH_WRAP` puts a command before each child (a profiler, say); its output
+//! file is overwritten by each run, so the last run's profile is what remains.
 
 // matrix-sdk-ui's timeline futures are deep; the default limit is too small for them.
 #![recursion_limit = "256"]
@@ -176,7 +179,18 @@ fn runs(me: &Path, mode: &str, dir: &Path, marker: &str) -> Vec<Run> {
     (0..RUNS)
         .map(|_| {
             let start = Instant::now();
-            let mut child = Command::new(me)
+            // `SOTTO_BENCH_WRAP="perf record -g --"` runs each child under a profiler.
+            let wrap = std::env::var("SOTTO_BENCH_WRAP").unwrap_or_default();
+            let mut words = wrap.split_whitespace();
+            let mut command = match words.next() {
+                Some(program) => {
+                    let mut command = Command::new(program);
+                    command.args(words).arg(me);
+                    command
+                }
+                None => Command::new(me),
+            };
+            let mut child = command
                 .arg(mode)
                 .arg(dir)
                 .stdout(Stdio::piped())

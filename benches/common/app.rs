@@ -26,12 +26,17 @@ pub fn start(profile: Profile, width: i32, height: i32) -> Started {
     sotto::ui::window::begin_head_start(profile);
     sotto::ui::init().expect("a display");
     let gtk_init = began.elapsed();
+    sotto::startup_trace::mark("GTK and libadwaita started");
     let app = sotto::ui::application::build();
     app.register(None::<&gtk::gio::Cancellable>).unwrap();
+    sotto::startup_trace::mark("application registered");
     let window = Window::new(&app);
     window.set_default_size(width, height);
+    sotto::startup_trace::mark("main window built");
     window.start_head_start(sotto::ui::window::take_head_start().expect("begun above"));
+    sotto::startup_trace::mark("head start taken over");
     window.present();
+    sotto::startup_trace::mark("main window presented");
     Started {
         app,
         window,
