@@ -17,6 +17,7 @@
 //!    restored session opens it to 30 messages, scrolls back through 2,000 events, and how
 //!    much resident memory that adds;
 //! 4. sending 200 messages one after the other: `send` to the remote echo in the timeline;
+//!    then 200 more with a pause before each, as between two messages a person types;
 //! 5. before those sends, the CPU time used in each second while nothing arrives.
 
 // matrix-sdk-ui's timeline futures are deep; the default limit is too small for them.
@@ -61,6 +62,10 @@ const FIRST_MESSAGES: usize = 30;
 const SCROLL_PAGE: u16 = 30;
 /// A child that takes longer than this is killed, so the benchmark always ends.
 const CHILD_LIMIT: Duration = Duration::from_secs(900);
+/// The pause before each send of the second series, as between two messages a person
+/// types: the server has finished with the previous message by then.
+const SEND_PAUSE: Duration = Duration::from_millis(500);
+
 /// Seconds of idle CPU measured before the sends.
 const IDLE_SECONDS: usize = 5;
 /// The environment variable that carries a password to a child (never its command line).
@@ -472,6 +477,22 @@ fn parent(sizes: &Sizes, quick: bool) {
         "≤ 50 ms",
     );
     report("   send → accepted by the server (Sent)", &sent, "ms", "");
+    report(
+        &format!(
+            "   the same with a pause of {} ms before each send (as between two typed \
+             messages): send → remote echo",
+            SEND_PAUSE.as_millis()
+        ),
+        &send.list("PACED_REMOTE_MS"),
+        "ms",
+        "",
+    );
+    report(
+        "   send → accepted by the server, with the pause",
+        &send.list("PACED_SENT_MS"),
+        "ms",
+        "",
+    );
     report(
         "   of which RoomTimeline::send returning (checks, queued)",
         &send.list("CALL_US"),
@@ -1200,54 +1221,78 @@ fn child_send(dir: &Path, room_id: &str, count: usize, server_pid: Option<u32>) 
             tokio::time::sleep(Duration::from_secs(1)).await;
             idle.push(cpu_ms() - before);
         }
-        let mut sent_ms = Vec::new();
-        let mut remote_ms = Vec::new();
-        let mut call_ms = Vec::new();
         let server_cpu_before = server_pid.and_then(process_cpu_ms);
         let client_cpu_before = cpu_ms();
-        for i in 0..count {
-            let text = format!("Echo test {i} {}", harness::synapse::random_hex(4));
-            let start = Instant::now();
-            timeline
-                .send(&Outgoing::text(text.clone()))
-                .await
-                .expect("sends");
-            call_ms.push(start.elapsed().as_micros() as u64);
-            let mut sent = None;
-            let deadline = Instant::now() + harness::PATIENCE;
-            loop {
-                let state = entries
-                    .events()
-                    .find(|e| e.copy_text() == Some(text.as_str()))
-                    .map(|e| e.send_state.clone());
-                match state {
-                    Some(SendState::Sent) if sent.is_none() => sent = Some(ms_since(start)),
-                    Some(SendState::Remote) => {
-                        let now = ms_since(start);
-                        sent_ms.push(sent.unwrap_or(now));
-                        remote_ms.push(now);
-                        break;
-                    }
-                    Some(SendState::Failed { .. }) => panic!("sending failed"),
-                    _ => {}
-                }
-                assert!(Instant::now() < deadline, "no remote echo for message {i}");
-                entries.next(Duration::from_secs(1)).await;
-            }
-        }
+        let back_to_back = send_series(&timeline, &mut entries, count, Duration::ZERO).await;
         println!("CLIENT_CPU_MS {}", cpu_ms() - client_cpu_before);
         if let (Some(before), Some(after)) =
             (server_cpu_before, server_pid.and_then(process_cpu_ms))
         {
             println!("SERVER_CPU_MS {}", after - before);
         }
+        let paced = send_series(&timeline, &mut entries, count, SEND_PAUSE).await;
         let join = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
-        println!("SENT_MS {}", join(&sent_ms));
-        println!("CALL_US {}", join(&call_ms));
-        println!("REMOTE_MS {}", join(&remote_ms));
+        println!("SENT_MS {}", join(&back_to_back.sent_ms));
+        println!("CALL_US {}", join(&back_to_back.call_us));
+        println!("REMOTE_MS {}", join(&back_to_back.remote_ms));
+        println!("PACED_SENT_MS {}", join(&paced.sent_ms));
+        println!("PACED_REMOTE_MS {}", join(&paced.remote_ms));
         println!("IDLE_CPU_MS {}", join(&idle));
         drop(entries);
         drop(timeline);
         sync.stop().await;
     });
+}
+
+/// The times of one series of sends.
+#[derive(Default)]
+struct SendTimes {
+    /// Send to the server accepting it (the local echo turning Sent), per message.
+    sent_ms: Vec<u64>,
+    /// Send to the server's copy in the timeline (the remote echo), per message.
+    remote_ms: Vec<u64>,
+    /// How long `RoomTimeline::send` itself took (checks, queueing), per message.
+    call_us: Vec<u64>,
+}
+
+/// Sends `count` messages, each once the previous one came back and `pause` later.
+async fn send_series(
+    timeline: &RoomTimeline,
+    entries: &mut Entries,
+    count: usize,
+    pause: Duration,
+) -> SendTimes {
+    let mut times = SendTimes::default();
+    for i in 0..count {
+        tokio::time::sleep(pause).await;
+        let text = format!("Echo test {i} {}", harness::synapse::random_hex(4));
+        let start = Instant::now();
+        timeline
+            .send(&Outgoing::text(text.clone()))
+            .await
+            .expect("sends");
+        times.call_us.push(start.elapsed().as_micros() as u64);
+        let mut sent = None;
+        let deadline = Instant::now() + harness::PATIENCE;
+        loop {
+            let state = entries
+                .events()
+                .find(|e| e.copy_text() == Some(text.as_str()))
+                .map(|e| e.send_state.clone());
+            match state {
+                Some(SendState::Sent) if sent.is_none() => sent = Some(ms_since(start)),
+                Some(SendState::Remote) => {
+                    let now = ms_since(start);
+                    times.sent_ms.push(sent.unwrap_or(now));
+                    times.remote_ms.push(now);
+                    break;
+                }
+                Some(SendState::Failed { .. }) => panic!("sending failed"),
+                _ => {}
+            }
+            assert!(Instant::now() < deadline, "no remote echo for message {i}");
+            entries.next(Duration::from_secs(1)).await;
+        }
+    }
+    times
 }
