@@ -884,20 +884,6 @@ fn cpu_ms() -> u64 {
     ms(usage.ru_utime) + ms(usage.ru_stime)
 }
 
-/// User and system CPU time of another process (all its threads) so far, from
-/// `/proc/PID/stat`.
-fn process_cpu_ms(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The fields after the command name, which is in parentheses and may hold spaces:
-    // utime and stime are the 14th and 15th fields of the line.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split(' ').collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    // SAFETY: sysconf only reads a system constant.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-    Some(ticks * 1000 / per_second)
-}
-
 fn ms_since(start: Instant) -> u64 {
     start.elapsed().as_millis() as u64
 }
@@ -1221,13 +1207,14 @@ fn child_send(dir: &Path, room_id: &str, count: usize, server_pid: Option<u32>) 
             tokio::time::sleep(Duration::from_secs(1)).await;
             idle.push(cpu_ms() - before);
         }
-        let server_cpu_before = server_pid.and_then(process_cpu_ms);
+        let server_cpu_before = server_pid.and_then(common::process_cpu_ms);
         let client_cpu_before = cpu_ms();
         let back_to_back = send_series(&timeline, &mut entries, count, Duration::ZERO).await;
         println!("CLIENT_CPU_MS {}", cpu_ms() - client_cpu_before);
-        if let (Some(before), Some(after)) =
-            (server_cpu_before, server_pid.and_then(process_cpu_ms))
-        {
+        if let (Some(before), Some(after)) = (
+            server_cpu_before,
+            server_pid.and_then(common::process_cpu_ms),
+        ) {
             println!("SERVER_CPU_MS {}", after - before);
         }
         let paced = send_series(&timeline, &mut entries, count, SEND_PAUSE).await;

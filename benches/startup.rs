@@ -2,6 +2,8 @@
 //! rooms, started as a new process each run. Prints figures; asserts nothing about time.
 //!
 //! Run it with `tools/bench` (it needs the private session, Synapse and Xvfb of the tests).
+//! Each run starts once Synapse is idle (the setup's requests done; on a phone the server
+//! is another machine), and the CPU time Synapse uses during a start is printed too.
 //! Figures, each the median of several runs:
 //! - process start to the engine's room list holding all 200 rooms;
 //! - process start to the first frame of the window showing the rooms (under Xvfb);
@@ -87,7 +89,8 @@ fn parent() {
     );
 
     let me = std::env::current_exe().unwrap();
-    let engine = runs(&me, "--child-engine", dir.path(), "ROOMS");
+    let synapse = server.pid();
+    let engine = runs(&me, "--child-engine", dir.path(), "ROOMS", synapse);
     println!(
         "process start → engine room list with {ROOMS} rooms: median {} ms (runs: {})",
         median(&engine.iter().map(|r| r.at_ms).collect::<Vec<_>>()),
@@ -106,11 +109,17 @@ fn parent() {
         );
     }
 
-    let window = runs(&me, "--child-window", dir.path(), "FRAME");
+    let window = runs(&me, "--child-window", dir.path(), "FRAME", synapse);
     println!(
         "process start → first frame showing the rooms (360×720, Xvfb): median {} ms (runs: {})",
         median(&window.iter().map(|r| r.at_ms).collect::<Vec<_>>()),
         list(&window.iter().map(|r| r.at_ms).collect::<Vec<_>>())
+    );
+    let server_cpu: Vec<u64> = window.iter().filter_map(|r| r.server_cpu_ms).collect();
+    println!(
+        "  Synapse's CPU time meanwhile (on the same two cores): median {} ms (runs: {})",
+        median(&server_cpu),
+        list(&server_cpu)
     );
     for phase in [
         "GTK_INIT_MS",
@@ -164,6 +173,8 @@ async fn wait_for_rooms(sync: &AccountSync) {
 struct Run {
     at_ms: u64,
     lines: Vec<String>,
+    /// The CPU time Synapse used from the child's start to its marker.
+    server_cpu_ms: Option<u64>,
 }
 
 impl Run {
@@ -175,9 +186,15 @@ impl Run {
     }
 }
 
-fn runs(me: &Path, mode: &str, dir: &Path, marker: &str) -> Vec<Run> {
+/// Runs `RUNS` children in `mode`, each once Synapse (`server_pid`) is idle.
+fn runs(me: &Path, mode: &str, dir: &Path, marker: &str, server_pid: Option<u32>) -> Vec<Run> {
     (0..RUNS)
         .map(|_| {
+            if let Some(pid) = server_pid {
+                common::wait_until_idle(pid, Duration::from_secs(20));
+            }
+            let server_before = server_pid.and_then(common::process_cpu_ms);
+            let mut server_cpu_ms = None;
             let start = Instant::now();
             // `SOTTO_BENCH_WRAP="perf record -g --"` runs each child under a profiler.
             let wrap = std::env::var("SOTTO_BENCH_WRAP").unwrap_or_default();
@@ -211,6 +228,10 @@ fn runs(me: &Path, mode: &str, dir: &Path, marker: &str) -> Vec<Run> {
                 let line = line.unwrap();
                 if line == marker {
                     at_ms = Some(start.elapsed().as_millis() as u64);
+                    server_cpu_ms = server_pid
+                        .and_then(common::process_cpu_ms)
+                        .zip(server_before)
+                        .map(|(after, before)| after - before);
                 }
                 lines.push(line);
             }
@@ -219,6 +240,7 @@ fn runs(me: &Path, mode: &str, dir: &Path, marker: &str) -> Vec<Run> {
             Run {
                 at_ms: at_ms.expect("the child reported its marker"),
                 lines,
+                server_cpu_ms,
             }
         })
         .collect()

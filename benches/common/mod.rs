@@ -1,3 +1,36 @@
 //! What the benchmarks share besides the test harness.
 
 pub mod app;
+
+/// User and system CPU time of another process (all its threads) so far, from
+/// `/proc/PID/stat`.
+pub fn process_cpu_ms(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces:
+    // utime and stime are the 14th and 15th fields of the line.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf only reads a system constant.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Some(ticks * 1000 / per_second)
+}
+
+/// Waits until process `pid` (the benchmark's Synapse) has used at most 10 ms of CPU (one clock
+/// tick) in a quarter of a second, for at most `patience`: a figure taken while the server still
+/// works through the setup's requests would measure that server, which on a phone runs
+/// on another machine.
+pub fn wait_until_idle(pid: u32, patience: std::time::Duration) {
+    let deadline = std::time::Instant::now() + patience;
+    while std::time::Instant::now() < deadline {
+        let Some(before) = process_cpu_ms(pid) else {
+            return;
+        };
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        match process_cpu_ms(pid) {
+            Some(after) if after.saturating_sub(before) <= 10 => return,
+            Some(_) => {}
+            None => return,
+        }
+    }
+}
