@@ -93,3 +93,45 @@ pub fn confirm_destructive(
     dialog.present();
     dialog
 }
+
+/// Waits until `widget` has been drawn for the first time, or `limit` has passed (a widget
+/// that is never shown must not hold anything up). Work that can wait for the first frame
+/// (talking to the server at start-up, say) then does not compete with it for the CPU.
+pub async fn first_frame(widget: &impl IsA<gtk::Widget>, limit: std::time::Duration) {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    let (painted, frame) = tokio::sync::oneshot::channel::<()>();
+    let painted = Rc::new(Cell::new(Some(painted)));
+    let on_realize = Rc::new(Cell::new(None));
+    let watch = {
+        let on_realize = on_realize.clone();
+        move |widget: &gtk::Widget| {
+            if let Some(id) = on_realize.take() {
+                widget.disconnect(id);
+            }
+            let Some(clock) = widget.frame_clock() else {
+                return;
+            };
+            let painted = painted.clone();
+            let after_paint = Rc::new(Cell::new(None));
+            let handler = after_paint.clone();
+            after_paint.set(Some(clock.connect_after_paint(move |clock| {
+                if let Some(painted) = painted.take() {
+                    let _ = painted.send(());
+                }
+                if let Some(id) = handler.take() {
+                    clock.disconnect(id);
+                }
+            })));
+        }
+    };
+    let widget = widget.upcast_ref::<gtk::Widget>();
+    if widget.is_realized() {
+        watch(widget);
+    } else {
+        on_realize.set(Some(widget.connect_realize(watch)));
+    }
+    let timeout = std::pin::pin!(gtk::glib::timeout_future(limit));
+    futures_util::future::select(frame, timeout).await;
+}

@@ -24,6 +24,9 @@ type RoomList = (
     std::pin::Pin<Box<dyn futures_util::Stream<Item = RoomListUpdate> + Send>>,
 );
 
+/// How long the sync waits at start-up for the window's first frame at most.
+const FIRST_FRAME_PATIENCE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The account the window shows, with what runs for it.
 pub struct Active {
     session: Session,
@@ -623,7 +626,18 @@ impl Window {
         match built {
             Ok((sync, rooms)) => {
                 let resuming = sync.clone();
-                runtime().spawn(async move { resuming.resume().await });
+                // At start-up the cached rooms are drawn first: the server's answer would
+                // only compete with that first frame for the CPU.
+                // (With no account active any more, sync_started stops this sync instead.)
+                let starting = (!self.is_mapped()).then_some(self.downgrade());
+                if let Some(active) = self.imp().active.borrow_mut().as_mut() {
+                    active.tasks.push(spawn_ui(async move {
+                        if let Some(window) = starting.and_then(|w| w.upgrade()) {
+                            crate::ui::widgets::first_frame(&window, FIRST_FRAME_PATIENCE).await;
+                        }
+                        runtime().spawn(async move { resuming.resume().await });
+                    }));
+                }
                 self.sync_started(sync, rooms);
             }
             Err(err) => self.toast(&describe(&err)),
