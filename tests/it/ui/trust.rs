@@ -85,6 +85,73 @@ pub(crate) fn window_with_sync(profile: sotto::engine::profile::Profile) -> Wind
     window
 }
 
+/// B's side before it asks to be verified: signs in as `user`, waits until it knows A's
+/// session `device_a`, tells the window's side its own session through `tell` and waits
+/// for `go`. The SDK drops a request from a session it does not know yet (Sotto then says
+/// to ask again, see `sotto::engine::trust::missed`), so B asks only once A knows it.
+async fn second_session_known_to_a(
+    test_b: &TestProfile,
+    user: &synapse::TestUser,
+    device_a: &str,
+    tell: &mpsc::Sender<String>,
+    go: &mpsc::Receiver<()>,
+) -> (Session, sotto::engine::sync::AccountSync) {
+    let (b, sync_b) = second_session(test_b, user).await;
+    let user_id: matrix_sdk::ruma::OwnedUserId = user.user_id.as_str().try_into().unwrap();
+    eventually("B to know A", || async {
+        b.client()
+            .encryption()
+            .get_device(&user_id, device_a.into())
+            .await
+            .ok()
+            .flatten()
+            .is_some()
+    })
+    .await;
+    tell.send(b.device_id()).unwrap();
+    go.recv().unwrap();
+    (b, sync_b)
+}
+
+/// The window's side of `second_session_known_to_a`: waits for B's session, until the
+/// window's session knows it, then lets B go on. Returns B's session.
+fn let_b_ask(window: &Window, b_device: &mpsc::Receiver<String>, go: &mpsc::Sender<()>) -> String {
+    let mut device_b = None;
+    wait_for(
+        "B's session",
+        Duration::from_secs(120),
+        || {
+            if device_b.is_none() {
+                device_b = b_device.try_recv().ok();
+            }
+            device_b.is_some()
+        },
+        String::new,
+    );
+    let device_b = device_b.unwrap();
+    let session = window.session().expect("the session");
+    engine({
+        let device_b = device_b.clone();
+        async move {
+            let user_id: matrix_sdk::ruma::OwnedUserId =
+                session.user_id().as_str().try_into().unwrap();
+            eventually("A to know B", || async {
+                session
+                    .client()
+                    .encryption()
+                    .get_device(&user_id, device_b.as_str().into())
+                    .await
+                    .ok()
+                    .flatten()
+                    .is_some()
+            })
+            .await
+        }
+    });
+    go.send(()).unwrap();
+    device_b
+}
+
 pub(crate) fn open_settings(window: &Window) -> AccountSettings {
     assert!(WidgetExt::activate_action(window, "win.account-settings", None).is_ok());
     wait_for(
@@ -125,23 +192,13 @@ fn emoji_dialog_verifies_another_session_of_the_account() {
     let (go_tx, go_rx) = mpsc::channel::<()>();
     // One keyring item per account: B signs in only once the window restored A.
     let (up_tx, up_rx) = mpsc::channel::<()>();
+    let (b_device_tx, b_device_rx) = mpsc::channel::<String>();
     let user_b = user.clone();
     let b_thread = std::thread::spawn(move || {
         up_rx.recv().unwrap();
         harness::runtime().block_on(async move {
-            let (b, sync_b) = second_session(&test_b, &user_b).await;
-            let user_id: matrix_sdk::ruma::OwnedUserId =
-                user_b.user_id.as_str().try_into().unwrap();
-            eventually("B to know A", || async {
-                b.client()
-                    .encryption()
-                    .get_device(&user_id, device_a.as_str().into())
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some()
-            })
-            .await;
+            let (b, sync_b) =
+                second_session_known_to_a(&test_b, &user_b, &device_a, &b_device_tx, &go_rx).await;
             let verifications = Verifications::new(&b);
             let flow = verifications.verify_this_session().await.expect("B asks");
             let mut states = Box::pin(flow.states());
@@ -175,9 +232,10 @@ fn emoji_dialog_verifies_another_session_of_the_account() {
     on_gtk_thread(move || {
         let window = window_with_sync(profile);
         up_tx.send(()).unwrap();
+        let_b_ask(&window, &b_device_rx, &go_tx);
         wait_for(
             "the request from B",
-            Duration::from_secs(120),
+            PATIENCE,
             || toplevel::<VerificationDialog>().is_some(),
             String::new,
         );
@@ -259,20 +317,8 @@ fn emoji_dialog_says_when_the_other_side_timed_out_or_signed_out() {
     let b_thread = std::thread::spawn(move || {
         up_rx.recv().unwrap();
         harness::runtime().block_on(async move {
-            let (b, sync_b) = second_session(&test_b, &user_b).await;
-            b_device_tx.send(b.device_id()).unwrap();
-            let user_id: matrix_sdk::ruma::OwnedUserId =
-                user_b.user_id.as_str().try_into().unwrap();
-            eventually("B to know A", || async {
-                b.client()
-                    .encryption()
-                    .get_device(&user_id, device_a.as_str().into())
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some()
-            })
-            .await;
+            let (b, sync_b) =
+                second_session_known_to_a(&test_b, &user_b, &device_a, &b_device_tx, &go_rx).await;
             let verifications = Verifications::new(&b);
             let flow = verifications.verify_this_session().await.expect("B asks");
             let mut states = Box::pin(flow.states());
@@ -324,9 +370,10 @@ fn emoji_dialog_says_when_the_other_side_timed_out_or_signed_out() {
     on_gtk_thread(move || {
         let window = window_with_sync(profile);
         up_tx.send(()).unwrap();
+        let device_b = let_b_ask(&window, &b_device_rx, &go_tx);
         wait_for(
             "the request from B",
-            Duration::from_secs(120),
+            PATIENCE,
             || toplevel::<VerificationDialog>().is_some(),
             String::new,
         );
@@ -360,7 +407,6 @@ fn emoji_dialog_says_when_the_other_side_timed_out_or_signed_out() {
             "{description}"
         );
         both_sizes(&dialog, "verification-timed-out");
-        let device_b = b_device_rx.recv_timeout(PATIENCE).unwrap();
         let listed = engine({
             let session = window.session().expect("the session");
             async move { sotto::engine::trust::devices::own_devices(&session).await }
