@@ -5,6 +5,7 @@
 pub mod cross_signing;
 pub mod devices;
 pub mod identities;
+pub mod missed;
 pub mod recovery;
 pub mod verification;
 

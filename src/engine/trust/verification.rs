@@ -4,7 +4,9 @@
 //! One flow runs at a time. A request from someone else that arrives while one runs is
 //! declined; a second request from the same person (or from another session of the
 //! account, for self-verification) makes the SDK cancel both, so nobody compares emoji with
-//! the wrong party. Starting one while another runs gives `VerificationBusy`.
+//! the wrong party. Starting one while another runs gives `VerificationBusy`. A request
+//! the SDK could not take because it did not know the sending session yet is reported
+//! as missed (see `super::missed`).
 //!
 //! A flow ends when either side cancels it or lets it time out (the SDK cancels a request
 //! after 10 minutes, and an emoji comparison after 5 minutes or after 1 minute without a
@@ -34,6 +36,7 @@ use matrix_sdk::ruma::{OwnedEventId, OwnedUserId, TransactionId};
 use serde::Deserialize;
 use tokio::sync::{Notify, broadcast, mpsc, watch};
 
+use super::missed::{self, MissedRequest, SeenRequest};
 use super::{classify, parse_user_id};
 use crate::engine::session::Session;
 use crate::engine::{EngineError, Result};
@@ -578,6 +581,7 @@ fn wake_on_in_room_steps(client: &Client, wanted: Arc<Notify>) -> EventHandlerDr
 pub struct Verifications {
     session: Session,
     incoming: broadcast::Sender<VerificationFlow>,
+    missed: broadcast::Sender<MissedRequest>,
     active: Arc<Mutex<Option<VerificationFlow>>>,
     wake_wanted: Arc<Notify>,
     _handlers: Vec<EventHandlerDropGuard>,
@@ -605,13 +609,18 @@ impl Verifications {
     /// and in-room from other people). The session's sync must run for them to arrive.
     pub fn new(session: &Session) -> Self {
         let client = session.client();
-        let (found_tx, mut found_rx) = mpsc::unbounded_channel::<(OwnedUserId, String)>();
+        let (found_tx, mut found_rx) = mpsc::unbounded_channel::<SeenRequest>();
         let to_device = {
             let found = found_tx.clone();
             client.add_event_handler(move |event: ToDeviceKeyVerificationRequestEvent| {
                 let found = found.clone();
                 async move {
-                    let _ = found.send((event.sender, event.content.transaction_id.to_string()));
+                    let _ = found.send(SeenRequest {
+                        sender: event.sender,
+                        flow_id: event.content.transaction_id.to_string(),
+                        from_device: event.content.from_device,
+                        sent_at: event.content.timestamp,
+                    });
                 }
             })
         };
@@ -622,10 +631,15 @@ impl Verifications {
                 let found = found.clone();
                 let own = own.clone();
                 async move {
-                    if matches!(event.content.msgtype, MessageType::VerificationRequest(_))
+                    if let MessageType::VerificationRequest(request) = event.content.msgtype
                         && Some(&event.sender) != own.as_ref()
                     {
-                        let _ = found.send((event.sender, event.event_id.to_string()));
+                        let _ = found.send(SeenRequest {
+                            sender: event.sender,
+                            flow_id: event.event_id.to_string(),
+                            from_device: request.from_device,
+                            sent_at: event.origin_server_ts,
+                        });
                     }
                 }
             })
@@ -639,19 +653,25 @@ impl Verifications {
         ];
 
         let (incoming, _) = broadcast::channel(8);
+        let (missed, _) = broadcast::channel(8);
         let active: Arc<Mutex<Option<VerificationFlow>>> = Arc::new(Mutex::new(None));
         let receiver = {
             let client = client.clone();
             let incoming = incoming.clone();
+            let lost_tx = missed.clone();
             let active = active.clone();
             let wake = wake_wanted.clone();
             tokio::spawn(async move {
-                while let Some((sender, flow_id)) = found_rx.recv().await {
+                while let Some(seen) = found_rx.recv().await {
+                    let flow_id = seen.flow_id.as_str();
                     let Some(request) = client
                         .encryption()
-                        .get_verification_request(&sender, &flow_id)
+                        .get_verification_request(&seen.sender, flow_id)
                         .await
                     else {
+                        if let Some(lost) = missed::missed(&client, &seen).await {
+                            let _ = lost_tx.send(lost);
+                        }
                         continue;
                     };
                     if request.is_done() || request.is_cancelled() || request.we_started() {
@@ -680,6 +700,7 @@ impl Verifications {
         Self {
             session: session.clone(),
             incoming,
+            missed,
             active,
             wake_wanted,
             _handlers: handlers,
@@ -690,16 +711,13 @@ impl Verifications {
 
     /// The requests that arrive from now on.
     pub fn incoming(&self) -> impl Stream<Item = VerificationFlow> + use<> {
-        let rx = self.incoming.subscribe();
-        futures_util::stream::unfold(rx, |mut rx| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(flow) => return Some((flow, rx)),
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        })
+        received(self.incoming.subscribe())
+    }
+
+    /// The requests from now on that this session could not answer because it did not know
+    /// the session that sent them yet (see [`super::missed`]); asking again works.
+    pub fn missed(&self) -> impl Stream<Item = MissedRequest> + use<> {
+        received(self.missed.subscribe())
     }
 
     /// The flow running now, if any.
@@ -783,6 +801,19 @@ impl Verifications {
         let request = identity.request_verification().await.map_err(map_request)?;
         Ok(self.begin(request))
     }
+}
+
+/// What `rx` receives from now on, skipping what it missed by lagging behind.
+fn received<T: Clone>(rx: broadcast::Receiver<T>) -> impl Stream<Item = T> {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(item) => return Some((item, rx)),
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
 }
 
 fn map_request(err: RequestVerificationError) -> EngineError {

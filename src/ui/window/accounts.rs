@@ -670,7 +670,7 @@ impl Window {
         active.sync = Some(sync);
         let (verifications, listening) = super::trust::listen(self, &active.session);
         active.verifications = Some(verifications);
-        active.tasks.push(listening);
+        active.tasks.extend(listening);
     }
 
     fn show_sync_state(&self, state: &SyncState) {

@@ -10,17 +10,20 @@ use gtk::prelude::*;
 
 use super::Window;
 use crate::engine::session::Session;
+use crate::engine::trust::missed::MissedRequest;
 use crate::engine::trust::verification::Verifications;
+use crate::i18n::gettext_f;
 use crate::ui::bridge::{forward_stream, runtime};
 use crate::ui::trust::settings::AccountSettings;
 use crate::ui::trust::verification::{VerificationDialog, verify_person};
 
 /// Starts listening for verification requests to `session`; each opens the emoji dialog
-/// over `window`. The task ends when it is aborted or the window goes.
+/// over `window`, and one that could not be answered is told in a toast. The tasks end
+/// when they are aborted or the window goes.
 pub(super) fn listen(
     window: &Window,
     session: &Session,
-) -> (Arc<Verifications>, glib::JoinHandle<()>) {
+) -> (Arc<Verifications>, [glib::JoinHandle<()>; 2]) {
     let verifications = {
         // Verifications spawns its receiver on tokio.
         let _tokio = runtime().enter();
@@ -35,7 +38,30 @@ pub(super) fn listen(
         VerificationDialog::present_flow(Some(&parent), flow);
         ControlFlow::Continue(())
     });
-    (verifications, task)
+    let weak = window.downgrade();
+    let missed = forward_stream(verifications.missed(), move |missed| {
+        let Some(window) = weak.upgrade() else {
+            return ControlFlow::Break(());
+        };
+        window.toast(&missed_text(&missed));
+        ControlFlow::Continue(())
+    });
+    (verifications, [task, missed])
+}
+
+/// What to tell of a request that came before this session knew the one that sent it.
+fn missed_text(missed: &MissedRequest) -> String {
+    if missed.from_own_account {
+        gettext_f(
+            "Another session of yours ({device}) asked to verify this one before Sotto knew of it. Ask again from there.",
+            &[("device", &missed.device_id)],
+        )
+    } else {
+        gettext_f(
+            "{user} asked to verify you before Sotto knew of their session. Ask them to try again.",
+            &[("user", &missed.user_id)],
+        )
+    }
 }
 
 /// The window to put a new dialog over: the account settings when they are open.
