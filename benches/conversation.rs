@@ -1184,7 +1184,8 @@ fn open_to_full_screen(window: &sotto::ui::window::Window, room_id: &str) -> (u6
     shown.get().unwrap()
 }
 
-/// Sends `count` messages one after the other, each once the previous one came back.
+/// Sends `count` messages one after the other, each once the previous one came back, and
+/// then `count` more with a pause of `SEND_PAUSE` before each (as typed).
 fn child_send(dir: &Path, room_id: &str, count: usize, server_pid: Option<u32>) {
     child_runtime().block_on(async {
         let (session, sync) = restore(dir).await;
