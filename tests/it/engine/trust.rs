@@ -73,7 +73,7 @@ pub async fn second_session(
 }
 
 /// Waits until `session` knows `user_id`'s device `device_id` (its keys were queried).
-async fn wait_for_device(session: &Session, user_id: &str, device_id: &str) {
+pub async fn wait_for_device(session: &Session, user_id: &str, device_id: &str) {
     let user: matrix_sdk::ruma::OwnedUserId = user_id.try_into().unwrap();
     eventually(&format!("{device_id} to be known"), || async {
         session

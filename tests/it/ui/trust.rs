@@ -15,7 +15,7 @@ use sotto::ui::trust::settings::AccountSettings;
 use sotto::ui::trust::verification::VerificationDialog;
 use sotto::ui::window::Window;
 
-use crate::engine::trust::{eventually, next_matching, second_session};
+use crate::engine::trust::{eventually, next_matching, second_session, wait_for_device};
 use crate::harness::ui::{on_gtk_thread, present_at, screenshot, settle, wait_for};
 use crate::harness::{self, PATIENCE, TestProfile, peers, synapse};
 
@@ -97,17 +97,7 @@ async fn second_session_known_to_a(
     go: &mpsc::Receiver<()>,
 ) -> (Session, sotto::engine::sync::AccountSync) {
     let (b, sync_b) = second_session(test_b, user).await;
-    let user_id: matrix_sdk::ruma::OwnedUserId = user.user_id.as_str().try_into().unwrap();
-    eventually("B to know A", || async {
-        b.client()
-            .encryption()
-            .get_device(&user_id, device_a.into())
-            .await
-            .ok()
-            .flatten()
-            .is_some()
-    })
-    .await;
+    wait_for_device(&b, &user.user_id, device_a).await;
     tell.send(b.device_id()).unwrap();
     go.recv().unwrap();
     (b, sync_b)
@@ -132,21 +122,7 @@ fn let_b_ask(window: &Window, b_device: &mpsc::Receiver<String>, go: &mpsc::Send
     let session = window.session().expect("the session");
     engine({
         let device_b = device_b.clone();
-        async move {
-            let user_id: matrix_sdk::ruma::OwnedUserId =
-                session.user_id().as_str().try_into().unwrap();
-            eventually("A to know B", || async {
-                session
-                    .client()
-                    .encryption()
-                    .get_device(&user_id, device_b.as_str().into())
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_some()
-            })
-            .await
-        }
+        async move { wait_for_device(&session, &session.user_id(), &device_b).await }
     });
     go.send(()).unwrap();
     device_b
