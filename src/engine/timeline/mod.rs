@@ -36,6 +36,7 @@ pub struct RoomTimeline {
     room: Room,
     timeline: Arc<Timeline>,
     own_user: OwnedUserId,
+    room_list: Arc<matrix_sdk_ui::room_list_service::RoomListService>,
     identity_gate: Arc<tokio::sync::Mutex<IdentityGate>>,
 }
 
@@ -66,19 +67,26 @@ pub struct MemberName {
 }
 
 impl RoomTimeline {
-    /// Opens the conversation of `room_id`. The room list's sliding sync is asked to keep
-    /// this room fully up to date while it is open.
+    /// Opens the conversation of `room_id`, and asks the room list's sliding sync to keep
+    /// this room fully up to date while it is open (see `keep_up_to_date`).
     pub async fn open(session: &Session, sync: &AccountSync, room_id: &str) -> Result<Self> {
+        let timeline = Self::open_cached(session, sync, room_id).await?;
+        // In the background: the timeline starts from the cache and does not wait for it.
+        let follow = timeline.clone();
+        tokio::spawn(async move { follow.keep_up_to_date().await });
+        Ok(timeline)
+    }
+
+    /// Opens the conversation of `room_id` from what the store holds, without asking the
+    /// server for anything yet: a view that shows it calls `keep_up_to_date` once its
+    /// first screen is drawn, so that the server's answer does not compete with drawing.
+    pub async fn open_cached(session: &Session, sync: &AccountSync, room_id: &str) -> Result<Self> {
         let room_id = OwnedRoomId::try_from(room_id)
             .map_err(|_| EngineError::Matrix(format!("not a room ID: {room_id}").into()))?;
         let room = session
             .client()
             .get_room(&room_id)
             .ok_or_else(|| EngineError::Matrix(format!("unknown room {room_id}").into()))?;
-        // In the background: the timeline starts from the cache and does not wait for it.
-        let service = sync.service().room_list_service();
-        let subscribed = room_id.clone();
-        tokio::spawn(async move { service.subscribe_to_rooms(&[&subscribed]).await });
         let timeline = room.timeline().await.map_err(EngineError::matrix)?;
         let own_user = session
             .client()
@@ -90,8 +98,19 @@ impl RoomTimeline {
             room,
             timeline: Arc::new(timeline),
             own_user,
+            room_list: sync.service().room_list_service(),
             identity_gate: Arc::default(),
         })
+    }
+
+    /// Asks the room list's sliding sync to send every event of this room (not only the
+    /// latest, as for the other rooms of the list) and its full state, from now on; the
+    /// room asked for before is no longer followed that closely. The request goes with
+    /// the next sync.
+    pub async fn keep_up_to_date(&self) {
+        self.room_list
+            .subscribe_to_rooms(&[self.room.room_id()])
+            .await;
     }
 
     /// The session the room belongs to.

@@ -30,6 +30,9 @@ use row::MessageRow;
 const FOLD_FROM: usize = 3;
 /// How many events one "load older" asks for.
 const PAGE: u16 = 30;
+/// At most this long after a room opens, its first screen drawn or not, the server is
+/// asked to keep it up to date.
+const FIRST_SCREEN_WAIT: Duration = Duration::from_millis(500);
 /// Typing notices expire on the server; they are renewed this often while typing.
 const TYPING_RENEW: Duration = Duration::from_secs(4);
 /// Without a key press for this long, the person stopped typing.
@@ -304,7 +307,9 @@ impl RoomView {
         self.insert_action_group("room", Some(&group));
     }
 
-    /// Shows the conversation of `timeline` (replacing any other).
+    /// Shows the conversation of `timeline` (replacing any other). It may come from
+    /// `RoomTimeline::open_cached`: the view asks for the room to be kept up to date once
+    /// its first screen is drawn.
     pub fn open(&self, timeline: RoomTimeline) {
         self.close();
         let imp = self.imp();
@@ -354,6 +359,22 @@ impl RoomView {
                 },
             );
             this.after_change();
+            // Once this first screen is drawn: ask the server to keep the room up to date,
+            // and load older messages if the screen is not full. Either, sooner, competes
+            // with drawing it (the answers are processed meanwhile).
+            let shown = view.clone();
+            let after_first_screen = spawn_ui(async move {
+                let Some(view) = shown.upgrade() else {
+                    return;
+                };
+                crate::ui::widgets::first_frame(&view, FIRST_SCREEN_WAIT).await;
+                if let Some(timeline) = view.timeline() {
+                    // Runs on its own; nothing waits for it.
+                    drop(spawn_tokio(async move { timeline.keep_up_to_date().await }));
+                }
+                view.maybe_load_older();
+            });
+            this.imp().tasks.borrow_mut().push(after_first_screen);
             let draft_timeline = timeline.clone();
             if let Ok(Some(draft)) =
                 spawn_tokio(async move { draft_timeline.load_draft().await }).await
@@ -361,7 +382,6 @@ impl RoomView {
             {
                 this.imp().composer.set_text(&draft);
             }
-            this.maybe_load_older();
             drop(this);
             let _ = forward_stream(diffs, move |batch| {
                 let Some(view) = view.upgrade() else {
