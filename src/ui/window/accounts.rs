@@ -404,7 +404,7 @@ impl Window {
             task.abort();
         }
         let sync = active.sync;
-        self.close_room();
+        self.leave_account_rooms();
         self.imp().main_stack.set_visible_child_name("loading");
         spawn_ui(glib::clone!(
             #[weak(rename_to = window)]
@@ -577,7 +577,7 @@ impl Window {
         if let Some(previous) = imp.active.take() {
             previous.stop();
         }
-        self.close_room();
+        self.leave_account_rooms();
         imp.account_title.set_subtitle(&session.user_id());
         imp.room_list_pane.clear();
         imp.offline_revealer.set_reveal_child(false);
@@ -804,7 +804,7 @@ impl Window {
         };
         let session = active.session.clone();
         active.stop();
-        self.close_room();
+        self.leave_account_rooms();
         self.imp().main_stack.set_visible_child_name("loading");
         spawn_ui(glib::clone!(
             #[weak(rename_to = window)]

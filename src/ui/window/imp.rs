@@ -64,6 +64,9 @@ pub struct Window {
     pub room_encryption: TemplateChild<adw::Bin>,
     /// The room shown in the content pane.
     pub open_room: RefCell<Option<String>>,
+    /// The conversations opened last on this account, most recent last, kept open so that
+    /// going back to one of them does not build its timeline again (see `RECENT_ROOMS`).
+    pub recent_timelines: RefCell<Vec<crate::engine::timeline::RoomTimeline>>,
     /// Follows the open room's trust summary for the header.
     pub room_trust: RefCell<Option<glib::JoinHandle<()>>>,
     /// The header's subtitle parts: the member count and the trust summary.

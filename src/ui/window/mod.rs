@@ -23,6 +23,10 @@ glib::wrapper! {
             gtk::ConstraintTarget, gtk::Native, gtk::Root, gtk::ShortcutManager;
 }
 
+/// How many recently opened conversations stay open in the background (per window), so
+/// that switching back to one shows it at once.
+const RECENT_ROOMS: usize = 3;
+
 /// Which pane the person sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pane {
@@ -176,6 +180,11 @@ impl Window {
 
     /// Shows the room `room_id` in the content pane.
     pub fn open_room(&self, room_id: &str) {
+        if self.open_room_id().as_deref() == Some(room_id) {
+            // Back to the list and the same room again: it is still open.
+            self.show_pane(Pane::Content);
+            return;
+        }
         let summary = self.imp().room_list_pane.find(room_id);
         let (Some(summary), Some(session), Some(sync)) = (summary, self.session(), self.sync())
         else {
@@ -194,14 +203,21 @@ impl Window {
         imp.content_stack.set_visible_child(&view);
         self.show_pane(Pane::Content);
         let room_id = room_id.to_owned();
+        let recent = self.recent_timeline(&room_id);
         crate::ui::bridge::spawn_ui(glib::clone!(
             #[weak(rename_to = window)]
             self,
             async move {
                 let opened = crate::ui::bridge::spawn_tokio(async move {
-                    let timeline =
-                        crate::engine::timeline::RoomTimeline::open(&session, &sync, &room_id)
-                            .await?;
+                    let timeline = match recent {
+                        Some(timeline) => timeline,
+                        None => {
+                            crate::engine::timeline::RoomTimeline::open_cached(
+                                &session, &sync, &room_id,
+                            )
+                            .await?
+                        }
+                    };
                     let members = timeline.room().joined_members_count();
                     Ok::<_, crate::engine::EngineError>((timeline, members, room_id))
                 })
@@ -216,6 +232,7 @@ impl Window {
                             crate::i18n::ngettext("{count} member", "{count} members", n)
                                 .replace("{count}", &members.to_string());
                         window.update_room_subtitle();
+                        window.remember_timeline(&timeline);
                         window.room_view().open(timeline);
                     }
                     Err(err) => window.toast(&crate::ui::error_text::describe(&err)),
@@ -315,7 +332,46 @@ impl Window {
         (title.title().to_string(), title.subtitle().to_string())
     }
 
-    /// Closes the open room (another account was shown, or this one signed out).
+    /// The recently opened conversation of `room_id`, if it is still kept.
+    fn recent_timeline(&self, room_id: &str) -> Option<crate::engine::timeline::RoomTimeline> {
+        let recent = self.imp().recent_timelines.borrow();
+        let user_id = self.session()?.user_id();
+        recent
+            .iter()
+            .find(|t| t.room().room_id().as_str() == room_id && t.session().user_id() == user_id)
+            .cloned()
+    }
+
+    /// The rooms whose conversations are kept open, the most recently shown last.
+    pub fn recent_rooms(&self) -> Vec<String> {
+        let recent = self.imp().recent_timelines.borrow();
+        recent
+            .iter()
+            .map(|t| t.room().room_id().to_string())
+            .collect()
+    }
+
+    /// Keeps `timeline` among the recent ones, the oldest dropped past `RECENT_ROOMS`.
+    fn remember_timeline(&self, timeline: &crate::engine::timeline::RoomTimeline) {
+        let mut recent = self.imp().recent_timelines.borrow_mut();
+        recent.retain(|t| {
+            t.room().room_id() != timeline.room().room_id()
+                || t.session().user_id() != timeline.session().user_id()
+        });
+        recent.push(timeline.clone());
+        if recent.len() > RECENT_ROOMS {
+            recent.remove(0);
+        }
+    }
+
+    /// Closes the open room and lets the recent conversations go: the account shown
+    /// changes, or signs out.
+    pub fn leave_account_rooms(&self) {
+        self.close_room();
+        self.imp().recent_timelines.borrow_mut().clear();
+    }
+
+    /// Closes the open room; its conversation stays among the recent ones.
     pub fn close_room(&self) {
         let imp = self.imp();
         if let Some(follower) = imp.room_trust.take() {

@@ -457,3 +457,125 @@ fn a_spoiler_is_hidden_until_it_is_tapped() {
         window.destroy();
     });
 }
+
+#[test]
+fn going_back_to_a_recent_room_shows_it_again_and_keeps_following_it() {
+    let test = TestProfile::new();
+    let server = synapse::shared();
+    let (rooms, friend_client) = harness::runtime().block_on(async {
+        let user = server.register("wanderer").await;
+        let session = test
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .unwrap();
+        let friend = server.register("wanderer-friend").await;
+        let friend_client = peers::login(server, &friend).await;
+        peers::publish_sotto_keys(&session, &friend_client).await;
+        let mut rooms = Vec::new();
+        for name in ["North", "East", "South", "West"] {
+            let room = peers::create_room(&friend_client, name, true, &[&user.user_id]).await;
+            session
+                .client()
+                .join_room_by_id(room.room_id())
+                .await
+                .unwrap();
+            rooms.push(room.room_id().to_string());
+        }
+        friend_client.sync_once(Default::default()).await.unwrap();
+        let north = friend_client
+            .get_room(<&matrix_sdk::ruma::RoomId>::try_from(rooms[0].as_str()).unwrap())
+            .unwrap();
+        peers::send_text(&north, "Meet at the north gate").await;
+        (rooms, friend_client)
+    });
+
+    let profile = test.profile.clone();
+    let (to_north, told) = std::sync::mpsc::channel::<()>();
+    let (said, north_said) = std::sync::mpsc::channel::<()>();
+    let friend = std::thread::spawn({
+        let north = rooms[0].clone();
+        move || {
+            told.recv().unwrap();
+            harness::runtime().block_on(async {
+                let room = friend_client
+                    .get_room(<&matrix_sdk::ruma::RoomId>::try_from(north.as_str()).unwrap())
+                    .unwrap();
+                peers::send_text(&room, "The gate is open now").await;
+            });
+            said.send(()).unwrap();
+        }
+    });
+    on_gtk_thread(move || {
+        let window = Window::new(&app());
+        window.start(profile);
+        present_at(&window, 360, 720);
+        wait_for(
+            "the four rooms in the list",
+            Duration::from_secs(60),
+            || window.rooms().n_items() == 4,
+            || window.page(),
+        );
+        let view = window.room_view();
+        window.open_room(&rooms[0]);
+        wait_for_event(&view, "North's message", |e| {
+            plain(e) == Some("Meet at the north gate")
+        });
+        for room in &rooms[1..] {
+            window.open_room(room);
+            wait_for(
+                "the room to open",
+                Duration::from_secs(30),
+                || {
+                    view.timeline()
+                        .is_some_and(|t| t.room().room_id().as_str() == room)
+                },
+                || window.page(),
+            );
+        }
+        assert_eq!(
+            window.recent_rooms(),
+            rooms[1..].to_vec(),
+            "the three rooms opened last are kept, the first let go"
+        );
+        window.open_room(&rooms[1]);
+        wait_for(
+            "East again",
+            Duration::from_secs(30),
+            || {
+                view.timeline()
+                    .is_some_and(|t| t.room().room_id().as_str() == rooms[1])
+            },
+            || window.page(),
+        );
+        assert_eq!(
+            window.recent_rooms(),
+            [&rooms[2], &rooms[3], &rooms[1]]
+                .map(String::clone)
+                .to_vec(),
+            "East is the most recent again, without a second copy"
+        );
+        // Tapping the room that is open again shows it as it is.
+        let open = view.timeline().expect("East is open");
+        window.open_room(&rooms[1]);
+        assert!(
+            view.timeline()
+                .is_some_and(|t| t.room().room_id() == open.room().room_id()),
+            "still East"
+        );
+        assert_eq!(window.visible_panes(), [sotto::ui::window::Pane::Content]);
+
+        // North again: opened anew, and what arrives while it is shown appears.
+        window.open_room(&rooms[0]);
+        wait_for_event(&view, "North's message again", |e| {
+            plain(e) == Some("Meet at the north gate")
+        });
+        to_north.send(()).unwrap();
+        wait_for_event(&view, "the new message in North", |e| {
+            plain(e) == Some("The gate is open now")
+        });
+        north_said.recv().unwrap();
+        window.destroy();
+    });
+    friend.join().unwrap();
+}
