@@ -1139,7 +1139,9 @@ fn child_window_open(dir: &Path, room_id: &str) {
     let (ms, rows) = open_to_full_screen(&window, room_id);
     println!("FIRST_SCREEN_MS {ms}");
     println!("FIRST_SCREEN_ROWS {rows}");
-    // Back to the list and into the room again: what every later opening costs.
+    // A second in the room (older messages load meanwhile), back to the list and into the
+    // room again: what every later opening costs.
+    common::app::run_main_loop_for(Duration::from_secs(1));
     window.close_room();
     common::app::run_main_loop_for(Duration::from_millis(500));
     let (ms, _) = open_to_full_screen(&window, room_id);

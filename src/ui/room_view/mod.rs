@@ -30,6 +30,11 @@ use row::MessageRow;
 const FOLD_FROM: usize = 3;
 /// How many events one "load older" asks for.
 const PAGE: u16 = 30;
+/// How many of the timeline's items a room shows when it opens (a screen and more at
+/// desktop size); the older ones in memory come in `REVEAL` at a time as the person
+/// scrolls up.
+const FIRST_ROWS: usize = 30;
+const REVEAL: usize = 30;
 /// At most this long after a room opens, its first screen drawn or not, the server is
 /// asked to keep it up to date.
 const FIRST_SCREEN_WAIT: Duration = Duration::from_millis(500);
@@ -52,6 +57,7 @@ mod imp {
 
     pub struct RoomView {
         pub store: RefCell<Option<gio::ListStore>>,
+        pub window: RefCell<Option<Rc<RefCell<diff_store::Windowed>>>>,
         pub list: gtk::ListView,
         pub scroller: gtk::ScrolledWindow,
         pub jump: gtk::Button,
@@ -64,6 +70,14 @@ mod imp {
         pub stick_to_bottom: Cell<bool>,
         pub loading_older: Cell<bool>,
         pub reached_start: Cell<bool>,
+        /// The open room's first screen is drawn: scrolling near the top loads older
+        /// messages from then on (before, the scroll position is not laid out yet).
+        pub first_screen_drawn: Cell<bool>,
+        /// The scroll range and page size last seen, to tell a scroll from a layout.
+        pub extent: Cell<(f64, f64)>,
+        /// The latest row is to be brought to the bottom once the rows are laid out.
+        pub pin_after_layout: Cell<bool>,
+        pub layout_handler: RefCell<Option<(gtk::gdk::FrameClock, glib::SignalHandlerId)>>,
         pub draft_timer: RefCell<Option<glib::SourceId>>,
         pub typing_sent_at: Cell<Option<std::time::Instant>>,
         pub typing_timer: RefCell<Option<glib::SourceId>>,
@@ -75,6 +89,7 @@ mod imp {
         fn default() -> Self {
             Self {
                 store: RefCell::default(),
+                window: RefCell::default(),
                 list: gtk::ListView::default(),
                 scroller: gtk::ScrolledWindow::default(),
                 jump: crate::ui::widgets::icon_button(
@@ -90,6 +105,10 @@ mod imp {
                 stick_to_bottom: Cell::default(),
                 loading_older: Cell::default(),
                 reached_start: Cell::default(),
+                first_screen_drawn: Cell::default(),
+                extent: Cell::default(),
+                pin_after_layout: Cell::default(),
+                layout_handler: RefCell::default(),
                 draft_timer: RefCell::default(),
                 typing_sent_at: Cell::default(),
                 typing_timer: RefCell::default(),
@@ -116,7 +135,28 @@ mod imp {
             self.obj().close();
         }
     }
-    impl WidgetImpl for RoomView {}
+    impl WidgetImpl for RoomView {
+        fn realize(&self) {
+            self.parent_realize();
+            // After each layout of the window: keep the latest row at the bottom.
+            if let Some(clock) = self.obj().frame_clock() {
+                let view = self.obj().downgrade();
+                let handler = clock.connect_layout(move |_| {
+                    if let Some(view) = view.upgrade() {
+                        view.laid_out();
+                    }
+                });
+                self.layout_handler.replace(Some((clock, handler)));
+            }
+        }
+
+        fn unrealize(&self) {
+            if let Some((clock, handler)) = self.layout_handler.take() {
+                clock.disconnect(handler);
+            }
+            self.parent_unrealize();
+        }
+    }
     impl BoxImpl for RoomView {}
 }
 
@@ -241,12 +281,10 @@ impl RoomView {
             }
         });
         let view = self.downgrade();
-        adjustment.connect_changed(move |adj| {
+        adjustment.connect_changed(move |_| {
             // The content grew or shrank: stay at the bottom if that is where the person was.
-            if let Some(view) = view.upgrade()
-                && view.imp().stick_to_bottom.get()
-            {
-                adj.set_value(adj.upper() - adj.page_size());
+            if let Some(view) = view.upgrade() {
+                view.pin_after_layout();
             }
         });
 
@@ -311,16 +349,21 @@ impl RoomView {
     /// `RoomTimeline::open_cached`: the view asks for the room to be kept up to date once
     /// its first screen is drawn.
     pub fn open(&self, timeline: RoomTimeline) {
+        crate::startup_trace::mark("conversation: opening");
         self.close();
         let imp = self.imp();
-        let store = diff_store::new_store();
+        let window = Rc::new(RefCell::new(diff_store::Windowed::new(FIRST_ROWS)));
+        let store = window.borrow().store().clone();
         let selection = gtk::NoSelection::new(Some(store.clone()));
         imp.list.set_model(Some(&selection));
         imp.store.replace(Some(store.clone()));
+        imp.window.replace(Some(window.clone()));
         imp.timeline.replace(Some(timeline.clone()));
         imp.stick_to_bottom.set(true);
+        imp.jump.set_visible(false);
         imp.reached_start.set(false);
         imp.loading_older.set(false);
+        imp.first_screen_drawn.set(false);
         imp.composer.cancel_mode();
         imp.composer.set_text("");
         imp.typing.set_visible(false);
@@ -352,27 +395,30 @@ impl RoomView {
             let Some(this) = view.upgrade() else {
                 return;
             };
-            diff_store::apply(
-                &store,
-                eyeball_im::VectorDiff::Reset {
-                    values: initial.into(),
-                },
-            );
+            window.borrow_mut().apply(eyeball_im::VectorDiff::Reset {
+                values: initial.into(),
+            });
             this.after_change();
+            crate::startup_trace::mark("conversation: first items in the model");
             // Once this first screen is drawn: ask the server to keep the room up to date,
-            // and load older messages if the screen is not full. Either, sooner, competes
-            // with drawing it (the answers are processed meanwhile).
+            // and fetch a page of older messages (held back until the person scrolls up)
+            // or show more if the screen is not full. Either, sooner, competes with drawing
+            // it (the answers are processed meanwhile).
             let shown = view.clone();
             let after_first_screen = spawn_ui(async move {
                 let Some(view) = shown.upgrade() else {
                     return;
                 };
                 crate::ui::widgets::first_frame(&view, FIRST_SCREEN_WAIT).await;
+                crate::startup_trace::mark("conversation: first screen drawn");
+                view.imp().first_screen_drawn.set(true);
                 if let Some(timeline) = view.timeline() {
                     // Runs on its own; nothing waits for it.
                     drop(spawn_tokio(async move { timeline.keep_up_to_date().await }));
                 }
-                view.maybe_load_older();
+                if view.near_top() || view.hidden() == 0 {
+                    view.maybe_load_older();
+                }
             });
             this.imp().tasks.borrow_mut().push(after_first_screen);
             let draft_timeline = timeline.clone();
@@ -382,22 +428,23 @@ impl RoomView {
             {
                 this.imp().composer.set_text(&draft);
             }
-            drop(this);
-            let _ = forward_stream(diffs, move |batch| {
+            let forward = forward_stream(diffs, move |batch| {
                 let Some(view) = view.upgrade() else {
                     return ControlFlow::Break(());
                 };
                 let mut touched = Vec::new();
                 for diff in batch {
-                    if let Touched::At(position) = diff_store::apply(&store, diff) {
+                    let change = window.borrow_mut().apply(diff);
+                    if let Touched::At(position) = change {
                         touched.push(position);
                     }
                 }
                 view.refresh_neighbours(&store, &touched);
                 view.after_change();
                 ControlFlow::Continue(())
-            })
-            .await;
+            });
+            // Dropping a handle does not stop its task: `close` aborts it with the others.
+            this.imp().tasks.borrow_mut().push(forward);
         });
         let typing_timeline = self.timeline();
         let view = self.downgrade();
@@ -406,14 +453,17 @@ impl RoomView {
                 return;
             };
             let names = spawn_tokio(async move { timeline.typing() }).await;
-            let _ = forward_stream(names, move |names| {
+            let Some(this) = view.upgrade() else {
+                return;
+            };
+            let forward = forward_stream(names, move |names| {
                 let Some(view) = view.upgrade() else {
                     return ControlFlow::Break(());
                 };
                 view.show_typing(&names);
                 ControlFlow::Continue(())
-            })
-            .await;
+            });
+            this.imp().tasks.borrow_mut().push(forward);
         });
         imp.tasks.borrow_mut().extend([follow, typing]);
     }
@@ -428,6 +478,7 @@ impl RoomView {
         self.stop_typing();
         imp.timeline.replace(None);
         imp.store.replace(None);
+        imp.window.replace(None);
         imp.list.set_model(None::<&gtk::SelectionModel>);
         imp.composer.set_member_lookup(None);
         imp.identity_banner.stop();
@@ -582,14 +633,35 @@ impl RoomView {
     fn after_change(&self) {
         let imp = self.imp();
         if imp.stick_to_bottom.get() {
-            let adjustment = imp.scroller.vadjustment();
-            adjustment.set_value(adjustment.upper() - adjustment.page_size());
+            self.pin_after_layout();
+            imp.list.queue_allocate();
         }
         self.maybe_mark_read();
     }
 
+    /// Scrolls so that the latest row shows at the bottom. The list view anchors it there
+    /// before it lays rows out (their heights unknown yet), so even the first frame of a
+    /// new model shows the bottom; setting the scroll position would use the old range.
+    fn show_latest_row(&self) {
+        let imp = self.imp();
+        let count = imp.store.borrow().as_ref().map_or(0, |s| s.n_items());
+        if let Some(last) = count.checked_sub(1) {
+            // The action exists on every list view; it cannot fail here.
+            let _ = imp
+                .list
+                .activate_action("list.scroll-to-item", Some(&last.to_variant()));
+        }
+    }
+
     fn scrolled(&self, adjustment: &gtk::Adjustment) {
         let imp = self.imp();
+        let extent = (adjustment.upper(), adjustment.page_size());
+        if imp.extent.replace(extent) != extent {
+            // Rows were laid out (their heights are estimated until then), or the window
+            // changed size: not the person scrolling. At the bottom stays at the bottom.
+            self.pin_after_layout();
+            return;
+        }
         let bottom = adjustment.upper() - adjustment.page_size();
         let at_bottom = adjustment.value() >= bottom - 24.0;
         imp.stick_to_bottom.set(at_bottom);
@@ -597,29 +669,75 @@ impl RoomView {
         if at_bottom {
             self.maybe_mark_read();
         }
-        if adjustment.value() < adjustment.page_size() {
+        if imp.first_screen_drawn.get() && self.near_top() {
             self.maybe_load_older();
+        }
+    }
+
+    /// At the bottom stays at the bottom: once the rows are laid out (a new row's height
+    /// is not known before), the latest is brought to the bottom in the same frame.
+    fn pin_after_layout(&self) {
+        let imp = self.imp();
+        if imp.stick_to_bottom.get() {
+            imp.pin_after_layout.set(true);
+        }
+    }
+
+    /// The window was laid out. Scrolling from here, the list view lays itself out again
+    /// before the frame is drawn; from within its own layout, it would not follow at all.
+    fn laid_out(&self) {
+        let imp = self.imp();
+        if !imp.pin_after_layout.replace(false) || !imp.stick_to_bottom.get() {
+            return;
+        }
+        let adjustment = imp.scroller.vadjustment();
+        if adjustment.value() < adjustment.upper() - adjustment.page_size() - 1.0 {
+            self.show_latest_row();
         }
     }
 
     fn scroll_to_latest(&self) {
         let imp = self.imp();
         imp.stick_to_bottom.set(true);
-        let adjustment = imp.scroller.vadjustment();
-        adjustment.set_value(adjustment.upper() - adjustment.page_size());
+        self.show_latest_row();
+        self.pin_after_layout();
         imp.jump.set_visible(false);
     }
 
-    /// Loads older events when the top is near, one page at a time.
+    /// Shows older events when the top is near, a page at a time: first those in memory
+    /// that the view holds back, then more from the store or the server. Asked from
+    /// within scrolls and model changes, it does its work a little later, one at a time.
     fn maybe_load_older(&self) {
         let imp = self.imp();
-        if imp.loading_older.get() || imp.reached_start.get() {
+        if imp.loading_older.get() {
             return;
         }
-        let Some(timeline) = self.timeline() else {
+        imp.loading_older.set(true);
+        let view = self.downgrade();
+        glib::idle_add_local_once(move || {
+            if let Some(view) = view.upgrade() {
+                view.load_older_now();
+            }
+        });
+    }
+
+    fn load_older_now(&self) {
+        let imp = self.imp();
+        let window = imp.window.borrow().clone();
+        let revealed = window.map_or(Touched::Nothing, |w| w.borrow_mut().reveal(REVEAL));
+        if revealed != Touched::Nothing {
+            if let (Touched::At(position), Some(store)) = (revealed, self.store()) {
+                self.refresh_neighbours(&store, &[position]);
+            }
+            imp.loading_older.set(false);
+            self.keep_loading_if_near_top();
+            return;
+        }
+        let timeline = self.timeline().filter(|_| !imp.reached_start.get());
+        let Some(timeline) = timeline else {
+            imp.loading_older.set(false);
             return;
         };
-        imp.loading_older.set(true);
         let view = self.downgrade();
         spawn_ui(async move {
             let result = spawn_tokio(async move { timeline.load_older(PAGE).await }).await;
@@ -631,19 +749,38 @@ impl RoomView {
             match result {
                 Ok(reached) => {
                     imp.reached_start.set(reached);
-                    // Still near the top (a short page, or a tall window): keep going.
-                    let adjustment = imp.scroller.vadjustment();
-                    if !reached && adjustment.value() < adjustment.page_size() {
-                        glib::timeout_add_local_once(Duration::from_millis(100), move || {
-                            view.maybe_load_older();
-                        });
-                    }
+                    view.keep_loading_if_near_top();
                 }
                 Err(err) => {
                     tracing::warn!("loading older messages failed: {err}");
                 }
             }
         });
+    }
+
+    /// Less than a screen of messages above what is shown.
+    fn near_top(&self) -> bool {
+        let adjustment = self.imp().scroller.vadjustment();
+        adjustment.value() < adjustment.page_size()
+    }
+
+    /// How many of the timeline's items wait, held back, above those in the view.
+    fn hidden(&self) -> usize {
+        let window = self.imp().window.borrow();
+        window.as_ref().map_or(0, |w| w.borrow().hidden())
+    }
+
+    /// Still near the top (a short page, or a tall window): goes on a little later.
+    fn keep_loading_if_near_top(&self) {
+        let more = self.hidden() > 0 || !self.imp().reached_start.get();
+        if more && self.near_top() {
+            let view = self.downgrade();
+            glib::timeout_add_local_once(Duration::from_millis(100), move || {
+                if let Some(view) = view.upgrade() {
+                    view.maybe_load_older();
+                }
+            });
+        }
     }
 
     /// Sends a read receipt when the latest event is on screen and the window has focus.

@@ -66,6 +66,28 @@ impl TestProfile {
         (test, user)
     }
 
+    /// A new user `localpart` signed in to this profile, and a friend
+    /// (`localpart-friend`) signed in to a headless peer client.
+    pub async fn signed_in_with_friend(
+        &self,
+        server: &synapse::Synapse,
+        localpart: &str,
+    ) -> (
+        synapse::TestUser,
+        sotto::engine::session::Session,
+        matrix_sdk::Client,
+    ) {
+        let user = server.register(localpart).await;
+        let session = self
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .expect("the test user signs in");
+        let friend = server.register(&format!("{localpart}-friend")).await;
+        let friend_client = peers::login(server, &friend).await;
+        (user, session, friend_client)
+    }
+
     /// This profile's first account opened from its store, with a cross-signing identity
     /// set up (the password answers the server's question for it, if it asks).
     pub async fn restored_with_identity(

@@ -34,6 +34,24 @@ fn events(view: &RoomView) -> Vec<(String, EventEntry)> {
         .collect()
 }
 
+/// The real window signed in with `profile`, at `size`, once it lists `rooms` rooms.
+fn window_listing(
+    profile: sotto::engine::profile::Profile,
+    size: (i32, i32),
+    rooms: u32,
+) -> Window {
+    let window = Window::new(&app());
+    window.start(profile);
+    present_at(&window, size.0, size.1);
+    wait_for(
+        "the rooms in the list",
+        Duration::from_secs(60),
+        || window.rooms().n_items() == rooms,
+        || window.page(),
+    );
+    window
+}
+
 fn plain(event: &EventEntry) -> Option<&str> {
     event.copy_text()
 }
@@ -118,15 +136,7 @@ fn a_conversation_with_replies_reactions_edits_and_a_failed_message() {
     let profile = test.profile.clone();
     let room = room_id.clone();
     on_gtk_thread(move || {
-        let window = Window::new(&app());
-        window.start(profile);
-        present_at(&window, 360, 720);
-        wait_for(
-            "the room in the list",
-            Duration::from_secs(60),
-            || window.rooms().n_items() == 1,
-            || window.page(),
-        );
+        let window = window_listing(profile, (360, 720), 1);
         window.open_room(&room);
         let view = window.room_view();
         let (_, welcome) = wait_for_event(&view, "the welcome message", |e| {
@@ -217,15 +227,7 @@ fn a_conversation_with_replies_reactions_edits_and_a_failed_message() {
             } else {
                 adw::ColorScheme::ForceLight
             });
-            let window = Window::new(&app());
-            window.start(profile);
-            present_at(&window, 1280, 800);
-            wait_for(
-                "the room in the list",
-                Duration::from_secs(60),
-                || window.rooms().n_items() == 1,
-                || window.page(),
-            );
+            let window = window_listing(profile, (1280, 800), 1);
             window.open_room(&room);
             let view = window.room_view();
             wait_for_event(&view, "the edited message", |e| e.edited);
@@ -244,15 +246,7 @@ fn a_conversation_with_replies_reactions_edits_and_a_failed_message() {
     let room = room_id.clone();
     let stopper = server_ref;
     let window = on_gtk_thread(move || {
-        let window = Window::new(&app());
-        window.start(profile);
-        present_at(&window, 360, 720);
-        wait_for(
-            "the room in the list",
-            Duration::from_secs(60),
-            || window.rooms().n_items() == 1,
-            || window.page(),
-        );
+        let window = window_listing(profile, (360, 720), 1);
         window.open_room(&room);
         let view = window.room_view();
         wait_for_event(&view, "the conversation", |e| e.edited);
@@ -360,14 +354,7 @@ fn a_spoiler_is_hidden_until_it_is_tapped() {
     let test = TestProfile::new();
     let server = synapse::shared();
     let room_id = harness::runtime().block_on(async {
-        let user = server.register("spoiled").await;
-        let session = test
-            .profile
-            .login(&server.url(), &user.localpart, &user.password)
-            .await
-            .unwrap();
-        let friend = server.register("spoiler-friend").await;
-        let friend_client = peers::login(server, &friend).await;
+        let (user, session, friend_client) = test.signed_in_with_friend(server, "spoiled").await;
         peers::publish_sotto_keys(&session, &friend_client).await;
         let room = peers::create_room(&friend_client, "Film night", true, &[&user.user_id]).await;
         session
@@ -388,15 +375,7 @@ fn a_spoiler_is_hidden_until_it_is_tapped() {
 
     let profile = test.profile.clone();
     on_gtk_thread(move || {
-        let window = Window::new(&app());
-        window.start(profile);
-        present_at(&window, 360, 720);
-        wait_for(
-            "the room in the list",
-            Duration::from_secs(60),
-            || window.rooms().n_items() == 1,
-            || window.page(),
-        );
+        let window = window_listing(profile, (360, 720), 1);
         window.open_room(&room_id);
         let view = window.room_view();
         let (id, event) = wait_for_event(&view, "the spoiler", |e| {
@@ -463,14 +442,7 @@ fn going_back_to_a_recent_room_shows_it_again_and_keeps_following_it() {
     let test = TestProfile::new();
     let server = synapse::shared();
     let (rooms, friend_client) = harness::runtime().block_on(async {
-        let user = server.register("wanderer").await;
-        let session = test
-            .profile
-            .login(&server.url(), &user.localpart, &user.password)
-            .await
-            .unwrap();
-        let friend = server.register("wanderer-friend").await;
-        let friend_client = peers::login(server, &friend).await;
+        let (user, session, friend_client) = test.signed_in_with_friend(server, "wanderer").await;
         peers::publish_sotto_keys(&session, &friend_client).await;
         let mut rooms = Vec::new();
         for name in ["North", "East", "South", "West"] {
@@ -578,4 +550,185 @@ fn going_back_to_a_recent_room_shows_it_again_and_keeps_following_it() {
         window.destroy();
     });
     friend.join().unwrap();
+}
+
+/// The numbers of the "History N" messages in the view, top to bottom.
+fn history_shown(view: &RoomView) -> Vec<usize> {
+    events(view)
+        .iter()
+        .filter_map(|(_, e)| {
+            let rest = plain(e)?.strip_prefix("History ")?;
+            rest.split(':').next()?.parse().ok()
+        })
+        .collect()
+}
+
+/// Message `i` of the history: long enough to take a few lines on a phone.
+fn history_message(i: usize) -> String {
+    format!(
+        "History {i}: the minutes of the meeting, read out once more for everyone who \
+         came late, with the decisions taken and the questions left for next time"
+    )
+}
+
+/// Scrolls the conversation to its top until the first of `count` messages shows.
+fn scroll_up_to_the_start(window: &Window, view: &RoomView, count: usize) {
+    let adjustment = view.list_view().vadjustment().expect("the list scrolls");
+    wait_for(
+        "the whole history after scrolling up",
+        Duration::from_secs(90),
+        || {
+            adjustment.set_value(0.0);
+            history_shown(view).first() == Some(&0)
+        },
+        || format!("{:?} {}", history_shown(view), window.page()),
+    );
+    assert_eq!(
+        history_shown(view),
+        (0..count).collect::<Vec<_>>(),
+        "every message once, oldest first"
+    );
+}
+
+#[test]
+fn scrolling_up_shows_the_whole_history_and_a_room_opened_again_starts_with_its_latest_page() {
+    const COUNT: usize = 90;
+    let test = TestProfile::new();
+    let server = synapse::shared();
+    let room_id = harness::runtime().block_on(async {
+        let (user, session, friend_client) = test.signed_in_with_friend(server, "historian").await;
+        let room = peers::create_room(&friend_client, "Archive", false, &[&user.user_id]).await;
+        session
+            .client()
+            .join_room_by_id(room.room_id())
+            .await
+            .unwrap();
+        for i in 0..COUNT {
+            peers::send_text(&room, &history_message(i)).await;
+        }
+        room.room_id().to_string()
+    });
+
+    let profile = test.profile.clone();
+    on_gtk_thread(move || {
+        let window = window_listing(profile, (360, 720), 1);
+        let view = window.room_view();
+        window.open_room(&room_id);
+        let latest = history_message(COUNT - 1);
+        wait_for_event(&view, "the latest message", |e| plain(e) == Some(&latest));
+        settle();
+        screenshot(&window, "conversation-opened-360x720");
+        // Older messages come from the server, a page at a time, as the person scrolls up.
+        scroll_up_to_the_start(&window, &view, COUNT);
+
+        // Back to the list and into the room again: its conversation is kept with every
+        // message, but the view starts with the latest page, not a row for each of them.
+        window.close_room();
+        settle();
+        window.open_room(&room_id);
+        wait_for_event(&view, "the latest message again", |e| {
+            plain(e) == Some(&latest)
+        });
+        settle();
+        let shown = view.store().map(|s| s.n_items()).unwrap_or_default();
+        assert!(
+            (10..=30).contains(&shown),
+            "a few screens shown at first, not all {COUNT} messages: {shown} rows"
+        );
+        assert!(!history_shown(&view).contains(&0));
+        screenshot(&window, "conversation-opened-again-360x720");
+        // Scrolling up shows the others again.
+        scroll_up_to_the_start(&window, &view, COUNT);
+        window.destroy();
+    });
+}
+
+#[test]
+fn the_conversation_store_shows_the_latest_items_and_follows_every_diff() {
+    use eyeball_im::{Vector, VectorDiff};
+    use sotto::ui::diff_store::{Touched, Windowed};
+
+    on_gtk_thread(|| {
+        let shown = |window: &Windowed| -> Vec<u32> {
+            let store = window.store();
+            (0..store.n_items())
+                .filter_map(|i| value_of::<u32>(&store.item(i)?))
+                .collect()
+        };
+        // A room opens with 100 items in memory: the last 30 show, the others wait.
+        let mut window = Windowed::new(30);
+        let mut all: Vector<u32> = (0..100).collect();
+        window.apply(VectorDiff::Reset {
+            values: all.clone(),
+        });
+        assert_eq!(window.hidden(), 70);
+        assert_eq!(shown(&window), (70..100).collect::<Vec<_>>());
+        let tail =
+            |all: &Vector<u32>, from: usize| all.iter().skip(from).copied().collect::<Vec<_>>();
+        // Older items a pagination brings wait in front; new ones show at once.
+        assert_eq!(
+            window.apply(VectorDiff::PushFront { value: 1000u32 }),
+            Touched::Nothing
+        );
+        all.push_front(1000);
+        assert_eq!(
+            window.apply(VectorDiff::PushBack { value: 1001u32 }),
+            Touched::At(30)
+        );
+        all.push_back(1001);
+        assert_eq!(window.hidden(), 71);
+        // Scrolling up moves them in, a page at a time.
+        assert_eq!(window.reveal(30), Touched::At(29));
+        assert_eq!(shown(&window), tail(&all, 41));
+
+        // Any sequence of diffs, with reveals between them: the store always shows the
+        // list from the first shown item on, and everything once all is revealed.
+        let mut seed: u64 = 0x5eed;
+        let mut next = |below: usize| -> usize {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) as usize) % below.max(1)
+        };
+        for step in 0..3000 {
+            let fresh = 2000 + step;
+            let len = all.len();
+            let diff = match next(12) {
+                0 => VectorDiff::PushFront { value: fresh },
+                1 => VectorDiff::PushBack { value: fresh },
+                2 | 3 => VectorDiff::Insert {
+                    index: next(len + 1),
+                    value: fresh,
+                },
+                4 if len > 0 => VectorDiff::Set {
+                    index: next(len),
+                    value: fresh,
+                },
+                5 if len > 0 => VectorDiff::Remove { index: next(len) },
+                6 if len > 0 => VectorDiff::PopFront,
+                7 if len > 0 => VectorDiff::PopBack,
+                8 => VectorDiff::Append {
+                    values: (0..next(4) as u32).map(|i| fresh * 10 + i).collect(),
+                },
+                9 if step % 50 == 0 => VectorDiff::Truncate {
+                    length: next(len + 1),
+                },
+                10 if step % 200 == 0 => VectorDiff::Reset {
+                    values: (0..next(80) as u32).map(|i| fresh * 100 + i).collect(),
+                },
+                11 if step % 300 == 0 => VectorDiff::Clear,
+                _ => {
+                    window.reveal(next(20));
+                    assert_eq!(shown(&window), tail(&all, window.hidden()), "step {step}");
+                    continue;
+                }
+            };
+            diff.clone().apply(&mut all);
+            window.apply(diff);
+            assert_eq!(shown(&window), tail(&all, window.hidden()), "step {step}");
+        }
+        window.reveal(usize::MAX);
+        assert_eq!(window.hidden(), 0);
+        assert_eq!(shown(&window), tail(&all, 0));
+    });
 }
