@@ -213,6 +213,33 @@ pub async fn leave(session: &Session, room_id: &str) -> Result<()> {
     room.leave().await.map_err(classify)
 }
 
+/// How the account stopped being in a room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gone {
+    /// It left (from here or another device) or was removed.
+    Left,
+    /// It was banned.
+    Banned,
+}
+
+/// Waits until the account is no longer in the room: it left, from here or from another
+/// device, or someone removed or banned it. Never returns while it stays.
+pub async fn wait_until_gone(session: &Session, room_id: &str) -> Result<Gone> {
+    let room = room(session, room_id)?;
+    let mut info = room.subscribe_info();
+    loop {
+        match room.state() {
+            RoomState::Left => return Ok(Gone::Left),
+            RoomState::Banned => return Ok(Gone::Banned),
+            RoomState::Joined | RoomState::Invited | RoomState::Knocked => {}
+        }
+        if info.next().await.is_none() {
+            // The client is gone: nothing more will change.
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 /// Invites `user_id` to the room.
 pub async fn invite(session: &Session, room_id: &str, user_id: &str) -> Result<()> {
     let user_id = parse_user_id(user_id)?;

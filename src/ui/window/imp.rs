@@ -69,6 +69,8 @@ pub struct Window {
     pub recent_timelines: RefCell<Vec<crate::engine::timeline::RoomTimeline>>,
     /// Follows the open room's trust summary for the header.
     pub room_trust: RefCell<Option<glib::JoinHandle<()>>>,
+    /// Waits for the account to leave the open room (or be removed from it).
+    pub room_membership: RefCell<Option<glib::JoinHandle<()>>>,
     /// The header's subtitle parts: the member count and the trust summary.
     pub room_subtitle: RefCell<(String, String)>,
     /// The profile whose accounts this window shows.

@@ -197,6 +197,7 @@ impl Window {
         imp.room_subtitle.replace(Default::default());
         self.show_encryption(summary.is_encrypted, None);
         self.follow_room_trust(&session, room_id, summary.is_encrypted);
+        self.close_room_when_gone(&session, room_id, &summary.name);
         imp.room_encryption.set_visible(true);
         imp.room_details_button.set_visible(true);
         let view = self.room_view();
@@ -302,6 +303,50 @@ impl Window {
         imp.room_trust.replace(Some(follower));
     }
 
+    /// Once the account is no longer in the open room (it left, from here or another
+    /// device, or was removed or banned): back to the list, with a word on why.
+    fn close_room_when_gone(
+        &self,
+        session: &crate::engine::session::Session,
+        room_id: &str,
+        name: &str,
+    ) {
+        let imp = self.imp();
+        if let Some(old) = imp.room_membership.take() {
+            old.abort();
+        }
+        let (session, room, name) = (session.clone(), room_id.to_owned(), name.to_owned());
+        let weak = self.downgrade();
+        let follower = crate::ui::bridge::spawn_ui(async move {
+            let watched = room.clone();
+            let gone = crate::ui::bridge::spawn_tokio(async move {
+                crate::engine::rooms::wait_until_gone(&session, &watched).await
+            })
+            .await;
+            let (Some(window), Ok(gone)) = (weak.upgrade(), gone) else {
+                return;
+            };
+            if window.open_room_id().as_deref() != Some(room.as_str()) {
+                return;
+            }
+            // This task ends here: nothing to abort when the room closes.
+            drop(window.imp().room_membership.take());
+            window.forget_timeline(&room);
+            window.close_room();
+            window.show_pane(Pane::Sidebar);
+            let text = match gone {
+                crate::engine::rooms::Gone::Left => {
+                    crate::i18n::gettext_f("You are no longer in “{room}”.", &[("room", &name)])
+                }
+                crate::engine::rooms::Gone::Banned => {
+                    crate::i18n::gettext_f("You were banned from “{room}”.", &[("room", &name)])
+                }
+            };
+            window.toast(&text);
+        });
+        imp.room_membership.replace(Some(follower));
+    }
+
     fn update_room_subtitle(&self) {
         let imp = self.imp();
         let (members, trust) = imp.room_subtitle.borrow().clone();
@@ -351,6 +396,12 @@ impl Window {
             .collect()
     }
 
+    /// Lets the kept conversation of `room_id` go.
+    fn forget_timeline(&self, room_id: &str) {
+        let mut recent = self.imp().recent_timelines.borrow_mut();
+        recent.retain(|t| t.room().room_id().as_str() != room_id);
+    }
+
     /// Keeps `timeline` among the recent ones, the oldest dropped past `RECENT_ROOMS`.
     fn remember_timeline(&self, timeline: &crate::engine::timeline::RoomTimeline) {
         let mut recent = self.imp().recent_timelines.borrow_mut();
@@ -375,6 +426,9 @@ impl Window {
     pub fn close_room(&self) {
         let imp = self.imp();
         if let Some(follower) = imp.room_trust.take() {
+            follower.abort();
+        }
+        if let Some(follower) = imp.room_membership.take() {
             follower.abort();
         }
         imp.room_subtitle.replace(Default::default());

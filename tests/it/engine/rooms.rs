@@ -417,6 +417,58 @@ fn invite_kick_and_ban_reach_the_other_side_with_their_reasons() {
 }
 
 #[test]
+fn the_account_is_told_when_it_leaves_a_room_or_is_banned_from_one() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        let (user, session) = sotto_user(&test, "wanderer-out").await;
+        let (_, owner) = peer("wanderer-out-owner").await;
+        let sync = AccountSync::start(&session).await.expect("the sync starts");
+        let mut rooms_in = Vec::new();
+        for name in ["Stays", "Banned from"] {
+            let room = peers::create_room(&owner, name, false, &[&user.user_id]).await;
+            rooms::join(&session, room.room_id().as_str())
+                .await
+                .expect("joins");
+            rooms_in.push(room);
+        }
+        let staying = rooms_in[0].room_id().to_string();
+        let banned = rooms_in[1].room_id().to_string();
+        let watch = |room_id: String| {
+            let session = session.clone();
+            tokio::spawn(async move { rooms::wait_until_gone(&session, &room_id).await })
+        };
+        let staying_watch = watch(staying.clone());
+        let banned_watch = watch(banned.clone());
+
+        // Someone else bans the account: the sync tells it.
+        let user_id = OwnedUserId::try_from(user.user_id.as_str()).unwrap();
+        rooms_in[1]
+            .ban_user(&user_id, Some("Go away"))
+            .await
+            .expect("the owner bans");
+        let gone = tokio::time::timeout(PATIENCE, banned_watch)
+            .await
+            .expect("told of the ban in time")
+            .unwrap();
+        assert_eq!(gone.unwrap(), rooms::Gone::Banned);
+        assert!(!staying_watch.is_finished(), "still in the other room");
+
+        // Leaving from here.
+        rooms::leave(&session, &staying).await.expect("leaves");
+        let gone = tokio::time::timeout(PATIENCE, staying_watch)
+            .await
+            .expect("told of leaving in time")
+            .unwrap();
+        assert_eq!(gone.unwrap(), rooms::Gone::Left);
+
+        // A room the account was never in is an error, not a wait.
+        let unknown = rooms::wait_until_gone(&session, "!nowhere:localhost").await;
+        assert!(matches!(unknown, Err(EngineError::RoomNotFound(_))));
+        sync.stop().await;
+    });
+}
+
+#[test]
 fn members_show_roles_and_ambiguous_names_and_power_is_checked() {
     let test = TestProfile::new();
     harness::runtime().block_on(async {

@@ -314,13 +314,24 @@ fn rooms_are_made_joined_and_managed_from_the_window() {
         );
         screenshot(&details_window, "room-details-1280x800");
 
-        // Leave the lobby, after the confirmation.
+        // Leave the lobby, after the confirmation, while its conversation is open: the
+        // window goes back to the list.
+        window.open_room(lobby.as_str());
+        assert_eq!(window.open_room_id().as_deref(), Some(lobby.as_str()));
         button(&details_window, "Leave Room").emit_clicked();
         let confirm = visible_message_dialog();
         assert_eq!(confirm.heading().as_deref(), Some("Leave Room?"));
         screenshot(&confirm, "room-details-leave");
         confirm.response("confirm");
         wait_until_closed(&details_window, "the details to close after leaving");
+        wait_for(
+            "the left room to close",
+            Duration::from_secs(30),
+            || window.open_room_id().is_none(),
+            || format!("{:?}", window.open_room_id()),
+        );
+        assert!(!window.recent_rooms().contains(&lobby.to_string()));
+        screenshot(&window, "room-left-1280x800");
         window.destroy();
     });
     // The friend sees Sotto leave the lobby it had joined.
