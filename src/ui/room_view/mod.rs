@@ -441,6 +441,7 @@ impl RoomView {
                 }
                 view.refresh_neighbours(&store, &touched);
                 view.after_change();
+                view.reveal_if_near_top();
                 ControlFlow::Continue(())
             });
             // Dropping a handle does not stop its task: `close` aborts it with the others.
@@ -639,9 +640,10 @@ impl RoomView {
         self.maybe_mark_read();
     }
 
-    /// Scrolls so that the latest row shows at the bottom. The list view anchors it there
-    /// before it lays rows out (their heights unknown yet), so even the first frame of a
-    /// new model shows the bottom; setting the scroll position would use the old range.
+    /// Scrolls so that the latest row shows at the bottom: the list view anchors it there
+    /// and keeps it there as rows change height. It needs the rows laid out first (before,
+    /// their heights are unknown and nothing moves), hence `laid_out`; setting the scroll
+    /// position instead would use a range the list view may not follow.
     fn show_latest_row(&self) {
         let imp = self.imp();
         let count = imp.store.borrow().as_ref().map_or(0, |s| s.n_items());
@@ -768,6 +770,15 @@ impl RoomView {
     fn hidden(&self) -> usize {
         let window = self.imp().window.borrow();
         window.as_ref().map_or(0, |w| w.borrow().hidden())
+    }
+
+    /// Older items that arrived held back (a pagination's answer can come after the
+    /// pagination said it was done) show at once when the top is on screen: nothing else
+    /// would show them in a room whose messages do not fill the screen.
+    fn reveal_if_near_top(&self) {
+        if self.imp().first_screen_drawn.get() && self.hidden() > 0 && self.near_top() {
+            self.maybe_load_older();
+        }
     }
 
     /// Still near the top (a short page, or a tall window): goes on a little later.
