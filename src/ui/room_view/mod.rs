@@ -56,6 +56,8 @@ mod imp {
     use super::*;
 
     pub struct RoomView {
+        /// The store of `window`, kept apart: rows read it while the window, borrowed,
+        /// applies a diff.
         pub store: RefCell<Option<gio::ListStore>>,
         pub window: RefCell<Option<Rc<RefCell<diff_store::Windowed>>>>,
         pub list: gtk::ListView,

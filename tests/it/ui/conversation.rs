@@ -11,7 +11,7 @@ use sotto::ui::diff_store::value_of;
 use sotto::ui::room_view::RoomView;
 use sotto::ui::window::Window;
 
-use crate::harness::ui::{app, on_gtk_thread, present_at, screenshot, settle, wait_for};
+use crate::harness::ui::{on_gtk_thread, open_window, screenshot, settle, wait_for};
 use crate::harness::{self, TestProfile, peers, synapse};
 
 const FORMATTED_HTML: &str = "<p><b>Agenda</b> for <i>Thursday</i>:</p>\
@@ -40,9 +40,7 @@ fn window_listing(
     size: (i32, i32),
     rooms: u32,
 ) -> Window {
-    let window = Window::new(&app());
-    window.start(profile);
-    present_at(&window, size.0, size.1);
+    let window = open_window(profile, size.0, size.1, "session");
     wait_for(
         "the rooms in the list",
         Duration::from_secs(60),
@@ -479,15 +477,7 @@ fn going_back_to_a_recent_room_shows_it_again_and_keeps_following_it() {
         }
     });
     on_gtk_thread(move || {
-        let window = Window::new(&app());
-        window.start(profile);
-        present_at(&window, 360, 720);
-        wait_for(
-            "the four rooms in the list",
-            Duration::from_secs(60),
-            || window.rooms().n_items() == 4,
-            || window.page(),
-        );
+        let window = window_listing(profile, (360, 720), 4);
         let view = window.room_view();
         window.open_room(&rooms[0]);
         wait_for_event(&view, "North's message", |e| {
