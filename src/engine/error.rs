@@ -101,6 +101,10 @@ pub enum EngineError {
     /// yet; nothing is sent into the room until it is.
     #[error("identity changed and not acknowledged: {0:?}")]
     IdentityChanged(Vec<String>),
+    /// These people (without cross-signing) have a session that appeared after Sotto first
+    /// met them; nothing is sent into the room until the person confirms it.
+    #[error("new sessions not confirmed: {0:?}")]
+    SessionsUnconfirmed(Vec<String>),
     /// The user or device cannot be verified (unknown, or without keys).
     #[error("{0} cannot be verified")]
     NotVerifiable(String),

@@ -24,6 +24,9 @@ pub struct Session {
     key_sharing: KeySharing,
     /// Rooms this session created encrypted (see `rooms::create_room`).
     created_encrypted: Arc<Mutex<HashSet<OwnedRoomId>>>,
+    /// Rooms whose send queue Sotto holds until the person decides (an identity changed,
+    /// a new session waits); see `trust::identities::hold_sending_with`.
+    held_rooms: Arc<Mutex<HashSet<OwnedRoomId>>>,
 }
 
 /// Where an account's encrypted store lives and the key that opens it.
@@ -57,6 +60,20 @@ impl Session {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .contains(room_id)
+    }
+
+    /// Notes that sending into `room_id` is held (`true`) or no longer (`false`); returns
+    /// whether it was held before.
+    pub(crate) fn set_held(&self, room_id: &RoomId, held: bool) -> bool {
+        let mut rooms = self
+            .held_rooms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if held {
+            !rooms.insert(room_id.to_owned())
+        } else {
+            rooms.remove(room_id)
+        }
     }
 
     /// The folder name of this account's store and cache.
@@ -137,6 +154,7 @@ impl Session {
             folder,
             key_sharing: store.key_sharing,
             created_encrypted: Arc::default(),
+            held_rooms: Arc::default(),
         })
     }
 
@@ -169,6 +187,7 @@ impl Session {
             folder,
             key_sharing: store.key_sharing,
             created_encrypted: Arc::default(),
+            held_rooms: Arc::default(),
         })
     }
 
@@ -207,6 +226,7 @@ impl Session {
             folder,
             key_sharing: store.key_sharing,
             created_encrypted: Arc::default(),
+            held_rooms: Arc::default(),
         })
     }
 
@@ -279,6 +299,15 @@ async fn build(
             matrix_sdk::cross_process_lock::CrossProcessLockConfig::SingleProcess,
         )
         .with_encryption_settings(encryption)
+        // The SDK retries a failed request forever by default. A message waiting in the
+        // send queue would then go out from inside such a retry once the server answers,
+        // without Sotto's check of identities and sessions before it resumes
+        // (`identities::ensure_can_resume`). A few retries, then the queue stops and that
+        // check runs.
+        .request_config(matrix_sdk::config::RequestConfig::new().retry_limit(3))
+        // The address found when signing in (typed, or from the server name's
+        // .well-known) stays the one the tokens go to; the login answer may not move it.
+        .respect_login_well_known(false)
         .with_room_key_recipient_strategy(store.key_sharing.strategy())
         .sqlite_store_with_config_and_cache_path(config, Some(&store.cache))
         .build()

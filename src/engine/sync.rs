@@ -41,6 +41,8 @@ pub struct AccountSync {
     service: Arc<SyncService>,
     supervisor: Arc<tokio::task::JoinHandle<()>>,
     send_queue_keeper: Arc<tokio::task::JoinHandle<()>>,
+    /// Applies the key sharing rule to each device the SDK learns of.
+    key_sharing_keeper: Arc<tokio::task::JoinHandle<()>>,
 }
 
 /// A sync that fails again this soon after it resumed is failing for a reason other than
@@ -87,8 +89,11 @@ async fn supervise(service: Arc<SyncService>) {
 
 /// matrix-sdk disables a room's send queue when sending fails for a reason that may pass
 /// (the server does not answer); nothing in the SDK turns it back on. This task does, once
-/// the sync runs again, pausing longer each time the same trouble comes back soon.
-async fn keep_send_queues_going(client: matrix_sdk::Client, service: Arc<SyncService>) {
+/// the sync runs again, pausing longer each time the same trouble comes back soon, and
+/// only when nothing blocks sending there: an identity changed or a new session appeared
+/// while the messages waited, they wait for the person's decision.
+async fn keep_send_queues_going(session: Session, service: Arc<SyncService>) {
+    let client = session.client().clone();
     let mut errors = client.send_queue().subscribe_errors();
     let mut backoff = Duration::from_millis(500);
     let mut last_error: Option<tokio::time::Instant> = None;
@@ -107,16 +112,34 @@ async fn keep_send_queues_going(client: matrix_sdk::Client, service: Arc<SyncSer
         }
         last_error = Some(tokio::time::Instant::now());
         tracing::info!(?backoff, "sending paused; resuming when the server answers");
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(30));
-        let mut states = service.state();
-        while !matches!(states.get(), ServiceState::Running) {
-            if states.next().await.is_none() {
-                return;
+        let Some(room) = client.get_room(&error.room_id) else {
+            continue;
+        };
+        // Resumes only once the server answered the check's own questions (the members'
+        // keys): the sync alone may say it runs between two failures.
+        loop {
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+            let mut states = service.state();
+            while !matches!(states.get(), ServiceState::Running) {
+                if states.next().await.is_none() {
+                    return;
+                }
             }
-        }
-        if let Some(room) = client.get_room(&error.room_id) {
-            room.send_queue().set_enabled(true);
+            match super::trust::identities::ensure_can_resume(&session, room.room_id().as_str())
+                .await
+            {
+                Ok(()) => {
+                    room.send_queue().set_enabled(true);
+                    break;
+                }
+                Err(EngineError::IdentityChanged(_) | EngineError::SessionsUnconfirmed(_)) => {
+                    tracing::info!("sending waits for the person's decision");
+                    session.set_held(room.room_id(), true);
+                    break;
+                }
+                Err(err) => tracing::debug!("cannot check before resuming yet: {err}"),
+            }
         }
     }
 }
@@ -149,13 +172,17 @@ impl AccountSync {
         let service = Arc::new(service);
         let supervisor = Arc::new(tokio::spawn(supervise(service.clone())));
         let send_queue_keeper = Arc::new(tokio::spawn(keep_send_queues_going(
-            session.client().clone(),
+            session.clone(),
             service.clone(),
+        )));
+        let key_sharing_keeper = Arc::new(tokio::spawn(super::trust::recipients::keep_applying(
+            session.clone(),
         )));
         Ok(Self {
             service,
             supervisor,
             send_queue_keeper,
+            key_sharing_keeper,
         })
     }
 
@@ -211,6 +238,7 @@ impl AccountSync {
     pub async fn stop(&self) {
         self.supervisor.abort();
         self.send_queue_keeper.abort();
+        self.key_sharing_keeper.abort();
         self.service.stop().await;
     }
 }

@@ -88,6 +88,10 @@ pub fn describe(err: &EngineError) -> String {
             "The identity of {users} changed. Acknowledge the change before you send messages to this room.",
             &[("users", &users.join(", "))],
         ),
+        EngineError::SessionsUnconfirmed(users) => gettext_f(
+            "{users} signed in on a new session. Confirm it is theirs before you send messages to this room.",
+            &[("users", &users.join(", "))],
+        ),
         EngineError::NotVerifiable(who) => gettext_f(
             "{who} cannot be verified: no encryption keys were found.",
             &[("who", who)],

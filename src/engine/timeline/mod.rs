@@ -47,11 +47,10 @@ const ENCRYPTION_WAIT: Duration = Duration::from_secs(10);
 /// each send does not load every member's identity again.
 #[derive(Default)]
 struct IdentityGate {
-    /// Every change to someone's identity since the last full check. The SDK announces a
-    /// change here as soon as it has stored it, before anything else hears of it.
-    updates: Option<
-        Pin<Box<dyn Stream<Item = matrix_sdk::encryption::identities::IdentityUpdates> + Send>>,
-    >,
+    /// Every change to someone's identity or devices since the last full check. The SDK
+    /// announces a change here as soon as it has stored it, before anything else hears of
+    /// it.
+    updates: Option<Pin<Box<dyn Stream<Item = ()> + Send>>>,
     /// The joined and invited member counts when the last full check found nothing to warn
     /// about; `None` when the next send must check again.
     clear_for: Option<(u64, u64)>,
@@ -149,10 +148,12 @@ impl RoomTimeline {
             .map_err(EngineError::matrix)
     }
 
-    /// Refuses to send while someone's identity changed and nobody acknowledged it: the
-    /// room keys would go to whoever holds the new identity. A check that found nothing
-    /// stays valid until an identity changes or the room's members do; a room with a
-    /// warning is checked afresh each time (so an acknowledgement counts at once).
+    /// Refuses to send while someone's identity changed and nobody acknowledged it, or a
+    /// new session of someone without cross-signing waits for confirmation. A check that
+    /// found nothing stays valid until an identity or a device changes or the room's
+    /// members do; a room with a warning is checked afresh each time (so an
+    /// acknowledgement counts at once). The key sharing rule holds without it (a device not
+    /// vouched for gets no key); this check keeps the message from going out at all.
     async fn check_identities(&self) -> Result<()> {
         if !self.room.encryption_state().is_encrypted() {
             return Ok(());
@@ -160,14 +161,18 @@ impl RoomTimeline {
         let mut gate = self.identity_gate.lock().await;
         if gate.updates.is_none() {
             // Subscribed before the full check, so that nothing it misses goes unnoticed.
-            let updates = self
-                .session
-                .client()
-                .encryption()
+            let encryption = self.session.client().encryption();
+            let identities = encryption
                 .user_identities_stream()
                 .await
-                .map_err(EngineError::matrix)?;
-            gate.updates = Some(Box::pin(updates));
+                .map_err(EngineError::matrix)?
+                .map(|_| ());
+            let devices = encryption
+                .devices_stream()
+                .await
+                .map_err(EngineError::matrix)?
+                .map(|_| ());
+            gate.updates = Some(Box::pin(futures_util::stream::select(identities, devices)));
             gate.clear_for = None;
         }
         let mut changed = false;
@@ -227,7 +232,14 @@ impl RoomTimeline {
     /// identities of its members.
     async fn before_sending(&self) -> Result<()> {
         self.ensure_encryption_known().await?;
-        self.check_identities().await
+        self.check_identities().await?;
+        // A queue held for the person's decision goes on once nothing blocks any more (the
+        // decision may have come another way: a verification, the session gone). One the
+        // SDK stopped after a failure is left to `sync::keep_send_queues_going`.
+        if self.session.set_held(self.room.room_id(), false) {
+            self.room.send_queue().set_enabled(true);
+        }
+        Ok(())
     }
 
     /// Sends a message (through the send queue: it survives being offline and restarts).
@@ -264,6 +276,7 @@ impl RoomTimeline {
 
     /// Adds this account's reaction `key`, or takes it back; true when added.
     pub async fn toggle_reaction(&self, id: &ItemId, key: &str) -> Result<bool> {
+        self.before_sending().await?;
         self.timeline
             .toggle_reaction(&id.0, key)
             .await
@@ -281,6 +294,9 @@ impl RoomTimeline {
     /// Sends a failed message again.
     pub async fn retry(&self, id: &ItemId) -> Result<()> {
         let handle = self.send_handle(id).await?;
+        self.ensure_encryption_known().await?;
+        super::trust::identities::ensure_can_resume(&self.session, self.room.room_id().as_str())
+            .await?;
         handle.unwedge().await.map_err(EngineError::matrix)?;
         self.room.send_queue().set_enabled(true);
         Ok(())

@@ -110,3 +110,74 @@ pub async fn sign_out_session(
     tracing::info!(device = %device_id, "signed out another session");
     Ok(())
 }
+
+/// A session of this account that appeared while Sotto ran, not signed by the account's
+/// identity: the person is told at once (it may be someone else's, made by the server).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewOwnSession {
+    /// The device ID.
+    pub device_id: String,
+    /// The name it gave itself, if any (chosen by whoever made it: show as plain text).
+    pub display_name: Option<String>,
+    /// When this session first learnt of it.
+    pub first_seen: SystemTime,
+}
+
+/// The new, unsigned sessions of this account, from now on. On a restored session, those
+/// that appeared while Sotto was closed count as new too; on a new sign-in, the sessions
+/// the account already had do not.
+pub async fn new_own_sessions(
+    session: &Session,
+) -> Result<impl futures_util::Stream<Item = NewOwnSession> + use<>> {
+    use futures_util::StreamExt;
+    let client = session.client().clone();
+    let user_id = client
+        .user_id()
+        .ok_or(EngineError::SessionInvalidated { soft: false })?
+        .to_owned();
+    let this_device = client.device_id().map(ToOwned::to_owned);
+    let encryption = client.encryption();
+    // Subscribed first, so that nothing between the look below and the stream is missed.
+    let updates = encryption.devices_stream().await.map_err(classify)?;
+    let others = |devices: &matrix_sdk::encryption::identities::UserDevices| {
+        devices
+            .keys()
+            .filter(|d| Some(*d) != this_device.as_deref())
+            .map(ToOwned::to_owned)
+            .collect::<std::collections::HashSet<OwnedDeviceId>>()
+    };
+    let mut known = others(
+        &encryption
+            .get_user_devices(&user_id)
+            .await
+            .map_err(classify)?,
+    );
+    if known.is_empty() {
+        // A new sign-in: what the account already had is not news.
+        if let Err(err) = encryption.request_user_identity(&user_id).await {
+            tracing::debug!("could not ask for the account's sessions: {err}");
+        }
+        known = others(
+            &encryption
+                .get_user_devices(&user_id)
+                .await
+                .map_err(classify)?,
+        );
+    }
+    Ok(updates.flat_map(move |update| {
+        let fresh: Vec<NewOwnSession> = update
+            .new
+            .get(&user_id)
+            .into_iter()
+            .flat_map(|devices| devices.values())
+            .filter(|d| !known.contains(d.device_id()) && !d.is_cross_signed_by_owner())
+            .map(|d| NewOwnSession {
+                device_id: d.device_id().to_string(),
+                display_name: d.display_name().map(ToOwned::to_owned),
+                first_seen: UNIX_EPOCH
+                    + Duration::from_millis(u64::from(d.first_time_seen_ts().get())),
+            })
+            .collect();
+        futures_util::stream::iter(fresh)
+    }))
+}

@@ -206,20 +206,135 @@ pub async fn room_trust(session: &Session, room_id: &str) -> Result<RoomTrust> {
 }
 
 /// Refuses sending into `room_id` while someone's identity change there is not
-/// acknowledged (`IdentityChanged` with their user IDs). The send path calls it first.
+/// acknowledged (`IdentityChanged` with their user IDs), or while a new session of someone
+/// without cross-signing waits for the person's confirmation (`SessionsUnconfirmed`).
+/// Applies the key sharing rule to the room's members first. Every send path calls it.
 pub async fn ensure_can_send(session: &Session, room_id: &str) -> Result<()> {
     let room = room(session, room_id)?;
     if !room.encryption_state().is_encrypted() {
         return Ok(());
     }
-    let warnings = initial_warnings(&room).await?;
-    if warnings.is_empty() {
-        Ok(())
-    } else {
-        Err(EngineError::IdentityChanged(
+    let waiting = super::recipients::prepare_room(session, &room).await?;
+    refuse_while_blocked(&room, waiting).await
+}
+
+/// `IdentityChanged` or `SessionsUnconfirmed` when `room` has either (`waiting` being its
+/// sessions that wait for confirmation), nothing otherwise.
+async fn refuse_while_blocked(
+    room: &matrix_sdk::Room,
+    waiting: Vec<super::recipients::UnconfirmedSession>,
+) -> Result<()> {
+    let warnings = initial_warnings(room).await?;
+    if !warnings.is_empty() {
+        return Err(EngineError::IdentityChanged(
             warnings.into_iter().map(|w| w.user_id).collect(),
-        ))
+        ));
     }
+    if !waiting.is_empty() {
+        let mut users: Vec<String> = waiting.iter().map(|s| s.user_id.to_string()).collect();
+        users.dedup();
+        return Err(EngineError::SessionsUnconfirmed(users));
+    }
+    Ok(())
+}
+
+/// Like `ensure_can_send`, with the members' keys asked for afresh first: for messages that
+/// waited (offline, or held) before they go out. Fails when the server does not answer.
+pub async fn ensure_can_resume(session: &Session, room_id: &str) -> Result<()> {
+    let room = room(session, room_id)?;
+    if room.encryption_state().is_encrypted() {
+        // Offline, this fails: nothing resumes on knowledge from before the pause.
+        super::recipients::refresh_members(session, &room).await?;
+    }
+    ensure_can_send(session, room_id).await
+}
+
+/// Lets the send queues of the encrypted rooms shared with `user_id` go on where nothing
+/// blocks sending any more (after the person acknowledged or confirmed something).
+pub async fn resume_sending_with(session: &Session, user_id: &OwnedUserId) {
+    for room in session.client().joined_rooms() {
+        if !room.encryption_state().is_encrypted()
+            || room.send_queue().is_enabled()
+            || room
+                .get_member_no_sync(user_id)
+                .await
+                .ok()
+                .flatten()
+                .is_none()
+        {
+            continue;
+        }
+        if ensure_can_send(session, room.room_id().as_str())
+            .await
+            .is_ok()
+        {
+            session.set_held(room.room_id(), false);
+            room.send_queue().set_enabled(true);
+        }
+    }
+}
+
+/// Holds the send queues of the encrypted rooms shared with `users` where something now
+/// blocks sending: what waits there is not sent until the person decides.
+pub(crate) async fn hold_sending_with(session: &Session, users: &[OwnedUserId]) {
+    for room in session.client().joined_rooms() {
+        if !room.encryption_state().is_encrypted() || !room.send_queue().is_enabled() {
+            continue;
+        }
+        let mut shared = false;
+        for user_id in users {
+            if room
+                .get_member_no_sync(user_id)
+                .await
+                .ok()
+                .flatten()
+                .is_some()
+            {
+                shared = true;
+                break;
+            }
+        }
+        if !shared {
+            continue;
+        }
+        // By what is known here: no request to the server from this watcher.
+        let Ok(waiting) = super::recipients::unconfirmed_sessions(session, &room).await else {
+            continue;
+        };
+        if let Err(EngineError::IdentityChanged(_) | EngineError::SessionsUnconfirmed(_)) =
+            refuse_while_blocked(&room, waiting).await
+        {
+            tracing::info!("sending into a room waits for the person's decision");
+            session.set_held(room.room_id(), true);
+            room.send_queue().set_enabled(false);
+        }
+    }
+}
+
+/// The sessions of `room_id` that wait for the person's confirmation, now and each time
+/// that set changes.
+pub async fn unconfirmed_session_updates(
+    session: &Session,
+    room_id: &str,
+) -> Result<impl Stream<Item = Vec<super::recipients::UnconfirmedSession>> + use<>> {
+    let room = room(session, room_id)?;
+    let encryption = session.client().encryption();
+    let devices = encryption
+        .devices_stream()
+        .await
+        .map_err(EngineError::matrix)?
+        .map(|_| ());
+    let identities = trust_changes(session.client()).await?.map(|_| ());
+    let triggers = polled_apart(futures_util::stream::select(
+        Box::pin(devices),
+        Box::pin(identities),
+    ));
+    let session = session.clone();
+    let first = super::recipients::unconfirmed_sessions(&session, &room).await?;
+    Ok(reread_on_change(first, triggers, move || {
+        let (session, room) = (session.clone(), room.clone());
+        async move { super::recipients::unconfirmed_sessions(&session, &room).await }
+    }))
 }
 
 /// Accepts `user_id`'s new identity: a verified-then-changed identity loses its verified
@@ -241,7 +356,9 @@ pub async fn acknowledge_identity(session: &Session, user_id: &str) -> Result<()
             .map_err(EngineError::matrix)?;
     }
     identity.pin().await.map_err(EngineError::matrix)?;
-    tracing::info!(user = %user_id, "acknowledged a changed identity");
+    super::recipients::accept_identity(session, &user_id).await?;
+    tracing::info!("acknowledged a changed identity");
+    resume_sending_with(session, &user_id).await;
     Ok(())
 }
 
@@ -254,34 +371,55 @@ pub struct LeftOutDevice {
     pub device_id: String,
 }
 
-/// The devices of the members of `room_id` that this session's messages leave out under
-/// the "encrypt only for verified devices" setting: those not verified by their owner
-/// (every device of a member without a cross-signing identity). Empty when the setting is
-/// off. This follows the same rule as the SDK's identity-based key sharing; the SDK does
-/// not report the devices it withheld a key from.
+/// The devices of the members of `room_id` that this session's messages leave out, by the
+/// key sharing rule in force: by default those their owner did not vouch for (see
+/// `recipients`; sessions that wait for the person's confirmation are not listed here, the
+/// identity banner names them); under "encrypt only for verified devices" those not
+/// verified by their owner (every device of a member without a cross-signing identity).
+/// The SDK does not report the devices it withheld a key from.
 pub async fn devices_left_out(session: &Session, room_id: &str) -> Result<Vec<LeftOutDevice>> {
-    if session.key_sharing() != super::KeySharing::VerifiedDevicesOnly {
-        return Ok(Vec::new());
-    }
     let room = room(session, room_id)?;
+    let own_user = session.client().user_id().map(ToOwned::to_owned);
     let own_device = session.client().device_id().map(ToOwned::to_owned);
-    let members = room
+    let mut users: Vec<OwnedUserId> = room
         .members(RoomMemberships::ACTIVE)
         .await
-        .map_err(classify)?;
+        .map_err(classify)?
+        .iter()
+        .map(|m| m.user_id().to_owned())
+        .collect();
+    if let Some(own) = &own_user
+        && !users.contains(own)
+    {
+        users.push(own.clone());
+    }
+    let strict = session.key_sharing() == super::KeySharing::VerifiedDevicesOnly;
     let encryption = session.client().encryption();
     let mut left_out = Vec::new();
-    for member in members {
+    for user_id in users {
+        let is_own = own_user.as_ref() == Some(&user_id);
+        let has_identity = encryption
+            .get_user_identity(&user_id)
+            .await
+            .map_err(EngineError::matrix)?
+            .is_some();
         let devices = encryption
-            .get_user_devices(member.user_id())
+            .get_user_devices(&user_id)
             .await
             .map_err(classify)?;
         for device in devices.devices() {
-            let own = own_device.as_deref() == Some(device.device_id())
-                && session.client().user_id() == Some(member.user_id());
-            if !own && !device.is_cross_signed_by_owner() {
+            if device.is_deleted() || (is_own && own_device.as_deref() == Some(device.device_id()))
+            {
+                continue;
+            }
+            let out = if strict {
+                !device.is_cross_signed_by_owner()
+            } else {
+                (has_identity || is_own) && !super::recipients::gets_keys(&device)
+            };
+            if out {
                 left_out.push(LeftOutDevice {
-                    user_id: member.user_id().to_string(),
+                    user_id: user_id.to_string(),
                     device_id: device.device_id().to_string(),
                 });
             }
@@ -312,12 +450,12 @@ pub enum SendingBlocked {
     ThisSessionUnverified,
 }
 
-/// The notice for `room_id`: empty when the setting is off or nobody is left out.
+/// The notice for `room_id`: empty when nobody is left out (and, under "encrypt only for
+/// verified devices", sending is not blocked).
 pub async fn sharing_notice(session: &Session, room_id: &str) -> Result<SharingNotice> {
-    if session.key_sharing() != super::KeySharing::VerifiedDevicesOnly {
-        return Ok(SharingNotice::default());
-    }
-    let blocked = if !super::cross_signing::has_cross_signing_identity(session).await? {
+    let blocked = if session.key_sharing() != super::KeySharing::VerifiedDevicesOnly {
+        None
+    } else if !super::cross_signing::has_cross_signing_identity(session).await? {
         Some(SendingBlocked::NoIdentity)
     } else if !super::cross_signing::is_this_session_verified(session) {
         Some(SendingBlocked::ThisSessionUnverified)

@@ -6,6 +6,7 @@ pub mod cross_signing;
 pub mod devices;
 pub mod identities;
 pub mod missed;
+pub mod recipients;
 pub mod recovery;
 pub mod verification;
 
@@ -21,9 +22,10 @@ use super::{EngineError, Result};
 /// Which devices a session encrypts room keys (and so messages) for.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum KeySharing {
-    /// Every device of the room's members that is not blacklisted (the common default).
+    /// Devices their owner vouches for (the default; see `recipients` for the rule): a
+    /// device the server adds to someone's account gets no key.
     #[default]
-    AllDevices,
+    VouchedDevices,
     /// Only devices their owner has verified (cross-signed); people without a
     /// cross-signing identity get nothing. The "encrypt only for verified devices" setting.
     /// Sending needs this account's own cross-signing identity set up first.
@@ -33,7 +35,9 @@ pub enum KeySharing {
 impl KeySharing {
     pub(crate) fn strategy(self) -> CollectStrategy {
         match self {
-            Self::AllDevices => CollectStrategy::AllDevices,
+            // Shares only with devices verified here or marked by `recipients`; an unmarked
+            // device gets a withheld notice.
+            Self::VouchedDevices => CollectStrategy::OnlyTrustedDevices,
             Self::VerifiedDevicesOnly => CollectStrategy::IdentityBasedStrategy,
         }
     }

@@ -1,9 +1,11 @@
-//! The banner above a room's composer when a member's identity changed: it names them and
-//! offers to acknowledge the change (or, for someone verified before, to withdraw the
-//! verification). While it shows, the engine refuses to send into the room; the banner's
-//! `blocks-sending` property says so, for the composer to follow.
+//! The banner above a room's composer when a member's identity changed, or when someone
+//! without cross-signing signed in on a new session: it names them and offers to
+//! acknowledge the change (or, for someone verified before, to withdraw the verification),
+//! or to confirm the new session. While it shows, the engine refuses to send into the room;
+//! the banner's `blocks-sending` property says so, for the composer to follow.
 //!
-//! Its buttons are the action `identity-banner.acknowledge` with the user ID as target.
+//! Its buttons are the actions `identity-banner.acknowledge` with the user ID as target and
+//! `identity-banner.confirm` with (user ID, device ID).
 
 use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;
@@ -14,6 +16,7 @@ use gtk::{gio, glib};
 
 use crate::engine::session::Session;
 use crate::engine::trust::identities::{self, IdentityWarning};
+use crate::engine::trust::recipients::{self, UnconfirmedSession};
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
 use crate::ui::error_text::describe;
@@ -30,7 +33,9 @@ mod imp {
         pub(super) session: RefCell<Option<Session>>,
         pub(super) room_id: RefCell<Option<String>>,
         pub(super) warnings: RefCell<Vec<IdentityWarning>>,
+        pub(super) sessions: RefCell<Vec<UnconfirmedSession>>,
         pub(super) follower: RefCell<Option<glib::JoinHandle<()>>>,
+        pub(super) sessions_follower: RefCell<Option<glib::JoinHandle<()>>>,
         pub(super) revealer: gtk::Revealer,
         pub(super) list: gtk::Box,
         pub(super) error: gtk::Label,
@@ -52,6 +57,9 @@ mod imp {
 
         fn dispose(&self) {
             if let Some(follower) = self.follower.take() {
+                follower.abort();
+            }
+            if let Some(follower) = self.sessions_follower.take() {
                 follower.abort();
             }
         }
@@ -88,6 +96,20 @@ pub fn warning_text(warning: &IdentityWarning) -> String {
     }
 }
 
+/// What the banner says about a new session that waits for confirmation.
+pub fn session_text(waiting: &UnconfirmedSession) -> String {
+    let session = match &waiting.display_name {
+        Some(name) if !name.trim().is_empty() => {
+            format!("“{}” ({})", name.trim(), waiting.device_id)
+        }
+        _ => waiting.device_id.to_string(),
+    };
+    gettext_f(
+        "{user} signed in on a new session, {session}. Their app cannot sign it, so Sotto cannot tell whether it is theirs or one the server made. It gets no messages, and sending here waits, until you confirm it with them.",
+        &[("user", waiting.user_id.as_str()), ("session", &session)],
+    )
+}
+
 impl IdentityBanner {
     /// An empty, hidden banner; `follow` gives it a room.
     pub fn new() -> Self {
@@ -120,6 +142,20 @@ impl IdentityBanner {
             }
         });
         group.add_action(&acknowledge);
+        let confirm = gio::SimpleAction::new(
+            "confirm",
+            Some(glib::VariantTy::new("(ss)").expect("a valid variant type")),
+        );
+        let weak = self.downgrade();
+        confirm.connect_activate(move |_, target| {
+            if let (Some(banner), Some((user_id, device_id))) = (
+                weak.upgrade(),
+                target.and_then(|t| t.get::<(String, String)>()),
+            ) {
+                banner.confirm(user_id, device_id);
+            }
+        });
+        group.add_action(&confirm);
         self.insert_action_group("identity-banner", Some(&group));
     }
 
@@ -161,6 +197,46 @@ impl IdentityBanner {
             banner.imp().follower.replace(Some(follower));
         });
         imp.follower.replace(Some(task));
+        self.follow_sessions(room_id);
+    }
+
+    fn follow_sessions(&self, room_id: &str) {
+        let Some(session) = self.imp().session.borrow().clone() else {
+            return;
+        };
+        let room = room_id.to_owned();
+        let weak = self.downgrade();
+        let task = spawn_ui(async move {
+            let asked = room.clone();
+            let stream = spawn_tokio(async move {
+                identities::unconfirmed_session_updates(&session, &asked).await
+            })
+            .await;
+            let Some(banner) = weak.upgrade() else {
+                return;
+            };
+            let stream = match stream {
+                Ok(stream) => stream,
+                Err(err) => {
+                    tracing::warn!("cannot follow the new sessions of the room: {err}");
+                    return;
+                }
+            };
+            let weak = banner.downgrade();
+            let follower = forward_stream(stream, move |sessions| {
+                let Some(banner) = weak.upgrade() else {
+                    return ControlFlow::Break(());
+                };
+                if banner.imp().room_id.borrow().as_deref() != Some(room.as_str()) {
+                    return ControlFlow::Break(());
+                }
+                banner.imp().sessions.replace(sessions);
+                banner.render();
+                ControlFlow::Continue(())
+            });
+            banner.imp().sessions_follower.replace(Some(follower));
+        });
+        self.imp().sessions_follower.replace(Some(task));
     }
 
     /// Stops following and hides the banner.
@@ -169,7 +245,11 @@ impl IdentityBanner {
         if let Some(follower) = imp.follower.take() {
             follower.abort();
         }
+        if let Some(follower) = imp.sessions_follower.take() {
+            follower.abort();
+        }
         imp.room_id.replace(None);
+        imp.sessions.replace(Vec::new());
         self.show(Vec::new());
     }
 
@@ -178,9 +258,18 @@ impl IdentityBanner {
         self.imp().warnings.borrow().clone()
     }
 
+    /// The new sessions shown now.
+    pub fn unconfirmed_sessions(&self) -> Vec<UnconfirmedSession> {
+        self.imp().sessions.borrow().clone()
+    }
+
     /// The banner's text lines, as shown.
     pub fn texts(&self) -> Vec<String> {
-        self.warnings().iter().map(warning_text).collect()
+        self.warnings()
+            .iter()
+            .map(warning_text)
+            .chain(self.unconfirmed_sessions().iter().map(session_text))
+            .collect()
     }
 
     /// Calls `f` with the new value each time `blocks-sending` changes.
@@ -192,8 +281,15 @@ impl IdentityBanner {
     }
 
     fn show(&self, warnings: Vec<IdentityWarning>) {
+        self.imp().warnings.replace(warnings);
+        self.render();
+    }
+
+    fn render(&self) {
         let imp = self.imp();
         crate::ui::widgets::remove_children(&imp.list, |list, child| list.remove(child));
+        let warnings = imp.warnings.borrow().clone();
+        let sessions = imp.sessions.borrow().clone();
         for warning in &warnings {
             let row = gtk::Box::new(gtk::Orientation::Vertical, 6);
             let icon_and_text = gtk::Box::new(gtk::Orientation::Horizontal, 12);
@@ -241,16 +337,67 @@ impl IdentityBanner {
             row.append(&buttons);
             imp.list.append(&row);
         }
-        let blocks = !warnings.is_empty();
+        for waiting in &sessions {
+            let row = gtk::Box::new(gtk::Orientation::Vertical, 6);
+            let icon_and_text = gtk::Box::new(gtk::Orientation::Horizontal, 12);
+            icon_and_text.append(&gtk::Image::from_icon_name("dialog-warning-symbolic"));
+            icon_and_text.append(
+                &gtk::Label::builder()
+                    .label(session_text(waiting))
+                    .wrap(true)
+                    .wrap_mode(gtk::pango::WrapMode::WordChar)
+                    .xalign(0.0)
+                    .hexpand(true)
+                    .build(),
+            );
+            let target = (waiting.user_id.to_string(), waiting.device_id.to_string());
+            let buttons = gtk::Box::builder()
+                .spacing(6)
+                .halign(gtk::Align::End)
+                .build();
+            buttons.append(
+                &gtk::Button::builder()
+                    .label(gettext("_Confirm Session"))
+                    .use_underline(true)
+                    .action_name("identity-banner.confirm")
+                    .action_target(&target.to_variant())
+                    .css_classes(["touch-target"])
+                    .build(),
+            );
+            row.append(&icon_and_text);
+            row.append(&buttons);
+            imp.list.append(&row);
+        }
+        let blocks = !warnings.is_empty() || !sessions.is_empty();
         imp.revealer.set_reveal_child(blocks);
         if !blocks {
             imp.error.set_visible(false);
         }
-        imp.warnings.replace(warnings);
         if imp.blocks_sending.get() != blocks {
             imp.blocks_sending.set(blocks);
             self.notify_blocks_sending();
         }
+    }
+
+    fn confirm(&self, user_id: String, device_id: String) {
+        let Some(session) = self.imp().session.borrow().clone() else {
+            return;
+        };
+        spawn_ui(glib::clone!(
+            #[weak(rename_to = banner)]
+            self,
+            async move {
+                let result = spawn_tokio(async move {
+                    recipients::confirm_session(&session, &user_id, &device_id).await
+                })
+                .await;
+                // The stream removes the session from the banner once the engine has it.
+                if let Err(err) = result {
+                    banner.imp().error.set_label(&describe(&err));
+                    banner.imp().error.set_visible(true);
+                }
+            }
+        ));
     }
 
     fn acknowledge(&self, user_id: String) {

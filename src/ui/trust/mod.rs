@@ -5,6 +5,7 @@
 pub mod first_sign_in;
 pub mod identity_banner;
 pub mod key_files;
+pub mod new_session_alert;
 pub mod recovery_key;
 pub mod settings;
 pub mod sharing_notice;

@@ -315,6 +315,9 @@ impl AccountSettings {
 
         let sharing_group = adw::PreferencesGroup::builder()
             .title(gettext("Encryption"))
+            .description(gettext(
+                "Your messages are encrypted only for sessions their owners signed. For people whose app cannot sign sessions, the sessions they had when you first met are kept, and a session they add later waits until you confirm it. A session your server adds to an account never gets your messages.",
+            ))
             .build();
         let verified_only = gtk::Switch::builder()
             .valign(gtk::Align::Center)
@@ -324,7 +327,7 @@ impl AccountSettings {
         let verified_only_row = adw::ActionRow::builder()
             .title(gettext("Encrypt Only for Verified Devices"))
             .subtitle(gettext(
-                "Your messages can then be read only on sessions that their owners have verified.",
+                "People whose app cannot sign sessions then cannot read your messages at all, and this session must be verified to send.",
             ))
             .subtitle_lines(4)
             .activatable_widget(&verified_only)
@@ -960,7 +963,7 @@ impl AccountSettings {
         let wanted = if on {
             KeySharing::VerifiedDevicesOnly
         } else {
-            KeySharing::AllDevices
+            KeySharing::VouchedDevices
         };
         let session = self.session();
         if let Err(err) = profile.set_account_key_sharing(&session.user_id(), wanted) {

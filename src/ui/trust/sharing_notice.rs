@@ -13,7 +13,6 @@ use adw::subclass::prelude::*;
 use gtk::glib;
 
 use crate::engine::session::Session;
-use crate::engine::trust::KeySharing;
 use crate::engine::trust::identities::{self, SendingBlocked, SharingNotice};
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::bridge::{spawn_tokio, spawn_ui};
@@ -139,14 +138,11 @@ impl KeySharingNotice {
     pub fn follow(&self, session: Session, room_id: &str) {
         self.stop();
         let imp = self.imp();
-        // Nothing is left out unless verified-only sharing is on: then no timer either,
-        // so an open room costs no wake-ups.
-        let verified_only = session.key_sharing() == KeySharing::VerifiedDevicesOnly;
+        // Sessions their owners did not vouch for are left out under either rule; the
+        // timer catches sessions that appear while the room is open (a look every 30 s
+        // reads the local crypto store only).
         imp.session.replace(Some(session));
         imp.room_id.replace(Some(room_id.to_owned()));
-        if !verified_only {
-            return;
-        }
         self.refresh();
         let weak = self.downgrade();
         let timer = glib::timeout_add_local(REFRESH, move || {

@@ -18,12 +18,13 @@ use crate::ui::trust::settings::AccountSettings;
 use crate::ui::trust::verification::{VerificationDialog, verify_person};
 
 /// Starts listening for verification requests to `session`; each opens the emoji dialog
-/// over `window`, and one that could not be answered is told in a toast. The tasks end
-/// when they are aborted or the window goes.
+/// over `window`, and one that could not be answered is told in a toast. A new session of
+/// the account is announced over `window`. The tasks end when they are aborted or the
+/// window goes.
 pub(super) fn listen(
     window: &Window,
     session: &Session,
-) -> (Arc<Verifications>, [glib::JoinHandle<()>; 2]) {
+) -> (Arc<Verifications>, [glib::JoinHandle<()>; 3]) {
     let verifications = {
         // Verifications spawns its receiver on tokio.
         let _tokio = runtime().enter();
@@ -46,7 +47,70 @@ pub(super) fn listen(
         window.toast(&missed_text(&missed));
         ControlFlow::Continue(())
     });
-    (verifications, [task, missed])
+    let announcer = announce_new_sessions(window, session);
+    (verifications, [task, missed, announcer])
+}
+
+/// Tells of each new, unsigned session of the account, over whatever is open.
+fn announce_new_sessions(window: &Window, session: &Session) -> glib::JoinHandle<()> {
+    let weak = window.downgrade();
+    let session = session.clone();
+    crate::ui::bridge::spawn_ui(async move {
+        let stream = crate::ui::bridge::spawn_tokio(async move {
+            crate::engine::trust::devices::new_own_sessions(&session).await
+        })
+        .await;
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(err) => {
+                tracing::warn!("cannot follow the account's new sessions: {err}");
+                return;
+            }
+        };
+        let follower = forward_stream(stream, move |new| {
+            let Some(window) = weak.upgrade() else {
+                return ControlFlow::Break(());
+            };
+            let parent = visible_dialog_parent(&window);
+            let (for_verify, for_sign_out) = (window.downgrade(), window.downgrade());
+            crate::ui::trust::new_session_alert::present(
+                &parent,
+                &new,
+                move |device_id| {
+                    if let Some(settings) =
+                        for_verify.upgrade().and_then(|w| w.open_account_settings())
+                    {
+                        let _ = settings.activate_action(
+                            "settings.verify-device",
+                            Some(&device_id.to_variant()),
+                        );
+                    }
+                },
+                move |device_id| {
+                    if let Some(settings) = for_sign_out
+                        .upgrade()
+                        .and_then(|w| w.open_account_settings())
+                    {
+                        let _ = settings.activate_action(
+                            "settings.sign-out-device",
+                            Some(&device_id.to_variant()),
+                        );
+                    }
+                },
+            );
+            ControlFlow::Continue(())
+        });
+        // Aborting this task drops its future, and the guard stops the follower with it.
+        struct AbortOnDrop(glib::JoinHandle<()>);
+        impl Drop for AbortOnDrop {
+            fn drop(&mut self) {
+                self.0.abort();
+            }
+        }
+        let guard = AbortOnDrop(follower);
+        std::future::pending::<()>().await;
+        drop(guard);
+    })
 }
 
 /// What to tell of a request that came before this session knew the one that sent it.

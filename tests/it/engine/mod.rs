@@ -4,6 +4,7 @@ mod accounts;
 mod hostile;
 mod html;
 mod interop;
+mod key_sharing;
 mod room_list;
 mod rooms;
 mod secret_service;

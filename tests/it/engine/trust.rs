@@ -595,7 +595,7 @@ fn sessions_are_listed_renamed_and_signed_out_with_the_password() {
 
 /// Bootstraps cross-signing on a headless peer, answering the password prompt if any: its
 /// device is then signed by its owner.
-async fn peer_bootstrap(client: &matrix_sdk::Client, user: &synapse::TestUser) {
+pub async fn peer_bootstrap(client: &matrix_sdk::Client, user: &synapse::TestUser) {
     use matrix_sdk::ruma::api::client::uiaa;
     if let Err(err) = client.encryption().bootstrap_cross_signing(None).await {
         let info = err
@@ -647,7 +647,7 @@ async fn signed_in_with_sync(
 }
 
 /// A shared encrypted room made by `owner`, joined by `guest`.
-async fn shared_room(owner: &Session, guest: &Session, name: &str) -> OwnedRoomId {
+pub async fn shared_room(owner: &Session, guest: &Session, name: &str) -> OwnedRoomId {
     let room = peers::create_room(owner.client(), name, true, &[&guest.user_id()]).await;
     let room_id = room.room_id().to_owned();
     wait_for_room(guest, &room_id).await;

@@ -2,6 +2,7 @@
 //! `tools/test` starts, other Matrix clients to talk to, and a GTK thread with screenshots.
 
 pub mod conversation;
+pub mod link;
 pub mod nio;
 pub mod peers;
 pub mod sotto_room;

@@ -3,6 +3,7 @@
 mod accounts;
 mod conversation;
 mod greeter;
+mod key_sharing;
 mod room_list;
 mod rooms;
 mod session;

@@ -474,7 +474,7 @@ fn verified_only_switch_and_the_last_session_sign_out_warning() {
         let window = window_with_sync(profile.clone());
         assert_eq!(
             window.session().unwrap().key_sharing(),
-            KeySharing::AllDevices
+            KeySharing::VouchedDevices
         );
         let settings = open_settings(&window);
         settings.set_visible_page_name("recovery");
