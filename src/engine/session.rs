@@ -76,6 +76,14 @@ impl Session {
         }
     }
 
+    /// Whether sending into `room_id` is held until the person decides.
+    pub fn is_held(&self, room_id: &RoomId) -> bool {
+        self.held_rooms
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(room_id)
+    }
+
     /// The folder name of this account's store and cache.
     pub fn folder(&self) -> &str {
         &self.folder

@@ -317,6 +317,11 @@ fn messages_that_wait_while_an_identity_changes_go_out_only_after_the_person_dec
             w.iter().any(|w| w.user_id == bob_user.user_id)
         })
         .await;
+        // Proof that the check before resuming ran and held the queue.
+        eventually("sending into the room to be held", || async {
+            alice.is_held(&room_id)
+        })
+        .await;
         let decided_at = SystemTime::now();
         identities::acknowledge_identity(&alice, &bob_user.user_id)
             .await
