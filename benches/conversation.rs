@@ -18,7 +18,10 @@
 //!    much resident memory that adds;
 //! 4. sending 200 messages one after the other: `send` to the remote echo in the timeline;
 //!    then 200 more with a pause before each, as between two messages a person types;
-//! 5. before those sends, the CPU time used in each second while nothing arrives.
+//! 5. before those sends, the CPU time used in each second while nothing arrives;
+//! 6. first, with no server: converting each of the costliest message bodies (issue 17,
+//!    the tests' `harness::bodies`) to markup, the median and slowest of 50 runs and the
+//!    size of the markup (targets: 10 ms and 64 KiB). `-- --render` runs only this.
 
 // matrix-sdk-ui's timeline futures are deep; the default limit is too small for them.
 #![recursion_limit = "256"]
@@ -180,6 +183,7 @@ fn main() {
             number(4),
             args.get(5).and_then(|pid| pid.parse().ok()),
         ),
+        _ if args.iter().any(|a| a == "--render") => render_figures(),
         // `cargo bench` passes `--bench`; anything else runs the benchmark.
         _ => {
             let quick = args.iter().any(|a| a == "--quick")
@@ -204,9 +208,34 @@ fn child_runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// Scenario 6: the time and markup of the costliest bodies (no server, this process).
+fn render_figures() {
+    const RUNS: usize = 50;
+    println!("6: message bodies to markup (median / slowest of {RUNS}; targets 10 ms, 64 KiB)");
+    for (name, html) in harness::bodies::costly(None) {
+        let mut times = Vec::with_capacity(RUNS);
+        let mut bytes = 0;
+        for _ in 0..RUNS {
+            let started = Instant::now();
+            // What the timeline does with a formatted body: hidden and revealed spoilers.
+            let (hidden, revealed) = sotto::engine::html::html_to_markup_with_spoilers(&html);
+            times.push(started.elapsed());
+            bytes = hidden.len().max(revealed.map_or(0, |r| r.len()));
+        }
+        times.sort();
+        println!(
+            "   {name} ({} bytes): {:.2} ms / {:.2} ms, {bytes} bytes of markup",
+            html.len().min(sotto::engine::html::MAX_INPUT_BYTES),
+            ms(times[RUNS / 2]),
+            ms(times[RUNS - 1]),
+        );
+    }
+}
+
 fn parent(sizes: &Sizes, quick: bool) {
     harness::assert_private_session();
     let began = Instant::now();
+    render_figures();
     if quick {
         println!("(quick run: sizes scaled down; the targets are for the full sizes)");
     }
@@ -1285,4 +1314,9 @@ async fn send_series(
         }
     }
     times
+}
+
+/// A duration in milliseconds, with its fraction.
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
 }

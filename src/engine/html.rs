@@ -9,14 +9,18 @@
 //! The work is linear in the size of the body and the output is bounded: at most
 //! [`MAX_INPUT_BYTES`] of HTML are read (the most a Matrix event can hold), elements nest at
 //! most [`MAX_DEPTH`] deep (deeper tags count as text), and at most [`MAX_VISIBLE_CHARS`]
-//! characters are shown before the text is cut with a note.
+//! characters and [`MAX_MARKUP_BYTES`] of markup are written before the text is cut with a
+//! note. Every byte of markup is written by one counting writer (`writer.rs`), so no kind of
+//! element can grow the output past that: the conversion stops as the budget runs out.
 
 mod parse;
+mod writer;
 
 use html5ever::{Attribute, ns};
 use url::Url;
 
 use self::parse::{DOCUMENT, Data, Id, Node, attr, is_hidden, parse};
+use self::writer::{Hint, Prefix, Writer, escape};
 use crate::i18n::{gettext, gettext_f};
 
 /// The most HTML read from a body: a Matrix event (all of it, not only the body) is at
@@ -26,8 +30,10 @@ pub const MAX_INPUT_BYTES: usize = 65_536;
 pub const MAX_DEPTH: usize = 100;
 /// How many characters are shown before the text is cut.
 pub const MAX_VISIBLE_CHARS: usize = 20_000;
-/// A second bound on the markup itself, for bodies made of many small elements.
-const MAX_MARKUP_BYTES: usize = 512 * 1024;
+/// The most markup one body gives, everything counted (quote bars, list markers, rules,
+/// escapes, the ends of tags): a label lays out all of it at once, so a body whose markup
+/// grows faster than its text (a quote bar on each of thousands of lines) must stop here.
+pub const MAX_MARKUP_BYTES: usize = 64 * 1024;
 /// How much of a link's text is kept to compare it with where the link goes.
 const MAX_LINK_TEXT: usize = 2048;
 
@@ -72,11 +78,16 @@ pub fn html_to_preview_text(html: &str, limit: usize) -> String {
     let mut out = String::new();
     // A walk with a stack of its own: deeply nested bodies must not exhaust the real one.
     let mut stack = vec![Step::Enter(DOCUMENT, 0)];
+    // Counted as it grows: counting the whole text at each of thousands of elements (one
+    // `<br>` each) would make the walk quadratic.
+    let (mut chars, mut counted) = (0, 0);
     while let Some(step) = stack.pop() {
         let Step::Enter(id, _) = step else {
             continue;
         };
-        if out.chars().count() >= limit {
+        chars += out[counted..].chars().count();
+        counted = out.len();
+        if chars >= limit {
             break;
         }
         let node = &nodes[id];
@@ -144,14 +155,13 @@ fn render_markup(nodes: &[Node], cut: bool, reveal: bool) -> (String, bool) {
     renderer.render(nodes);
     let Renderer {
         mut out,
-        link,
         saw_spoiler,
         ..
     } = renderer;
     if cut {
-        out.full = true;
+        out.cut();
     }
-    (out.finish(link.as_ref()), saw_spoiler)
+    (out.finish(), saw_spoiler)
 }
 
 /// Safe Pango markup for a plain-text body: escaped, with http(s)/mailto/matrix URLs made
@@ -167,21 +177,18 @@ pub fn plain_to_markup(text: &str) -> String {
             continue;
         };
         out.literal(&text[written..start]);
-        out.open(link_open(&target), "</a>");
+        out.open_link(link_open(&target), destination_hint(&target));
         out.literal(candidate);
-        out.close();
-        if !target.is_shown_by(candidate) {
-            out.destination_hint(&target);
-        }
+        out.close_link(!target.is_shown_by(candidate));
         written = end;
-        if out.full {
+        if out.is_full() {
             break;
         }
     }
-    if !out.full {
+    if !out.is_full() {
         out.literal(&text[written..]);
     }
-    out.finish(None)
+    out.finish()
 }
 
 /// The text with explicit bidi embedding and override controls (U+202A..U+202E,
@@ -209,23 +216,8 @@ fn clean_attribute(value: &str) -> String {
         .collect()
 }
 
-fn push_escaped(buf: &mut String, c: char) {
-    match c {
-        '&' => buf.push_str("&amp;"),
-        '<' => buf.push_str("&lt;"),
-        '>' => buf.push_str("&gt;"),
-        '"' => buf.push_str("&quot;"),
-        '\'' => buf.push_str("&#39;"),
-        c => buf.push(c),
-    }
-}
-
 fn escape_attribute(value: &str) -> String {
-    let mut escaped = String::with_capacity(value.len());
-    for c in clean_attribute(value).chars() {
-        push_escaped(&mut escaped, c);
-    }
-    escaped
+    escape(&clean_attribute(value))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -341,6 +333,14 @@ fn without_scheme(text: &str) -> &str {
     rest.strip_suffix('/').unwrap_or(rest)
 }
 
+/// ` (host)`, dimmed and small, for after a link whose text does not say where it goes.
+fn destination_hint(target: &Target) -> Hint {
+    Hint {
+        markup: format!(" {DIM_SMALL}({})</span>", escape(&target.shown)),
+        shown: target.shown.chars().count() + 3,
+    }
+}
+
 fn link_open(target: &Target) -> String {
     let href = escape_attribute(target.url.as_str());
     format!("<a href=\"{href}\" title=\"{href}\">")
@@ -408,297 +408,6 @@ fn find_url(text: &str, from: usize) -> Option<(usize, usize)> {
         i += text[i..].chars().next().map_or(1, char::len_utf8);
     }
     None
-}
-
-// ---------------------------------------------------------------------------------------
-// Writing markup
-
-/// What starts each line inside quotes and list items.
-enum Prefix {
-    Quote,
-    Item {
-        marker: Option<String>,
-        width: usize,
-    },
-}
-
-struct OpenTag {
-    open: String,
-    close: &'static str,
-    written: bool,
-}
-
-/// Builds the markup: opens tags only once something is shown inside them, merges line
-/// breaks requested by blocks, collapses white space, and stops when the output is full.
-struct Writer {
-    buf: String,
-    tags: Vec<OpenTag>,
-    visible: usize,
-    full: bool,
-    /// Anything shown yet; breaks before the first text are dropped.
-    started: bool,
-    /// Line breaks to write before the next text.
-    breaks: usize,
-    /// White space seen since the last text (outside `<pre>`).
-    space: bool,
-    /// The current line has no text yet (its prefix is still to be written).
-    line_start: bool,
-    prefix: Vec<Prefix>,
-    /// How much of `prefix` the last written line and the next one share: empty lines
-    /// between them show only that part (no quote bar before a quote begins).
-    shared_prefix: usize,
-    /// The visible text of the link being written.
-    capture: Option<String>,
-}
-
-impl Writer {
-    fn new() -> Self {
-        Self {
-            buf: String::new(),
-            tags: Vec::new(),
-            visible: 0,
-            full: false,
-            started: false,
-            breaks: 0,
-            space: false,
-            line_start: true,
-            prefix: Vec::new(),
-            shared_prefix: 0,
-            capture: None,
-        }
-    }
-
-    fn open(&mut self, open: String, close: &'static str) {
-        self.tags.push(OpenTag {
-            open,
-            close,
-            written: false,
-        });
-    }
-
-    fn close(&mut self) {
-        if let Some(tag) = self.tags.pop()
-            && tag.written
-        {
-            self.buf.push_str(tag.close);
-        }
-    }
-
-    /// Asks for `lines` line breaks (2: an empty line) before the next text.
-    fn block(&mut self, lines: usize) {
-        if self.started {
-            self.breaks = self.breaks.max(lines);
-        }
-        self.space = false;
-    }
-
-    fn line_break(&mut self) {
-        if self.started {
-            self.breaks += 1;
-        }
-        self.space = false;
-    }
-
-    /// Writes pending breaks, the line's prefix and pending tags: something is shown next.
-    fn flush(&mut self) {
-        self.flush_lines();
-        for tag in self.tags.iter_mut().filter(|t| !t.written) {
-            self.buf.push_str(&tag.open);
-            tag.written = true;
-        }
-    }
-
-    /// Writes pending breaks and the line's prefix.
-    fn flush_lines(&mut self) {
-        if self.breaks > 0 {
-            for i in 0..self.breaks {
-                self.buf.push('\n');
-                self.visible += 1;
-                if i + 1 < self.breaks {
-                    self.blank_line_prefix();
-                }
-            }
-            self.line_start = true;
-            self.breaks = 0;
-        }
-        if self.line_start {
-            self.line_start = false;
-            self.line_prefix();
-        }
-        self.started = true;
-        self.shared_prefix = self.prefix.len();
-    }
-
-    fn line_prefix(&mut self) {
-        for part in &mut self.prefix {
-            match part {
-                Prefix::Quote => {
-                    self.buf.push_str(DIM);
-                    self.buf.push_str("▎</span> ");
-                    self.visible += 2;
-                }
-                Prefix::Item { marker, width } => match marker.take() {
-                    Some(marker) => {
-                        self.visible += *width;
-                        self.buf.push_str(&marker);
-                    }
-                    None => {
-                        self.visible += *width;
-                        self.buf.extend(std::iter::repeat_n(' ', *width));
-                    }
-                },
-            }
-        }
-    }
-
-    /// Quote bars continue over empty lines inside a quote.
-    fn blank_line_prefix(&mut self) {
-        let shared = &self.prefix[..self.shared_prefix.min(self.prefix.len())];
-        let Some(last_quote) = shared.iter().rposition(|p| matches!(p, Prefix::Quote)) else {
-            return;
-        };
-        for (i, part) in shared[..=last_quote].iter().enumerate() {
-            match part {
-                Prefix::Quote => {
-                    self.buf.push_str(DIM);
-                    self.buf.push_str("▎</span>");
-                    if i < last_quote {
-                        self.buf.push(' ');
-                    }
-                }
-                Prefix::Item { width, .. } => {
-                    self.buf.extend(std::iter::repeat_n(' ', *width));
-                }
-            }
-        }
-    }
-
-    /// One shown character, escaped.
-    fn visible_char(&mut self, c: char) {
-        if self.visible >= MAX_VISIBLE_CHARS || self.buf.len() >= MAX_MARKUP_BYTES {
-            self.full = true;
-            return;
-        }
-        self.flush();
-        push_escaped(&mut self.buf, c);
-        self.visible += 1;
-        if let Some(capture) = &mut self.capture
-            && capture.len() < MAX_LINK_TEXT
-        {
-            capture.push(c);
-        }
-    }
-
-    /// The space between two words, written before the tags that open at the second one.
-    fn collapsed_space(&mut self) {
-        if self.visible >= MAX_VISIBLE_CHARS {
-            self.full = true;
-            return;
-        }
-        self.buf.push(' ');
-        self.visible += 1;
-        if let Some(capture) = &mut self.capture
-            && capture.len() < MAX_LINK_TEXT
-        {
-            capture.push(' ');
-        }
-    }
-
-    /// Text outside `<pre>`: runs of white space become one space, none at a line start.
-    fn text(&mut self, text: &str) {
-        for c in text.chars() {
-            if self.full {
-                return;
-            }
-            if is_dropped(c) {
-                continue;
-            }
-            if matches!(c, ' ' | '\t' | '\n' | '\x0C') {
-                self.space = true;
-                continue;
-            }
-            if self.space && self.breaks == 0 && !self.line_start {
-                self.collapsed_space();
-            }
-            self.space = false;
-            self.visible_char(c);
-        }
-    }
-
-    /// Text as it is, line breaks included (`<pre>` and plain bodies).
-    fn literal(&mut self, text: &str) {
-        for c in text.chars() {
-            if self.full {
-                return;
-            }
-            if is_dropped(c) {
-                continue;
-            }
-            if c == '\n' {
-                self.line_break();
-            } else {
-                self.visible_char(c);
-            }
-        }
-        self.space = false;
-    }
-
-    /// ` (host)`, dimmed and small, after a link whose text does not say where it goes.
-    /// Written even when the output is full, so a cut link still shows its destination.
-    fn destination_hint(&mut self, target: &Target) {
-        let space = self.space;
-        self.space = false;
-        self.flush();
-        self.buf.push(' ');
-        self.buf.push_str(DIM_SMALL);
-        self.buf.push('(');
-        for c in target.shown.chars() {
-            push_escaped(&mut self.buf, c);
-        }
-        self.buf.push_str(")</span>");
-        self.visible += target.shown.chars().count() + 3;
-        self.space = space;
-    }
-
-    /// The markup, with open tags closed and a note if the text was cut.
-    fn finish(mut self, link: Option<&OpenLink>) -> String {
-        if self.full {
-            if self.started {
-                self.buf.push('…');
-            }
-            while let Some(tag) = self.tags.pop() {
-                if tag.written {
-                    self.buf.push_str(tag.close);
-                }
-                if tag.close == "</a>"
-                    && let Some(OpenLink::Link(target)) = link
-                {
-                    self.buf.push(' ');
-                    self.buf.push_str(DIM_SMALL);
-                    self.buf.push('(');
-                    for c in target.shown.chars() {
-                        push_escaped(&mut self.buf, c);
-                    }
-                    self.buf.push_str(")</span>");
-                }
-            }
-            if self.started {
-                self.buf.push('\n');
-            }
-            self.buf.push_str(DIM_SMALL);
-            for c in gettext("(message shortened)").chars() {
-                push_escaped(&mut self.buf, c);
-            }
-            self.buf.push_str("</span>");
-        } else {
-            while let Some(tag) = self.tags.pop() {
-                if tag.written {
-                    self.buf.push_str(tag.close);
-                }
-            }
-        }
-        self.buf
-    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -786,7 +495,7 @@ impl Renderer {
         let mut steps = Vec::new();
         push_children(nodes, &mut steps, root, 1);
         while let Some(step) = steps.pop() {
-            if self.out.full {
+            if self.out.is_full() {
                 return;
             }
             match step {
@@ -906,11 +615,7 @@ impl Renderer {
             }
             "br" => self.out.line_break(),
             "hr" => {
-                self.out.block(1);
-                self.out.flush();
-                self.out.buf.push_str(DIM);
-                self.out.buf.push_str("──────────</span>");
-                self.out.visible += 10;
+                self.out.rule();
                 self.block(&mut leave, 1);
             }
             "img" => {
@@ -955,11 +660,7 @@ impl Renderer {
             "td" | "th" => {
                 if let Some(first) = self.rows.last_mut() {
                     if !*first {
-                        self.out.space = false;
-                        self.out.flush();
-                        self.out.buf.push_str(DIM);
-                        self.out.buf.push_str(" │ </span>");
-                        self.out.visible += 3;
+                        self.out.cell_separator();
                     }
                     *first = false;
                 }
@@ -987,7 +688,8 @@ impl Renderer {
         match attr(attrs, "href").and_then(Target::parse) {
             Some(target) => {
                 // Closed by `leave_link`, not counted in `leave.tags`.
-                self.out.open(link_open(&target), "</a>");
+                self.out
+                    .open_link(link_open(&target), destination_hint(&target));
                 self.link = Some(OpenLink::Link(target));
                 self.out.capture = Some(String::new());
             }
@@ -1046,8 +748,7 @@ impl Renderer {
             self.spoiler -= 1;
         }
         if leave.prefix {
-            self.out.prefix.pop();
-            self.out.shared_prefix = self.out.shared_prefix.min(self.out.prefix.len());
+            self.out.pop_prefix();
         }
         if leave.list {
             self.lists.pop();
@@ -1068,13 +769,10 @@ impl Renderer {
         if text.trim().is_empty() {
             // Nothing to click on: the address itself is the text.
             self.out.text(target.url.as_str());
-            self.out.close();
+            self.out.close_link(false);
         } else {
             // The link's own tag is the innermost one left: close it, then say where it goes.
-            self.out.close();
-            if !target.is_shown_by(&text) {
-                self.out.destination_hint(&target);
-            }
+            self.out.close_link(!target.is_shown_by(&text));
         }
     }
 }

@@ -2,7 +2,7 @@
 //! behind a guard that keeps nesting bounded.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
@@ -264,6 +264,38 @@ struct Guard {
     /// While skipping an element past the limit: its name and how many of the same name
     /// opened inside it.
     skipping: RefCell<Option<(LocalName, usize)>>,
+    /// Formatting elements closed by the end of an element around them. The tree builder
+    /// keeps them in its list of active formatting elements and makes each again before
+    /// the next text (<https://html.spec.whatwg.org/#reconstruct-the-active-formatting-elements>);
+    /// with attributes that differ (`<div><b id=N>x</div>` again and again) nothing
+    /// limits that list, and the work and the tree grow with the square of the input.
+    stale_formatting: Cell<usize>,
+}
+
+/// How many formatting elements may be left open by the end of another element before
+/// further formatting tags are dropped (their text stays). Real messages leave a few; the
+/// builder then remakes at most this many elements before each text.
+const MAX_STALE_FORMATTING: usize = 8;
+
+/// The elements the tree builder remakes when they were left open
+/// (<https://html.spec.whatwg.org/#formatting>).
+fn is_formatting(name: &LocalName) -> bool {
+    matches!(
+        &**name,
+        "a" | "b"
+            | "big"
+            | "code"
+            | "em"
+            | "font"
+            | "i"
+            | "nobr"
+            | "s"
+            | "small"
+            | "strike"
+            | "strong"
+            | "tt"
+            | "u"
+    )
 }
 
 fn is_void(name: &LocalName) -> bool {
@@ -362,6 +394,12 @@ impl TokenSink for Guard {
             }
             let mut open = self.open.borrow_mut();
             match tag.kind {
+                TagKind::StartTag
+                    if is_formatting(&tag.name)
+                        && self.stale_formatting.get() >= MAX_STALE_FORMATTING =>
+                {
+                    return TokenSinkResult::Continue;
+                }
                 TagKind::StartTag if !is_void(&tag.name) => {
                     // The common implied ends, so unclosed <p> or <li> do not pile up.
                     if matches!(
@@ -380,6 +418,9 @@ impl TokenSink for Guard {
                 TagKind::StartTag => {}
                 TagKind::EndTag => {
                     if let Some(at) = open.iter().rposition(|n| *n == tag.name) {
+                        let left_open = open[at + 1..].iter().filter(|n| is_formatting(n));
+                        self.stale_formatting
+                            .set(self.stale_formatting.get() + left_open.count());
                         open.truncate(at);
                     }
                 }
@@ -412,6 +453,7 @@ pub(super) fn parse(html: &str) -> Vec<Node> {
         builder,
         open: RefCell::new(Vec::new()),
         skipping: RefCell::new(None),
+        stale_formatting: Cell::new(0),
     };
     let tokenizer = Tokenizer::new(
         guard,

@@ -1,15 +1,18 @@
 //! Message bodies as Pango markup: the Matrix HTML subset maps to Pango, everything else is
 //! text or gone, links show where they go, and any input gives bounded, valid markup.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use sotto::engine::html::{
-    MAX_VISIBLE_CHARS, SPOILER_URI, html_to_markup, html_to_markup_with_spoilers, plain_to_markup,
-    strip_direction_overrides,
+    MAX_MARKUP_BYTES, MAX_VISIBLE_CHARS, SPOILER_URI, html_to_markup, html_to_markup_with_spoilers,
+    plain_to_markup, strip_direction_overrides,
 };
 
 use gtk::prelude::*;
 
+use crate::harness::bodies;
 use crate::harness::ui::{on_gtk_thread, present_at, screenshot};
 
 const DIM_SMALL: &str = "<span size=\"small\" fgalpha=\"60%\">";
@@ -900,3 +903,210 @@ or <a href=\"https://example.org/\">https://example.org</a>.</p>\
 <span data-mx-bg-color=\"#f6d32d\" data-mx-color=\"#000000\">highlighted</span>.</p><hr>\
 <table><tr><th>Name</th><th>Value</th></tr><tr><td>a</td><td>1</td></tr></table>\
 <p><img src=\"mxc://example.org/x\" alt=\"a cat\"> <script>alert(1)</script>done.</p>";
+
+// ---------------------------------------------------------------------------------------
+// Bounds on what one event costs (issue 17, item 3): whatever a room member sends, the
+// markup stays within MAX_MARKUP_BYTES, valid for Pango, and is made quickly.
+
+/// Converts `input` (hidden and revealed spoilers), checks the markup is within the bound
+/// and valid, and that the conversion was quick; says what it took.
+fn bounded(name: &str, input: &str) -> String {
+    let started = Instant::now();
+    let out = html_to_markup(input);
+    let elapsed = started.elapsed();
+    println!(
+        "{name}: {} bytes of input, {elapsed:?}, {} bytes of markup",
+        input.len(),
+        out.len()
+    );
+    assert!(
+        out.len() <= MAX_MARKUP_BYTES,
+        "{name}: {} bytes of markup",
+        out.len()
+    );
+    // The figure that matters is the benchmark's, in release; this only catches a blow-up
+    // (the payloads once took seconds and hundreds of megabytes).
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "{name}: {elapsed:?} to convert"
+    );
+    shown(&out);
+    let (hidden, revealed) = html_to_markup_with_spoilers(input);
+    assert_eq!(hidden, out, "{name}: the same hidden markup both ways");
+    if let Some(revealed) = revealed {
+        assert!(revealed.len() <= MAX_MARKUP_BYTES, "{name}: revealed");
+        shown(&revealed);
+    }
+    let plain = plain_to_markup(input);
+    assert!(plain.len() <= MAX_MARKUP_BYTES, "{name}: as plain text");
+    shown(&plain);
+    out
+}
+
+#[test]
+fn quote_bars_on_many_lines_are_bounded() {
+    for (name, input) in bodies::costly(Some("quotes")) {
+        let out = bounded(name, &input);
+        // Cut, but the first line shows with all of its bars.
+        assert!(out.starts_with(&format!("{BAR} ").repeat(99)), "{name}");
+        assert!(out.ends_with(SHORTENED), "{name}");
+    }
+}
+
+#[test]
+fn many_line_breaks_are_bounded() {
+    for (name, input) in bodies::costly(Some("br")) {
+        bounded(name, &input);
+    }
+}
+
+#[test]
+fn many_rules_are_bounded() {
+    for (name, input) in bodies::costly(Some("hr")) {
+        bounded(name, &input);
+    }
+}
+
+#[test]
+fn many_table_cells_are_bounded() {
+    for (name, input) in bodies::costly(Some("td")) {
+        bounded(name, &input);
+    }
+}
+
+#[test]
+fn deeply_nested_lists_are_bounded() {
+    for (name, input) in bodies::costly(Some("lists")) {
+        bounded(name, &input);
+    }
+}
+
+#[test]
+fn other_costly_bodies_are_bounded() {
+    for (name, input) in bodies::costly(Some("other")) {
+        bounded(name, &input);
+    }
+}
+
+/// A random body: elements nested up to past the depth limit, unclosed and misnested
+/// ones, and runs of the elements that make markup grow (breaks, rules, cells, items).
+fn random_nested_html(rng: &mut StdRng, depth: usize, budget: &mut usize, out: &mut String) {
+    const TAGS: &[&str] = &[
+        "b",
+        "i",
+        "s",
+        "u",
+        "code",
+        "pre",
+        "p",
+        "div",
+        "span",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "h1",
+        "h4",
+        "table",
+        "tr",
+        "td",
+        "th",
+        "sup",
+        "details",
+        "a href=\"https://example.org/&quot;x\"",
+        "a href=\"javascript:alert(1)\"",
+        "a href=\"mailto:someone@example.org\"",
+        "span data-mx-spoiler=\"why\"",
+        "span data-mx-spoiler",
+        "font data-mx-color=\"#ff0000\"",
+        "ol start=\"999999999\"",
+        "mx-reply",
+        "script",
+        "svg",
+        "textarea",
+    ];
+    const VOID: &[&str] = &["<br>", "<br/>", "<hr>", "<img alt=\"a <cat>\">", "<wbr>"];
+    const TEXT: &[&str] = &[
+        "word",
+        " ",
+        "\n",
+        "\n\n\n",
+        "&amp;",
+        "&lt;b&gt;",
+        "<",
+        "&",
+        "é🐧",
+        "\u{202E}",
+        "\u{1}",
+        "https://example.org/a?b=1&c=2",
+        "<!-- x -->",
+        "</b>",
+        "</blockquote>",
+    ];
+    const RUNS: &[&str] = &[
+        "<br>", "\n", "<hr>", "<td>", "<th>x", "<li>", "<li>x", "<p>", "x<br>", "<tr><td>",
+    ];
+    while *budget > 0 && rng.gen_bool(0.85) {
+        let before = out.len();
+        match rng.gen_range(0..10) {
+            0..=3 if depth < 130 => {
+                let tag = TAGS[rng.gen_range(0..TAGS.len())];
+                out.push('<');
+                out.push_str(tag);
+                out.push('>');
+                random_nested_html(rng, depth + 1, budget, out);
+                if rng.gen_bool(0.8) {
+                    let name = tag.split(' ').next().unwrap_or(tag);
+                    out.push_str("</");
+                    out.push_str(name);
+                    out.push('>');
+                }
+            }
+            4 => out.push_str(VOID[rng.gen_range(0..VOID.len())]),
+            5 => {
+                let run = RUNS[rng.gen_range(0..RUNS.len())];
+                let count = rng.gen_range(1..=(*budget / run.len()).clamp(1, 20_000));
+                out.push_str(&run.repeat(count));
+            }
+            _ => out.push_str(TEXT[rng.gen_range(0..TEXT.len())]),
+        }
+        *budget = budget.saturating_sub(out.len() - before);
+    }
+}
+
+#[test]
+fn random_nested_bodies_stay_bounded() {
+    let mut rng = StdRng::seed_from_u64(0x5077_0017);
+    let started = Instant::now();
+    let (mut slowest, mut largest) = (Duration::ZERO, 0);
+    for case in 0..3000 {
+        // Mostly small bodies, some near the size of a whole event.
+        let mut budget = if rng.gen_bool(0.05) {
+            rng.gen_range(8_000..70_000)
+        } else {
+            rng.gen_range(10..1_500)
+        };
+        let mut input = String::new();
+        while budget > 0 {
+            random_nested_html(&mut rng, 0, &mut budget, &mut input);
+        }
+        let began = Instant::now();
+        let (hidden, revealed) = html_to_markup_with_spoilers(&input);
+        slowest = slowest.max(began.elapsed());
+        for out in std::iter::once(&hidden).chain(revealed.as_ref()) {
+            largest = largest.max(out.len());
+            assert!(
+                out.len() <= MAX_MARKUP_BYTES,
+                "case {case}: {} bytes of markup from {} of input",
+                out.len(),
+                input.len()
+            );
+            let result = std::panic::catch_unwind(|| shown(out));
+            assert!(result.is_ok(), "case {case}: input {input:?}");
+        }
+    }
+    println!(
+        "3000 random nested bodies: {:?} in all, slowest {slowest:?}, largest markup {largest} bytes",
+        started.elapsed()
+    );
+}

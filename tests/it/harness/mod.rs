@@ -1,6 +1,7 @@
 //! The test harness: a real Synapse, the real Secret Service of the private session that
 //! `tools/test` starts, other Matrix clients to talk to, and a GTK thread with screenshots.
 
+pub mod bodies;
 pub mod conversation;
 pub mod link;
 pub mod nio;
