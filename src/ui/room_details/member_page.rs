@@ -220,7 +220,7 @@ impl Page {
             user_id,
             move |text| {
                 if let Some(toasts) = toasts.upgrade() {
-                    toasts.add_toast(adw::Toast::new(text));
+                    toasts.add_toast(crate::ui::widgets::toast(text));
                 }
             },
         );

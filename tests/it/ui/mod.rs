@@ -3,6 +3,7 @@
 mod accounts;
 mod conversation;
 mod greeter;
+mod markup;
 mod room_list;
 mod rooms;
 mod session;
