@@ -3,6 +3,7 @@
 mod accounts;
 mod conversation;
 mod greeter;
+mod links;
 mod markup;
 mod room_list;
 mod rooms;
