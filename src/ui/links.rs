@@ -52,7 +52,7 @@ pub fn confirm_open(
 }
 
 fn launch(parent: Option<&gtk::Window>, address: &str) {
-    let context = parent.map(|window| window.display().app_launch_context());
+    let context = parent.map(|window| WidgetExt::display(window).app_launch_context());
     let parent = parent.map(|window| window.downgrade());
     gio::AppInfo::launch_default_for_uri_async(
         address,

@@ -38,6 +38,18 @@ pub fn toast(text: &str) -> adw::Toast {
     adw::Toast::new(&gtk::glib::markup_escape_text(text))
 }
 
+/// A row showing `title` and `subtitle` exactly as they are. Markup is turned off before
+/// the texts are set: given to the builder together, they reach the row's labels while
+/// markup is still on (Pango refuses `R&D` and GTK warns).
+pub fn plain_row(title: &str, subtitle: &str) -> adw::ActionRow {
+    let row = adw::ActionRow::builder().use_markup(false).build();
+    row.set_title(title);
+    if !subtitle.is_empty() {
+        row.set_subtitle(subtitle);
+    }
+    row
+}
+
 /// Sets `text` as the description of `page`, shown exactly as it is (a status page's
 /// description is always Pango markup, and the sentences put there name people, sessions
 /// and rooms).

@@ -381,9 +381,5 @@ enum Change {
 }
 
 fn info_row(title: &str, subtitle: &str) -> adw::ActionRow {
-    adw::ActionRow::builder()
-        .title(title)
-        .subtitle(subtitle)
-        .use_markup(false)
-        .build()
+    crate::ui::widgets::plain_row(title, subtitle)
 }

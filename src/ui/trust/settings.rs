@@ -218,11 +218,8 @@ impl AccountSettings {
             self,
             move |row| window.rename(row.text().to_string())
         ));
-        let this_row = adw::ActionRow::builder()
-            .use_markup(false)
-            .title(gettext("Session ID"))
-            .subtitle(self.session().device_id())
-            .build();
+        let this_row =
+            crate::ui::widgets::plain_row(&gettext("Session ID"), &self.session().device_id());
         this_group.add(&name_row);
         this_group.add(&this_row);
         sessions.add(&this_group);
@@ -547,15 +544,12 @@ impl AccountSettings {
                 }
                 continue;
             }
-            let row = adw::ActionRow::builder()
-                .use_markup(false)
-                .title(device_name(device))
-                .subtitle(match last_seen_text(device) {
-                    Some(seen) => format!("{} · {seen}", device.device_id),
-                    None => device.device_id.clone(),
-                })
-                .subtitle_lines(3)
-                .build();
+            let subtitle = match last_seen_text(device) {
+                Some(seen) => format!("{} · {seen}", device.device_id),
+                None => device.device_id.clone(),
+            };
+            let row = crate::ui::widgets::plain_row(&device_name(device), &subtitle);
+            row.set_subtitle_lines(3);
             row.set_widget_name(&device.device_id);
             let (icon, label) = if device.is_verified {
                 ("security-high-symbolic", gettext("Verified"))

@@ -4,9 +4,11 @@
 //! shows exactly that text. Read as markup, `R&D <b>x</b> </span>` is refused by Pango and
 //! the label stays empty (or shows a bold "x" once the markup happens to be valid).
 
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use adw::prelude::*;
+use gtk::glib;
 use matrix_sdk::Client;
 use sotto::engine::rooms;
 use sotto::ui::trust::settings::AccountSettings;
@@ -16,6 +18,40 @@ use crate::harness::{self, PATIENCE, TestProfile, peers, synapse};
 use crate::ui::trust::{engine, open_settings};
 
 const NAME: &str = "R&D <b>x</b> </span>";
+
+/// The GLib warnings about text that failed to parse as markup, from now on. GTK logs them
+/// (structured logging, so only a writer function sees them) and shows nothing instead.
+fn markup_warnings() -> &'static Mutex<Vec<String>> {
+    static WARNINGS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    WARNINGS.get_or_init(|| {
+        glib::log_set_writer_func(|level, fields| {
+            if let Some(message) = fields
+                .iter()
+                .find(|f| f.key() == "MESSAGE")
+                .and_then(|f| f.value_str())
+                && message.contains("from markup")
+            {
+                markup_warnings()
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(message.to_owned());
+            }
+            glib::log_writer_default(level, fields)
+        });
+        Mutex::new(Vec::new())
+    })
+}
+
+fn assert_no_markup_warning_about(text: &str) {
+    let about: Vec<String> = markup_warnings()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter(|w| w.contains(text))
+        .cloned()
+        .collect();
+    assert!(about.is_empty(), "read as markup: {about:#?}");
+}
 
 /// The texts of the labels under `root` that show, for the failure messages.
 fn texts(root: &impl IsA<gtk::Widget>) -> Vec<String> {
@@ -76,6 +112,7 @@ fn names_with_markup_characters_show_as_they_are() {
 
     let profile = test.profile.clone();
     on_gtk_thread(move || {
+        markup_warnings();
         let window = open_window(profile, 360, 720, "session");
         // The room list.
         wait_until_shown("the room in the list", &window.room_list_pane(), NAME);
@@ -151,6 +188,7 @@ fn names_with_markup_characters_show_as_they_are() {
         settle();
         screenshot(&window, "markup-toast-360x720");
         window.destroy();
+        assert_no_markup_warning_about("R&D");
     });
 }
 
@@ -159,6 +197,7 @@ fn names_with_markup_characters_show_as_they_are() {
 #[test]
 fn status_pages_and_toasts_show_text_as_it_is() {
     on_gtk_thread(|| {
+        markup_warnings();
         let page = adw::StatusPage::new();
         let text = format!("Your session {NAME} wants to verify this session.");
         sotto::ui::widgets::set_status_description(&page, Some(&text));
@@ -171,5 +210,6 @@ fn status_pages_and_toasts_show_text_as_it_is() {
         overlay.add_toast(sotto::ui::widgets::toast(&text));
         wait_until_shown("the toast", &overlay, &text);
         window.destroy();
+        assert_no_markup_warning_about("R&D");
     });
 }
