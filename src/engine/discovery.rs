@@ -1,6 +1,6 @@
 //! Turning what the person typed into a homeserver, and telling precisely why a server
 //! could not be used: nothing answered, something that is not Matrix answered, or its
-//! TLS certificate was refused.
+//! TLS certificate was refused. Plain HTTP is used only to reach this computer itself.
 
 use std::time::Duration;
 
@@ -46,12 +46,46 @@ pub fn homeserver_input(homeserver: &str, username: &Username) -> Result<String>
         if typed.contains(char::is_whitespace) {
             return Err(EngineError::InvalidHomeserver(typed.to_owned()));
         }
+        // Checked before anything is sent: the SDK's discovery would otherwise ask the
+        // host for its `.well-known` over that plain connection first.
+        if typed
+            .get(..7)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+        {
+            let url =
+                Url::parse(typed).map_err(|_| EngineError::InvalidHomeserver(typed.to_owned()))?;
+            check_transport(&url)?;
+        }
         return Ok(typed.to_owned());
     }
     username
         .server
         .clone()
         .ok_or_else(|| EngineError::InvalidHomeserver(String::new()))
+}
+
+/// Refuses a homeserver URL that is plain HTTP to a host other than this computer (a
+/// loopback address or `localhost`): on any other host the network between could read
+/// and change everything, the password and access token included.
+pub fn check_transport(url: &Url) -> Result<()> {
+    if url.scheme() != "http" || is_loopback(url) {
+        return Ok(());
+    }
+    Err(EngineError::InsecureHomeserver(
+        url.host_str().unwrap_or_default().to_owned(),
+    ))
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => {
+            let name = name.strip_suffix('.').unwrap_or(name);
+            name.eq_ignore_ascii_case("localhost")
+        }
+        None => false,
+    }
 }
 
 /// Asks the server directly why it cannot be used as a homeserver, after the SDK's own
@@ -148,5 +182,48 @@ mod tests {
         );
         let bare = parse_username("bob").unwrap();
         assert!(homeserver_input("  ", &bare).is_err());
+    }
+
+    #[test]
+    fn plain_http_only_to_this_computer() {
+        let user = parse_username("bob").unwrap();
+        for allowed in [
+            "http://127.0.0.1:8008",
+            "http://127.1.2.3",
+            "http://[::1]:8008",
+            "http://localhost:8008",
+            "HTTP://LocalHost",
+            "https://example.org",
+            "example.org",
+            "127.0.0.1:8008",
+        ] {
+            assert!(
+                homeserver_input(allowed, &user).is_ok(),
+                "{allowed:?} should be allowed"
+            );
+        }
+        for refused in [
+            "http://example.org",
+            "HTTP://example.org:8008",
+            "http://192.168.1.2",
+            "http://[::2]",
+            "http://localhost.example.org",
+            "http://0.0.0.0:8008",
+        ] {
+            assert!(
+                matches!(
+                    homeserver_input(refused, &user),
+                    Err(EngineError::InsecureHomeserver(_))
+                ),
+                "{refused:?} should be refused"
+            );
+        }
+        let from_well_known = Url::parse("http://matrix.example.org:8008/").unwrap();
+        assert!(matches!(
+            check_transport(&from_well_known),
+            Err(EngineError::InsecureHomeserver(host)) if host == "matrix.example.org"
+        ));
+        assert!(check_transport(&Url::parse("https://matrix.example.org").unwrap()).is_ok());
+        assert!(check_transport(&Url::parse("http://127.0.0.1:8008").unwrap()).is_ok());
     }
 }

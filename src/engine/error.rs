@@ -18,6 +18,11 @@ pub enum EngineError {
     /// Something answered, but it does not speak the Matrix client-server API.
     #[error("the server does not look like a Matrix homeserver")]
     NotMatrix,
+    /// The homeserver would be reached over plain HTTP (typed so, or named so by its
+    /// `.well-known`) on a host other than this computer: anyone on the network between
+    /// could read and change everything, the password and access token included.
+    #[error("plain HTTP is refused for {0}")]
+    InsecureHomeserver(String),
     /// The TLS certificate of the homeserver was not accepted.
     #[error("the homeserver's TLS certificate is not valid")]
     BadCertificate,

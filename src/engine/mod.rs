@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod discovery;
 pub mod error;
 pub mod html;
+pub mod links;
 pub mod paths;
 pub mod profile;
 pub mod room_list;

@@ -207,6 +207,26 @@ pub async fn join(session: &Session, address: &str) -> Result<String> {
     Ok(room.room_id().to_string())
 }
 
+/// The ID of the joined room that `id_or_alias` names (its ID, canonical alias or one of
+/// its other aliases), from what this device knows; no request is made.
+pub fn joined_room(session: &Session, id_or_alias: &str) -> Option<String> {
+    session
+        .client()
+        .joined_rooms()
+        .into_iter()
+        .find(|room| {
+            room.room_id().as_str() == id_or_alias
+                || room
+                    .canonical_alias()
+                    .is_some_and(|alias| alias.as_str() == id_or_alias)
+                || room
+                    .alt_aliases()
+                    .iter()
+                    .any(|alias| alias.as_str() == id_or_alias)
+        })
+        .map(|room| room.room_id().to_string())
+}
+
 /// Leaves the room (or declines its invitation).
 pub async fn leave(session: &Session, room_id: &str) -> Result<()> {
     let room = room(session, room_id)?;

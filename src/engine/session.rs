@@ -136,6 +136,9 @@ impl Session {
         // to the Secret Service each time; Synapse's access tokens do not expire without.
         let builder = Client::builder().server_name_or_homeserver_url(homeserver);
         let client = build(builder, &store, homeserver).await?;
+        // What the input was checked for, the `.well-known` it led to must pass as well,
+        // before the first request to the homeserver it names.
+        discovery::check_transport(&client.homeserver())?;
 
         let login_types = client
             .matrix_auth()

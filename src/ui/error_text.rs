@@ -22,6 +22,10 @@ pub fn describe(err: &EngineError) -> String {
         EngineError::NotMatrix => gettext(
             "Something answers at that address, but it is not a Matrix homeserver. Check the address.",
         ),
+        EngineError::InsecureHomeserver(host) => gettext_f(
+            "Sotto does not connect to {host} over plain HTTP: anyone on the network could read your password and messages there. Use its https:// address.",
+            &[("host", host)],
+        ),
         EngineError::BadCertificate => gettext(
             "The homeserver’s security certificate is not valid, so Sotto did not connect. Check the address, or ask the server’s administrator.",
         ),

@@ -7,6 +7,7 @@ pub mod dialogs;
 pub mod diff_store;
 pub mod error_text;
 pub mod greeter;
+pub mod links;
 pub mod preferences;
 pub mod room_details;
 pub mod room_list;

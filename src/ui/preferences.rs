@@ -14,6 +14,7 @@ fn switch_row(title: &str, subtitle: &str, key: &str) -> adw::ActionRow {
         .flags(gio::SettingsBindFlags::DEFAULT)
         .build();
     let row = adw::ActionRow::builder()
+        .use_markup(false)
         .title(title)
         .subtitle(subtitle)
         .activatable_widget(&switch)

@@ -30,6 +30,42 @@ pub fn set_accessible_label(widget: &impl IsA<gtk::Widget>, label: &str) {
     }
 }
 
+/// A toast that shows `text` exactly as it is. A toast's title is Pango markup in
+/// libadwaita 1.2, and the texts shown in toasts carry room names, display names and
+/// reasons that others chose: read as markup, `<b>` would turn bold and a stray `<` would
+/// blank the toast.
+pub fn toast(text: &str) -> adw::Toast {
+    adw::Toast::new(&gtk::glib::markup_escape_text(text))
+}
+
+/// A row showing `title` and `subtitle` exactly as they are. Markup is turned off before
+/// the texts are set: given to the builder together, they reach the row's labels while
+/// markup is still on (Pango refuses `R&D` and GTK warns).
+pub fn plain_row(title: &str, subtitle: &str) -> adw::ActionRow {
+    let row = adw::ActionRow::builder().use_markup(false).build();
+    row.set_title(title);
+    if !subtitle.is_empty() {
+        row.set_subtitle(subtitle);
+    }
+    row
+}
+
+/// Sets `text` as the description of `page`, shown exactly as it is (a status page's
+/// description is always Pango markup, and the sentences put there name people, sessions
+/// and rooms).
+pub fn set_status_description(page: &adw::StatusPage, text: Option<&str>) {
+    let escaped = text.map(gtk::glib::markup_escape_text);
+    page.set_description(escaped.as_deref());
+}
+
+/// The text that `markup` shows (what a label with `use-markup` displays), for reading
+/// back what a widget that only takes markup shows.
+pub fn shown_text(markup: &str) -> String {
+    gtk::pango::parse_markup(markup, '\0')
+        .map(|(_, text, _)| text.to_string())
+        .unwrap_or_else(|_| markup.to_owned())
+}
+
 /// Removes every child of `container` with the container's own `remove` (GTK 4.12 has
 /// `remove_all`; a flow box must not merely have its children unparented).
 pub fn remove_children<W: IsA<gtk::Widget>>(container: &W, remove: impl Fn(&W, &gtk::Widget)) {

@@ -7,10 +7,12 @@ use crate::engine::rooms;
 use crate::engine::session::Session;
 use crate::i18n::gettext;
 
-/// Opens the Join Room dialog over `parent`; `on_joined` gets the joined room's ID.
+/// Opens the Join Room dialog over `parent`, with `address` filled in (a link that was
+/// followed) or empty; `on_joined` gets the joined room's ID.
 pub fn show_join_room(
     parent: &impl IsA<gtk::Window>,
     session: Session,
+    address_text: &str,
     on_joined: impl Fn(String) + 'static,
 ) -> Form {
     let form = Form::new(parent, &gettext("Join Room"), &gettext("_Join"));
@@ -24,6 +26,7 @@ pub fn show_join_room(
     form.page.add(&group);
     let submit = form.submit.clone();
     address.connect_changed(move |row| submit.set_sensitive(!row.text().trim().is_empty()));
+    address.set_text(address_text);
 
     let on_joined = std::rc::Rc::new(on_joined);
     let join = {

@@ -150,7 +150,10 @@ impl Form {
 
 /// An entry row titled `title`, named so for screen readers too.
 fn entry_row(title: &str) -> adw::EntryRow {
-    let row = adw::EntryRow::builder().title(title).build();
+    let row = adw::EntryRow::builder()
+        .use_markup(false)
+        .title(title)
+        .build();
     crate::ui::widgets::set_accessible_label(&row, title);
     row
 }

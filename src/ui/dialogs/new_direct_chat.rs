@@ -7,10 +7,12 @@ use crate::engine::rooms;
 use crate::engine::session::Session;
 use crate::i18n::gettext;
 
-/// Opens the New Direct Chat dialog over `parent`; `on_started` gets the chat's room ID.
+/// Opens the New Direct Chat dialog over `parent`, with `user` filled in (a link that was
+/// followed) or empty; `on_started` gets the chat's room ID.
 pub fn show_new_direct_chat(
     parent: &impl IsA<gtk::Window>,
     session: Session,
+    user: &str,
     on_started: impl Fn(String) + 'static,
 ) -> Form {
     let form = Form::new(parent, &gettext("New Direct Chat"), &gettext("_Start Chat"));
@@ -24,6 +26,7 @@ pub fn show_new_direct_chat(
     form.page.add(&group);
     let submit = form.submit.clone();
     user_id.connect_changed(move |row| submit.set_sensitive(!row.text().trim().is_empty()));
+    user_id.set_text(user);
 
     let on_started = std::rc::Rc::new(on_started);
     let start = {

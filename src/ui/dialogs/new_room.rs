@@ -56,6 +56,7 @@ pub fn show_new_room(
         .build();
     let public = switch(&gettext("Public room"));
     let public_row = adw::ActionRow::builder()
+        .use_markup(false)
         .title(gettext("Public room"))
         .subtitle(gettext(
             "Anyone who knows its address can join. It is not listed in the room directory.",
@@ -66,6 +67,7 @@ pub fn show_new_room(
     let encrypted = switch(&gettext("End-to-end encryption"));
     encrypted.set_active(true);
     let encryption_row = adw::ActionRow::builder()
+        .use_markup(false)
         .title(gettext("End-to-end encryption"))
         .activatable_widget(&encrypted)
         .build();

@@ -100,16 +100,16 @@ pub fn show_member(
     };
     rows.append(
         &adw::ActionRow::builder()
+            .use_markup(false)
             .title(gettext("Role"))
             .subtitle(role.as_str())
-            .use_markup(false)
             .build(),
     );
     let trust_row = adw::ActionRow::builder()
+        .use_markup(false)
         .title(gettext("Identity"))
         .subtitle(gettext("Checking…"))
         .subtitle_lines(0)
-        .use_markup(false)
         .build();
     rows.append(&trust_row);
     body.append(&rows);
@@ -220,7 +220,7 @@ impl Page {
             user_id,
             move |text| {
                 if let Some(toasts) = toasts.upgrade() {
-                    toasts.add_toast(adw::Toast::new(text));
+                    toasts.add_toast(crate::ui::widgets::toast(text));
                 }
             },
         );

@@ -26,11 +26,7 @@ pub(super) fn row(view: &Rc<View>, member: &Member) -> adw::ActionRow {
         }
         _ => String::new(),
     };
-    let row = adw::ActionRow::builder()
-        .title(member.display_name.as_str())
-        .subtitle(subtitle.as_str())
-        .use_markup(false)
-        .build();
+    let row = crate::ui::widgets::plain_row(&member.display_name, &subtitle);
     row.set_widget_name(&member.user_id);
     let avatar = adw::Avatar::new(36, Some(member.display_name.trim_start_matches('@')), true);
     row.add_prefix(&avatar);

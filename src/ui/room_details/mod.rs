@@ -135,7 +135,7 @@ impl View {
         let status = adw::StatusPage::builder()
             .icon_name("dialog-warning-symbolic")
             .title(gettext("Room Details Unavailable"))
-            .description(describe(err))
+            .description(gtk::glib::markup_escape_text(&describe(err)).as_str())
             .build();
         status.add_css_class("compact");
         group.add(&status);
@@ -231,6 +231,7 @@ impl View {
 
     fn editable_row(self: &Rc<Self>, title: &str, value: &str, change: Change) -> adw::EntryRow {
         let row = adw::EntryRow::builder()
+            .use_markup(false)
             .title(title)
             .text(value)
             .show_apply_button(true)
@@ -287,6 +288,7 @@ impl View {
     fn invite_row(self: &Rc<Self>) -> adw::EntryRow {
         let title = gettext("Invite by Matrix ID");
         let row = adw::EntryRow::builder()
+            .use_markup(false)
             .title(title.as_str())
             .show_apply_button(true)
             .build();
@@ -342,7 +344,7 @@ impl View {
                 spawn_ui(async move {
                     match spawn_tokio(async move { rooms::leave(&session, &room_id).await }).await {
                         Ok(()) => window.close(),
-                        Err(err) => window.add_toast(adw::Toast::new(&describe(&err))),
+                        Err(err) => window.add_toast(crate::ui::widgets::toast(&describe(&err))),
                     }
                 });
             },
@@ -364,7 +366,9 @@ impl View {
             view.page.set_sensitive(true);
             match result {
                 Ok(()) => view.reload(),
-                Err(err) => view.window.add_toast(adw::Toast::new(&describe(&err))),
+                Err(err) => view
+                    .window
+                    .add_toast(crate::ui::widgets::toast(&describe(&err))),
             }
         });
     }
@@ -377,9 +381,5 @@ enum Change {
 }
 
 fn info_row(title: &str, subtitle: &str) -> adw::ActionRow {
-    adw::ActionRow::builder()
-        .title(title)
-        .subtitle(subtitle)
-        .use_markup(false)
-        .build()
+    crate::ui::widgets::plain_row(title, subtitle)
 }

@@ -531,7 +531,7 @@ impl RoomListPane {
             .ancestor(adw::ToastOverlay::static_type())
             .and_downcast::<adw::ToastOverlay>()
         {
-            Some(overlay) => overlay.add_toast(adw::Toast::new(text)),
+            Some(overlay) => overlay.add_toast(crate::ui::widgets::toast(text)),
             None => tracing::warn!("no toast overlay to show an error in"),
         }
     }

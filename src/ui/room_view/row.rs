@@ -148,9 +148,17 @@ impl MessageRow {
         imp.body.add_css_class("message-body");
         // A hidden spoiler is a link to `SPOILER_URI`: activating it (a click, a tap, or
         // Enter on the focused link) shows the message's spoilers instead of opening a page.
+        // Every other link goes to the window, which asks before anything opens (GTK's own
+        // handler would open it at once).
         imp.body.connect_activate_link(|label, uri| {
             if uri != SPOILER_URI {
-                return glib::Propagation::Proceed;
+                if label
+                    .activate_action("win.open-link", Some(&uri.to_variant()))
+                    .is_err()
+                {
+                    tracing::warn!("no window to follow a link from");
+                }
+                return glib::Propagation::Stop;
             }
             if let Some(row) = label
                 .ancestor(MessageRow::static_type())

@@ -110,6 +110,7 @@ glib::wrapper! {
 
 fn nav_row(title: &str, subtitle: &str, action: &str) -> adw::ActionRow {
     let row = adw::ActionRow::builder()
+        .use_markup(false)
         .title(title)
         .activatable(true)
         .action_name(action)
@@ -208,6 +209,7 @@ impl AccountSettings {
             .title(gettext("This Session"))
             .build();
         let name_row = adw::EntryRow::builder()
+            .use_markup(false)
             .title(gettext("Session Name"))
             .show_apply_button(true)
             .build();
@@ -216,10 +218,8 @@ impl AccountSettings {
             self,
             move |row| window.rename(row.text().to_string())
         ));
-        let this_row = adw::ActionRow::builder()
-            .title(gettext("Session ID"))
-            .subtitle(self.session().device_id())
-            .build();
+        let this_row =
+            crate::ui::widgets::plain_row(&gettext("Session ID"), &self.session().device_id());
         this_group.add(&name_row);
         this_group.add(&this_row);
         sessions.add(&this_group);
@@ -245,10 +245,12 @@ impl AccountSettings {
             ))
             .build();
         let recovery_row = adw::ActionRow::builder()
+            .use_markup(false)
             .title(gettext("Status"))
             .subtitle(gettext("Checking…"))
             .build();
         let reminder_row = adw::ActionRow::builder()
+.use_markup(false)
             .title(gettext("Recovery Is Off"))
             .subtitle(gettext(
                 "If you lose this device, you lose your encrypted messages. Turn on recovery to keep them.",
@@ -325,6 +327,7 @@ impl AccountSettings {
             .sensitive(false)
             .build();
         let verified_only_row = adw::ActionRow::builder()
+            .use_markup(false)
             .title(gettext("Encrypt Only for Verified Devices"))
             .subtitle(gettext(
                 "People whose app cannot sign sessions then cannot read your messages at all, and this session must be verified to send.",
@@ -462,7 +465,7 @@ impl AccountSettings {
                         window.imp().has_identity.replace(Some(has));
                         window.show_verification();
                     }
-                    Err(err) => window.add_toast(adw::Toast::new(&describe(&err))),
+                    Err(err) => window.add_toast(crate::ui::widgets::toast(&describe(&err))),
                 }
             }
         ));
@@ -524,7 +527,7 @@ impl AccountSettings {
             async move {
                 match spawn_tokio(async move { devices::own_devices(&session).await }).await {
                     Ok(list) => window.show_devices(list),
-                    Err(err) => window.add_toast(adw::Toast::new(&describe(&err))),
+                    Err(err) => window.add_toast(crate::ui::widgets::toast(&describe(&err))),
                 }
             }
         ));
@@ -544,14 +547,12 @@ impl AccountSettings {
                 }
                 continue;
             }
-            let row = adw::ActionRow::builder()
-                .title(device_name(device))
-                .subtitle(match last_seen_text(device) {
-                    Some(seen) => format!("{} · {seen}", device.device_id),
-                    None => device.device_id.clone(),
-                })
-                .subtitle_lines(3)
-                .build();
+            let subtitle = match last_seen_text(device) {
+                Some(seen) => format!("{} · {seen}", device.device_id),
+                None => device.device_id.clone(),
+            };
+            let row = crate::ui::widgets::plain_row(&device_name(device), &subtitle);
+            row.set_subtitle_lines(3);
             row.set_widget_name(&device.device_id);
             let (icon, label) = if device.is_verified {
                 ("security-high-symbolic", gettext("Verified"))
@@ -590,6 +591,7 @@ impl AccountSettings {
         }
         if rows.is_empty() {
             let row = adw::ActionRow::builder()
+                .use_markup(false)
                 .title(gettext("No other sessions"))
                 .build();
             w.others_group.add(&row);
@@ -650,7 +652,7 @@ impl AccountSettings {
     }
 
     fn toast(&self, text: &str) {
-        self.add_toast(adw::Toast::new(text));
+        self.add_toast(crate::ui::widgets::toast(text));
     }
 
     fn rename(&self, name: String) {
@@ -995,8 +997,9 @@ impl AccountSettings {
         w.keys_spinner.set_spinning(running);
         w.export_row.set_sensitive(!running);
         w.import_row.set_sensitive(!running);
+        // A group's description is markup; the running text may name a file.
         w.keys_group.set_description(Some(&if running {
-            text.to_owned()
+            gtk::glib::markup_escape_text(text).to_string()
         } else {
             gettext(
                 "Save the keys of your encrypted messages in a file locked with a passphrase, or read such a file into this session.",

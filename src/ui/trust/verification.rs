@@ -13,6 +13,7 @@ use crate::engine::trust::verification::{CancelKind, FlowState, VerificationFlow
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
 use crate::ui::error_text::describe;
+use crate::ui::widgets::{set_status_description, shown_text};
 
 /// The translated name of a SAS emoji from its English name in the Matrix spec.
 pub fn emoji_name(english: &str) -> String {
@@ -452,7 +453,7 @@ impl VerificationDialog {
                     dialog
                         .widgets()
                         .toasts
-                        .add_toast(adw::Toast::new(&describe(&err)));
+                        .add_toast(crate::ui::widgets::toast(&describe(&err)));
                 }
             }
         ));
@@ -530,7 +531,7 @@ impl VerificationDialog {
         (
             page.title().to_string(),
             page.description()
-                .map(|d| d.to_string())
+                .map(|d| shown_text(&d))
                 .unwrap_or_default(),
         )
     }
@@ -588,22 +589,25 @@ impl VerificationDialog {
             }
             FlowState::Requested => {
                 w.request_page.set_title(&gettext("Verification Request"));
-                w.request_page.set_description(Some(&if flow.is_self_verification() {
-                    match flow.other_device_id() {
-                        Some(device) => gettext_f(
-                            "Your session {device} wants to verify this session. Accept only if you started this yourself on your other device.",
-                            &[("device", &device)],
-                        ),
-                        None => gettext(
-                            "Another of your sessions wants to verify this session. Accept only if you started this yourself on your other device.",
-                        ),
-                    }
-                } else {
-                    gettext_f(
-                        "{user} wants to verify you. Accept to compare emoji with them.",
-                        &[("user", &other)],
-                    )
-                }));
+                set_status_description(
+                    &w.request_page,
+                    Some(&if flow.is_self_verification() {
+                        match flow.other_device_id() {
+                            Some(device) => gettext_f(
+                                "Your session {device} wants to verify this session. Accept only if you started this yourself on your other device.",
+                                &[("device", &device)],
+                            ),
+                            None => gettext(
+                                "Another of your sessions wants to verify this session. Accept only if you started this yourself on your other device.",
+                            ),
+                        }
+                    } else {
+                        gettext_f(
+                            "{user} wants to verify you. Accept to compare emoji with them.",
+                            &[("user", &other)],
+                        )
+                    }),
+                );
                 w.accept_button.set_visible(true);
                 w.decline_button.set_visible(true);
                 w.stack.set_visible_child_name("requested");
@@ -642,19 +646,24 @@ impl VerificationDialog {
                 );
             }
             FlowState::Done => {
-                w.done_page.set_description(Some(&if flow.is_self_verification() {
-                    gettext_f(
-                        "You verified {session}. Your sessions now trust each other and share keys.",
-                        &[("session", &other)],
-                    )
-                } else {
-                    gettext_f("You verified {user}.", &[("user", &other)])
-                }));
+                set_status_description(
+                    &w.done_page,
+                    Some(&if flow.is_self_verification() {
+                        gettext_f(
+                            "You verified {session}. Your sessions now trust each other and share keys.",
+                            &[("session", &other)],
+                        )
+                    } else {
+                        gettext_f("You verified {user}.", &[("user", &other)])
+                    }),
+                );
                 w.stack.set_visible_child_name("done");
             }
             FlowState::Cancelled(reason) => {
-                w.cancelled_page
-                    .set_description(Some(&cancel_text(&reason.kind, reason.by_us)));
+                set_status_description(
+                    &w.cancelled_page,
+                    Some(&cancel_text(&reason.kind, reason.by_us)),
+                );
                 w.stack.set_visible_child_name("cancelled");
             }
         }
@@ -663,8 +672,10 @@ impl VerificationDialog {
     fn show_waiting(&self, title: &str, description: &str, can_start: bool) {
         let w = self.widgets();
         w.wait_page.set_title(title);
-        w.wait_page
-            .set_description((!description.is_empty()).then_some(description));
+        set_status_description(
+            &w.wait_page,
+            (!description.is_empty()).then_some(description),
+        );
         w.start_button.set_visible(can_start);
         w.stack.set_visible_child_name("waiting");
     }

@@ -523,7 +523,7 @@ impl Window {
             EngineError::SessionInvalidated { .. } => gettext("You Were Signed Out"),
             _ => gettext("Account Data Unavailable"),
         });
-        imp.problem_page.set_description(Some(&describe(error)));
+        crate::ui::widgets::set_status_description(&imp.problem_page, Some(&describe(error)));
         imp.problem_retry.set_visible(retryable);
         imp.problem_sign_in
             .set_visible(account.is_some() && !retryable);

@@ -125,6 +125,15 @@ impl ObjectSubclass for Window {
             window.show_join_room()
         });
         klass.install_action(
+            "win.open-link",
+            Some(glib::VariantTy::STRING),
+            |window, _, uri| {
+                if let Some(uri) = uri.and_then(|v| v.str()) {
+                    window.open_link(uri);
+                }
+            },
+        );
+        klass.install_action(
             "win.room-details",
             Some(glib::VariantTy::STRING),
             |window, _, room_id| {

@@ -445,7 +445,9 @@ impl Window {
 
     /// Shows a short message at the bottom of the window.
     pub fn toast(&self, text: &str) {
-        self.imp().toast_overlay.add_toast(adw::Toast::new(text));
+        self.imp()
+            .toast_overlay
+            .add_toast(crate::ui::widgets::toast(text));
     }
 
     fn restore_size(&self) {

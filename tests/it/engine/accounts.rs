@@ -225,6 +225,91 @@ fn a_server_that_is_not_matrix() {
 }
 
 #[test]
+fn a_typed_plain_http_homeserver_is_refused_unless_it_is_this_computer() {
+    let test = TestProfile::new();
+    harness::runtime().block_on(async {
+        // Refused before any request: nothing may go to that host over plain HTTP, not
+        // even the question for its `.well-known`.
+        for typed in ["http://matrix.example.org", "HTTP://matrix.example.org:8008/"] {
+            let err = test.profile.login(typed, "alice", "pw").await.unwrap_err();
+            assert!(
+                matches!(&err, EngineError::InsecureHomeserver(host) if host == "matrix.example.org"),
+                "{typed}: {err:?}"
+            );
+        }
+        assert!(test.profile.accounts().unwrap().is_empty());
+        // Plain HTTP to this computer stays possible (the test homeserver is reached so).
+        let server = synapse::shared();
+        let user = server.register("loopback").await;
+        let session = test
+            .profile
+            .login(&server.url(), &user.localpart, &user.password)
+            .await
+            .expect("signs in over http://127.0.0.1");
+        test.profile.sign_out(session).await.unwrap();
+    });
+}
+
+#[test]
+fn a_well_known_naming_a_plain_http_homeserver_elsewhere_is_refused() {
+    let test = TestProfile::new();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // The homeserver the `.well-known` names is 0.0.0.0: not a loopback address, so it
+    // must be refused, yet a connection to it stays on this computer. Were the check
+    // missing, the next request would arrive here (and not leave the machine).
+    let well_known = format!(r#"{{"m.homeserver":{{"base_url":"http://0.0.0.0:{port}"}}}}"#);
+    let (requests_tx, requests) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten().take(64) {
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]);
+            let path = head
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned();
+            let (status, body) = if path.starts_with("/.well-known/matrix/client") {
+                ("200 OK", well_known.clone())
+            } else {
+                (
+                    "404 Not Found",
+                    r#"{"errcode":"M_UNRECOGNIZED"}"#.to_owned(),
+                )
+            };
+            let _ = requests_tx.send(path);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    harness::runtime().block_on(async {
+        let err = test
+            .profile
+            .login(&format!("http://127.0.0.1:{port}"), "alice", "pw")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, EngineError::InsecureHomeserver(host) if host == "0.0.0.0"),
+            "{err:?}"
+        );
+    });
+    let asked: Vec<String> = requests.try_iter().collect();
+    assert!(
+        asked
+            .iter()
+            .all(|path| path.starts_with("/.well-known/matrix/client")),
+        "only the .well-known was asked for, nothing of the homeserver it names: {asked:?}"
+    );
+    assert!(!asked.is_empty(), "the .well-known was asked for");
+    assert!(test.profile.accounts().unwrap().is_empty());
+}
+
+#[test]
 fn a_missing_store_folder_is_reported_not_crashed_on() {
     let (test, _) = TestProfile::signed_in("nostore");
     harness::runtime().block_on(async {

@@ -4,6 +4,8 @@ mod accounts;
 mod conversation;
 mod greeter;
 mod key_sharing;
+mod links;
+mod markup;
 mod room_list;
 mod rooms;
 mod session;
