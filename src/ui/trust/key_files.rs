@@ -79,7 +79,7 @@ pub fn ask_passphrase(
     accept_label: &str,
     confirm: bool,
     problem: Option<&str>,
-    on_passphrase: impl Fn(String) + 'static,
+    on_passphrase: impl Fn(zeroize::Zeroizing<String>) + 'static,
 ) -> adw::MessageDialog {
     let dialog = adw::MessageDialog::new(Some(parent), Some(heading), Some(body));
     dialog.set_widget_name("passphrase-dialog");
@@ -143,7 +143,7 @@ pub fn ask_passphrase(
         entry.connect_changed(move |_| on_change());
     }
     dialog.connect_response(None, move |_, response| {
-        let passphrase = first.text().to_string();
+        let passphrase = zeroize::Zeroizing::new(first.text().to_string());
         let matches = !confirm || second.text() == first.text();
         if response == "accept" && !passphrase.is_empty() && matches {
             on_passphrase(passphrase);

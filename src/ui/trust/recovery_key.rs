@@ -179,7 +179,7 @@ pub fn save_shown_key(dialog: &adw::MessageDialog, path: &std::path::Path) -> bo
 pub fn ask_recovery_key(
     parent: &impl IsA<gtk::Window>,
     problem: Option<&str>,
-    on_key: impl Fn(String) + 'static,
+    on_key: impl Fn(zeroize::Zeroizing<String>) + 'static,
 ) -> adw::MessageDialog {
     let body = problem.map(ToOwned::to_owned).unwrap_or_else(|| {
         gettext(
@@ -208,7 +208,7 @@ pub fn ask_recovery_key(
     dialog.set_close_response("cancel");
     dialog.connect_response(None, move |_, response| {
         if response == "recover" {
-            on_key(entry.text().to_string());
+            on_key(zeroize::Zeroizing::new(entry.text().to_string()));
         }
     });
     dialog.present();

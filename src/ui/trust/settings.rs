@@ -12,6 +12,7 @@ use std::time::UNIX_EPOCH;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
+use zeroize::Zeroizing;
 
 use super::key_files::{
     self, EXPORT_FILE_NAME, ask_passphrase, choose_open_path, choose_save_path,
@@ -756,7 +757,7 @@ impl AccountSettings {
                 spawn_ui(async move {
                     let id = device.clone();
                     let result = spawn_tokio(async move {
-                        devices::sign_out_session(&session, &id, Some(&password)).await
+                        devices::sign_out_session(&session, &id, Some(password.as_str())).await
                     })
                     .await;
                     match result {
@@ -894,7 +895,7 @@ impl AccountSettings {
                 let session = window.session();
                 spawn_ui(async move {
                     let result = spawn_tokio(async move {
-                        recovery::reset_identity(&session, Some(&password)).await
+                        recovery::reset_identity(&session, Some(password.as_str())).await
                     })
                     .await;
                     match result {
@@ -1034,7 +1035,7 @@ impl AccountSettings {
                     EXPORT_FILE_NAME,
                     move |path| {
                         if let Some(window) = weak.upgrade() {
-                            window.export_keys_to(path, passphrase.clone());
+                            window.export_keys_to(path, passphrase.to_string());
                         }
                     },
                 );
@@ -1047,6 +1048,7 @@ impl AccountSettings {
     /// the progress and the outcome on the page (what the Export button runs once the
     /// person chose the file).
     pub fn export_keys_to(&self, path: PathBuf, passphrase: String) {
+        let passphrase = Zeroizing::new(passphrase);
         self.key_file_running(true, &gettext("Exporting room keys…"));
         let session = self.session();
         let file = key_files::shown_name(&path);
@@ -1091,7 +1093,7 @@ impl AccountSettings {
             problem.as_deref(),
             move |passphrase| {
                 if let Some(window) = weak.upgrade() {
-                    window.import_keys_from(path.clone(), passphrase);
+                    window.import_keys_from(path.clone(), passphrase.to_string());
                 }
             },
         );
@@ -1100,6 +1102,7 @@ impl AccountSettings {
     /// Reads the room keys in `path` with `passphrase`, with the progress and the outcome
     /// on the page. A wrong passphrase asks again, saying so.
     pub fn import_keys_from(&self, path: PathBuf, passphrase: String) {
+        let passphrase = Zeroizing::new(passphrase);
         self.key_file_running(true, &gettext("Importing room keys…"));
         let session = self.session();
         spawn_ui(glib::clone!(
