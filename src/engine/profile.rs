@@ -5,7 +5,7 @@ use tokio::task::spawn_blocking;
 
 use super::accounts::{AccountEntry, AccountList};
 use super::discovery::{homeserver_input, parse_username};
-use super::paths::{Paths, account_folder_name};
+use super::paths::{Paths, account_folder_name, create_private_dir};
 use super::secrets::{SecretStore, StoreKey};
 use super::session::{Session, StoreLocation};
 use super::trust::KeySharing;
@@ -96,6 +96,7 @@ impl Profile {
 
         let folder = account_folder_name(&format!("{}:{server}", user.localpart), &hex_suffix());
         let key = StoreKey::generate();
+        self.private_folders(&folder, true)?;
         let location = self.location(&folder, &key);
         let result = Session::login(
             &server,
@@ -153,6 +154,7 @@ impl Profile {
             .await
             .map_err(EngineError::matrix)??;
         crate::startup_trace::mark("secrets read from the Secret Service");
+        self.private_folders(&entry.folder, false)?;
         let mut location = self.location(&entry.folder, &secrets.store_key);
         location.key_sharing = self.account_key_sharing(&entry.user_id)?;
         let session = Session::restore(&secrets, entry.folder.clone(), location).await;
@@ -172,6 +174,7 @@ impl Profile {
         let old = spawn_blocking(move || store.load(&user_id))
             .await
             .map_err(EngineError::matrix)??;
+        self.private_folders(&entry.folder, false)?;
         let mut location = self.location(&entry.folder, &old.store_key);
         location.key_sharing = self.account_key_sharing(&entry.user_id)?;
         let session =
@@ -218,6 +221,24 @@ impl Profile {
             key,
             key_sharing: self.key_sharing,
         }
+    }
+
+    /// Makes Sotto's folders and the account's data and cache folders readable by the
+    /// owner only, before the SDK puts its stores there: creates them when `create` (a new
+    /// sign-in), else narrows those that exist (folders an older Sotto made readable by
+    /// others; a missing store stays missing, so that it is reported, not made anew).
+    fn private_folders(&self, folder: &str, create: bool) -> Result<()> {
+        for dir in [
+            self.paths.data().to_owned(),
+            self.paths.cache().to_owned(),
+            self.paths.account_data(folder),
+            self.paths.account_cache(folder),
+        ] {
+            if create || dir.is_dir() {
+                create_private_dir(&dir).map_err(|e| EngineError::io(&dir, e))?;
+            }
+        }
+        Ok(())
     }
 
     fn remove_folders(&self, folder: &str) {

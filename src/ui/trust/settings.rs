@@ -376,7 +376,7 @@ impl AccountSettings {
     fn install_actions(&self) {
         let group = gio::SimpleActionGroup::new();
         let plain: [Plain; 8] = [
-            ("export-keys", Self::export_keys),
+            ("export-keys", |w| w.export_keys(None)),
             ("import-keys", Self::import_keys),
             ("verify-this-session", Self::verify_this_session),
             ("enter-recovery-key", |w| w.enter_recovery_key(None)),
@@ -1012,8 +1012,9 @@ impl AccountSettings {
         self.imp().chooser.replace(Some(chooser));
     }
 
-    /// Asks for a new passphrase (twice), then where to save the export.
-    fn export_keys(&self) {
+    /// Asks for a new passphrase (twice), then where to save the export. A weak passphrase
+    /// asks again, saying why.
+    fn export_keys(&self, problem: Option<String>) {
         let weak = self.downgrade();
         ask_passphrase(
             self,
@@ -1023,11 +1024,15 @@ impl AccountSettings {
             ),
             &gettext("_Continue"),
             true,
-            None,
+            problem.as_deref(),
             move |passphrase| {
                 let Some(window) = weak.upgrade() else {
                     return;
                 };
+                if let Err(err) = recovery::check_export_passphrase(&passphrase) {
+                    window.export_keys(Some(describe(&err)));
+                    return;
+                }
                 let weak = window.downgrade();
                 let chooser = choose_save_path(
                     &window,

@@ -1021,6 +1021,18 @@ fn room_keys_export_and_import_and_recovery_turned_off() {
 
         let folder = tempfile::tempdir().unwrap();
         let file = folder.path().join("keys.txt");
+        // A weak passphrase is refused before anything is written.
+        let weak = recovery::export_room_keys(&a, file.clone(), "passwordpassword").await;
+        assert!(
+            matches!(
+                weak,
+                Err(EngineError::WeakPassphrase(
+                    recovery::PassphraseWeakness::OneKindOfCharacter
+                ))
+            ),
+            "{weak:?}"
+        );
+        assert!(!file.exists(), "nothing is written with a weak passphrase");
         recovery::export_room_keys(&a, file.clone(), "file passphrase")
             .await
             .unwrap();
