@@ -255,17 +255,102 @@ impl Profile {
     }
 }
 
-/// "Sotto on HOSTNAME", the name other sessions see for this device.
+/// What kind of machine Sotto runs on, as far as the device name says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chassis {
+    /// A phone or a tablet (the Librem 5, a PinePhone).
+    Phone,
+    /// A laptop, a desktop, or anything not known.
+    Computer,
+}
+
+/// The name other sessions, other people and the server see for this device: "Sotto on
+/// a phone" or "Sotto on a computer". Never the host name, which often carries the
+/// person's name ("alices-laptop") and would be shown to every contact.
 pub fn device_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "Linux".to_owned());
-    format!("Sotto on {host}")
+    device_name_for(chassis())
+}
+
+/// The device name for a `chassis`.
+pub fn device_name_for(chassis: Chassis) -> String {
+    match chassis {
+        Chassis::Phone => "Sotto on a phone",
+        Chassis::Computer => "Sotto on a computer",
+    }
+    .to_owned()
+}
+
+/// The chassis the way systemd-hostnamed finds it: `CHASSIS=` in /etc/machine-info, the
+/// device tree's chassis type (phones without DMI), then the DMI chassis type.
+pub fn chassis() -> Chassis {
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    chassis_from(
+        read("/etc/machine-info").as_deref(),
+        read("/proc/device-tree/chassis-type").as_deref(),
+        read("/sys/class/dmi/id/chassis_type").as_deref(),
+    )
+}
+
+/// The chassis from the contents of the three files `chassis` reads.
+pub fn chassis_from(
+    machine_info: Option<&str>,
+    device_tree: Option<&str>,
+    dmi: Option<&str>,
+) -> Chassis {
+    let by_name = |name: &str| match name.trim().trim_matches(['"', '\'', '\0']) {
+        "handset" | "tablet" | "watch" => Some(Chassis::Phone),
+        "" => None,
+        _ => Some(Chassis::Computer),
+    };
+    let configured = machine_info.and_then(|text| {
+        text.lines()
+            .find_map(|line| line.trim().strip_prefix("CHASSIS="))
+            .and_then(by_name)
+    });
+    // SMBIOS chassis types: 11 hand held, 30 tablet; the rest are computers.
+    let from_dmi = dmi.and_then(|code| match code.trim().parse::<u32>().ok()? {
+        11 | 30 => Some(Chassis::Phone),
+        _ => Some(Chassis::Computer),
+    });
+    configured
+        .or_else(|| device_tree.and_then(by_name))
+        .or(from_dmi)
+        .unwrap_or(Chassis::Computer)
 }
 
 fn hex_suffix() -> String {
     use rand::RngCore;
     format!("{:08x}", rand::rngs::OsRng.next_u32())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_device_name_says_the_kind_of_machine_only() {
+        assert_eq!(chassis_from(None, None, None), Chassis::Computer);
+        assert_eq!(chassis_from(None, Some("handset\0"), None), Chassis::Phone);
+        assert_eq!(chassis_from(None, None, Some("10\n")), Chassis::Computer);
+        assert_eq!(chassis_from(None, None, Some("30\n")), Chassis::Phone);
+        assert_eq!(
+            chassis_from(Some("PRETTY_HOSTNAME=x\nCHASSIS=tablet\n"), None, Some("3")),
+            Chassis::Phone
+        );
+        assert_eq!(
+            chassis_from(Some("CHASSIS=laptop"), Some("handset"), None),
+            Chassis::Computer
+        );
+        assert_eq!(device_name_for(Chassis::Phone), "Sotto on a phone");
+        assert_eq!(device_name_for(Chassis::Computer), "Sotto on a computer");
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let host = host.trim();
+        if host.len() > 3 {
+            assert!(
+                !device_name().contains(host),
+                "{} names {host}",
+                device_name()
+            );
+        }
+    }
 }
