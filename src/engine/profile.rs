@@ -117,14 +117,15 @@ impl Profile {
 
         if let Err(err) = self.keep(&session, key).await {
             // Leave no trace: the device on the server and the local store go too.
-            tracing::info!(device = %session.device_id(), "removing the device that could not be kept");
+            tracing::info!("removing the device that could not be kept");
             if let Err(logout) = session.logout_on_server().await {
                 tracing::warn!("could not log out the device that could not be kept: {logout}");
             }
             self.remove_folders(&folder);
             return Err(err);
         }
-        tracing::info!(user = %session.user_id(), device = %session.device_id(), "signed in");
+        tracing::info!("signed in");
+        tracing::debug!(user = %session.user_id(), device = %session.device_id(), "signed in");
         Ok(session)
     }
 
@@ -187,7 +188,7 @@ impl Profile {
         spawn_blocking(move || store.save(&secrets))
             .await
             .map_err(EngineError::matrix)??;
-        tracing::info!(user = %session.user_id(), "signed in again after a soft logout");
+        tracing::info!("signed in again after a soft logout");
         Ok(session)
     }
 

@@ -241,7 +241,8 @@ pub async fn acknowledge_identity(session: &Session, user_id: &str) -> Result<()
             .map_err(EngineError::matrix)?;
     }
     identity.pin().await.map_err(EngineError::matrix)?;
-    tracing::info!(user = %user_id, "acknowledged a changed identity");
+    tracing::info!("acknowledged a changed identity");
+    tracing::debug!(user = %user_id, "acknowledged a changed identity");
     Ok(())
 }
 
