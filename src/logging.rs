@@ -1,5 +1,5 @@
-//! How Sotto logs: to standard error, at `info` for Sotto and `warn` for the libraries
-//! unless `RUST_LOG` says otherwise. At that default level no line names another person,
+//! How Sotto logs: to standard error, at `info` for Sotto, nothing from the Matrix SDK
+//! and `warn` for the other libraries unless `RUST_LOG` says otherwise. At that default level no line names another person,
 //! a room or a device; the lines that do are at `debug`. Lines are printed without the
 //! libraries' span context, whose fields (room IDs, user IDs, device IDs) would otherwise
 //! come along with every line logged inside a span.
@@ -14,8 +14,11 @@ use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-/// The log filter when `RUST_LOG` is not set.
-pub const DEFAULT_FILTER: &str = "sotto=info,warn";
+/// The log filter when `RUST_LOG` is not set. The Matrix SDK's and ruma's own warnings
+/// and errors name rooms, people and devices in their text ("No avatar changes to update
+/// for !room…", "Room is unknown room=…"), so they are off by default; Sotto reports what
+/// goes wrong for the person itself.
+pub const DEFAULT_FILTER: &str = "sotto=info,matrix_sdk=off,ruma=off,warn";
 
 /// The filter from `RUST_LOG`, or [`DEFAULT_FILTER`] when it is unset or not valid.
 pub fn filter_from_env() -> EnvFilter {
