@@ -9,6 +9,7 @@
 pub mod config;
 pub mod engine;
 pub mod i18n;
+pub mod logging;
 pub mod memory;
 pub mod startup_trace;
 pub mod ui;

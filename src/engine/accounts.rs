@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::paths::replace_private_file;
 use super::{EngineError, Result};
 
 /// One signed-in account, as listed on disk.
@@ -128,13 +129,10 @@ impl AccountList {
     }
 }
 
-/// Writes a file so that a crash leaves either the old or the new content, never half.
+/// Writes a file so that a crash leaves either the old or the new content, never half,
+/// readable by the owner only (in a folder made private when it is new).
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| EngineError::io(dir, e))?;
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| EngineError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| EngineError::io(path, e))
+    replace_private_file(path, bytes).map_err(|e| EngineError::io(path, e))
 }
 
 #[cfg(test)]

@@ -102,6 +102,10 @@ pub enum EngineError {
     /// inside its encrypted part fails the same way).
     #[error("the passphrase does not open the key file")]
     WrongKeyFilePassphrase,
+    /// The passphrase chosen for a room key export is too easy to guess; the file could be
+    /// opened by trying passphrases, so nothing was written.
+    #[error("the passphrase is too weak: {0:?}")]
+    WeakPassphrase(crate::engine::trust::recovery::PassphraseWeakness),
     /// A person in the room changed their identity and this has not been acknowledged
     /// yet; nothing is sent into the room until it is.
     #[error("identity changed and not acknowledged: {0:?}")]

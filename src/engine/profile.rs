@@ -5,7 +5,7 @@ use tokio::task::spawn_blocking;
 
 use super::accounts::{AccountEntry, AccountList};
 use super::discovery::{homeserver_input, parse_username};
-use super::paths::{Paths, account_folder_name};
+use super::paths::{Paths, account_folder_name, create_private_dir};
 use super::secrets::{SecretStore, StoreKey};
 use super::session::{Session, StoreLocation};
 use super::trust::KeySharing;
@@ -96,6 +96,7 @@ impl Profile {
 
         let folder = account_folder_name(&format!("{}:{server}", user.localpart), &hex_suffix());
         let key = StoreKey::generate();
+        self.private_folders(&folder, true)?;
         let location = self.location(&folder, &key);
         let result = Session::login(
             &server,
@@ -116,14 +117,15 @@ impl Profile {
 
         if let Err(err) = self.keep(&session, key).await {
             // Leave no trace: the device on the server and the local store go too.
-            tracing::info!(device = %session.device_id(), "removing the device that could not be kept");
+            tracing::info!("removing the device that could not be kept");
             if let Err(logout) = session.logout_on_server().await {
                 tracing::warn!("could not log out the device that could not be kept: {logout}");
             }
             self.remove_folders(&folder);
             return Err(err);
         }
-        tracing::info!(user = %session.user_id(), device = %session.device_id(), "signed in");
+        tracing::info!("signed in");
+        tracing::debug!(user = %session.user_id(), device = %session.device_id(), "signed in");
         Ok(session)
     }
 
@@ -153,6 +155,7 @@ impl Profile {
             .await
             .map_err(EngineError::matrix)??;
         crate::startup_trace::mark("secrets read from the Secret Service");
+        self.private_folders(&entry.folder, false)?;
         let mut location = self.location(&entry.folder, &secrets.store_key);
         location.key_sharing = self.account_key_sharing(&entry.user_id)?;
         let session = Session::restore(&secrets, entry.folder.clone(), location).await;
@@ -172,6 +175,7 @@ impl Profile {
         let old = spawn_blocking(move || store.load(&user_id))
             .await
             .map_err(EngineError::matrix)??;
+        self.private_folders(&entry.folder, false)?;
         let mut location = self.location(&entry.folder, &old.store_key);
         location.key_sharing = self.account_key_sharing(&entry.user_id)?;
         let session =
@@ -184,7 +188,7 @@ impl Profile {
         spawn_blocking(move || store.save(&secrets))
             .await
             .map_err(EngineError::matrix)??;
-        tracing::info!(user = %session.user_id(), "signed in again after a soft logout");
+        tracing::info!("signed in again after a soft logout");
         Ok(session)
     }
 
@@ -220,6 +224,24 @@ impl Profile {
         }
     }
 
+    /// Makes Sotto's folders and the account's data and cache folders readable by the
+    /// owner only, before the SDK puts its stores there: creates them when `create` (a new
+    /// sign-in), else narrows those that exist (folders an older Sotto made readable by
+    /// others; a missing store stays missing, so that it is reported, not made anew).
+    fn private_folders(&self, folder: &str, create: bool) -> Result<()> {
+        for dir in [
+            self.paths.data().to_owned(),
+            self.paths.cache().to_owned(),
+            self.paths.account_data(folder),
+            self.paths.account_cache(folder),
+        ] {
+            if create || dir.is_dir() {
+                create_private_dir(&dir).map_err(|e| EngineError::io(&dir, e))?;
+            }
+        }
+        Ok(())
+    }
+
     fn remove_folders(&self, folder: &str) {
         for dir in [
             self.paths.account_data(folder),
@@ -234,17 +256,102 @@ impl Profile {
     }
 }
 
-/// "Sotto on HOSTNAME", the name other sessions see for this device.
+/// What kind of machine Sotto runs on, as far as the device name says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chassis {
+    /// A phone or a tablet (the Librem 5, a PinePhone).
+    Phone,
+    /// A laptop, a desktop, or anything not known.
+    Computer,
+}
+
+/// The name other sessions, other people and the server see for this device: "Sotto on
+/// a phone" or "Sotto on a computer". Never the host name, which often carries the
+/// person's name ("alices-laptop") and would be shown to every contact.
 pub fn device_name() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "Linux".to_owned());
-    format!("Sotto on {host}")
+    device_name_for(chassis())
+}
+
+/// The device name for a `chassis`.
+pub fn device_name_for(chassis: Chassis) -> String {
+    match chassis {
+        Chassis::Phone => "Sotto on a phone",
+        Chassis::Computer => "Sotto on a computer",
+    }
+    .to_owned()
+}
+
+/// The chassis the way systemd-hostnamed finds it: `CHASSIS=` in /etc/machine-info, the
+/// device tree's chassis type (phones without DMI), then the DMI chassis type.
+pub fn chassis() -> Chassis {
+    let read = |path: &str| std::fs::read_to_string(path).ok();
+    chassis_from(
+        read("/etc/machine-info").as_deref(),
+        read("/proc/device-tree/chassis-type").as_deref(),
+        read("/sys/class/dmi/id/chassis_type").as_deref(),
+    )
+}
+
+/// The chassis from the contents of the three files `chassis` reads.
+pub fn chassis_from(
+    machine_info: Option<&str>,
+    device_tree: Option<&str>,
+    dmi: Option<&str>,
+) -> Chassis {
+    let by_name = |name: &str| match name.trim().trim_matches(['"', '\'', '\0']) {
+        "handset" | "tablet" | "watch" => Some(Chassis::Phone),
+        "" => None,
+        _ => Some(Chassis::Computer),
+    };
+    let configured = machine_info.and_then(|text| {
+        text.lines()
+            .find_map(|line| line.trim().strip_prefix("CHASSIS="))
+            .and_then(by_name)
+    });
+    // SMBIOS chassis types: 11 hand held, 30 tablet; the rest are computers.
+    let from_dmi = dmi.and_then(|code| match code.trim().parse::<u32>().ok()? {
+        11 | 30 => Some(Chassis::Phone),
+        _ => Some(Chassis::Computer),
+    });
+    configured
+        .or_else(|| device_tree.and_then(by_name))
+        .or(from_dmi)
+        .unwrap_or(Chassis::Computer)
 }
 
 fn hex_suffix() -> String {
     use rand::RngCore;
     format!("{:08x}", rand::rngs::OsRng.next_u32())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_device_name_says_the_kind_of_machine_only() {
+        assert_eq!(chassis_from(None, None, None), Chassis::Computer);
+        assert_eq!(chassis_from(None, Some("handset\0"), None), Chassis::Phone);
+        assert_eq!(chassis_from(None, None, Some("10\n")), Chassis::Computer);
+        assert_eq!(chassis_from(None, None, Some("30\n")), Chassis::Phone);
+        assert_eq!(
+            chassis_from(Some("PRETTY_HOSTNAME=x\nCHASSIS=tablet\n"), None, Some("3")),
+            Chassis::Phone
+        );
+        assert_eq!(
+            chassis_from(Some("CHASSIS=laptop"), Some("handset"), None),
+            Chassis::Computer
+        );
+        assert_eq!(device_name_for(Chassis::Phone), "Sotto on a phone");
+        assert_eq!(device_name_for(Chassis::Computer), "Sotto on a computer");
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let host = host.trim();
+        if host.len() > 3 {
+            assert!(
+                !device_name().contains(host),
+                "{} names {host}",
+                device_name()
+            );
+        }
+    }
 }

@@ -174,7 +174,9 @@ pub async fn create_room(session: &Session, room: CreateRoom) -> Result<String> 
 }
 
 /// Opens a direct chat with `user_id`: the existing one when there is one (joined or
-/// invited, on either side), else a new encrypted one. Returns the room ID.
+/// invited, on either side) and it is encrypted, else a new encrypted one. An unencrypted
+/// chat (made by another client, or before encryption) is never reused: what is written
+/// there would go to the server in plaintext. Returns the room ID.
 pub async fn start_direct_chat(session: &Session, user_id: &str) -> Result<String> {
     let client = session.client();
     let user_id = parse_user_id(user_id)?;
@@ -566,11 +568,34 @@ async fn existing_direct_chat(client: &Client, user_id: &UserId) -> Result<Optio
             continue;
         }
         seen.push(room_id.clone());
-        if is_live_direct_chat(client, &room_id, user_id).await {
+        if is_live_direct_chat(client, &room_id, user_id).await
+            && is_encrypted(client, &room_id).await
+        {
             return Ok(Some(room_id));
         }
     }
     Ok(None)
+}
+
+/// Whether `room_id` is encrypted: as far as sync knows (for an invitation, from its
+/// invite state), else from the server's `m.room.encryption` state event.
+async fn is_encrypted(client: &Client, room_id: &RoomId) -> bool {
+    if let Some(room) = client.get_room(room_id) {
+        if room.encryption_state().is_encrypted() {
+            return true;
+        }
+        if room.state() == RoomState::Invited {
+            return false;
+        }
+    }
+    let request = get_state_event_for_key::v3::Request::new(
+        room_id.to_owned(),
+        StateEventType::RoomEncryption,
+        String::new(),
+    );
+    client.send(request).await.is_ok_and(|response| {
+        serde_json::from_str::<RoomEncryptionEventContent>(response.event_or_content.get()).is_ok()
+    })
 }
 
 /// Whether both people are still in `room_id` (joined or invited).

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use keyring_core::{CredentialStore, Entry};
 use serde::{Deserialize, Serialize};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use super::{EngineError, Result};
 
@@ -17,16 +18,17 @@ use super::{EngineError, Result};
 const SERVICE: &str = "chat.sotto.Sotto";
 
 /// The random key that encrypts an account's local store, passed to SQLite as a raw key.
-#[derive(Clone, PartialEq, Eq)]
+/// Its memory is overwritten when it is dropped.
+#[derive(Clone, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct StoreKey([u8; 32]);
 
 impl StoreKey {
     /// A fresh random key from the operating system's generator.
     pub fn generate() -> Self {
         use rand::RngCore;
-        let mut key = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut key);
-        Self(key)
+        let mut key = Self([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(&mut key.0);
+        key
     }
 
     /// The raw 32 bytes, for the store configuration.
@@ -43,16 +45,17 @@ impl fmt::Debug for StoreKey {
 
 impl Serialize for StoreKey {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_str(&hex(&self.0))
+        s.serialize_str(&Zeroizing::new(hex(&self.0)))
     }
 }
 
 impl<'de> Deserialize<'de> for StoreKey {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        unhex(&text)
-            .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
-            .map(StoreKey)
+        let text = Zeroizing::new(String::deserialize(d)?);
+        let bytes = Zeroizing::new(unhex(&text).unwrap_or_default());
+        <&[u8; 32]>::try_from(bytes.as_slice())
+            .ok()
+            .map(|bytes| StoreKey(*bytes))
             .ok_or_else(|| serde::de::Error::custom("a store key is 64 hexadecimal digits"))
     }
 }
@@ -86,6 +89,14 @@ pub struct AccountSecrets {
     pub refresh_token: Option<String>,
     /// The key of the encrypted local store.
     pub store_key: StoreKey,
+}
+
+impl Drop for AccountSecrets {
+    // The tokens and the store key (itself `ZeroizeOnDrop`) leave no copy in memory.
+    fn drop(&mut self) {
+        self.access_token.zeroize();
+        self.refresh_token.zeroize();
+    }
 }
 
 impl fmt::Debug for AccountSecrets {
@@ -212,6 +223,7 @@ impl SecretStore {
     /// Saves (or replaces) the secrets of an account. Blocking.
     pub fn save(&self, secrets: &AccountSecrets) -> Result<()> {
         let json = serde_json::to_vec(secrets)
+            .map(Zeroizing::new)
             .map_err(|_| EngineError::SecretsDamaged(secrets.user_id.clone()))?;
         self.with_entry(&secrets.user_id, move |e| {
             e.set_secret(&json).map_err(map_error)
@@ -222,6 +234,7 @@ impl SecretStore {
     pub fn load(&self, user_id: &str) -> Result<AccountSecrets> {
         let bytes = self
             .with_entry(user_id, |e| e.get_secret().map_err(map_error))
+            .map(Zeroizing::new)
             .map_err(|err| with_user(err, user_id))?;
         let secrets: AccountSecrets = serde_json::from_slice(&bytes)
             .map_err(|_| EngineError::SecretsDamaged(user_id.to_owned()))?;

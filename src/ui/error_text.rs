@@ -1,6 +1,9 @@
 //! The engine's errors as sentences a person can act on, translated.
 
 use crate::engine::EngineError;
+use crate::engine::trust::recovery::{
+    MIN_DISTINCT_CHARS, MIN_PASSPHRASE_CHARS, PassphraseWeakness,
+};
 use crate::i18n::{gettext, gettext_f};
 
 /// What to tell the person about `err`: what happened and what to do.
@@ -87,6 +90,17 @@ pub fn describe(err: &EngineError) -> String {
         }
         EngineError::WrongKeyFilePassphrase => gettext(
             "That passphrase does not open this key file (or the file is damaged). Check it and try again; nothing was imported.",
+        ),
+        EngineError::WeakPassphrase(PassphraseWeakness::TooShort) => gettext_f(
+            "That passphrase is too short to protect your keys: use at least {count} characters, such as four random words. Nothing was saved.",
+            &[("count", &MIN_PASSPHRASE_CHARS.to_string())],
+        ),
+        EngineError::WeakPassphrase(PassphraseWeakness::OneKindOfCharacter) => gettext(
+            "That passphrase uses only one kind of character, which makes it easy to guess. Add spaces, capitals, digits or punctuation. Nothing was saved.",
+        ),
+        EngineError::WeakPassphrase(PassphraseWeakness::TooRepetitive) => gettext_f(
+            "That passphrase repeats a few characters, which makes it easy to guess. Use at least {count} different characters. Nothing was saved.",
+            &[("count", &MIN_DISTINCT_CHARS.to_string())],
         ),
         EngineError::IdentityChanged(users) => gettext_f(
             "The identity of {users} changed. Acknowledge the change before you send messages to this room.",

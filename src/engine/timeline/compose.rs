@@ -83,6 +83,54 @@ pub fn content_of(outgoing: &Outgoing) -> RoomMessageEventContent {
     content.add_mentions(Mentions::with_user_ids(mentioned))
 }
 
+/// `text` (a display name, chosen by its owner) as literal Markdown link text: every ASCII
+/// punctuation character backslash-escaped, so that `<`, `&`, `*`, `` ` `` or `]` in a name
+/// come out as text in the formatted body, never as HTML tags, entities or emphasis.
 fn escape_link_text(text: &str) -> String {
-    text.replace('[', "\\[").replace(']', "\\]")
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_punctuation() {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn formatted(content: &RoomMessageEventContent) -> String {
+        match &content.msgtype {
+            MessageType::Text(t) => t.formatted.as_ref().unwrap().body.clone(),
+            MessageType::Emote(e) => e.formatted.as_ref().unwrap().body.clone(),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn mention_names_are_text_in_the_formatted_body() {
+        let name = "<img src=x onerror=alert(1)> *bold* & [x](y) `c`";
+        let outgoing = Outgoing {
+            text: format!("hello {name}!"),
+            mentions: vec![Mention {
+                user_id: "@eve:example.org".into(),
+                text: name.into(),
+            }],
+        };
+        let content = content_of(&outgoing);
+        let html = formatted(&content);
+        assert!(
+            html.contains(
+                "<a href=\"https://matrix.to/#/@eve:example.org\">&lt;img src=x onerror=alert(1)&gt; *bold* &amp; [x](y) `c`</a>"
+            ),
+            "{html}"
+        );
+        assert!(!html.contains("<img") && !html.contains("<em>") && !html.contains("<code>"));
+        match &content.msgtype {
+            MessageType::Text(t) => assert_eq!(t.body, format!("hello {name}!")),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
 }

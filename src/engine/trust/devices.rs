@@ -107,7 +107,8 @@ pub async fn sign_out_session(
         }
     })
     .await?;
-    tracing::info!(device = %device_id, "signed out another session");
+    tracing::info!("signed out another session");
+    tracing::debug!(device = %device_id, "signed out another session");
     Ok(())
 }
 

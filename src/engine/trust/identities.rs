@@ -357,7 +357,7 @@ pub async fn acknowledge_identity(session: &Session, user_id: &str) -> Result<()
     }
     identity.pin().await.map_err(EngineError::matrix)?;
     super::recipients::accept_identity(session, &user_id).await?;
-    tracing::info!("acknowledged a changed identity");
+    tracing::debug!(user = %user_id, "acknowledged a changed identity");
     resume_sending_with(session, &user_id).await;
     Ok(())
 }

@@ -55,7 +55,8 @@ pub(super) async fn missed(client: &Client, seen: &SeenRequest) -> Option<Missed
     if from_own_account && client.device_id() == Some(seen.from_device.as_ref()) {
         return None;
     }
-    tracing::info!(
+    tracing::info!("a verification request came from a session whose keys were not known yet");
+    tracing::debug!(
         sender = %seen.sender,
         from_device = %seen.from_device,
         "a verification request came from a session whose keys were not known yet"

@@ -10,8 +10,10 @@ use matrix_sdk::EncryptionState;
 use matrix_sdk::encryption::recovery::{RecoveryError, RecoveryState};
 use matrix_sdk::encryption::secret_storage::SecretStorageError;
 use matrix_sdk::encryption::{CrossSigningResetAuthType, KeyExportError, RoomKeyImportError};
+use zeroize::Zeroizing;
 
 use super::{classify, offers_password, password_auth};
+use crate::engine::paths::{prepare_private_file, restrict_file};
 use crate::engine::session::Session;
 use crate::engine::{EngineError, Result};
 
@@ -43,7 +45,7 @@ impl From<RecoveryState> for RecoveryStatus {
 /// A recovery key, handed to the caller once to show to the person. It has no `Display`,
 /// its `Debug` hides it, and its memory is overwritten when it is dropped. Sotto never
 /// logs it or writes it anywhere.
-pub struct RecoveryKey(String);
+pub struct RecoveryKey(Zeroizing<String>);
 
 impl RecoveryKey {
     /// The key's text, to show to the person (groups of four characters).
@@ -55,14 +57,6 @@ impl RecoveryKey {
 impl std::fmt::Debug for RecoveryKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RecoveryKey(hidden)")
-    }
-}
-
-impl Drop for RecoveryKey {
-    fn drop(&mut self) {
-        let mut bytes = std::mem::take(&mut self.0).into_bytes();
-        bytes.iter_mut().for_each(|b| *b = 0);
-        std::hint::black_box(&bytes);
     }
 }
 
@@ -118,7 +112,7 @@ pub async fn enable_recovery(session: &Session, passphrase: Option<&str>) -> Res
     };
     let key = enable.await.map_err(map_recovery)?;
     tracing::info!("recovery enabled");
-    Ok(RecoveryKey(key))
+    Ok(RecoveryKey(Zeroizing::new(key)))
 }
 
 /// Makes a new recovery key in place of the old one (which stops working).
@@ -134,7 +128,7 @@ pub async fn reset_recovery_key(
     };
     let key = reset.await.map_err(map_recovery)?;
     tracing::info!("recovery key replaced");
-    Ok(RecoveryKey(key))
+    Ok(RecoveryKey(Zeroizing::new(key)))
 }
 
 /// Turns recovery off: deletes the key backup and the secrets stored on the server.
@@ -169,7 +163,7 @@ pub async fn recover(session: &Session, key_or_passphrase: &str) -> Result<()> {
         }
         tracing::debug!(room = %room.room_id(), "downloading the room's keys from the backup");
         if let Err(err) = backups.download_room_keys_for_room(room.room_id()).await {
-            tracing::warn!(room = %room.room_id(), "could not download the room's keys: {err}");
+            tracing::warn!("could not download a room's keys from the backup: {err}");
         }
     }
     Ok(())
@@ -198,8 +192,65 @@ pub async fn is_last_session_without_recovery(session: &Session) -> Result<bool>
     recovery.is_last_device().await.map_err(map_recovery)
 }
 
-/// Writes every room key this session has into `path`, encrypted with `passphrase`.
+/// The fewest characters a key export passphrase may have.
+pub const MIN_PASSPHRASE_CHARS: usize = 12;
+/// The fewest different characters a key export passphrase may have.
+pub const MIN_DISTINCT_CHARS: usize = 6;
+
+/// Why a passphrase is too weak for a key export file, which anyone holding the file can
+/// try passphrases against offline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PassphraseWeakness {
+    /// Fewer than [`MIN_PASSPHRASE_CHARS`] characters.
+    TooShort,
+    /// Only one kind of character: only lower-case letters, only capitals, only digits,
+    /// or only symbols.
+    OneKindOfCharacter,
+    /// Fewer than [`MIN_DISTINCT_CHARS`] different characters ("aaaaaaaaaaa1").
+    TooRepetitive,
+}
+
+/// Whether `passphrase` is strong enough to lock a room key export: at least 12
+/// characters, at least two kinds of character (lower-case, capitals, digits, others such
+/// as spaces or punctuation), and at least 6 different characters. Four random words with
+/// spaces pass; a word, a date or a repeated pattern does not.
+pub fn check_export_passphrase(passphrase: &str) -> Result<()> {
+    let weak = |why| Err(EngineError::WeakPassphrase(why));
+    if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+        return weak(PassphraseWeakness::TooShort);
+    }
+    let kinds = [
+        passphrase.chars().any(char::is_lowercase),
+        passphrase.chars().any(char::is_uppercase),
+        passphrase.chars().any(|c| c.is_numeric()),
+        passphrase
+            .chars()
+            .any(|c| !c.is_lowercase() && !c.is_uppercase() && !c.is_numeric()),
+    ];
+    if kinds.iter().filter(|k| **k).count() < 2 {
+        return weak(PassphraseWeakness::OneKindOfCharacter);
+    }
+    let distinct: std::collections::BTreeSet<char> = passphrase.chars().collect();
+    if distinct.len() < MIN_DISTINCT_CHARS {
+        return weak(PassphraseWeakness::TooRepetitive);
+    }
+    Ok(())
+}
+
+/// Writes every room key this session has into `path`, encrypted with `passphrase`. A weak
+/// passphrase is refused (`WeakPassphrase`) before anything is written. The file is
+/// readable by its owner only, also when it replaces one that was readable by others.
 pub async fn export_room_keys(session: &Session, path: PathBuf, passphrase: &str) -> Result<()> {
+    check_export_passphrase(passphrase)?;
+    // The SDK creates the file with the default mode, and an existing file keeps its own:
+    // make it private before a byte of the export goes in, and check again afterwards.
+    prepare_private_file(&path).map_err(|e| EngineError::io(&path, e))?;
+    export_into(session, &path, passphrase).await?;
+    restrict_file(&path).map_err(|e| EngineError::io(&path, e))
+}
+
+async fn export_into(session: &Session, path: &std::path::Path, passphrase: &str) -> Result<()> {
+    let path = path.to_owned();
     session
         .client()
         .encryption()
@@ -289,5 +340,44 @@ pub async fn reset_identity(session: &Session, password: Option<&str>) -> Result
             };
             Err(err)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn weakness(passphrase: &str) -> Option<PassphraseWeakness> {
+        match check_export_passphrase(passphrase) {
+            Ok(()) => None,
+            Err(EngineError::WeakPassphrase(why)) => Some(why),
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn export_passphrases_must_be_strong() {
+        assert_eq!(weakness(""), Some(PassphraseWeakness::TooShort));
+        assert_eq!(weakness("Tr0ub4dor&3"), Some(PassphraseWeakness::TooShort));
+        assert_eq!(
+            weakness("passwordpassword"),
+            Some(PassphraseWeakness::OneKindOfCharacter)
+        );
+        assert_eq!(
+            weakness("123456789012"),
+            Some(PassphraseWeakness::OneKindOfCharacter)
+        );
+        assert_eq!(
+            weakness("aaaaaaaaaaa1"),
+            Some(PassphraseWeakness::TooRepetitive)
+        );
+        assert_eq!(
+            weakness("ababab121212"),
+            Some(PassphraseWeakness::TooRepetitive)
+        );
+        assert_eq!(weakness("correct horse battery staple"), None);
+        assert_eq!(weakness("Tr0ub4dor&3xy"), None);
+        // Characters, not bytes: twelve letters with accents are twelve.
+        assert_eq!(weakness("ÄÖÜäöüß"), Some(PassphraseWeakness::TooShort));
     }
 }

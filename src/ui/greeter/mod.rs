@@ -22,8 +22,8 @@ pub struct Credentials {
     pub homeserver: String,
     /// A localpart or a full Matrix ID.
     pub username: String,
-    /// The password.
-    pub password: String,
+    /// The password, overwritten in memory when dropped.
+    pub password: zeroize::Zeroizing<String>,
 }
 
 impl Default for Greeter {
@@ -120,7 +120,7 @@ impl Greeter {
         let credentials = Credentials {
             homeserver: imp.homeserver_row.text().trim().to_owned(),
             username: imp.username_row.text().trim().to_owned(),
-            password: imp.password_row.text().to_string(),
+            password: zeroize::Zeroizing::new(imp.password_row.text().to_string()),
         };
         imp.error_label.set_visible(false);
         self.set_busy(true);

@@ -45,7 +45,7 @@ pub async fn set_up(session: &Session, password: &str) -> Result<FirstSignIn> {
 pub fn run(
     parent: &impl IsA<gtk::Window>,
     session: Session,
-    password: String,
+    password: zeroize::Zeroizing<String>,
     on_verify: impl Fn() + 'static,
 ) {
     let parent = parent.as_ref().clone();

@@ -36,6 +36,7 @@ mod imp {
         pub(super) sessions: RefCell<Vec<UnconfirmedSession>>,
         pub(super) follower: RefCell<Option<glib::JoinHandle<()>>>,
         pub(super) sessions_follower: RefCell<Option<glib::JoinHandle<()>>>,
+        pub(super) states_shown: Cell<u32>,
         pub(super) revealer: gtk::Revealer,
         pub(super) list: gtk::Box,
         pub(super) error: gtk::Label,
@@ -165,6 +166,7 @@ impl IdentityBanner {
         let imp = self.imp();
         imp.session.replace(Some(session.clone()));
         imp.room_id.replace(Some(room_id.to_owned()));
+        imp.states_shown.set(0);
         let room = room_id.to_owned();
         let weak = self.downgrade();
         let task = spawn_ui(async move {
@@ -192,6 +194,8 @@ impl IdentityBanner {
                     return ControlFlow::Break(());
                 }
                 banner.show(warnings);
+                let shown = &banner.imp().states_shown;
+                shown.set(shown.get().saturating_add(1));
                 ControlFlow::Continue(())
             });
             banner.imp().follower.replace(Some(follower));
@@ -237,6 +241,13 @@ impl IdentityBanner {
             banner.imp().sessions_follower.replace(Some(follower));
         });
         self.imp().sessions_follower.replace(Some(task));
+    }
+
+    /// How many states of the followed room the banner has shown: the first comes as soon
+    /// as the room's identities are known (with or without a warning), so a test can wait
+    /// for it before it checks that nothing is shown.
+    pub fn states_shown(&self) -> u32 {
+        self.imp().states_shown.get()
     }
 
     /// Stops following and hides the banner.

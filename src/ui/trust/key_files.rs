@@ -79,7 +79,7 @@ pub fn ask_passphrase(
     accept_label: &str,
     confirm: bool,
     problem: Option<&str>,
-    on_passphrase: impl Fn(String) + 'static,
+    on_passphrase: impl Fn(zeroize::Zeroizing<String>) + 'static,
 ) -> adw::MessageDialog {
     let dialog = adw::MessageDialog::new(Some(parent), Some(heading), Some(body));
     dialog.set_widget_name("passphrase-dialog");
@@ -143,7 +143,7 @@ pub fn ask_passphrase(
         entry.connect_changed(move |_| on_change());
     }
     dialog.connect_response(None, move |_, response| {
-        let passphrase = first.text().to_string();
+        let passphrase = zeroize::Zeroizing::new(first.text().to_string());
         let matches = !confirm || second.text() == first.text();
         if response == "accept" && !passphrase.is_empty() && matches {
             on_passphrase(passphrase);
@@ -153,20 +153,12 @@ pub fn ask_passphrase(
     dialog
 }
 
-/// Writes `text` (a recovery key) into `path`, creating the file readable by its owner
-/// only. Nothing else is written and nothing is logged about its content.
+/// Writes `text` (a recovery key) into `path`, readable by its owner only (also when it
+/// replaces a file others could read). Nothing else is written and nothing is logged
+/// about its content.
 pub fn write_private_file(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let mut file = options.open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.write_all(b"\n")?;
-    file.sync_all()
+    let content = zeroize::Zeroizing::new(format!("{text}\n"));
+    crate::engine::paths::write_private_file(path, content.as_bytes())
 }
 
 /// The file's name to show in a message (not the whole path).

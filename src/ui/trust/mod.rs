@@ -25,7 +25,7 @@ pub fn ask_password(
     body: &str,
     confirm_label: &str,
     destructive: bool,
-    on_password: impl Fn(String) + 'static,
+    on_password: impl Fn(zeroize::Zeroizing<String>) + 'static,
 ) -> adw::MessageDialog {
     let dialog = adw::MessageDialog::new(Some(parent), Some(heading), Some(body));
     dialog.set_widget_name("password-dialog");
@@ -48,7 +48,7 @@ pub fn ask_password(
     dialog.set_close_response("cancel");
     dialog.connect_response(None, move |_, response| {
         if response == "confirm" {
-            on_password(entry.text().to_string());
+            on_password(zeroize::Zeroizing::new(entry.text().to_string()));
         }
     });
     dialog.present();

@@ -1,8 +1,12 @@
 //! The recovery key on screen: shown once after it is made (large, monospace, with Copy
 //! and Save to File), and asked for when this session recovers with it.
 
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::Duration;
+
 use adw::prelude::*;
-use gtk::glib;
+use gtk::{gdk, glib};
 
 use super::key_files::{choose_save_path, shown_name, write_private_file};
 use crate::engine::trust::recovery::RecoveryKey;
@@ -21,8 +25,39 @@ fn grouped(key: &str) -> String {
         .join("\n")
 }
 
+thread_local! {
+    static CLIPBOARD_LIFETIME: Cell<Duration> = const { Cell::new(Duration::from_secs(60)) };
+}
+
+/// How long a copied recovery key stays on the clipboard (60 seconds).
+pub fn clipboard_lifetime() -> Duration {
+    CLIPBOARD_LIFETIME.with(Cell::get)
+}
+
+/// Shortens how long a copied recovery key stays on the clipboard (for tests, which
+/// should not wait a minute).
+#[doc(hidden)]
+pub fn set_clipboard_lifetime(lifetime: Duration) {
+    CLIPBOARD_LIFETIME.with(|c| c.set(lifetime));
+}
+
+/// The clipboard the Copy button put the key on, and what it put there.
+type Copied = RefCell<Option<(gdk::Clipboard, gdk::ContentProvider)>>;
+
+/// Takes the recovery key off the clipboard if the clipboard still holds what the Copy
+/// button put there (and not something the person copied since).
+fn clear_copied_key(copied: &Copied) {
+    let Some((clipboard, provider)) = copied.take() else {
+        return;
+    };
+    if clipboard.content().as_ref() == Some(&provider) {
+        clipboard.set_content(None::<&gdk::ContentProvider>).ok();
+    }
+}
+
 /// Shows `key` once over `parent`. Nothing keeps it after the dialog closes; `on_done`
-/// runs then.
+/// runs then. A key copied to the clipboard is taken off it after
+/// [`clipboard_lifetime`] or when the dialog closes, whichever comes first.
 pub fn show_recovery_key(
     parent: &impl IsA<gtk::Window>,
     key: RecoveryKey,
@@ -51,13 +86,25 @@ pub fn show_recovery_key(
         .use_underline(true)
         .css_classes(["pill", "touch-target"])
         .build();
+    copy.set_widget_name("copy-recovery-key");
+    // What the Copy button put on the clipboard, to take it off again.
+    let copied: Rc<Copied> = Rc::default();
     copy.connect_clicked(glib::clone!(
         #[weak]
         label,
+        #[strong]
+        copied,
         move |button| {
-            let text = label.label().replace('\n', " ");
-            button.clipboard().set_text(&text);
+            let text = zeroize::Zeroizing::new(label.label().replace('\n', " "));
+            let provider = gdk::ContentProvider::for_value(&text.as_str().to_value());
+            let clipboard = button.clipboard();
+            clipboard.set_content(Some(&provider)).ok();
+            copied.replace(Some((clipboard, provider)));
             button.set_label(&gettext("Copied"));
+            let copied = copied.clone();
+            glib::timeout_add_local_once(clipboard_lifetime(), move || {
+                clear_copied_key(&copied);
+            });
         }
     ));
     let save = gtk::Button::builder()
@@ -110,8 +157,14 @@ pub fn show_recovery_key(
     dialog.add_response("done", &gettext("I _Saved It"));
     dialog.set_response_appearance("done", adw::ResponseAppearance::Suggested);
     dialog.set_close_response("done");
+    dialog.connect_destroy(glib::clone!(
+        #[strong]
+        copied,
+        move |_| clear_copied_key(&copied)
+    ));
     dialog.connect_response(None, move |dialog, _| {
-        // Leave the key in no widget once it is put away.
+        // Leave the key on no clipboard and in no widget once it is put away.
+        clear_copied_key(&copied);
         if let Some(child) = dialog.extra_child() {
             dialog.set_extra_child(None::<&gtk::Widget>);
             drop(child);
@@ -179,7 +232,7 @@ pub fn save_shown_key(dialog: &adw::MessageDialog, path: &std::path::Path) -> bo
 pub fn ask_recovery_key(
     parent: &impl IsA<gtk::Window>,
     problem: Option<&str>,
-    on_key: impl Fn(String) + 'static,
+    on_key: impl Fn(zeroize::Zeroizing<String>) + 'static,
 ) -> adw::MessageDialog {
     let body = problem.map(ToOwned::to_owned).unwrap_or_else(|| {
         gettext(
@@ -208,7 +261,7 @@ pub fn ask_recovery_key(
     dialog.set_close_response("cancel");
     dialog.connect_response(None, move |_, response| {
         if response == "recover" {
-            on_key(entry.text().to_string());
+            on_key(zeroize::Zeroizing::new(entry.text().to_string()));
         }
     });
     dialog.present();

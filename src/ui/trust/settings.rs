@@ -12,6 +12,7 @@ use std::time::UNIX_EPOCH;
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
+use zeroize::Zeroizing;
 
 use super::key_files::{
     self, EXPORT_FILE_NAME, ask_passphrase, choose_open_path, choose_save_path,
@@ -381,7 +382,7 @@ impl AccountSettings {
     fn install_actions(&self) {
         let group = gio::SimpleActionGroup::new();
         let plain: [Plain; 8] = [
-            ("export-keys", Self::export_keys),
+            ("export-keys", |w| w.export_keys(None)),
             ("import-keys", Self::import_keys),
             ("verify-this-session", Self::verify_this_session),
             ("enter-recovery-key", |w| w.enter_recovery_key(None)),
@@ -761,7 +762,7 @@ impl AccountSettings {
                 spawn_ui(async move {
                     let id = device.clone();
                     let result = spawn_tokio(async move {
-                        devices::sign_out_session(&session, &id, Some(&password)).await
+                        devices::sign_out_session(&session, &id, Some(password.as_str())).await
                     })
                     .await;
                     match result {
@@ -899,7 +900,7 @@ impl AccountSettings {
                 let session = window.session();
                 spawn_ui(async move {
                     let result = spawn_tokio(async move {
-                        recovery::reset_identity(&session, Some(&password)).await
+                        recovery::reset_identity(&session, Some(password.as_str())).await
                     })
                     .await;
                     match result {
@@ -1017,8 +1018,9 @@ impl AccountSettings {
         self.imp().chooser.replace(Some(chooser));
     }
 
-    /// Asks for a new passphrase (twice), then where to save the export.
-    fn export_keys(&self) {
+    /// Asks for a new passphrase (twice), then where to save the export. A weak passphrase
+    /// asks again, saying why.
+    fn export_keys(&self, problem: Option<String>) {
         let weak = self.downgrade();
         ask_passphrase(
             self,
@@ -1028,11 +1030,15 @@ impl AccountSettings {
             ),
             &gettext("_Continue"),
             true,
-            None,
+            problem.as_deref(),
             move |passphrase| {
                 let Some(window) = weak.upgrade() else {
                     return;
                 };
+                if let Err(err) = recovery::check_export_passphrase(&passphrase) {
+                    window.export_keys(Some(describe(&err)));
+                    return;
+                }
                 let weak = window.downgrade();
                 let chooser = choose_save_path(
                     &window,
@@ -1040,7 +1046,7 @@ impl AccountSettings {
                     EXPORT_FILE_NAME,
                     move |path| {
                         if let Some(window) = weak.upgrade() {
-                            window.export_keys_to(path, passphrase.clone());
+                            window.export_keys_to(path, passphrase.to_string());
                         }
                     },
                 );
@@ -1053,6 +1059,7 @@ impl AccountSettings {
     /// the progress and the outcome on the page (what the Export button runs once the
     /// person chose the file).
     pub fn export_keys_to(&self, path: PathBuf, passphrase: String) {
+        let passphrase = Zeroizing::new(passphrase);
         self.key_file_running(true, &gettext("Exporting room keys…"));
         let session = self.session();
         let file = key_files::shown_name(&path);
@@ -1097,7 +1104,7 @@ impl AccountSettings {
             problem.as_deref(),
             move |passphrase| {
                 if let Some(window) = weak.upgrade() {
-                    window.import_keys_from(path.clone(), passphrase);
+                    window.import_keys_from(path.clone(), passphrase.to_string());
                 }
             },
         );
@@ -1106,6 +1113,7 @@ impl AccountSettings {
     /// Reads the room keys in `path` with `passphrase`, with the progress and the outcome
     /// on the page. A wrong passphrase asks again, saying so.
     pub fn import_keys_from(&self, path: PathBuf, passphrase: String) {
+        let passphrase = Zeroizing::new(passphrase);
         self.key_file_running(true, &gettext("Importing room keys…"));
         let session = self.session();
         spawn_ui(glib::clone!(

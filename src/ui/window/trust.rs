@@ -188,7 +188,7 @@ impl Window {
     }
 
     /// After a new sign-in: sets up cross-signing and offers recovery or verification.
-    pub(super) fn after_new_sign_in(&self, session: Session, password: String) {
+    pub(super) fn after_new_sign_in(&self, session: Session, password: zeroize::Zeroizing<String>) {
         let weak = self.downgrade();
         crate::ui::trust::first_sign_in::run(self, session, password, move || {
             if let Some(window) = weak.upgrade() {

@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
 
 use sotto::engine::EngineError;
 use sotto::engine::profile::Profile;
@@ -33,7 +34,45 @@ fn sign_in_restore_and_sign_out() {
             .expect("signs in");
         let device = session.device_id();
         let folder = session.folder().to_owned();
+        // The name the server and every contact see says what kind of machine this is,
+        // never its host name.
+        let shown = session
+            .client()
+            .devices()
+            .await
+            .unwrap()
+            .devices
+            .into_iter()
+            .find(|d| d.device_id.as_str() == device)
+            .and_then(|d| d.display_name)
+            .unwrap();
+        assert!(
+            ["Sotto on a phone", "Sotto on a computer"].contains(&shown.as_str()),
+            "{shown}"
+        );
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+        assert!(!shown.contains(host.trim()), "{shown} names the host");
         drop(session);
+
+        // Sotto's folders are its owner's only, and so is the account list.
+        let paths = test.profile.paths();
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        for dir in [
+            paths.data().to_owned(),
+            paths.cache().to_owned(),
+            paths.account_data(&folder),
+            paths.account_cache(&folder),
+        ] {
+            assert_eq!(mode(&dir), 0o700, "{}", dir.display());
+        }
+        assert_eq!(mode(&paths.account_list()), 0o600, "accounts.json");
+        // A folder an older version left readable by others is narrowed on the next start.
+        std::fs::set_permissions(
+            paths.account_data(&folder),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
 
         // A fresh profile object over the same folders restores the account.
         let again = Profile::new(test.profile.paths().clone(), SecretStore::new());
@@ -41,6 +80,7 @@ fn sign_in_restore_and_sign_out() {
         assert_eq!(accounts.len(), 1);
         assert_eq!(accounts[0].user_id, user.user_id);
         let restored = again.restore(&accounts[0]).await.expect("restores");
+        assert_eq!(mode(&paths.account_data(&folder)), 0o700);
         assert_eq!(restored.device_id(), device);
         assert!(server_devices(&user).await.contains(&device));
 

@@ -262,8 +262,58 @@ fn a_direct_chat_is_reused_and_needs_a_real_person() {
         let reused = rooms::start_direct_chat(&session, &other.user_id)
             .await
             .unwrap();
-        sync.stop().await;
         assert_eq!(reused, theirs.room_id().to_string());
+
+        // An unencrypted direct chat (from a client that made it without encryption) is
+        // never reused, neither as an invitation nor once joined: a new encrypted one is
+        // made, and that one is reused from then on.
+        let (plain, plain_client) = peer("dmer-plain").await;
+        let unencrypted = peers::create_dm(&plain_client, "Plain", &me.user_id).await;
+        let unencrypted_id = unencrypted.room_id().to_string();
+        let deadline = Instant::now() + PATIENCE;
+        while session.client().get_room(unencrypted.room_id()).is_none() {
+            assert!(Instant::now() < deadline, "the invitation never arrived");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let invited = rooms::start_direct_chat(&session, &plain.user_id)
+            .await
+            .unwrap();
+        assert_ne!(invited, unencrypted_id, "not the unencrypted invitation");
+        let other_fresh = rooms::start_direct_chat(&session, &other.user_id)
+            .await
+            .unwrap();
+        assert_eq!(
+            other_fresh, reused,
+            "an encrypted invitation is still reused"
+        );
+        assert!(
+            rooms::details(&session, &invited)
+                .await
+                .unwrap()
+                .is_encrypted
+        );
+        // Joined, and with no other direct chat to choose: still not reused.
+        let (plain2, plain2_client) = peer("dmer-plain-joined").await;
+        let joined = peers::create_dm(&plain2_client, "Plain joined", &me.user_id).await;
+        session
+            .client()
+            .join_room_by_id(joined.room_id())
+            .await
+            .unwrap();
+        let fresh = rooms::start_direct_chat(&session, &plain2.user_id)
+            .await
+            .unwrap();
+        assert_ne!(
+            fresh,
+            joined.room_id().to_string(),
+            "not the joined unencrypted chat"
+        );
+        assert!(rooms::details(&session, &fresh).await.unwrap().is_encrypted);
+        let again = rooms::start_direct_chat(&session, &plain2.user_id)
+            .await
+            .unwrap();
+        assert_eq!(again, fresh, "the new encrypted chat is reused");
+        sync.stop().await;
     });
 }
 

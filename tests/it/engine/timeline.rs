@@ -224,10 +224,25 @@ fn two_accounts_talk_in_an_encrypted_group() {
             .await;
         assert!(mentioned.highlighted, "an intentional mention highlights");
         assert!(markup_of(&mentioned).contains("matrix.to"), "{mentioned:?}");
+        // The same kind of message mentioning someone else (here Ada herself) does not
+        // highlight for Bert.
+        let for_ada = Outgoing {
+            text: "Ada, look at this".into(),
+            mentions: vec![Mention {
+                user_id: p.a.user_id(),
+                text: "Ada".into(),
+            }],
+        };
+        ada.timeline.send(&for_ada).await.unwrap();
         let unmentioned = bert
-            .wait_for("no highlight for others", saying("hi Ada"))
+            .wait_for("no highlight for others", saying("Ada, look at this"))
             .await;
-        assert!(!unmentioned.highlighted);
+        assert!(!unmentioned.is_own, "a message from someone else");
+        assert!(markup_of(&unmentioned).contains("matrix.to"), "a mention");
+        assert!(
+            !unmentioned.highlighted,
+            "a mention of Ada highlights nothing for Bert"
+        );
 
         // Removing an own message.
         ada.timeline.send(&Outgoing::text("oops")).await.unwrap();

@@ -859,6 +859,31 @@ fn only_verified_devices_get_the_keys_when_the_setting_is_on() {
             None,
             "the unverified session got no key"
         );
+
+        // Control: with the setting off, the same unverified session gets the key of the
+        // next message and reads it, so the check above is about the setting, not about a
+        // session that could not decrypt anyway.
+        sync_alice.stop().await;
+        drop((sync_alice, alice_room, room, alice));
+        test_alice.profile.set_key_sharing(KeySharing::AllDevices);
+        let entry = test_alice.profile.accounts().unwrap().remove(0);
+        let alice = test_alice.profile.restore(&entry).await.unwrap();
+        assert_eq!(alice.key_sharing(), KeySharing::AllDevices);
+        let sync_alice = AccountSync::start(&alice).await.unwrap();
+        let second_id = send_text(&alice, &room_id, "for every device").await;
+        let mut body = None;
+        for _ in 0..20 {
+            bob_unverified.sync_once(quick()).await.unwrap();
+            body = decrypted_body(&unverified_room, &second_id).await;
+            if body.is_some() {
+                break;
+            }
+        }
+        assert_eq!(
+            body.as_deref(),
+            Some("for every device"),
+            "with the setting off, the unverified session reads the message"
+        );
         sync_alice.stop().await;
     });
 }
@@ -1021,6 +1046,18 @@ fn room_keys_export_and_import_and_recovery_turned_off() {
 
         let folder = tempfile::tempdir().unwrap();
         let file = folder.path().join("keys.txt");
+        // A weak passphrase is refused before anything is written.
+        let weak = recovery::export_room_keys(&a, file.clone(), "passwordpassword").await;
+        assert!(
+            matches!(
+                weak,
+                Err(EngineError::WeakPassphrase(
+                    recovery::PassphraseWeakness::OneKindOfCharacter
+                ))
+            ),
+            "{weak:?}"
+        );
+        assert!(!file.exists(), "nothing is written with a weak passphrase");
         recovery::export_room_keys(&a, file.clone(), "file passphrase")
             .await
             .unwrap();

@@ -111,15 +111,75 @@ impl TestProfile {
     }
 }
 
-/// Sotto's log lines in the output of a failing test (RUST_LOG filters them).
+/// The whole test process's logs, from every thread: two files (one at debug level for
+/// every target, one at Sotto's default level, formatted as the app formats it), which
+/// the security tests scan, and Sotto's lines in the output of a failing test (RUST_LOG
+/// filters those). Installed once, as the global subscriber, by the first test to ask.
+pub struct ProcessLogs {
+    /// Every line at debug level and above, from every thread.
+    pub debug: std::path::PathBuf,
+    /// Every line the app would print at its default level (`sotto::logging`).
+    pub default_level: std::path::PathBuf,
+    _folder: tempfile::TempDir,
+}
+
+/// The log files of this test process (installing the global subscriber if needed).
+pub fn process_logs() -> &'static ProcessLogs {
+    static LOGS: std::sync::OnceLock<ProcessLogs> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        use tracing_subscriber::prelude::*;
+        use tracing_subscriber::{EnvFilter, fmt};
+
+        let folder = tempfile::Builder::new()
+            .prefix("sotto-test-logs-")
+            .tempdir()
+            .expect("a folder for the test logs");
+        let debug = folder.path().join("debug.log");
+        let default_level = folder.path().join("default-level.log");
+        let open = |path: &std::path::Path| {
+            std::sync::Arc::new(
+                std::fs::File::create(path).expect("a test log file the scans can read"),
+            )
+        };
+        let debug_file = open(&debug);
+        let default_file = open(&default_level);
+        // Debug for everything; the HTTP and TLS layers' own debug lines are only noise.
+        let debug_filter = EnvFilter::new(
+            "debug,hyper=info,hyper_util=info,h2=info,rustls=info,reqwest=info,tower=info,\
+             zbus=info,sqlx=info",
+        );
+        let subscriber = tracing_subscriber::registry()
+            .with(
+                fmt::layer()
+                    .with_test_writer()
+                    .with_filter(EnvFilter::from_default_env()),
+            )
+            .with(
+                fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(debug_file)
+                    .with_filter(debug_filter),
+            )
+            .with(
+                fmt::layer()
+                    .with_ansi(false)
+                    .event_format(sotto::logging::EventOnly)
+                    .with_writer(default_file)
+                    .with_filter(EnvFilter::new(sotto::logging::DEFAULT_FILTER)),
+            );
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("no other global subscriber in the test process");
+        ProcessLogs {
+            debug,
+            default_level,
+            _folder: folder,
+        }
+    })
+}
+
+/// Installs the process-wide logging (see [`process_logs`]).
 pub fn init_logging() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-            .with_test_writer()
-            .try_init();
-    });
+    process_logs();
 }
 
 /// The tests run inside the private D-Bus session of `tools/test`, never the person's own.

@@ -19,13 +19,10 @@ fn encrypted_message_text_is_nowhere_at_rest_or_in_logs() {
     let test = TestProfile::new();
     // A server of its own: it is stopped before its files are scanned.
     let server = Synapse::start();
-    let log = CapturedLog::default();
-    let subscriber = log.subscriber();
-    // One thread, so every task logs through this subscriber.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    // Every thread of the test process logs into it, whichever runtime runs the tasks.
+    let log = CapturedLog::start();
+    // Several worker threads: the global capture hears them all.
+    let runtime = crate::harness::runtime();
 
     let from_peer = marker("from-peer");
     let from_sotto = marker("from-sotto");
@@ -34,7 +31,6 @@ fn encrypted_message_text_is_nowhere_at_rest_or_in_logs() {
     let unencrypted = marker("unencrypted");
 
     runtime.block_on(async {
-        let _guard = tracing::subscriber::set_default(subscriber);
         let user = server.register("markers").await;
         let friend = server.register("markers-friend").await;
         let friend_client = peers::login(&server, &friend).await;

@@ -1,6 +1,7 @@
 //! Security tests: secrets stay in the Secret Service and encrypted stores; none leaks into
 //! a file or a log line.
 
+mod default_log;
 mod markers;
 mod recovery_key;
 mod scan;

@@ -12,16 +12,12 @@ use crate::harness::{PATIENCE, TestProfile, synapse};
 fn no_recovery_key_in_files_or_logs() {
     let test_a = TestProfile::new();
     let test_b = TestProfile::new();
-    let log = CapturedLog::default();
-    let subscriber = log.subscriber();
-    // One thread, so every task logs through this subscriber.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    // Every thread of the test process logs into it, whichever runtime runs the tasks.
+    let log = CapturedLog::start();
+    // Several worker threads: the global capture hears them all.
+    let runtime = crate::harness::runtime();
     let passphrase = "correct horse battery staple of the recovery test";
     let keys = runtime.block_on(async {
-        let _guard = tracing::subscriber::set_default(subscriber);
         let server = synapse::shared();
         let user = server.register("keykeeper").await;
         let a = test_a

@@ -10,15 +10,11 @@ use crate::harness::{PATIENCE, TestProfile, peers, synapse};
 #[test]
 fn no_token_or_store_key_in_files_or_logs() {
     let test = TestProfile::new();
-    let log = CapturedLog::default();
-    let subscriber = log.subscriber();
-    // One thread, so every task logs through this subscriber.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    // Every thread of the test process logs into it, whichever runtime runs the tasks.
+    let log = CapturedLog::start();
+    // Several worker threads: the global capture hears them all.
+    let runtime = crate::harness::runtime();
     let (user_id, password) = runtime.block_on(async {
-        let _guard = tracing::subscriber::set_default(subscriber);
         let server = synapse::shared();
         let user = server.register("leakcheck").await;
         let friend = server.register("leakcheck-friend").await;

@@ -749,7 +749,13 @@ fn identity_banner_warns_until_acknowledged() {
         let host = gtk::Window::builder().child(&page).build();
         banner.follow(session.clone(), &room);
         present_at(&host, 360, 720);
-        settle();
+        // Once the banner has shown the room's state, not after a fixed pause.
+        wait_for(
+            "the banner's first state",
+            PATIENCE,
+            || banner.states_shown() > 0,
+            String::new,
+        );
         assert!(!banner.blocks_sending(), "nothing to warn about yet");
 
         reset_tx.send(()).unwrap();
@@ -855,7 +861,13 @@ fn a_verified_persons_new_identity_offers_to_verify_again_or_withdraw() {
         });
         window.open_room(&room);
         let banner = window.room_view().identity_banner();
-        settle();
+        // Once the banner has shown the room's state, not after a fixed pause.
+        wait_for(
+            "the banner's first state",
+            PATIENCE,
+            || banner.states_shown() > 0,
+            String::new,
+        );
         assert!(!banner.blocks_sending(), "nothing to warn about yet");
 
         reset_tx.send(()).unwrap();

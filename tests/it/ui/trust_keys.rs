@@ -3,12 +3,16 @@
 //! export and import through the settings, "encrypt only for verified devices", and the
 //! sign-out warning for the last session without recovery.
 
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
 use adw::prelude::*;
 use sotto::engine::trust::{KeySharing, cross_signing, recovery};
-use sotto::ui::trust::recovery_key::save_shown_key;
+use sotto::ui::trust::recovery_key::{save_shown_key, set_clipboard_lifetime};
 
 use super::trust::{
-    both_sizes, engine, find_label, open_settings, toplevel, wait_for_dialog, window_with_sync,
+    both_sizes, engine, find_label, message_dialog, open_settings, toplevel, wait_for_dialog,
+    window_with_sync,
 };
 use crate::engine::trust::{decrypted_body, send_text, wait_for_room};
 use crate::harness::ui::{on_gtk_thread, present_at, screenshot, settle, wait_for};
@@ -283,6 +287,9 @@ fn room_keys_go_out_and_back_in_through_the_settings() {
         (room_id, event_id)
     });
 
+    // The export replaces a file that others could read: afterwards only its owner can.
+    std::fs::write(&file, "an older file").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     let profile = test_a.profile.clone();
     let exported = file.clone();
     on_gtk_thread(move || {
@@ -311,8 +318,26 @@ fn room_keys_go_out_and_back_in_through_the_settings() {
         second.set_text("file passphrase");
         assert!(ask.is_response_enabled("accept"));
         assert!(!error.is_visible());
+        // A weak passphrase is refused: the dialog comes back saying why.
+        first.set_text("short pass");
+        second.set_text("short pass");
+        answer(&ask, "accept");
+        wait_for(
+            "the passphrase asked again",
+            PATIENCE,
+            || message_dialog("passphrase-dialog").is_some_and(|d| d != ask),
+            String::new,
+        );
+        let again = message_dialog("passphrase-dialog").unwrap();
+        let error: gtk::Label = named(&again.extra_child().unwrap(), "passphrase-error").unwrap();
+        assert!(
+            error.is_visible() && error.text().contains("too short"),
+            "{}",
+            error.text()
+        );
+        both_sizes(&again, "export-passphrase-weak");
         // The file chooser (a portal) is not driven here: Cancel, then write directly.
-        answer(&ask, "cancel");
+        answer(&again, "cancel");
 
         settings.export_keys_to(exported.clone(), "file passphrase".into());
         assert!(settings.key_file_busy(), "the export shows its progress");
@@ -329,6 +354,11 @@ fn room_keys_go_out_and_back_in_through_the_settings() {
     });
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("BEGIN MEGOLM SESSION DATA"), "a key export");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "the key export is readable by its owner only"
+    );
 
     // A new session of the account without recovery: only the file brings the key.
     let test_b = new_session(&user);
@@ -414,6 +444,9 @@ fn recovery_key_is_saved_to_the_chosen_file_only() {
     });
     let folder = tempfile::tempdir().unwrap();
     let path = folder.path().join("my key.txt");
+    // It replaces a file others could read: afterwards only its owner can.
+    std::fs::write(&path, "an older file").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
     let profile = test_a.profile.clone();
     let chosen = path.clone();
     let key = on_gtk_thread(move || {
@@ -436,7 +469,50 @@ fn recovery_key_is_saved_to_the_chosen_file_only() {
         // A folder cannot be written as a file: the dialog says so.
         assert!(!save_shown_key(&dialog, chosen.parent().unwrap()));
         assert!(note.text().starts_with("Could not save the key"));
+
+        // Copy puts the key on the clipboard and takes it off again after a while
+        // (shortened here from a minute), unless something else was copied since.
+        let copy: gtk::Button = named(&column, "copy-recovery-key").unwrap();
+        let clipboard = copy.clipboard();
+        let on_clipboard = || {
+            clipboard
+                .content()
+                .and_then(|c| c.value(gtk::glib::Type::STRING).ok())
+                .and_then(|v| v.get::<String>().ok())
+        };
+        set_clipboard_lifetime(Duration::from_millis(300));
+        copy.emit_clicked();
+        assert_eq!(on_clipboard().as_deref(), Some(key.as_str()));
+        wait_for(
+            "the clipboard emptied",
+            PATIENCE,
+            || on_clipboard().is_none(),
+            || format!("{:?}", on_clipboard().is_some()),
+        );
+        copy.emit_clicked();
+        clipboard.set_text("something else");
+        let waited = std::time::Instant::now();
+        wait_for(
+            "the lifetime",
+            PATIENCE,
+            || waited.elapsed() > Duration::from_secs(1),
+            String::new,
+        );
+        assert_eq!(
+            on_clipboard().as_deref(),
+            Some("something else"),
+            "what the person copied later stays"
+        );
+        // Closing the dialog takes the key off the clipboard at once.
+        set_clipboard_lifetime(Duration::from_secs(60));
+        copy.emit_clicked();
+        assert_eq!(on_clipboard().as_deref(), Some(key.as_str()));
         answer(&dialog, "done");
+        assert_eq!(
+            on_clipboard(),
+            None,
+            "closing the dialog clears the clipboard"
+        );
         settle();
         settings.close();
         no_dialog_left();
@@ -445,11 +521,9 @@ fn recovery_key_is_saved_to_the_chosen_file_only() {
     });
     let saved = std::fs::read_to_string(&path).unwrap();
     assert_eq!(saved.trim_end(), key);
-    #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o077, 0, "only its owner may read it: {mode:o}");
+        assert_eq!(mode & 0o777, 0o600, "only its owner may read it: {mode:o}");
     }
     let entries: Vec<_> = std::fs::read_dir(folder.path()).unwrap().collect();
     assert_eq!(entries.len(), 1, "nothing else is written");
