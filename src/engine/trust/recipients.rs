@@ -160,18 +160,19 @@ pub async fn apply_rule(
             }
             None => false,
         };
-        if identity.is_none() && !is_own && !devices.is_empty() {
-            if let std::collections::btree_map::Entry::Vacant(entry) =
+        if identity.is_none()
+            && !is_own
+            && !devices.is_empty()
+            && let std::collections::btree_map::Entry::Vacant(entry) =
                 record.people.entry(user_id.clone())
-            {
-                // Trust on first use: the devices seen now are theirs.
-                entry.insert(FirstSeen::NoIdentity);
-                record_changed = true;
-                for device in &devices {
-                    set_vouched(device, true).await?;
-                }
-                continue;
+        {
+            // Trust on first use: the devices seen now are theirs.
+            entry.insert(FirstSeen::NoIdentity);
+            record_changed = true;
+            for device in &devices {
+                set_vouched(device, true).await?;
             }
+            continue;
         }
         for device in &devices {
             match device.local_trust_state() {
@@ -222,13 +223,18 @@ async fn set_vouched(device: &Device, vouched: bool) -> Result<()> {
 
 /// The active members of `room` (this account included, for its other sessions).
 async fn members(session: &Session, room: &matrix_sdk::Room) -> Result<Vec<OwnedUserId>> {
-    let mut users: Vec<OwnedUserId> = room
-        .members(RoomMemberships::ACTIVE)
-        .await
-        .map_err(classify)?
-        .iter()
-        .map(|m| m.user_id().to_owned())
-        .collect();
+    let members = match room.members(RoomMemberships::ACTIVE).await {
+        Ok(members) => members,
+        // Offline: the members known here (a message queued now is checked again, with
+        // the server, before it goes out).
+        Err(err) => {
+            tracing::debug!("using the members known here: {err}");
+            room.members_no_sync(RoomMemberships::ACTIVE)
+                .await
+                .map_err(EngineError::matrix)?
+        }
+    };
+    let mut users: Vec<OwnedUserId> = members.iter().map(|m| m.user_id().to_owned()).collect();
     if let Some(own) = session.client().user_id() {
         users.push(own.to_owned());
     }
