@@ -860,16 +860,30 @@ fn only_verified_devices_get_the_keys_when_the_setting_is_on() {
             "the unverified session got no key"
         );
 
-        // Control: with the setting off, the same unverified session gets the key of the
-        // next message and reads it, so the check above is about the setting, not about a
-        // session that could not decrypt anyway.
+        // Control: with the setting off and that session verified here by hand (which the
+        // default rule honours and "verified devices only" does not), the same session
+        // gets the key of the next message and reads it: the check above is about the
+        // setting, not about a session that could not decrypt anyway.
         sync_alice.stop().await;
         drop((sync_alice, alice_room, room, alice));
-        test_alice.profile.set_key_sharing(KeySharing::AllDevices);
+        test_alice
+            .profile
+            .set_key_sharing(KeySharing::VouchedDevices);
         let entry = test_alice.profile.accounts().unwrap().remove(0);
         let alice = test_alice.profile.restore(&entry).await.unwrap();
-        assert_eq!(alice.key_sharing(), KeySharing::AllDevices);
+        assert_eq!(alice.key_sharing(), KeySharing::VouchedDevices);
         let sync_alice = AccountSync::start(&alice).await.unwrap();
+        let bob_id: matrix_sdk::ruma::OwnedUserId = bob_user.user_id.as_str().try_into().unwrap();
+        alice
+            .client()
+            .encryption()
+            .get_device(&bob_id, unverified_id.as_str().into())
+            .await
+            .unwrap()
+            .expect("Bob's second session is known")
+            .set_local_trust(matrix_sdk_crypto::LocalTrust::Verified)
+            .await
+            .unwrap();
         let second_id = send_text(&alice, &room_id, "for every device").await;
         let mut body = None;
         for _ in 0..20 {

@@ -41,6 +41,14 @@ fn wait_for_heading(heading: &str) -> adw::MessageDialog {
 /// the same GTK thread).
 fn no_dialog_left() {
     settle();
+    // These tests sign the account in more than once: the window rightly announces the
+    // account's other sessions (tests/it/ui/key_sharing.rs checks that alert).
+    for alert in gtk::Window::list_toplevels()
+        .into_iter()
+        .filter(|w| w.widget_name() == "new-session-alert")
+    {
+        alert.close();
+    }
     let left: Vec<String> = gtk::Window::list_toplevels()
         .into_iter()
         .filter(|w| w.is_visible())
