@@ -270,7 +270,16 @@ struct Guard {
     /// with attributes that differ (`<div><b id=N>x</div>` again and again) nothing
     /// limits that list, and the work and the tree grow with the square of the input.
     stale_formatting: Cell<usize>,
+    /// How many tags the tree builder was given so far (see [`MAX_TAGS`]).
+    tags: Cell<usize>,
 }
+
+/// The most tags (start and end) a body is read with; past them, tags are dropped and
+/// their text stays. Each tag costs the tree builder a walk of its open elements (up to
+/// [`MAX_DEPTH`]): 20,000 `<hr>` inside 99 quotes took 103 ms to convert (release) with no
+/// cap, 10 ms with this one. The markup written is bounded anyway, and a real message has
+/// far fewer tags.
+const MAX_TAGS: usize = 1024;
 
 /// How many formatting elements may be left open by the end of another element before
 /// further formatting tags are dropped (their text stays). Real messages leave a few; the
@@ -392,6 +401,14 @@ impl TokenSink for Guard {
                 *self.skipping.borrow_mut() = Some((tag.name.clone(), 0));
                 return TokenSinkResult::Continue;
             }
+            let tags = self.tags.get() + 1;
+            self.tags.set(tags);
+            if tags > MAX_TAGS {
+                return match tag.kind {
+                    TagKind::StartTag => self.drop_start_tag(&tag.name),
+                    TagKind::EndTag => TokenSinkResult::Continue,
+                };
+            }
             let mut open = self.open.borrow_mut();
             match tag.kind {
                 TagKind::StartTag
@@ -454,6 +471,7 @@ pub(super) fn parse(html: &str) -> Vec<Node> {
         open: RefCell::new(Vec::new()),
         skipping: RefCell::new(None),
         stale_formatting: Cell::new(0),
+        tags: Cell::new(0),
     };
     let tokenizer = Tokenizer::new(
         guard,

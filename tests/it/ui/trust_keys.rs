@@ -46,6 +46,7 @@ fn no_dialog_left() {
     for alert in gtk::Window::list_toplevels()
         .into_iter()
         .filter(|w| w.widget_name() == "new-session-alert")
+        .filter_map(|w| w.downcast::<gtk::Window>().ok())
     {
         alert.close();
     }
