@@ -88,21 +88,32 @@ pub async fn user_trust(session: &Session, user_id: &str) -> Result<UserTrust> {
     })
 }
 
-/// Whether any shared room reports a pin violation for `user_id`.
-async fn current_warnings(session: &Session, user_id: &OwnedUserId) -> Result<bool> {
+/// The joined encrypted rooms where any of `users` is a member (by the members known here).
+async fn encrypted_rooms_with(session: &Session, users: &[OwnedUserId]) -> Vec<matrix_sdk::Room> {
+    let mut rooms = Vec::new();
     for room in session.client().joined_rooms() {
         if !room.encryption_state().is_encrypted() {
             continue;
         }
-        if room
-            .get_member_no_sync(user_id)
-            .await
-            .ok()
-            .flatten()
-            .is_none()
-        {
-            continue;
+        for user_id in users {
+            if room
+                .get_member_no_sync(user_id)
+                .await
+                .ok()
+                .flatten()
+                .is_some()
+            {
+                rooms.push(room);
+                break;
+            }
         }
+    }
+    rooms
+}
+
+/// Whether any shared room reports a pin violation for `user_id`.
+async fn current_warnings(session: &Session, user_id: &OwnedUserId) -> Result<bool> {
+    for room in encrypted_rooms_with(session, std::slice::from_ref(user_id)).await {
         if initial_warnings(&room)
             .await?
             .iter()
@@ -252,16 +263,8 @@ pub async fn ensure_can_resume(session: &Session, room_id: &str) -> Result<()> {
 /// Lets the send queues of the encrypted rooms shared with `user_id` go on where nothing
 /// blocks sending any more (after the person acknowledged or confirmed something).
 pub async fn resume_sending_with(session: &Session, user_id: &OwnedUserId) {
-    for room in session.client().joined_rooms() {
-        if !room.encryption_state().is_encrypted()
-            || room.send_queue().is_enabled()
-            || room
-                .get_member_no_sync(user_id)
-                .await
-                .ok()
-                .flatten()
-                .is_none()
-        {
+    for room in encrypted_rooms_with(session, std::slice::from_ref(user_id)).await {
+        if room.send_queue().is_enabled() {
             continue;
         }
         if ensure_can_send(session, room.room_id().as_str())
@@ -277,24 +280,8 @@ pub async fn resume_sending_with(session: &Session, user_id: &OwnedUserId) {
 /// Holds the send queues of the encrypted rooms shared with `users` where something now
 /// blocks sending: what waits there is not sent until the person decides.
 pub(crate) async fn hold_sending_with(session: &Session, users: &[OwnedUserId]) {
-    for room in session.client().joined_rooms() {
-        if !room.encryption_state().is_encrypted() || !room.send_queue().is_enabled() {
-            continue;
-        }
-        let mut shared = false;
-        for user_id in users {
-            if room
-                .get_member_no_sync(user_id)
-                .await
-                .ok()
-                .flatten()
-                .is_some()
-            {
-                shared = true;
-                break;
-            }
-        }
-        if !shared {
+    for room in encrypted_rooms_with(session, users).await {
+        if !room.send_queue().is_enabled() {
             continue;
         }
         // By what is known here: no request to the server from this watcher.
@@ -616,17 +603,7 @@ pub async fn user_trust_updates(
         // A pin violation is a room-level state in the SDK: follow the shared rooms too.
         let mut streams = Vec::new();
         let parsed = parse_user_id(user_id)?;
-        for room in session.client().joined_rooms() {
-            if !room.encryption_state().is_encrypted()
-                || room
-                    .get_member_no_sync(&parsed)
-                    .await
-                    .ok()
-                    .flatten()
-                    .is_none()
-            {
-                continue;
-            }
+        for room in encrypted_rooms_with(session, std::slice::from_ref(&parsed)).await {
             if let Ok(stream) = room.subscribe_to_identity_status_changes().await {
                 let wanted = parsed.clone();
                 streams.push(
