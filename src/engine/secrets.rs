@@ -281,6 +281,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_store_key_is_wiped_where_it_lay_when_dropped() {
+        let mut slot = std::mem::MaybeUninit::new(StoreKey([0xA5; 32]));
+        // SAFETY: the slot holds a key until this drop; afterwards only its bytes are
+        // read, as bytes, from memory the slot still owns.
+        let left = unsafe {
+            slot.assume_init_drop();
+            *slot.as_ptr().cast::<[u8; 32]>()
+        };
+        assert_eq!(left, [0u8; 32], "the key's bytes stay in memory after drop");
+    }
+
+    #[test]
     fn store_key_round_trips_through_hex() {
         let key = StoreKey::generate();
         let json = serde_json::to_string(&key).unwrap();
