@@ -21,6 +21,7 @@ use url::Url;
 
 use self::parse::{DOCUMENT, Data, Id, Node, attr, is_hidden, parse};
 use self::writer::{Hint, Prefix, Writer, escape};
+use super::bidi::is_direction_override;
 use crate::i18n::{gettext, gettext_f};
 
 /// The most HTML read from a body: a Matrix event (all of it, not only the body) is at
@@ -189,18 +190,6 @@ pub fn plain_to_markup(text: &str) -> String {
         out.literal(&text[written..]);
     }
     out.finish()
-}
-
-/// The text with explicit bidi embedding and override controls (U+202A..U+202E,
-/// U+2066..U+2069) removed, so a body or a name cannot reorder what is shown after it.
-pub fn strip_direction_overrides(text: &str) -> String {
-    text.chars()
-        .filter(|&c| !is_direction_override(c))
-        .collect()
-}
-
-fn is_direction_override(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Characters never shown: controls other than newline and tab, and direction overrides.

@@ -28,7 +28,8 @@ use matrix_sdk_ui::room_list_service::filters::{
 };
 use matrix_sdk_ui::room_list_service::{RoomListDynamicEntriesController, RoomListItem};
 
-use super::html::{html_to_preview_text, strip_direction_overrides};
+use super::bidi::strip_direction_overrides;
+use super::html::html_to_preview_text;
 use super::sync::AccountSync;
 use super::{EngineError, Result};
 use crate::i18n::{gettext, gettext_f};

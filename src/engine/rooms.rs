@@ -27,6 +27,7 @@ use matrix_sdk::ruma::{
 };
 use matrix_sdk::{Client, Room, RoomState};
 
+use super::bidi::strip_direction_overrides;
 use super::session::Session;
 use super::{EngineError, Result};
 
@@ -339,7 +340,7 @@ pub async fn details(session: &Session, room_id: &str) -> Result<RoomDetails> {
     Ok(RoomDetails {
         room_id: state.room_id.to_string(),
         name: state.name.clone(),
-        display_name: strip_bidi(&display_name),
+        display_name: strip_direction_overrides(&display_name),
         topic: state.topic.clone(),
         canonical_alias: state.canonical_alias.clone(),
         is_encrypted: state.encrypted,
@@ -374,7 +375,7 @@ pub async fn members(session: &Session, room_id: &str) -> Result<Vec<Member>> {
         .map(|(id, m)| {
             m.displayname
                 .as_deref()
-                .map(strip_bidi)
+                .map(strip_direction_overrides)
                 .map(|n| n.trim().to_owned())
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| id.to_string())
@@ -487,7 +488,7 @@ impl RoomStateSnapshot {
                 AnyStateEvent::RoomTopic(event) => {
                     snapshot.topic = event
                         .as_original()
-                        .map(|e| strip_bidi(e.content.topic.trim()))
+                        .map(|e| strip_direction_overrides(e.content.topic.trim()))
                         .filter(|t| !t.is_empty());
                 }
                 AnyStateEvent::RoomCanonicalAlias(event) => {
@@ -734,22 +735,14 @@ pub fn parse_room_address(input: &str) -> Result<(OwnedRoomOrAliasId, Vec<OwnedS
 
 /// `text` on one line, trimmed, without direction overrides.
 fn clean_text(text: &str) -> String {
-    strip_bidi(text.trim()).replace(['\n', '\r'], " ")
+    strip_direction_overrides(text.trim()).replace(['\n', '\r'], " ")
 }
 
 fn clean_reason(reason: Option<&str>) -> Option<String> {
     reason
         .map(str::trim)
         .filter(|r| !r.is_empty())
-        .map(strip_bidi)
-}
-
-/// Removes the bidirectional override and isolate marks that can make a name display as
-/// something it is not (U+202A–U+202E, U+2066–U+2069).
-pub fn strip_bidi(text: &str) -> String {
-    text.chars()
-        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
-        .collect()
+        .map(strip_direction_overrides)
 }
 
 fn classify(err: matrix_sdk::Error) -> EngineError {
@@ -842,8 +835,8 @@ mod tests {
     }
 
     #[test]
-    fn direction_overrides_are_removed() {
-        assert_eq!(strip_bidi("\u{202E}evil\u{2066}name\u{2069}"), "evilname");
+    fn texts_are_one_line_without_direction_overrides() {
+        assert_eq!(clean_text(" \u{202E}evil\u{2066}name\u{2069}"), "evilname");
         assert_eq!(clean_text("  two\nlines "), "two lines");
     }
 }

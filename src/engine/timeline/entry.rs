@@ -10,9 +10,8 @@ use matrix_sdk_ui::timeline::{
     TimelineItemKind, VirtualTimelineItem,
 };
 
-use crate::engine::html::{
-    html_to_markup_with_spoilers, plain_to_markup, strip_direction_overrides,
-};
+use crate::engine::bidi::strip_direction_overrides;
+use crate::engine::html::{html_to_markup_with_spoilers, plain_to_markup};
 use crate::i18n::{gettext, gettext_f};
 
 /// Identifies an event of the timeline (a local echo or a remote event) for actions on it.

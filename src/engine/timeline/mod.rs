@@ -386,7 +386,7 @@ impl RoomTimeline {
             .filter(|m| m.user_id() != self.own_user)
             .map(|m| MemberName {
                 user_id: m.user_id().to_string(),
-                name: super::html::strip_direction_overrides(
+                name: super::bidi::strip_direction_overrides(
                     m.display_name().unwrap_or(m.user_id().as_str()),
                 ),
             })
@@ -448,7 +448,7 @@ async fn member_name(room: &Room, user: &matrix_sdk::ruma::UserId) -> MemberName
     let name = match room.get_member_no_sync(user).await {
         Ok(Some(member)) => member
             .display_name()
-            .map(super::html::strip_direction_overrides)
+            .map(super::bidi::strip_direction_overrides)
             .unwrap_or_else(|| user.to_string()),
         _ => user.to_string(),
     };

@@ -5,9 +5,10 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use sotto::engine::bidi::strip_direction_overrides;
 use sotto::engine::html::{
     MAX_MARKUP_BYTES, MAX_VISIBLE_CHARS, SPOILER_URI, html_to_markup, html_to_markup_with_spoilers,
-    plain_to_markup, strip_direction_overrides,
+    plain_to_markup,
 };
 
 use gtk::prelude::*;
