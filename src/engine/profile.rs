@@ -7,8 +7,8 @@ use super::accounts::{AccountEntry, AccountList};
 use super::discovery::{homeserver_input, parse_username};
 use super::paths::{Paths, account_folder_name, create_private_dir};
 use super::secrets::{SecretStore, StoreKey};
+use super::session::KeySharing;
 use super::session::{Session, StoreLocation};
-use super::trust::KeySharing;
 use super::{EngineError, Result};
 
 /// The folders, secrets and accounts of one profile.

@@ -10,11 +10,35 @@ use matrix_sdk::ruma::api::client::session::get_login_types::v3::LoginType;
 use matrix_sdk::ruma::{OwnedRoomId, RoomId};
 use matrix_sdk::store::RoomLoadSettings;
 use matrix_sdk::{Client, SessionMeta, SessionTokens, SqliteStoreConfig};
+use matrix_sdk_crypto::CollectStrategy;
 
 use super::discovery::{self, Username};
 use super::secrets::{AccountSecrets, StoreKey};
-use super::trust::KeySharing;
 use super::{EngineError, Result};
+
+/// Which devices a session encrypts room keys (and so messages) for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeySharing {
+    /// Devices their owner vouches for (the default; see `recipients` for the rule): a
+    /// device the server adds to someone's account gets no key.
+    #[default]
+    VouchedDevices,
+    /// Only devices their owner has verified (cross-signed); people without a
+    /// cross-signing identity get nothing. The "encrypt only for verified devices" setting.
+    /// Sending needs this account's own cross-signing identity set up first.
+    VerifiedDevicesOnly,
+}
+
+impl KeySharing {
+    pub(crate) fn strategy(self) -> CollectStrategy {
+        match self {
+            // Shares only with devices verified here or marked by `recipients`; an unmarked
+            // device gets a withheld notice.
+            Self::VouchedDevices => CollectStrategy::OnlyTrustedDevices,
+            Self::VerifiedDevicesOnly => CollectStrategy::IdentityBasedStrategy,
+        }
+    }
+}
 
 /// A signed-in account.
 #[derive(Clone, Debug)]

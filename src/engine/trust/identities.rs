@@ -8,7 +8,7 @@ use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId};
 use matrix_sdk_crypto::{IdentityState, IdentityStatusChange};
 
 use super::{classify, parse_user_id};
-use crate::engine::session::Session;
+use crate::engine::session::{KeySharing, Session};
 use crate::engine::{EngineError, Result};
 
 /// How far Sotto trusts one person's identity.
@@ -380,7 +380,7 @@ pub async fn devices_left_out(session: &Session, room_id: &str) -> Result<Vec<Le
     {
         users.push(own.clone());
     }
-    let strict = session.key_sharing() == super::KeySharing::VerifiedDevicesOnly;
+    let strict = session.key_sharing() == KeySharing::VerifiedDevicesOnly;
     let encryption = session.client().encryption();
     let mut left_out = Vec::new();
     for user_id in users {
@@ -440,7 +440,7 @@ pub enum SendingBlocked {
 /// The notice for `room_id`: empty when nobody is left out (and, under "encrypt only for
 /// verified devices", sending is not blocked).
 pub async fn sharing_notice(session: &Session, room_id: &str) -> Result<SharingNotice> {
-    let blocked = if session.key_sharing() != super::KeySharing::VerifiedDevicesOnly {
+    let blocked = if session.key_sharing() != KeySharing::VerifiedDevicesOnly {
         None
     } else if !super::cross_signing::has_cross_signing_identity(session).await? {
         Some(SendingBlocked::NoIdentity)

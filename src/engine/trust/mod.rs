@@ -14,34 +14,9 @@ use std::future::Future;
 
 use matrix_sdk::ruma::api::client::uiaa::{self, AuthData, AuthType};
 use matrix_sdk::ruma::api::error::ErrorKind;
-use matrix_sdk_crypto::CollectStrategy;
 
 use super::session::Session;
 use super::{EngineError, Result};
-
-/// Which devices a session encrypts room keys (and so messages) for.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum KeySharing {
-    /// Devices their owner vouches for (the default; see `recipients` for the rule): a
-    /// device the server adds to someone's account gets no key.
-    #[default]
-    VouchedDevices,
-    /// Only devices their owner has verified (cross-signed); people without a
-    /// cross-signing identity get nothing. The "encrypt only for verified devices" setting.
-    /// Sending needs this account's own cross-signing identity set up first.
-    VerifiedDevicesOnly,
-}
-
-impl KeySharing {
-    pub(crate) fn strategy(self) -> CollectStrategy {
-        match self {
-            // Shares only with devices verified here or marked by `recipients`; an unmarked
-            // device gets a withheld notice.
-            Self::VouchedDevices => CollectStrategy::OnlyTrustedDevices,
-            Self::VerifiedDevicesOnly => CollectStrategy::IdentityBasedStrategy,
-        }
-    }
-}
 
 /// Runs a request that the server may guard with user-interactive auth: first without
 /// auth, then, when the server asks for the password, with `password`. Without a password

@@ -9,12 +9,13 @@ use futures_util::{Stream, StreamExt};
 use matrix_sdk::deserialized_responses::TimelineEventKind;
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId};
 use sotto::engine::EngineError;
+use sotto::engine::session::KeySharing;
 use sotto::engine::session::Session;
 use sotto::engine::sync::AccountSync;
 use sotto::engine::timeline::{Outgoing, RoomTimeline};
 use sotto::engine::trust::cross_signing::{self, SessionVerification};
 use sotto::engine::trust::verification::{CancelKind, FlowState, Verifications};
-use sotto::engine::trust::{KeySharing, devices, identities, recovery};
+use sotto::engine::trust::{devices, identities, recovery};
 
 use crate::harness::{self, PATIENCE, TestProfile, peers, synapse};
 

@@ -7,7 +7,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use adw::prelude::*;
-use sotto::engine::trust::{KeySharing, cross_signing, recovery};
+use sotto::engine::session::KeySharing;
+use sotto::engine::trust::{cross_signing, recovery};
 use sotto::ui::trust::recovery_key::{save_shown_key, set_clipboard_lifetime};
 
 use super::trust::{
