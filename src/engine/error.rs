@@ -166,4 +166,193 @@ impl EngineError {
             source,
         }
     }
+
+    /// What a failed SDK call means to the person, for a request of kind `call`.
+    pub(crate) fn from_sdk(err: matrix_sdk::Error, call: Call) -> Self {
+        match err {
+            matrix_sdk::Error::Http(http) => Self::from_http(*http, call),
+            other => Self::matrix(other),
+        }
+    }
+
+    /// What a failed request means to the person, for a request of kind `call`. The one
+    /// mapping from the server's answers to `EngineError`: what differs between calls is
+    /// spelled out by [`Call`], not by another copy of this function.
+    pub(crate) fn from_http(err: matrix_sdk::HttpError, call: Call) -> Self {
+        use matrix_sdk::ruma::api::error::ErrorKind;
+        let status = err.as_client_api_error().map(|e| e.status_code.as_u16());
+        match (call, err.client_api_error_kind()) {
+            (_, Some(ErrorKind::UnknownToken(data))) => Self::SessionInvalidated {
+                soft: data.soft_logout,
+            },
+            (Call::Login, Some(ErrorKind::Forbidden | ErrorKind::UserDeactivated)) => {
+                Self::WrongCredentials
+            }
+            (Call::Room, Some(ErrorKind::NotFound)) => Self::RoomNotFound(String::new()),
+            (Call::Room, Some(ErrorKind::Forbidden)) => Self::NotAllowed,
+            // Synapse answers a join of an unknown room ID with 404 and M_UNKNOWN.
+            (Call::Room, _) if status == Some(404) => Self::RoomNotFound(String::new()),
+            _ => match err {
+                matrix_sdk::HttpError::Reqwest(e) => Self::Unreachable(Box::new(e)),
+                other => Self::matrix(other),
+            },
+        }
+    }
+}
+
+/// What a request was for: the same answer from the server means different things to
+/// different calls (a refusal is a wrong password when signing in, a missing permission in
+/// a room).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Call {
+    /// A request with the account's access token whose refusals have no meaning of their
+    /// own (trust, keys, devices, logging out): an unknown token ends the session, a
+    /// network failure is "unreachable", anything else a Matrix error.
+    Authenticated,
+    /// Signing in, or asking how to (no access token yet): a refusal, or a deactivated
+    /// account, means the username or password is wrong.
+    Login,
+    /// About a room or its members: a refusal is a missing permission, "not found" (or a
+    /// bare 404) a room (or user) that is not there. The caller names which room.
+    Room,
+}
+
+#[cfg(test)]
+mod tests {
+    use matrix_sdk::HttpError;
+    use matrix_sdk::ruma::api::client::uiaa::{UiaaInfo, UiaaResponse};
+    use matrix_sdk::ruma::api::error::{
+        ErrorBody, ErrorKind, FromHttpResponseError, StandardErrorBody, UnknownTokenErrorData,
+    };
+    use matrix_sdk::ruma::exports::http::StatusCode;
+
+    use super::*;
+
+    /// The server answered `status` with the error code `kind`.
+    fn answer(status: u16, kind: ErrorKind) -> HttpError {
+        let body = ErrorBody::Standard(StandardErrorBody::new(kind, "no".to_owned()));
+        let error =
+            matrix_sdk::ruma::api::error::Error::new(StatusCode::from_u16(status).unwrap(), body);
+        FromHttpResponseError::Server(UiaaResponse::MatrixError(error)).into()
+    }
+
+    fn unknown_token(soft: bool) -> HttpError {
+        let mut data = UnknownTokenErrorData::new();
+        data.soft_logout = soft;
+        answer(401, ErrorKind::UnknownToken(data))
+    }
+
+    /// Nothing answered: a connection refused on a port nobody listens on.
+    fn no_answer() -> HttpError {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = runtime
+            .block_on(matrix_sdk::reqwest::get("http://127.0.0.1:9/"))
+            .expect_err("nothing listens on the discard port");
+        HttpError::Reqwest(err)
+    }
+
+    const CALLS: [Call; 3] = [Call::Authenticated, Call::Login, Call::Room];
+
+    #[test]
+    fn an_unknown_token_ends_the_session_whatever_the_call() {
+        for call in CALLS {
+            for soft in [false, true] {
+                assert!(
+                    matches!(
+                        EngineError::from_http(unknown_token(soft), call),
+                        EngineError::SessionInvalidated { soft: s } if s == soft
+                    ),
+                    "{call:?}, soft {soft}"
+                );
+            }
+        }
+        let sdk = matrix_sdk::Error::from(unknown_token(true));
+        assert!(matches!(
+            EngineError::from_sdk(sdk, Call::Room),
+            EngineError::SessionInvalidated { soft: true }
+        ));
+    }
+
+    #[test]
+    fn no_answer_is_unreachable_whatever_the_call() {
+        for call in CALLS {
+            assert!(
+                matches!(
+                    EngineError::from_http(no_answer(), call),
+                    EngineError::Unreachable(_)
+                ),
+                "{call:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_refusal_means_what_the_call_makes_of_it() {
+        let forbidden = || answer(403, ErrorKind::Forbidden);
+        assert!(matches!(
+            EngineError::from_http(forbidden(), Call::Login),
+            EngineError::WrongCredentials
+        ));
+        assert!(matches!(
+            EngineError::from_http(answer(403, ErrorKind::UserDeactivated), Call::Login),
+            EngineError::WrongCredentials
+        ));
+        assert!(matches!(
+            EngineError::from_http(forbidden(), Call::Room),
+            EngineError::NotAllowed
+        ));
+        assert!(matches!(
+            EngineError::from_http(forbidden(), Call::Authenticated),
+            EngineError::Matrix(_)
+        ));
+        // A deactivated account is no missing permission in a room.
+        assert!(matches!(
+            EngineError::from_http(answer(403, ErrorKind::UserDeactivated), Call::Room),
+            EngineError::Matrix(_)
+        ));
+    }
+
+    #[test]
+    fn not_found_is_a_missing_room_only_for_room_calls() {
+        for kind in [ErrorKind::NotFound, ErrorKind::Unknown] {
+            assert!(matches!(
+                EngineError::from_http(answer(404, kind), Call::Room),
+                EngineError::RoomNotFound(_)
+            ));
+        }
+        assert!(matches!(
+            EngineError::from_http(answer(400, ErrorKind::Unknown), Call::Room),
+            EngineError::Matrix(_)
+        ));
+        for call in [Call::Authenticated, Call::Login] {
+            assert!(matches!(
+                EngineError::from_http(answer(404, ErrorKind::NotFound), call),
+                EngineError::Matrix(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn a_password_prompt_and_other_errors_are_matrix_errors() {
+        // Asking for the password is user-interactive auth: `trust::with_password` handles
+        // it before this mapping sees it; here it is only a Matrix error.
+        for call in CALLS {
+            let prompt: HttpError = FromHttpResponseError::Server(UiaaResponse::AuthResponse(
+                UiaaInfo::new(Vec::new()),
+            ))
+            .into();
+            assert!(matches!(
+                EngineError::from_http(prompt, call),
+                EngineError::Matrix(_)
+            ));
+        }
+        let other = matrix_sdk::Error::InsufficientData;
+        assert!(matches!(
+            EngineError::from_sdk(other, Call::Authenticated),
+            EngineError::Matrix(_)
+        ));
+    }
 }

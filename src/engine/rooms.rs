@@ -28,6 +28,7 @@ use matrix_sdk::ruma::{
 use matrix_sdk::{Client, Room, RoomState};
 
 use super::bidi::strip_direction_overrides;
+use super::error::Call;
 use super::session::Session;
 use super::{EngineError, Result};
 
@@ -745,30 +746,14 @@ fn clean_reason(reason: Option<&str>) -> Option<String> {
         .map(strip_direction_overrides)
 }
 
+/// A room call failed: see [`Call::Room`].
 fn classify(err: matrix_sdk::Error) -> EngineError {
-    match err {
-        matrix_sdk::Error::Http(http) => classify_http(*http),
-        other => EngineError::matrix(other),
-    }
+    EngineError::from_sdk(err, Call::Room)
 }
 
-/// Maps the server's answer to what the person can act on.
+/// A room request failed: see [`Call::Room`].
 fn classify_http(err: matrix_sdk::HttpError) -> EngineError {
-    use matrix_sdk::ruma::api::error::ErrorKind;
-    let status = err.as_client_api_error().map(|e| e.status_code.as_u16());
-    match err.client_api_error_kind() {
-        Some(ErrorKind::NotFound) => EngineError::RoomNotFound(String::new()),
-        Some(ErrorKind::Forbidden) => EngineError::NotAllowed,
-        Some(ErrorKind::UnknownToken(data)) => EngineError::SessionInvalidated {
-            soft: data.soft_logout,
-        },
-        // Synapse answers a join of an unknown room ID with 404 and M_UNKNOWN.
-        _ if status == Some(404) => EngineError::RoomNotFound(String::new()),
-        _ => match err {
-            matrix_sdk::HttpError::Reqwest(e) => EngineError::Unreachable(Box::new(e)),
-            other => EngineError::matrix(other),
-        },
-    }
+    EngineError::from_http(err, Call::Room)
 }
 
 #[cfg(test)]

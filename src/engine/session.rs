@@ -13,6 +13,7 @@ use matrix_sdk::{Client, SessionMeta, SessionTokens, SqliteStoreConfig};
 use matrix_sdk_crypto::CollectStrategy;
 
 use super::discovery::{self, Username};
+use super::error::Call;
 use super::secrets::{AccountSecrets, StoreKey};
 use super::{EngineError, Result};
 
@@ -363,27 +364,18 @@ async fn build(
     }
 }
 
+/// Signing in failed: see [`Call::Login`].
 fn classify_sdk(err: matrix_sdk::Error) -> EngineError {
-    match err {
-        matrix_sdk::Error::Http(http) => classify_http(*http, false),
-        other => EngineError::matrix(other),
-    }
+    EngineError::from_sdk(err, Call::Login)
 }
 
 /// Maps an HTTP-level failure to what the person can act on. `authenticated` tells whether
-/// the request carried an access token (then M_UNKNOWN_TOKEN means the session ended).
+/// the request carried an access token (then a refusal is no wrong password).
 fn classify_http(err: matrix_sdk::HttpError, authenticated: bool) -> EngineError {
-    use matrix_sdk::ruma::api::error::ErrorKind;
-    match err.client_api_error_kind() {
-        Some(ErrorKind::Forbidden | ErrorKind::UserDeactivated) if !authenticated => {
-            EngineError::WrongCredentials
-        }
-        Some(ErrorKind::UnknownToken(data)) => EngineError::SessionInvalidated {
-            soft: data.soft_logout,
-        },
-        _ => match err {
-            matrix_sdk::HttpError::Reqwest(e) => EngineError::Unreachable(Box::new(e)),
-            other => EngineError::matrix(other),
-        },
-    }
+    let call = if authenticated {
+        Call::Authenticated
+    } else {
+        Call::Login
+    };
+    EngineError::from_http(err, call)
 }

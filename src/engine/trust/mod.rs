@@ -13,8 +13,8 @@ pub mod verification;
 use std::future::Future;
 
 use matrix_sdk::ruma::api::client::uiaa::{self, AuthData, AuthType};
-use matrix_sdk::ruma::api::error::ErrorKind;
 
+use super::error::Call;
 use super::session::Session;
 use super::{EngineError, Result};
 
@@ -76,25 +76,9 @@ pub(crate) fn password_auth(
     Ok(AuthData::Password(auth))
 }
 
-/// Maps an SDK error to what the person can act on.
+/// Maps an SDK error to what the person can act on (no call of trust's means more).
 pub(crate) fn classify(err: matrix_sdk::Error) -> EngineError {
-    if let matrix_sdk::Error::Http(http) = &err {
-        match http.client_api_error_kind() {
-            Some(ErrorKind::UnknownToken(data)) => {
-                return EngineError::SessionInvalidated {
-                    soft: data.soft_logout,
-                };
-            }
-            Some(ErrorKind::Forbidden) if err.as_uiaa_response().is_some() => {
-                return EngineError::WrongPassword;
-            }
-            _ => {}
-        }
-        if matches!(**http, matrix_sdk::HttpError::Reqwest(_)) {
-            return EngineError::Unreachable(Box::new(err));
-        }
-    }
-    EngineError::matrix(err)
+    EngineError::from_sdk(err, Call::Authenticated)
 }
 
 /// Parses a user ID typed or passed by the UI.
