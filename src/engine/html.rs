@@ -22,7 +22,60 @@ use url::Url;
 use self::parse::{DOCUMENT, Data, Id, Node, attr, is_hidden, parse};
 use self::writer::{Hint, Prefix, Writer, escape};
 use super::bidi::is_direction_override;
-use crate::i18n::{gettext, gettext_f};
+
+/// A word of Sotto's own that a converted body shows (never the sender's): the UI says it
+/// in the reader's language, through the function given to [`set_wording`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Word<'a> {
+    /// What stands for a spoiler: "Spoiler", or "Spoiler: REASON" when it gives a reason
+    /// (trimmed, never empty).
+    Spoiler {
+        /// Why the text is hidden, as the sender wrote it.
+        reason: Option<&'a str>,
+    },
+    /// What stands for an image, which is never loaded: "[image]", or "[image: ALT]".
+    Image {
+        /// The image's alternative text (or its title), as the sender wrote it.
+        alt: Option<&'a str>,
+    },
+    /// The tooltip of the link that reveals a hidden spoiler.
+    ShowSpoiler,
+    /// The note after a body that was cut to the size limits.
+    Shortened,
+}
+
+/// Puts a [`Word`] into words. A plain function: conversions run on any thread.
+pub type Wording = fn(Word<'_>) -> String;
+
+static WORDING: std::sync::OnceLock<Wording> = std::sync::OnceLock::new();
+
+/// Sets how converted bodies say Sotto's own words (the UI's translations); until then, and
+/// when nothing sets it (headless use), they are the untranslated English of [`english`].
+/// The first call wins. What a note costs is counted when it is written, so the size
+/// limits hold for any wording.
+pub fn set_wording(wording: Wording) {
+    let _ = WORDING.set(wording);
+}
+
+/// `word` as set by [`set_wording`].
+fn say(word: Word<'_>) -> String {
+    WORDING.get().copied().unwrap_or(english)(word)
+}
+
+/// Sotto's own words in untranslated English, for headless use: the UI's wording gives the
+/// same text when no translation applies.
+pub fn english(word: Word<'_>) -> String {
+    match word {
+        Word::Spoiler {
+            reason: Some(reason),
+        } => format!("Spoiler: {reason}"),
+        Word::Spoiler { reason: None } => "Spoiler".to_owned(),
+        Word::Image { alt: Some(alt) } => format!("[image: {alt}]"),
+        Word::Image { alt: None } => "[image]".to_owned(),
+        Word::ShowSpoiler => "Show the spoiler".to_owned(),
+        Word::Shortened => "(message shortened)".to_owned(),
+    }
+}
 
 /// The most HTML read from a body: a Matrix event (all of it, not only the body) is at
 /// most 64 KiB, so anything longer cannot come from a well-behaved server.
@@ -131,10 +184,9 @@ fn is_spoiler(attrs: &[Attribute]) -> bool {
 
 /// What stands for a spoiler: "Spoiler", or "Spoiler: REASON" when it gives one.
 fn spoiler_label(reason: Option<&str>) -> String {
-    match reason.map(str::trim).filter(|r| !r.is_empty()) {
-        Some(reason) => gettext_f("Spoiler: {reason}", &[("reason", reason)]),
-        None => gettext("Spoiler"),
-    }
+    say(Word::Spoiler {
+        reason: reason.map(str::trim).filter(|r| !r.is_empty()),
+    })
 }
 
 /// The input up to the size limit, and whether it was cut.
@@ -611,10 +663,7 @@ impl Renderer {
                 let alt = attr(attrs, "alt")
                     .filter(|a| !a.trim().is_empty())
                     .or_else(|| attr(attrs, "title").filter(|t| !t.trim().is_empty()));
-                let text = match alt {
-                    Some(alt) => gettext_f("[image: {alt}]", &[("alt", alt)]),
-                    None => gettext("[image]"),
-                };
+                let text = say(Word::Image { alt });
                 self.out.text(&text);
             }
             "a" => self.enter_link(&mut leave, attrs),
@@ -694,7 +743,7 @@ impl Renderer {
             // inside another link: links do not nest, and that spoiler only stays hidden).
             let revealable = !self.reveal && self.link.is_none();
             if revealable {
-                let title = escape_attribute(&gettext("Show the spoiler"));
+                let title = escape_attribute(&say(Word::ShowSpoiler));
                 self.tag(
                     leave,
                     &format!("<a href=\"{SPOILER_URI}\" title=\"{title}\">"),

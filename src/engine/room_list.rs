@@ -31,8 +31,8 @@ use matrix_sdk_ui::room_list_service::{RoomListDynamicEntriesController, RoomLis
 use super::bidi::strip_direction_overrides;
 use super::html::html_to_preview_text;
 use super::sync::AccountSync;
+use super::timeline::entry::{Attachment, MemberChange, StateChange, Unsupported};
 use super::{EngineError, Result};
-use crate::i18n::{gettext, gettext_f};
 
 /// How many rows of a new list go out together: a phone's or a laptop's screenful (12
 /// rows of 62 px fill 720 px and 800 px). The window's list view starts with as many.
@@ -62,8 +62,12 @@ pub enum Preview {
     Encrypted,
     /// An invitation to this room.
     Invite,
-    /// A member joining or being invited, a sticker, a poll or a call: one translated line.
-    Event(String),
+    /// A sticker.
+    Attachment(Attachment),
+    /// A poll.
+    Unsupported(Unsupported),
+    /// A member joining, being invited or asking to join, or a call.
+    State(StateChange),
     /// Some other event (a state change, a reaction…).
     Other,
 }
@@ -246,19 +250,15 @@ fn preview_of(kind: &TimelineEventKind, own_user: &UserId) -> Preview {
         }
         AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::Sticker(
             SyncMessageLikeEvent::Original(sticker),
-        )) => Preview::Event(gettext_f(
-            "Sticker: {name}",
-            &[("name", &one_line(&sticker.content.body))],
-        )),
+        )) => Preview::Attachment(Attachment::Sticker(one_line(&sticker.content.body))),
         AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::UnstablePollStart(_)) => {
-            Preview::Event(gettext("A poll (Sotto cannot show polls yet)"))
+            Preview::Unsupported(Unsupported::Poll)
         }
         AnySyncTimelineEvent::MessageLike(
             AnySyncMessageLikeEvent::CallInvite(_) | AnySyncMessageLikeEvent::RtcNotification(_),
-        ) => Preview::Event(gettext_f(
-            "{actor} started a call (Sotto cannot join calls)",
-            &[("actor", &localpart(event.sender()))],
-        )),
+        ) => Preview::State(StateChange::Call {
+            actor: localpart(event.sender()),
+        }),
         AnySyncTimelineEvent::State(AnySyncStateEvent::RoomMember(SyncStateEvent::Original(
             member,
         ))) => {
@@ -270,21 +270,19 @@ fn preview_of(kind: &TimelineEventKind, own_user: &UserId) -> Preview {
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| localpart(&member.state_key));
             let actor = localpart(&member.sender);
-            let args = [("actor", actor.as_str()), ("user", user.as_str())];
-            match member.membership_change() {
+            let change = match member.membership_change() {
                 MembershipChange::Joined
                 | MembershipChange::InvitationAccepted
-                | MembershipChange::KnockAccepted => {
-                    Preview::Event(gettext_f("{user} joined", &args))
-                }
-                MembershipChange::Invited => {
-                    Preview::Event(gettext_f("{actor} invited {user}", &args))
-                }
-                MembershipChange::Knocked => {
-                    Preview::Event(gettext_f("{user} asked to join", &args))
-                }
-                _ => Preview::Other,
-            }
+                | MembershipChange::KnockAccepted => MemberChange::Joined,
+                MembershipChange::Invited => MemberChange::Invited,
+                MembershipChange::Knocked => MemberChange::Knocked,
+                _ => return Preview::Other,
+            };
+            Preview::State(StateChange::Member {
+                actor,
+                user,
+                change,
+            })
         }
         _ => Preview::Other,
     }
@@ -808,7 +806,11 @@ mod tests {
         );
         assert_eq!(
             preview_of_json(joined),
-            Preview::Event("Frida joined".into())
+            Preview::State(StateChange::Member {
+                actor: "frida".into(),
+                user: "Frida".into(),
+                change: MemberChange::Joined
+            })
         );
         let invited = member(
             "@me:x",
@@ -817,7 +819,11 @@ mod tests {
         );
         assert_eq!(
             preview_of_json(invited),
-            Preview::Event("me invited otto".into())
+            Preview::State(StateChange::Member {
+                actor: "me".into(),
+                user: "otto".into(),
+                change: MemberChange::Invited
+            })
         );
         let call = serde_json::json!({
             "type": "m.call.invite", "event_id": "$c", "origin_server_ts": 1,
@@ -827,7 +833,9 @@ mod tests {
         });
         assert_eq!(
             preview_of_json(call),
-            Preview::Event("otto started a call (Sotto cannot join calls)".into())
+            Preview::State(StateChange::Call {
+                actor: "otto".into()
+            })
         );
         // A member event with a wrongly typed field is "something happened", nothing more.
         let broken = member("@frida:x", "@frida:x", serde_json::json!({"membership": 7}));

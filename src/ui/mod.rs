@@ -13,6 +13,7 @@ pub mod room_details;
 pub mod room_list;
 pub mod room_view;
 pub mod settings;
+pub mod text;
 pub mod trust;
 pub mod widgets;
 pub mod window;
@@ -82,6 +83,7 @@ pub fn init() -> Result<(), gtk::glib::BoolError> {
     gtk::init()?;
     adw::init()?;
     register_resources();
+    crate::engine::html::set_wording(text::word);
     if let Some(display) = gdk::Display::default() {
         gtk::IconTheme::for_display(&display).add_resource_path(&format!("{RESOURCE_BASE}/icons"));
     }

@@ -9,8 +9,9 @@
 //! bytes shown (a quote bar on each of 20,000 empty lines, 99 quotes deep) once took the
 //! client to half a gigabyte and the window to 20 s of layout.
 
-use super::{DIM, DIM_SMALL, MAX_LINK_TEXT, MAX_MARKUP_BYTES, MAX_VISIBLE_CHARS, is_dropped};
-use crate::i18n::gettext;
+use super::{
+    DIM, DIM_SMALL, MAX_LINK_TEXT, MAX_MARKUP_BYTES, MAX_VISIBLE_CHARS, Word, is_dropped, say,
+};
 
 /// Marks where the text was cut.
 const CUT: &str = "…";
@@ -92,10 +93,7 @@ pub(super) fn escape(text: &str) -> String {
 
 impl Writer {
     pub(super) fn new() -> Self {
-        let note = format!(
-            "\n{DIM_SMALL}{}</span>",
-            escape(&gettext("(message shortened)"))
-        );
+        let note = format!("\n{DIM_SMALL}{}</span>", escape(&say(Word::Shortened)));
         Self {
             buf: String::new(),
             reserved: CUT.len() + note.len(),

@@ -1,6 +1,7 @@
 //! What the conversation view shows of a timeline item: plain values (text already turned
 //! into safe markup, names already disambiguated) computed off the UI thread, so binding a
-//! row costs the UI nothing but setting labels.
+//! row costs the UI little more than setting labels. What Sotto itself says about an event
+//! (an attachment, a change to the room) is a typed value the UI puts into words.
 
 use matrix_sdk::ruma::UserId;
 use matrix_sdk::ruma::events::room::message::{MessageFormat, MessageType};
@@ -12,7 +13,6 @@ use matrix_sdk_ui::timeline::{
 
 use crate::engine::bidi::strip_direction_overrides;
 use crate::engine::html::{html_to_markup_with_spoilers, plain_to_markup};
-use crate::i18n::{gettext, gettext_f};
 
 /// Identifies an event of the timeline (a local echo or a remote event) for actions on it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,15 +125,158 @@ pub enum Body {
         plain: String,
     },
     /// A file, image, video, sound or location: described, never loaded.
-    Attachment(String),
+    Attachment(Attachment),
     /// Removed by its sender or a moderator.
     Removed,
     /// Encrypted, and its key has not arrived (yet).
     Undecryptable,
     /// A change to the room or a member, summarised in one sentence.
-    State(String),
+    State(StateChange),
     /// Something Sotto does not show (yet), or an event that is malformed.
-    Unsupported(String),
+    Unsupported(Unsupported),
+}
+
+/// A file, image, video, sound or location, by its name (one line, without direction
+/// overrides, shortened).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attachment {
+    /// An image.
+    Image(String),
+    /// A video.
+    Video(String),
+    /// A sound.
+    Audio(String),
+    /// Any other file.
+    File(String),
+    /// A location, by its description.
+    Location(String),
+    /// A sticker, by its description.
+    Sticker(String),
+    /// A location shared live.
+    LiveLocation,
+}
+
+/// What Sotto does not show (yet).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unsupported {
+    /// A poll.
+    Poll,
+    /// An event of another type (its type, one line, shortened).
+    Event(String),
+    /// An event that is malformed.
+    Malformed,
+}
+
+/// A change to the room or a member. Names are as shown: one line, without direction
+/// overrides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StateChange {
+    /// `actor` changed the membership of `user` (often themselves).
+    Member {
+        /// Who made the change.
+        actor: String,
+        /// Whose membership changed.
+        user: String,
+        /// How.
+        change: MemberChange,
+    },
+    /// `user` set their display name to `name`.
+    NameSet {
+        /// The Matrix ID.
+        user: String,
+        /// The new name.
+        name: String,
+    },
+    /// `user` removed their display name.
+    NameRemoved {
+        /// The Matrix ID.
+        user: String,
+    },
+    /// `user` changed their avatar.
+    AvatarChanged {
+        /// The Matrix ID.
+        user: String,
+    },
+    /// `actor` changed a setting of the room.
+    Room {
+        /// Who made the change.
+        actor: String,
+        /// What changed.
+        change: RoomChange,
+    },
+    /// `actor` started a call (Sotto cannot join calls).
+    Call {
+        /// Who called.
+        actor: String,
+    },
+    /// A request to verify `user` (handled by the verification dialog).
+    VerificationRequest {
+        /// The Matrix ID to verify.
+        user: String,
+    },
+}
+
+/// How a membership changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemberChange {
+    /// Joined (or accepted an invitation, or was let in).
+    Joined,
+    /// Left.
+    Left,
+    /// Was banned.
+    Banned,
+    /// Was unbanned.
+    Unbanned,
+    /// Was removed (kicked).
+    Removed,
+    /// Was invited.
+    Invited,
+    /// Declined the invitation.
+    Declined,
+    /// Had the invitation withdrawn.
+    InvitationWithdrawn,
+    /// Asked to join.
+    Knocked,
+    /// Some other change.
+    Other,
+}
+
+/// What changed about the room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoomChange {
+    /// Its name.
+    Name,
+    /// Its topic.
+    Topic,
+    /// Its picture.
+    Avatar,
+    /// It was created.
+    Created,
+    /// End-to-end encryption was turned on.
+    Encryption,
+    /// Who may do what (power levels).
+    PowerLevels,
+    /// Who may join.
+    JoinRules,
+    /// Who may read the history.
+    HistoryVisibility,
+    /// Its address.
+    Address,
+    /// Another setting.
+    Other,
+}
+
+/// One line of the message a reply answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReplyText {
+    /// The first line of its body.
+    Message(String),
+    /// It was removed.
+    Removed,
+    /// It is encrypted and its key has not arrived.
+    Encrypted,
+    /// Something other than a message.
+    Other,
 }
 
 /// The message a reply answers.
@@ -144,7 +287,7 @@ pub struct ReplyPreview {
     /// Who wrote it, once known.
     pub sender_name: Option<String>,
     /// One line of it, once known.
-    pub text: Option<String>,
+    pub text: Option<ReplyText>,
 }
 
 /// One reaction key with who reacted with it.
@@ -203,24 +346,16 @@ fn event_entry(event: &EventTimelineItem, own_user: &UserId) -> EventEntry {
                 MsgLikeKind::Redacted => (Body::Removed, false),
                 MsgLikeKind::UnableToDecrypt(_) => (Body::Undecryptable, false),
                 MsgLikeKind::Sticker(sticker) => (
-                    Body::Attachment(gettext_f(
-                        "Sticker: {name}",
-                        &[("name", &one_line(&sticker.content().body, 200))],
-                    )),
+                    Body::Attachment(Attachment::Sticker(one_line(&sticker.content().body, 200))),
                     false,
                 ),
-                MsgLikeKind::Poll(_) => (
-                    Body::Unsupported(gettext("A poll (Sotto cannot show polls yet)")),
-                    false,
-                ),
-                MsgLikeKind::LiveLocation(_) => {
-                    (Body::Attachment(gettext("Shared a live location")), false)
-                }
+                MsgLikeKind::Poll(_) => (Body::Unsupported(Unsupported::Poll), false),
+                MsgLikeKind::LiveLocation(_) => (Body::Attachment(Attachment::LiveLocation), false),
                 MsgLikeKind::Other(other) => (
-                    Body::Unsupported(gettext_f(
-                        "An event of type {type} (Sotto cannot show it)",
-                        &[("type", &one_line(&other.event_type().to_string(), 80))],
-                    )),
+                    Body::Unsupported(Unsupported::Event(one_line(
+                        &other.event_type().to_string(),
+                        80,
+                    ))),
                     false,
                 ),
             };
@@ -251,7 +386,7 @@ fn event_entry(event: &EventTimelineItem, own_user: &UserId) -> EventEntry {
         }
         TimelineItemContent::FailedToParseMessageLike { .. }
         | TimelineItemContent::FailedToParseState { .. } => (
-            Body::Unsupported(gettext("A malformed event that Sotto cannot show")),
+            Body::Unsupported(Unsupported::Malformed),
             false,
             None,
             Vec::new(),
@@ -363,32 +498,26 @@ fn message_body(msgtype: &MessageType, sent_html: Option<&str>) -> Body {
                 plain: strip_direction_overrides(&notice.body),
             }
         }
-        MessageType::Image(image) => Body::Attachment(gettext_f(
-            "Image: {name}",
-            &[("name", &one_line(&image.body, 200))],
-        )),
-        MessageType::Video(video) => Body::Attachment(gettext_f(
-            "Video: {name}",
-            &[("name", &one_line(&video.body, 200))],
-        )),
-        MessageType::Audio(audio) => Body::Attachment(gettext_f(
-            "Audio: {name}",
-            &[("name", &one_line(&audio.body, 200))],
-        )),
-        MessageType::File(file) => Body::Attachment(gettext_f(
-            "File: {name}",
-            &[("name", &one_line(&file.body, 200))],
-        )),
-        MessageType::Location(location) => Body::Attachment(gettext_f(
-            "Location: {name}",
-            &[("name", &one_line(&location.body, 200))],
-        )),
+        MessageType::Image(image) => {
+            Body::Attachment(Attachment::Image(one_line(&image.body, 200)))
+        }
+        MessageType::Video(video) => {
+            Body::Attachment(Attachment::Video(one_line(&video.body, 200)))
+        }
+        MessageType::Audio(audio) => {
+            Body::Attachment(Attachment::Audio(one_line(&audio.body, 200)))
+        }
+        MessageType::File(file) => Body::Attachment(Attachment::File(one_line(&file.body, 200))),
+        MessageType::Location(location) => {
+            Body::Attachment(Attachment::Location(one_line(&location.body, 200)))
+        }
         // Its body is a fallback for clients without in-room verification; Sotto has it
         // (the request itself opens the verification dialog).
-        MessageType::VerificationRequest(request) => Body::State(gettext_f(
-            "Verification request for {user}",
-            &[("user", &one_line(request.to.as_str(), 200))],
-        )),
+        MessageType::VerificationRequest(request) => {
+            Body::State(StateChange::VerificationRequest {
+                user: one_line(request.to.as_str(), 200),
+            })
+        }
         other => Body::Text {
             markup: plain_to_markup(other.body()),
             revealed: None,
@@ -398,15 +527,15 @@ fn message_body(msgtype: &MessageType, sent_html: Option<&str>) -> Body {
 }
 
 /// One line of what a replied-to event says.
-fn reply_text(content: &TimelineItemContent) -> String {
+fn reply_text(content: &TimelineItemContent) -> ReplyText {
     match content {
         TimelineItemContent::MsgLike(msg) => match &msg.kind {
-            MsgLikeKind::Message(message) => one_line(message.body(), 200),
-            MsgLikeKind::Redacted => gettext("Message removed"),
-            MsgLikeKind::UnableToDecrypt(_) => gettext("Encrypted message"),
-            _ => gettext("A message"),
+            MsgLikeKind::Message(message) => ReplyText::Message(one_line(message.body(), 200)),
+            MsgLikeKind::Redacted => ReplyText::Removed,
+            MsgLikeKind::UnableToDecrypt(_) => ReplyText::Encrypted,
+            _ => ReplyText::Other,
         },
-        _ => gettext("A message"),
+        _ => ReplyText::Other,
     }
 }
 
@@ -448,90 +577,77 @@ fn one_line(text: &str, max: usize) -> String {
     }
 }
 
-fn state_summary(content: &TimelineItemContent, event: &EventTimelineItem) -> String {
+fn state_summary(content: &TimelineItemContent, event: &EventTimelineItem) -> StateChange {
     let actor = shown_name(event.sender(), event.sender_profile());
     match content {
         TimelineItemContent::MembershipChange(change) => {
-            let target = change
+            let user = change
                 .display_name()
                 .map(|n| one_line(&n, 100))
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| change.user_id().to_string());
-            let args = [("actor", actor.as_str()), ("user", target.as_str())];
-            match change.change() {
+            let change = match change.change() {
                 Some(MembershipChange::Joined) | Some(MembershipChange::InvitationAccepted) => {
-                    gettext_f("{user} joined", &args)
+                    MemberChange::Joined
                 }
-                Some(MembershipChange::Left) => gettext_f("{user} left", &args),
+                Some(MembershipChange::Left) => MemberChange::Left,
                 Some(MembershipChange::Banned) | Some(MembershipChange::KickedAndBanned) => {
-                    gettext_f("{actor} banned {user}", &args)
+                    MemberChange::Banned
                 }
-                Some(MembershipChange::Unbanned) => gettext_f("{actor} unbanned {user}", &args),
-                Some(MembershipChange::Kicked) => gettext_f("{actor} removed {user}", &args),
-                Some(MembershipChange::Invited) => gettext_f("{actor} invited {user}", &args),
-                Some(MembershipChange::InvitationRejected) => {
-                    gettext_f("{user} declined the invitation", &args)
-                }
-                Some(MembershipChange::InvitationRevoked) => {
-                    gettext_f("{actor} withdrew the invitation of {user}", &args)
-                }
-                Some(MembershipChange::Knocked) => gettext_f("{user} asked to join", &args),
-                _ => gettext_f("{user}'s membership changed", &args),
+                Some(MembershipChange::Unbanned) => MemberChange::Unbanned,
+                Some(MembershipChange::Kicked) => MemberChange::Removed,
+                Some(MembershipChange::Invited) => MemberChange::Invited,
+                Some(MembershipChange::InvitationRejected) => MemberChange::Declined,
+                Some(MembershipChange::InvitationRevoked) => MemberChange::InvitationWithdrawn,
+                Some(MembershipChange::Knocked) => MemberChange::Knocked,
+                _ => MemberChange::Other,
+            };
+            StateChange::Member {
+                actor,
+                user,
+                change,
             }
         }
         TimelineItemContent::ProfileChange(change) => {
             let user = change.user_id().to_string();
             match change.displayname_change() {
-                Some(names) => match (&names.old, &names.new) {
-                    (_, Some(new)) => gettext_f(
-                        "{user} is now called {name}",
-                        &[("user", &user), ("name", &one_line(new, 100))],
-                    ),
-                    (_, None) => gettext_f("{user} removed their name", &[("user", &user)]),
+                Some(names) => match &names.new {
+                    Some(new) => StateChange::NameSet {
+                        user,
+                        name: one_line(new, 100),
+                    },
+                    None => StateChange::NameRemoved { user },
                 },
-                None => gettext_f("{user} changed their avatar", &[("user", &user)]),
+                None => StateChange::AvatarChanged { user },
             }
         }
         TimelineItemContent::OtherState(state) => {
-            let args = [("actor", actor.as_str())];
-            match state.content() {
-                AnyOtherStateEventContentChange::RoomName(_) => {
-                    gettext_f("{actor} renamed the room", &args)
-                }
-                AnyOtherStateEventContentChange::RoomTopic(_) => {
-                    gettext_f("{actor} changed the topic", &args)
-                }
-                AnyOtherStateEventContentChange::RoomAvatar(_) => {
-                    gettext_f("{actor} changed the room's picture", &args)
-                }
-                AnyOtherStateEventContentChange::RoomCreate(_) => {
-                    gettext_f("{actor} created the room", &args)
-                }
-                AnyOtherStateEventContentChange::RoomEncryption(_) => {
-                    gettext_f("{actor} turned on end-to-end encryption", &args)
-                }
-                AnyOtherStateEventContentChange::RoomPowerLevels(_) => {
-                    gettext_f("{actor} changed who may do what", &args)
-                }
-                AnyOtherStateEventContentChange::RoomJoinRules(_) => {
-                    gettext_f("{actor} changed who may join", &args)
-                }
+            let change = match state.content() {
+                AnyOtherStateEventContentChange::RoomName(_) => RoomChange::Name,
+                AnyOtherStateEventContentChange::RoomTopic(_) => RoomChange::Topic,
+                AnyOtherStateEventContentChange::RoomAvatar(_) => RoomChange::Avatar,
+                AnyOtherStateEventContentChange::RoomCreate(_) => RoomChange::Created,
+                AnyOtherStateEventContentChange::RoomEncryption(_) => RoomChange::Encryption,
+                AnyOtherStateEventContentChange::RoomPowerLevels(_) => RoomChange::PowerLevels,
+                AnyOtherStateEventContentChange::RoomJoinRules(_) => RoomChange::JoinRules,
                 AnyOtherStateEventContentChange::RoomHistoryVisibility(_) => {
-                    gettext_f("{actor} changed who may read the history", &args)
+                    RoomChange::HistoryVisibility
                 }
-                AnyOtherStateEventContentChange::RoomCanonicalAlias(_) => {
-                    gettext_f("{actor} changed the room's address", &args)
-                }
-                _ => gettext_f("{actor} changed the room's settings", &args),
-            }
+                AnyOtherStateEventContentChange::RoomCanonicalAlias(_) => RoomChange::Address,
+                _ => RoomChange::Other,
+            };
+            StateChange::Room { actor, change }
         }
-        TimelineItemContent::CallInvite | TimelineItemContent::RtcNotification { .. } => gettext_f(
-            "{actor} started a call (Sotto cannot join calls)",
-            &[("actor", &actor)],
-        ),
+        TimelineItemContent::CallInvite | TimelineItemContent::RtcNotification { .. } => {
+            StateChange::Call { actor }
+        }
+        // Handled before this is called (`event_entry`): never a state change.
         TimelineItemContent::MsgLike(_)
         | TimelineItemContent::FailedToParseMessageLike { .. }
-        | TimelineItemContent::FailedToParseState { .. } => String::new(),
+        | TimelineItemContent::FailedToParseState { .. } => StateChange::Room {
+            actor,
+            change: RoomChange::Other,
+        },
     }
 }
 
@@ -553,7 +669,9 @@ mod tests {
         ));
         assert_eq!(
             message_body(&request, None),
-            Body::State("Verification request for @alice:localhost".to_owned())
+            Body::State(StateChange::VerificationRequest {
+                user: "@alice:localhost".to_owned()
+            })
         );
     }
 }

@@ -20,7 +20,10 @@ use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId};
 use matrix_sdk_ui::timeline::{RoomExt, Timeline, TimelineEventItemId};
 
 pub use compose::{Mention, Outgoing};
-pub use entry::{Body, Entry, EntryKind, EventEntry, ItemId, Reaction, ReplyPreview, SendState};
+pub use entry::{
+    Attachment, Body, Entry, EntryKind, EventEntry, ItemId, MemberChange, Reaction, ReplyPreview,
+    ReplyText, RoomChange, SendState, StateChange, Unsupported,
+};
 
 use super::session::Session;
 use super::sync::AccountSync;

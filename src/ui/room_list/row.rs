@@ -335,7 +335,9 @@ pub fn preview_text(room: &RoomSummary) -> String {
         Preview::Message { body, .. } => body.clone(),
         Preview::Encrypted => gettext("Encrypted message"),
         Preview::Invite => gettext("Invitation"),
-        Preview::Event(text) => text.clone(),
+        Preview::Attachment(attachment) => crate::ui::text::attachment(attachment),
+        Preview::Unsupported(unsupported) => crate::ui::text::unsupported(unsupported),
+        Preview::State(change) => crate::ui::text::state_change(change),
         Preview::Nothing | Preview::Other => String::new(),
     }
 }

@@ -12,6 +12,7 @@ use gtk::subclass::prelude::*;
 use crate::engine::html::SPOILER_URI;
 use crate::engine::timeline::{Body, Entry, EntryKind, EventEntry, SendState};
 use crate::i18n::{gettext, gettext_f, ngettext};
+use crate::ui::text;
 
 /// The sender's avatar beside the first message of a group, and the space after it.
 const AVATAR_SIZE: i32 = 36;
@@ -390,7 +391,7 @@ impl MessageRow {
                 "state-event",
             ),
             EntryKind::Event(event) => match &event.body {
-                Body::State(summary) => match state {
+                Body::State(change) => match state {
                     StateShow::FoldedHead { more } => {
                         let n = u32::try_from(more).unwrap_or(u32::MAX);
                         let text = ngettext(
@@ -398,16 +399,18 @@ impl MessageRow {
                             "{change}, and {count} more changes",
                             n,
                         )
-                        .replace("{change}", summary)
+                        .replace("{change}", &text::state_change(change))
                         .replace("{count}", &more.to_string());
                         centre(&text, "state-event");
                         fold(&gettext("Show All"));
                     }
                     StateShow::UnfoldedHead => {
-                        centre(summary, "state-event");
+                        centre(&text::state_change(change), "state-event");
                         fold(&gettext("Hide"));
                     }
-                    StateShow::Plain | StateShow::Hidden => centre(summary, "state-event"),
+                    StateShow::Plain | StateShow::Hidden => {
+                        centre(&text::state_change(change), "state-event")
+                    }
                 },
                 _ => {
                     hide_centre();
@@ -454,10 +457,11 @@ impl MessageRow {
                         .unwrap_or(&gettext("In reply to")),
                 );
                 quote.text.set_text(
-                    reply
+                    &reply
                         .text
-                        .as_deref()
-                        .unwrap_or(&gettext("A message not loaded yet")),
+                        .as_ref()
+                        .map(text::reply_text)
+                        .unwrap_or_else(|| gettext("A message not loaded yet")),
                 );
             }
             None => {
@@ -623,7 +627,9 @@ fn continues_group(previous: &Entry, event: &EventEntry) -> bool {
 
 fn placeholder(body: &Body) -> String {
     match body {
-        Body::Attachment(text) | Body::Unsupported(text) | Body::State(text) => text.clone(),
+        Body::Attachment(attachment) => text::attachment(attachment),
+        Body::Unsupported(unsupported) => text::unsupported(unsupported),
+        Body::State(change) => text::state_change(change),
         Body::Removed => gettext("Message removed"),
         Body::Undecryptable => {
             gettext("Waiting for this message's key. It appears as soon as the key arrives.")

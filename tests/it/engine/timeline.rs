@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use sotto::engine::accounts::AccountEntry;
 use sotto::engine::session::Session;
 use sotto::engine::sync::AccountSync;
-use sotto::engine::timeline::{Body, EventEntry, Mention, Outgoing, SendState};
+use sotto::engine::timeline::{Body, EventEntry, Mention, Outgoing, ReplyText, SendState};
 
 use crate::harness::conversation::{Conversation, markup_of, text_of};
 use crate::harness::{self, PATIENCE, TestProfile, peers, synapse};
@@ -159,7 +159,10 @@ fn two_accounts_talk_in_an_encrypted_group() {
             reply
         };
         let quoted = reply.reply_to.unwrap();
-        assert_eq!(quoted.text.as_deref(), Some("hello **world**"));
+        assert_eq!(
+            quoted.text,
+            Some(ReplyText::Message("hello **world**".to_owned()))
+        );
         assert_eq!(quoted.sender_name.as_deref(), Some("Ada"));
 
         // An edit of an own message shows on both sides as edited.

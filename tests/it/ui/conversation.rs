@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use gtk::prelude::*;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
-use sotto::engine::timeline::{Body, Entry, EntryKind, EventEntry, SendState};
+use sotto::engine::timeline::{Body, Entry, EntryKind, EventEntry, ReplyText, SendState};
 use sotto::ui::diff_store::value_of;
 use sotto::ui::room_view::RoomView;
 use sotto::ui::window::Window;
@@ -175,8 +175,8 @@ fn a_conversation_with_replies_reactions_edits_and_a_failed_message() {
         type_and_send(&view, "Glad to be here");
         wait_for_event(&view, "the reply", |e| {
             plain(e) == Some("Glad to be here")
-                && e.reply_to.as_ref().and_then(|r| r.text.as_deref())
-                    == Some("Welcome to the book club!")
+                && e.reply_to.as_ref().and_then(|r| r.text.as_ref())
+                    == Some(&ReplyText::Message("Welcome to the book club!".to_owned()))
         });
         run_action(&view, "room.edit", &own_id);
         assert_eq!(view.composer().text(), "Hello from **Sotto**");
