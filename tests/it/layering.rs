@@ -1,4 +1,6 @@
-//! The engine stays headless: nothing under src/engine uses GTK, GLib or libadwaita.
+//! The engine stays headless: nothing under src/engine uses GTK, GLib or libadwaita, and
+//! it says nothing in words of its own: no gettext and no `i18n` under src/engine (it hands
+//! typed values to the UI, which translates them).
 
 use std::path::{Path, PathBuf};
 
@@ -39,24 +41,54 @@ fn toolkit_uses(source: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn engine_uses_no_toolkit_crate() {
+/// The lines of `source` that translate text (a gettext call or an `i18n` import), as
+/// "LINE: text". Any mention outside a comment counts: `gettext`, `ngettext`, `gettext_f`,
+/// `crate::i18n`, `gettextrs`.
+fn translations(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let code = line.trim_start();
+            !code.starts_with("//") && (code.contains("gettext") || code.contains("i18n"))
+        })
+        .map(|(number, line)| format!("{}: {}", number + 1, line.trim()))
+        .collect()
+}
+
+/// Every hit of `check` in the Rust files under src/engine, as "FILE:LINE: text".
+fn engine_hits(check: fn(&str) -> Vec<String>) -> Vec<String> {
     let engine = crate::harness::repo_root().join("src/engine");
     let mut files = Vec::new();
     rust_files(&engine, &mut files);
     assert!(files.len() > 3, "src/engine has its Rust files");
-    let offenders: Vec<String> = files
+    files
         .iter()
         .flat_map(|file| {
             let text = std::fs::read_to_string(file).expect("a readable source file");
-            toolkit_uses(&text)
+            check(&text)
                 .into_iter()
                 .map(move |hit| format!("{}:{hit}", file.display()))
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn engine_uses_no_toolkit_crate() {
+    let offenders = engine_hits(toolkit_uses);
     assert!(
         offenders.is_empty(),
         "src/engine must stay headless:\n{}",
+        offenders.join("\n")
+    );
+}
+
+#[test]
+fn engine_translates_nothing() {
+    let offenders = engine_hits(translations);
+    assert!(
+        offenders.is_empty(),
+        "src/engine returns typed values; src/ui puts them into words (see src/ui/text.rs):\n{}",
         offenders.join("\n")
     );
 }
@@ -73,4 +105,19 @@ fn the_check_catches_planted_toolkit_uses() {
         ]
     );
     assert!(toolkit_uses("use matrix_sdk::Client;\nlet gtkish = 1;").is_empty());
+}
+
+#[test]
+fn the_check_catches_planted_translations() {
+    let planted = "use crate::i18n::{gettext, gettext_f};\nlet a = 1;\n// gettext(\"in a comment\")\n    Body::State(gettext_f(\"{user} joined\", &args)),\nlet n = ngettext(\"a\", \"b\", 2);\nuse gettextrs::gettext;\n";
+    assert_eq!(
+        translations(planted),
+        vec![
+            "1: use crate::i18n::{gettext, gettext_f};".to_owned(),
+            "4: Body::State(gettext_f(\"{user} joined\", &args)),".to_owned(),
+            "5: let n = ngettext(\"a\", \"b\", 2);".to_owned(),
+            "6: use gettextrs::gettext;".to_owned(),
+        ]
+    );
+    assert!(translations("let text = say(Word::Shortened);").is_empty());
 }
