@@ -106,29 +106,8 @@ pub fn labelled_text_view(label: &str) -> gtk::TextView {
     view
 }
 
-/// Asks before something that cannot be undone: `heading`, `body`, Cancel (the default)
-/// and a destructive `confirm` button; `on_confirm` runs only when that is chosen.
-pub fn confirm_destructive(
-    parent: &impl IsA<gtk::Window>,
-    heading: &str,
-    body: &str,
-    confirm: &str,
-    on_confirm: impl Fn() + 'static,
-) -> adw::MessageDialog {
-    let dialog = adw::MessageDialog::new(Some(parent), Some(heading), Some(body));
-    let cancel = crate::i18n::gettext("_Cancel");
-    dialog.add_responses(&[("cancel", cancel.as_str()), ("confirm", confirm)]);
-    dialog.set_response_appearance("confirm", adw::ResponseAppearance::Destructive);
-    dialog.set_default_response(Some("cancel"));
-    dialog.set_close_response("cancel");
-    dialog.connect_response(None, move |_, response| {
-        if response == "confirm" {
-            on_confirm();
-        }
-    });
-    dialog.present();
-    dialog
-}
+/// Moved to `crate::ui::dialogs`; kept here only until `room_view` calls it from there.
+pub use crate::ui::dialogs::confirm_destructive;
 
 /// Waits until `widget` has been drawn for the first time, or `limit` has passed (a widget
 /// that is never shown must not hold anything up). Work that can wait for the first frame

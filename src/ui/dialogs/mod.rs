@@ -1,12 +1,14 @@
 //! Small dialogs that ask for a few fields, run one engine call, and hand its result on:
 //! New Room, New Direct Chat, Join Room. Each is an `AdwWindow` with a header bar (Cancel,
 //! and the action with a spinner while it works), a preferences page of fields, and the
-//! error shown inline above them.
+//! error shown inline above them. The generic message dialogs (`generic`) live here too.
 
+mod generic;
 mod join_room;
 mod new_direct_chat;
 mod new_room;
 
+pub use generic::{ask_password, confirm_destructive, inform};
 pub use join_room::show_join_room;
 pub use new_direct_chat::show_new_direct_chat;
 pub use new_room::{NewRoomDialog, show_new_room};

@@ -328,7 +328,7 @@ impl View {
 
     fn confirm_leave(self: &Rc<Self>) {
         let view = Rc::downgrade(self);
-        crate::ui::widgets::confirm_destructive(
+        crate::ui::dialogs::confirm_destructive(
             &self.window,
             &gettext("Leave Room?"),
             &gettext(

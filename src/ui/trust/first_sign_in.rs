@@ -59,7 +59,11 @@ pub fn run(
             Ok(FirstSignIn::NeedsVerification) => offer_verification(&parent, on_verify),
             Ok(FirstSignIn::Nothing) => {}
             Err(err) => {
-                super::inform(&parent, &gettext("Encryption Not Set Up"), &describe(&err));
+                crate::ui::dialogs::inform(
+                    &parent,
+                    &gettext("Encryption Not Set Up"),
+                    &describe(&err),
+                );
             }
         }
     });
@@ -99,7 +103,11 @@ pub fn offer_recovery(parent: &gtk::Window, session: Session) -> adw::MessageDia
                         show_recovery_key(&parent, key, || {});
                     }
                     Err(err) => {
-                        super::inform(&parent, &gettext("Recovery Not Turned On"), &describe(&err));
+                        crate::ui::dialogs::inform(
+                            &parent,
+                            &gettext("Recovery Not Turned On"),
+                            &describe(&err),
+                        );
                     }
                 }
             }

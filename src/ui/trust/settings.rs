@@ -19,7 +19,6 @@ use super::key_files::{
 };
 use super::recovery_key::{ask_recovery_key, show_recovery_key};
 use super::verification::VerificationDialog;
-use super::{ask_password, inform};
 use crate::engine::EngineError;
 use crate::engine::profile::Profile;
 use crate::engine::session::Session;
@@ -30,6 +29,7 @@ use crate::engine::trust::recovery::{self, RecoveryStatus};
 use crate::engine::trust::verification::Verifications;
 use crate::i18n::{gettext, gettext_f, ngettext};
 use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
+use crate::ui::dialogs::{ask_password, inform};
 use crate::ui::error_text::describe;
 use crate::ui::widgets::{icon_button, labelled_image};
 
@@ -842,7 +842,7 @@ impl AccountSettings {
     }
 
     fn confirm_disable_recovery(&self) {
-        crate::ui::widgets::confirm_destructive(
+        crate::ui::dialogs::confirm_destructive(
             self,
             &gettext("Turn Off Recovery?"),
             &gettext(
@@ -868,7 +868,7 @@ impl AccountSettings {
     }
 
     fn confirm_reset_identity(&self) {
-        crate::ui::widgets::confirm_destructive(
+        crate::ui::dialogs::confirm_destructive(
             self,
             &gettext("Reset Your Identity?"),
             &gettext(

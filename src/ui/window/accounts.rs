@@ -743,7 +743,7 @@ impl Window {
     /// The sign-out confirmation; `last_without_recovery` makes it the strong warning.
     fn present_sign_out_dialog(&self, user_id: &str, last_without_recovery: bool) {
         if !last_without_recovery {
-            let dialog = crate::ui::widgets::confirm_destructive(
+            let dialog = crate::ui::dialogs::confirm_destructive(
                 self,
                 &gettext("Sign Out?"),
                 &gettext_f(
