@@ -38,6 +38,24 @@ pub fn toast(text: &str) -> adw::Toast {
     adw::Toast::new(&gtk::glib::markup_escape_text(text))
 }
 
+/// What can show a toast: the window, a preferences window, a pane over a toast overlay.
+pub trait Toasts {
+    /// Shows `text` in a toast, exactly as it is.
+    fn show_toast(&self, text: &str);
+}
+
+impl Toasts for adw::PreferencesWindow {
+    fn show_toast(&self, text: &str) {
+        self.add_toast(toast(text));
+    }
+}
+
+impl<T: Toasts> Toasts for std::rc::Rc<T> {
+    fn show_toast(&self, text: &str) {
+        T::show_toast(self, text);
+    }
+}
+
 /// A row showing `title` and `subtitle` exactly as they are. Markup is turned off before
 /// the texts are set: given to the builder together, they reach the row's labels while
 /// markup is still on (Pango refuses `R&D` and GTK warns).

@@ -20,7 +20,7 @@ use gtk::glib;
 
 use crate::engine::EngineError;
 use crate::i18n::gettext;
-use crate::ui::bridge::{spawn_tokio, spawn_ui};
+use crate::ui::bridge::run_for;
 use crate::ui::error_text::describe;
 
 /// The frame every dialog here shares.
@@ -136,8 +136,9 @@ impl Form {
         self.clear_error();
         self.set_busy(true);
         let form = self.clone();
-        spawn_ui(async move {
-            let result = spawn_tokio(work).await;
+        // The form (and with it the window) stays alive until the work is done: what it
+        // made (a room) is handed on even when the person closed the dialog meanwhile.
+        run_for(&self.window, work, move |_, result| {
             form.set_busy(false);
             match result {
                 Ok(value) => {

@@ -17,7 +17,7 @@ use crate::engine::room_list::{
 };
 use crate::engine::sync::AccountSync;
 use crate::i18n::gettext_f;
-use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
+use crate::ui::bridge::{forward_stream, run_for, spawn_tokio, spawn_ui};
 use crate::ui::error_text::describe;
 
 /// What the pane calls with the ID of a room the person opens.
@@ -497,33 +497,28 @@ impl RoomListPane {
             .find(&room_id)
             .map(|s| s.name)
             .unwrap_or_else(|| room_id.clone());
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = pane)]
-            self,
-            async move {
-                let target = room_id.clone();
-                let result = spawn_tokio(async move {
-                    if accept {
-                        handle.accept_invite(&target).await
-                    } else {
-                        handle.decline_invite(&target).await
-                    }
-                })
-                .await;
-                pane.imp().answering.borrow_mut().remove(&room_id);
-                if let Err(err) = result {
-                    let args = [("room", name.as_str()), ("reason", &describe(&err))];
-                    pane.toast(&if accept {
-                        gettext_f("Could not accept the invitation to {room}. {reason}", &args)
-                    } else {
-                        gettext_f(
-                            "Could not decline the invitation to {room}. {reason}",
-                            &args,
-                        )
-                    });
-                }
+        let target = room_id.clone();
+        let answering = async move {
+            if accept {
+                handle.accept_invite(&target).await
+            } else {
+                handle.decline_invite(&target).await
             }
-        ));
+        };
+        run_for(self, answering, move |pane, result| {
+            pane.imp().answering.borrow_mut().remove(&room_id);
+            if let Err(err) = result {
+                let args = [("room", name.as_str()), ("reason", &describe(&err))];
+                pane.toast(&if accept {
+                    gettext_f("Could not accept the invitation to {room}. {reason}", &args)
+                } else {
+                    gettext_f(
+                        "Could not decline the invitation to {room}. {reason}",
+                        &args,
+                    )
+                });
+            }
+        });
     }
 
     fn toast(&self, text: &str) {
