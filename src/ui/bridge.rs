@@ -1,11 +1,16 @@
 //! The one bridge between the GLib main loop and the engine's tokio runtime: engine
-//! futures run on tokio, and their results are awaited on the main loop.
+//! futures run on tokio, and their results are awaited on the main loop. A widget that
+//! starts engine work and shows its result uses `run_for` (or `run_or_toast`).
 
 use std::future::Future;
 use std::sync::OnceLock;
 
 use futures_util::{Stream, StreamExt};
 use gtk::glib;
+use gtk::glib::clone::{Downgrade, Upgrade};
+
+use crate::ui::error_text::describe;
+use crate::ui::widgets::Toasts;
 
 static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
 
@@ -73,5 +78,49 @@ where
             }
         }
         pump.abort();
+    })
+}
+
+/// Runs `work` on tokio, then `then` on the main loop with `owner` and the work's output,
+/// only if `owner` still exists: while the work runs, only a weak reference to it is
+/// kept, so a closed window or dialog is not held alive by what it started. `owner` is a
+/// GObject (a widget) or an `Rc`.
+pub fn run_for<O, F>(
+    owner: &O,
+    work: F,
+    then: impl FnOnce(&O, F::Output) + 'static,
+) -> glib::JoinHandle<()>
+where
+    O: Downgrade,
+    O::Weak: Upgrade<Strong = O> + 'static,
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let owner = Downgrade::downgrade(owner);
+    let output = spawn_tokio(work);
+    spawn_ui(async move {
+        let output = output.await;
+        if let Some(owner) = owner.upgrade() {
+            then(&owner, output);
+        }
+    })
+}
+
+/// Like [`run_for`] for work that can fail: `on_done` gets the value, and an error is
+/// shown as a toast on `owner`, in words the person can act on.
+pub fn run_or_toast<O, F, T>(
+    owner: &O,
+    work: F,
+    on_done: impl FnOnce(&O, T) + 'static,
+) -> glib::JoinHandle<()>
+where
+    O: Downgrade + Toasts,
+    O::Weak: Upgrade<Strong = O> + 'static,
+    F: Future<Output = crate::engine::Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    run_for(owner, work, move |owner, result| match result {
+        Ok(value) => on_done(owner, value),
+        Err(err) => owner.show_toast(&describe(&err)),
     })
 }

@@ -38,6 +38,24 @@ pub fn toast(text: &str) -> adw::Toast {
     adw::Toast::new(&gtk::glib::markup_escape_text(text))
 }
 
+/// What can show a toast: the window, a preferences window, a pane over a toast overlay.
+pub trait Toasts {
+    /// Shows `text` in a toast, exactly as it is.
+    fn show_toast(&self, text: &str);
+}
+
+impl Toasts for adw::PreferencesWindow {
+    fn show_toast(&self, text: &str) {
+        self.add_toast(toast(text));
+    }
+}
+
+impl<T: Toasts> Toasts for std::rc::Rc<T> {
+    fn show_toast(&self, text: &str) {
+        T::show_toast(self, text);
+    }
+}
+
 /// A row showing `title` and `subtitle` exactly as they are. Markup is turned off before
 /// the texts are set: given to the builder together, they reach the row's labels while
 /// markup is still on (Pango refuses `R&D` and GTK warns).
@@ -106,29 +124,8 @@ pub fn labelled_text_view(label: &str) -> gtk::TextView {
     view
 }
 
-/// Asks before something that cannot be undone: `heading`, `body`, Cancel (the default)
-/// and a destructive `confirm` button; `on_confirm` runs only when that is chosen.
-pub fn confirm_destructive(
-    parent: &impl IsA<gtk::Window>,
-    heading: &str,
-    body: &str,
-    confirm: &str,
-    on_confirm: impl Fn() + 'static,
-) -> adw::MessageDialog {
-    let dialog = adw::MessageDialog::new(Some(parent), Some(heading), Some(body));
-    let cancel = crate::i18n::gettext("_Cancel");
-    dialog.add_responses(&[("cancel", cancel.as_str()), ("confirm", confirm)]);
-    dialog.set_response_appearance("confirm", adw::ResponseAppearance::Destructive);
-    dialog.set_default_response(Some("cancel"));
-    dialog.set_close_response("cancel");
-    dialog.connect_response(None, move |_, response| {
-        if response == "confirm" {
-            on_confirm();
-        }
-    });
-    dialog.present();
-    dialog
-}
+/// Moved to `crate::ui::dialogs`; kept here only until `room_view` calls it from there.
+pub use crate::ui::dialogs::confirm_destructive;
 
 /// Waits until `widget` has been drawn for the first time, or `limit` has passed (a widget
 /// that is never shown must not hold anything up). Work that can wait for the first frame

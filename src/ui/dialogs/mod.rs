@@ -1,12 +1,14 @@
 //! Small dialogs that ask for a few fields, run one engine call, and hand its result on:
 //! New Room, New Direct Chat, Join Room. Each is an `AdwWindow` with a header bar (Cancel,
 //! and the action with a spinner while it works), a preferences page of fields, and the
-//! error shown inline above them.
+//! error shown inline above them. The generic message dialogs (`generic`) live here too.
 
+mod generic;
 mod join_room;
 mod new_direct_chat;
 mod new_room;
 
+pub use generic::{ask_password, confirm_destructive, inform};
 pub use join_room::show_join_room;
 pub use new_direct_chat::show_new_direct_chat;
 pub use new_room::{NewRoomDialog, show_new_room};
@@ -18,7 +20,7 @@ use gtk::glib;
 
 use crate::engine::EngineError;
 use crate::i18n::gettext;
-use crate::ui::bridge::{spawn_tokio, spawn_ui};
+use crate::ui::bridge::run_for;
 use crate::ui::error_text::describe;
 
 /// The frame every dialog here shares.
@@ -134,8 +136,9 @@ impl Form {
         self.clear_error();
         self.set_busy(true);
         let form = self.clone();
-        spawn_ui(async move {
-            let result = spawn_tokio(work).await;
+        // The form (and with it the window) stays alive until the work is done: what it
+        // made (a room) is handed on even when the person closed the dialog meanwhile.
+        run_for(&self.window, work, move |_, result| {
             form.set_busy(false);
             match result {
                 Ok(value) => {

@@ -4,9 +4,6 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{CompositeTemplate, glib};
 
-/// What runs when the person asks to sign in.
-pub type SubmitHandler = Box<dyn Fn(super::Credentials)>;
-
 #[derive(Default, CompositeTemplate)]
 #[template(resource = "/chat/sotto/Sotto/ui/greeter.ui")]
 pub struct Greeter {
@@ -29,8 +26,6 @@ pub struct Greeter {
     /// The server last filled in from a full Matrix ID (replaced while the person types).
     pub filled_server: RefCell<String>,
     pub busy: Cell<bool>,
-    pub on_submit: RefCell<Option<SubmitHandler>>,
-    pub on_cancel: RefCell<Option<Box<dyn Fn()>>>,
 }
 
 #[glib::object_subclass]
@@ -43,9 +38,7 @@ impl ObjectSubclass for Greeter {
         klass.bind_template();
         klass.install_action("greeter.sign-in", None, |greeter, _, _| greeter.submit());
         klass.install_action("greeter.cancel", None, |greeter, _, _| {
-            if let Some(cancel) = greeter.imp().on_cancel.borrow().as_ref() {
-                cancel();
-            }
+            greeter.emit_by_name::<()>(super::CANCEL, &[]);
         });
     }
 
@@ -55,6 +48,21 @@ impl ObjectSubclass for Greeter {
 }
 
 impl ObjectImpl for Greeter {
+    fn signals() -> &'static [glib::subclass::Signal] {
+        static SIGNALS: std::sync::OnceLock<Vec<glib::subclass::Signal>> =
+            std::sync::OnceLock::new();
+        SIGNALS.get_or_init(|| {
+            vec![
+                // The person asks to sign in with these credentials.
+                glib::subclass::Signal::builder(super::SUBMIT)
+                    .param_types([super::Credentials::static_type()])
+                    .build(),
+                // The person cancels adding an account.
+                glib::subclass::Signal::builder(super::CANCEL).build(),
+            ]
+        })
+    }
+
     fn constructed(&self) {
         self.parent_constructed();
         let obj = self.obj();

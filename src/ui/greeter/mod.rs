@@ -15,8 +15,14 @@ glib::wrapper! {
         @implements gtk::Buildable, gtk::ConstraintTarget;
 }
 
+/// The signal a greeter emits with the `Credentials` when the person asks to sign in.
+const SUBMIT: &str = "submit";
+/// The signal a greeter emits when the person cancels.
+const CANCEL: &str = "cancel";
+
 /// What the person typed to sign in.
-#[derive(Clone)]
+#[derive(Clone, glib::Boxed)]
+#[boxed_type(name = "SottoCredentials")]
 pub struct Credentials {
     /// A server name or URL; may be empty when the username is a full Matrix ID.
     pub homeserver: String,
@@ -38,14 +44,26 @@ impl Greeter {
         Self::default()
     }
 
-    /// Calls `callback` when the person asks to sign in.
-    pub fn connect_submit(&self, callback: impl Fn(Credentials) + 'static) {
-        self.imp().on_submit.replace(Some(Box::new(callback)));
+    /// Calls `callback` when the person asks to sign in (the `submit` signal).
+    pub fn connect_submit(
+        &self,
+        callback: impl Fn(Credentials) + 'static,
+    ) -> glib::SignalHandlerId {
+        self.connect_closure(
+            SUBMIT,
+            false,
+            glib::closure_local!(move |_: &Self, credentials: Credentials| callback(credentials)),
+        )
     }
 
-    /// Calls `callback` when the person cancels (only offered while adding an account).
-    pub fn connect_cancel(&self, callback: impl Fn() + 'static) {
-        self.imp().on_cancel.replace(Some(Box::new(callback)));
+    /// Calls `callback` when the person cancels (the `cancel` signal; Cancel shows only
+    /// while adding an account).
+    pub fn connect_cancel(&self, callback: impl Fn() + 'static) -> glib::SignalHandlerId {
+        self.connect_closure(
+            CANCEL,
+            false,
+            glib::closure_local!(move |_: &Self| callback()),
+        )
     }
 
     /// Shows or hides the Cancel button: it shows while adding a second account.
@@ -124,9 +142,7 @@ impl Greeter {
         };
         imp.error_label.set_visible(false);
         self.set_busy(true);
-        if let Some(submit) = imp.on_submit.borrow().as_ref() {
-            submit(credentials);
-        }
+        self.emit_by_name::<()>(SUBMIT, &[&credentials]);
     }
 
     fn can_submit(&self) -> bool {

@@ -14,8 +14,9 @@ use crate::engine::rooms::{self, Member, RoomDetails};
 use crate::engine::session::Session;
 use crate::engine::trust::verification::Verifications;
 use crate::i18n::{gettext, gettext_f, ngettext};
-use crate::ui::bridge::{spawn_tokio, spawn_ui};
+use crate::ui::bridge::{run_for, run_or_toast};
 use crate::ui::error_text::describe;
+use crate::ui::widgets::Toasts;
 use adw::prelude::*;
 
 /// Opens the details of `room_id` over `parent`. A member's page starts verifications
@@ -146,21 +147,14 @@ impl View {
     fn reload(self: &Rc<Self>) {
         let session = self.session.clone();
         let room_id = self.room_id.clone();
-        let view = Rc::downgrade(self);
-        spawn_ui(async move {
-            let loaded = spawn_tokio(async move {
-                let details = rooms::details(&session, &room_id).await?;
-                let members = rooms::members(&session, &room_id).await?;
-                Ok::<_, EngineError>((details, members))
-            })
-            .await;
-            let Some(view) = view.upgrade() else {
-                return;
-            };
-            match loaded {
-                Ok((details, members)) => view.show(&details, &members),
-                Err(err) => view.show_problem(&err),
-            }
+        let loading = async move {
+            let details = rooms::details(&session, &room_id).await?;
+            let members = rooms::members(&session, &room_id).await?;
+            Ok::<_, EngineError>((details, members))
+        };
+        run_for(self, loading, |view, loaded| match loaded {
+            Ok((details, members)) => view.show(&details, &members),
+            Err(err) => view.show_problem(&err),
         });
     }
 
@@ -328,7 +322,7 @@ impl View {
 
     fn confirm_leave(self: &Rc<Self>) {
         let view = Rc::downgrade(self);
-        crate::ui::widgets::confirm_destructive(
+        crate::ui::dialogs::confirm_destructive(
             &self.window,
             &gettext("Leave Room?"),
             &gettext(
@@ -340,13 +334,11 @@ impl View {
                     return;
                 };
                 let (session, room_id) = (view.session.clone(), view.room_id.clone());
-                let window = view.window.clone();
-                spawn_ui(async move {
-                    match spawn_tokio(async move { rooms::leave(&session, &room_id).await }).await {
-                        Ok(()) => window.close(),
-                        Err(err) => window.add_toast(crate::ui::widgets::toast(&describe(&err))),
-                    }
-                });
+                run_or_toast(
+                    &view.window,
+                    async move { rooms::leave(&session, &room_id).await },
+                    |window, ()| window.close(),
+                );
             },
         );
     }
@@ -356,19 +348,12 @@ impl View {
         self: &Rc<Self>,
         work: impl std::future::Future<Output = Result<(), EngineError>> + Send + 'static,
     ) {
-        let view = Rc::downgrade(self);
         self.page.set_sensitive(false);
-        spawn_ui(async move {
-            let result = spawn_tokio(work).await;
-            let Some(view) = view.upgrade() else {
-                return;
-            };
+        run_for(self, work, |view, result| {
             view.page.set_sensitive(true);
             match result {
                 Ok(()) => view.reload(),
-                Err(err) => view
-                    .window
-                    .add_toast(crate::ui::widgets::toast(&describe(&err))),
+                Err(err) => view.window.show_toast(&describe(&err)),
             }
         });
     }

@@ -17,11 +17,8 @@ use crate::engine::room_list::{
 };
 use crate::engine::sync::AccountSync;
 use crate::i18n::gettext_f;
-use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
+use crate::ui::bridge::{forward_stream, run_for, spawn_tokio, spawn_ui};
 use crate::ui::error_text::describe;
-
-/// What the pane calls with the ID of a room the person opens.
-type OnActivate = Box<dyn Fn(String)>;
 
 /// How many rooms the list view is given at first, and how many more each time the person
 /// scrolls near the end of them. GTK 4.8's list view builds a row for up to 200 items of
@@ -30,6 +27,9 @@ type OnActivate = Box<dyn Fn(String)>;
 /// first batch of a new list, is given; on a taller window the list grows at once after
 /// the first frame, as it does near the end of a scroll.
 pub const ROWS_AT_A_TIME: u32 = crate::engine::room_list::SCREENFUL as u32;
+
+/// The signal the pane emits with the ID of the room the person opens.
+const ROOM_ACTIVATED: &str = "room-activated";
 
 mod imp {
     use super::*;
@@ -70,8 +70,6 @@ mod imp {
         pub generation: Cell<u64>,
         /// Invitations being answered (a second tap does nothing).
         pub answering: RefCell<HashSet<String>>,
-        /// Called with the ID of the room the person opens.
-        pub on_activate: RefCell<Option<OnActivate>>,
     }
 
     #[glib::object_subclass]
@@ -113,6 +111,19 @@ mod imp {
             self.parent_constructed();
             self.obj().setup();
         }
+
+        fn signals() -> &'static [glib::subclass::Signal] {
+            static SIGNALS: std::sync::OnceLock<Vec<glib::subclass::Signal>> =
+                std::sync::OnceLock::new();
+            SIGNALS.get_or_init(|| {
+                // The person opened the room with this ID.
+                vec![
+                    glib::subclass::Signal::builder(ROOM_ACTIVATED)
+                        .param_types([String::static_type()])
+                        .build(),
+                ]
+            })
+        }
     }
 
     impl WidgetImpl for RoomListPane {}
@@ -142,11 +153,7 @@ impl RoomListPane {
             glib::clone!(
                 #[weak(rename_to = pane)]
                 self,
-                move |room_id| {
-                    if let Some(on_activate) = pane.imp().on_activate.borrow().as_ref() {
-                        on_activate(room_id);
-                    }
-                }
+                move |room_id| pane.emit_by_name::<()>(ROOM_ACTIVATED, &[&room_id])
             ),
         );
         imp.scroller.set_child(Some(&view));
@@ -231,9 +238,13 @@ impl RoomListPane {
         self.imp().model.find(room_id)
     }
 
-    /// Calls `f` with the ID of each room the person opens.
-    pub fn connect_room_activated(&self, f: impl Fn(String) + 'static) {
-        self.imp().on_activate.replace(Some(Box::new(f)));
+    /// Calls `f` with the ID of each room the person opens (the `room-activated` signal).
+    pub fn connect_room_activated(&self, f: impl Fn(String) + 'static) -> glib::SignalHandlerId {
+        self.connect_closure(
+            ROOM_ACTIVATED,
+            false,
+            glib::closure_local!(move |_: &Self, room_id: String| f(room_id)),
+        )
     }
 
     /// The search bar (the window's search button and Ctrl+F open it).
@@ -497,33 +508,28 @@ impl RoomListPane {
             .find(&room_id)
             .map(|s| s.name)
             .unwrap_or_else(|| room_id.clone());
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = pane)]
-            self,
-            async move {
-                let target = room_id.clone();
-                let result = spawn_tokio(async move {
-                    if accept {
-                        handle.accept_invite(&target).await
-                    } else {
-                        handle.decline_invite(&target).await
-                    }
-                })
-                .await;
-                pane.imp().answering.borrow_mut().remove(&room_id);
-                if let Err(err) = result {
-                    let args = [("room", name.as_str()), ("reason", &describe(&err))];
-                    pane.toast(&if accept {
-                        gettext_f("Could not accept the invitation to {room}. {reason}", &args)
-                    } else {
-                        gettext_f(
-                            "Could not decline the invitation to {room}. {reason}",
-                            &args,
-                        )
-                    });
-                }
+        let target = room_id.clone();
+        let answering = async move {
+            if accept {
+                handle.accept_invite(&target).await
+            } else {
+                handle.decline_invite(&target).await
             }
-        ));
+        };
+        run_for(self, answering, move |pane, result| {
+            pane.imp().answering.borrow_mut().remove(&room_id);
+            if let Err(err) = result {
+                let args = [("room", name.as_str()), ("reason", &describe(&err))];
+                pane.toast(&if accept {
+                    gettext_f("Could not accept the invitation to {room}. {reason}", &args)
+                } else {
+                    gettext_f(
+                        "Could not decline the invitation to {room}. {reason}",
+                        &args,
+                    )
+                });
+            }
+        });
     }
 
     fn toast(&self, text: &str) {

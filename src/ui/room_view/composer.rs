@@ -31,8 +31,18 @@ pub enum Mode {
     },
 }
 
-/// Called with each message the person sends and what it is for.
-pub type SendHandler = Box<dyn Fn(Outgoing, Mode)>;
+/// The signal the composer emits with a `Sent` each time the person sends.
+const SEND: &str = "send";
+
+/// A message the person sends and what it is for, as the `send` signal carries it.
+#[derive(Clone, Debug, glib::Boxed)]
+#[boxed_type(name = "SottoSentMessage")]
+pub struct Sent {
+    /// The message as typed.
+    pub outgoing: Outgoing,
+    /// What it is for.
+    pub mode: Mode,
+}
 
 /// Finds members for completion: the query, and where to deliver the answer.
 pub type MemberLookup = Rc<dyn Fn(String, Box<dyn FnOnce(Vec<MemberName>)>)>;
@@ -52,7 +62,6 @@ mod imp {
         pub mode: RefCell<Option<Mode>>,
         pub mentions: RefCell<Vec<Mention>>,
         pub touch: Cell<bool>,
-        pub on_send: RefCell<Option<SendHandler>>,
         pub lookup: RefCell<Option<MemberLookup>>,
         pub completing: RefCell<Option<String>>,
     }
@@ -71,7 +80,6 @@ mod imp {
                 mode: RefCell::default(),
                 mentions: RefCell::default(),
                 touch: Cell::default(),
-                on_send: RefCell::default(),
                 lookup: RefCell::default(),
                 completing: RefCell::default(),
             }
@@ -93,6 +101,18 @@ mod imp {
 
         fn dispose(&self) {
             self.completion.unparent();
+        }
+
+        fn signals() -> &'static [glib::subclass::Signal] {
+            static SIGNALS: std::sync::OnceLock<Vec<glib::subclass::Signal>> =
+                std::sync::OnceLock::new();
+            SIGNALS.get_or_init(|| {
+                vec![
+                    glib::subclass::Signal::builder(SEND)
+                        .param_types([Sent::static_type()])
+                        .build(),
+                ]
+            })
         }
     }
     impl WidgetImpl for Composer {}
@@ -319,9 +339,13 @@ impl Composer {
         glib::Propagation::Proceed
     }
 
-    /// Calls `f` with each message the person sends.
-    pub fn connect_send(&self, f: impl Fn(Outgoing, Mode) + 'static) {
-        self.imp().on_send.replace(Some(Box::new(f)));
+    /// Calls `f` with each message the person sends (the `send` signal).
+    pub fn connect_send(&self, f: impl Fn(Outgoing, Mode) + 'static) -> glib::SignalHandlerId {
+        self.connect_closure(
+            SEND,
+            false,
+            glib::closure_local!(move |_: &Self, sent: Sent| f(sent.outgoing, sent.mode)),
+        )
     }
 
     /// Tells the composer how to find members for `@` completion.
@@ -416,9 +440,7 @@ impl Composer {
         self.set_text("");
         imp.mode.replace(None);
         imp.context.set_visible(false);
-        if let Some(on_send) = imp.on_send.borrow().as_ref() {
-            on_send(outgoing, mode);
-        }
+        self.emit_by_name::<()>(SEND, &[&Sent { outgoing, mode }]);
     }
 
     /// The `@word` right before the cursor, if any.

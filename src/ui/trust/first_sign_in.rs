@@ -3,14 +3,13 @@
 //! new session.
 
 use adw::prelude::*;
-use gtk::glib;
 
 use super::recovery_key::show_recovery_key;
 use crate::engine::Result;
 use crate::engine::session::Session;
 use crate::engine::trust::{cross_signing, recovery};
 use crate::i18n::gettext;
-use crate::ui::bridge::{spawn_tokio, spawn_ui};
+use crate::ui::bridge::run_for;
 use crate::ui::error_text::describe;
 
 /// What the set-up after sign-in found.
@@ -48,21 +47,26 @@ pub fn run(
     password: zeroize::Zeroizing<String>,
     on_verify: impl Fn() + 'static,
 ) {
-    let parent = parent.as_ref().clone();
-    spawn_ui(async move {
-        let set_up_session = session.clone();
-        let found = spawn_tokio(async move { set_up(&set_up_session, &password).await }).await;
-        match found {
+    let set_up_session = session.clone();
+    let setting_up = async move { set_up(&set_up_session, &password).await };
+    run_for(
+        parent.upcast_ref::<gtk::Window>(),
+        setting_up,
+        move |parent, found| match found {
             Ok(FirstSignIn::IdentityCreated) => {
-                offer_recovery(&parent, session);
+                offer_recovery(parent, session);
             }
-            Ok(FirstSignIn::NeedsVerification) => offer_verification(&parent, on_verify),
+            Ok(FirstSignIn::NeedsVerification) => offer_verification(parent, on_verify),
             Ok(FirstSignIn::Nothing) => {}
             Err(err) => {
-                super::inform(&parent, &gettext("Encryption Not Set Up"), &describe(&err));
+                crate::ui::dialogs::inform(
+                    parent,
+                    &gettext("Encryption Not Set Up"),
+                    &describe(&err),
+                );
             }
-        }
-    });
+        },
+    );
 }
 
 /// Asks whether to turn on recovery now.
@@ -88,22 +92,22 @@ pub fn offer_recovery(parent: &gtk::Window, session: Session) -> adw::MessageDia
             return;
         }
         let session = session.clone();
-        spawn_ui(glib::clone!(
-            #[strong]
-            parent,
-            async move {
-                match spawn_tokio(async move { recovery::enable_recovery(&session, None).await })
-                    .await
-                {
-                    Ok(key) => {
-                        show_recovery_key(&parent, key, || {});
-                    }
-                    Err(err) => {
-                        super::inform(&parent, &gettext("Recovery Not Turned On"), &describe(&err));
-                    }
+        run_for(
+            &parent,
+            async move { recovery::enable_recovery(&session, None).await },
+            |parent, made| match made {
+                Ok(key) => {
+                    show_recovery_key(parent, key, || {});
                 }
-            }
-        ));
+                Err(err) => {
+                    crate::ui::dialogs::inform(
+                        parent,
+                        &gettext("Recovery Not Turned On"),
+                        &describe(&err),
+                    );
+                }
+            },
+        );
     });
     dialog.present();
     dialog

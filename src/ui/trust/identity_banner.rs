@@ -18,7 +18,7 @@ use crate::engine::session::Session;
 use crate::engine::trust::identities::{self, IdentityWarning};
 use crate::engine::trust::recipients::{self, UnconfirmedSession};
 use crate::i18n::{gettext, gettext_f};
-use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
+use crate::ui::bridge::{forward_stream, run_for, spawn_tokio, spawn_ui};
 use crate::ui::error_text::describe;
 
 mod imp {
@@ -394,41 +394,31 @@ impl IdentityBanner {
         let Some(session) = self.imp().session.borrow().clone() else {
             return;
         };
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = banner)]
+        run_for(
             self,
-            async move {
-                let result = spawn_tokio(async move {
-                    recipients::confirm_session(&session, &user_id, &device_id).await
-                })
-                .await;
-                // The stream removes the session from the banner once the engine has it.
-                if let Err(err) = result {
-                    banner.imp().error.set_label(&describe(&err));
-                    banner.imp().error.set_visible(true);
-                }
-            }
-        ));
+            async move { recipients::confirm_session(&session, &user_id, &device_id).await },
+            // The stream removes the session from the banner once the engine has it.
+            Self::show_failure,
+        );
     }
 
     fn acknowledge(&self, user_id: String) {
         let Some(session) = self.imp().session.borrow().clone() else {
             return;
         };
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = banner)]
+        run_for(
             self,
-            async move {
-                let result = spawn_tokio(async move {
-                    identities::acknowledge_identity(&session, &user_id).await
-                })
-                .await;
-                // The stream removes the warning once the engine has it.
-                if let Err(err) = result {
-                    banner.imp().error.set_label(&describe(&err));
-                    banner.imp().error.set_visible(true);
-                }
-            }
-        ));
+            async move { identities::acknowledge_identity(&session, &user_id).await },
+            // The stream removes the warning once the engine has it.
+            Self::show_failure,
+        );
+    }
+
+    /// Shows in the banner why a person's decision did not go through.
+    fn show_failure(&self, result: crate::engine::Result<()>) {
+        if let Err(err) = result {
+            self.imp().error.set_label(&describe(&err));
+            self.imp().error.set_visible(true);
+        }
     }
 }

@@ -19,7 +19,6 @@ use super::key_files::{
 };
 use super::recovery_key::{ask_recovery_key, show_recovery_key};
 use super::verification::VerificationDialog;
-use super::{ask_password, inform};
 use crate::engine::EngineError;
 use crate::engine::profile::Profile;
 use crate::engine::session::KeySharing;
@@ -29,7 +28,8 @@ use crate::engine::trust::devices::{self, DeviceInfo};
 use crate::engine::trust::recovery::{self, RecoveryStatus};
 use crate::engine::trust::verification::Verifications;
 use crate::i18n::{gettext, gettext_f, ngettext};
-use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
+use crate::ui::bridge::{forward_stream, run_for, run_or_toast};
+use crate::ui::dialogs::{ask_password, inform};
 use crate::ui::error_text::describe;
 use crate::ui::widgets::{icon_button, labelled_image};
 
@@ -453,23 +453,14 @@ impl AccountSettings {
     /// "Verify This Session" group.
     fn refresh_identity(&self) {
         let session = self.session();
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
+        run_or_toast(
             self,
-            async move {
-                let has = spawn_tokio(async move {
-                    cross_signing::has_cross_signing_identity(&session).await
-                })
-                .await;
-                match has {
-                    Ok(has) => {
-                        window.imp().has_identity.replace(Some(has));
-                        window.show_verification();
-                    }
-                    Err(err) => window.add_toast(crate::ui::widgets::toast(&describe(&err))),
-                }
-            }
-        ));
+            async move { cross_signing::has_cross_signing_identity(&session).await },
+            |window, has| {
+                window.imp().has_identity.replace(Some(has));
+                window.show_verification();
+            },
+        );
     }
 
     fn show_verification(&self) {
@@ -522,16 +513,11 @@ impl AccountSettings {
     /// Fetches the account's sessions again and lists them.
     pub fn reload_devices(&self) {
         let session = self.session();
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
+        run_or_toast(
             self,
-            async move {
-                match spawn_tokio(async move { devices::own_devices(&session).await }).await {
-                    Ok(list) => window.show_devices(list),
-                    Err(err) => window.add_toast(crate::ui::widgets::toast(&describe(&err))),
-                }
-            }
-        ));
+            async move { devices::own_devices(&session).await },
+            Self::show_devices,
+        );
     }
 
     fn show_devices(&self, list: Vec<DeviceInfo>) {
@@ -662,23 +648,14 @@ impl AccountSettings {
             return;
         }
         let session = self.session();
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
+        run_or_toast(
             self,
-            async move {
-                match spawn_tokio(
-                    async move { devices::rename_this_session(&session, &name).await },
-                )
-                .await
-                {
-                    Ok(()) => {
-                        window.toast(&gettext("Session renamed"));
-                        window.reload_devices();
-                    }
-                    Err(err) => window.toast(&describe(&err)),
-                }
-            }
-        ));
+            async move { devices::rename_this_session(&session, &name).await },
+            |window, ()| {
+                window.toast(&gettext("Session renamed"));
+                window.reload_devices();
+            },
+        );
     }
 
     fn verifications(&self) -> Option<Arc<Verifications>> {
@@ -704,25 +681,14 @@ impl AccountSettings {
         let Some(verifications) = self.verifications() else {
             return;
         };
-        let started = spawn_tokio(start(verifications));
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
-            self,
-            async move {
-                match started.await {
-                    Ok(flow) => {
-                        let dialog =
-                            VerificationDialog::present_flow(Some(window.upcast_ref()), flow);
-                        dialog.connect_destroy(glib::clone!(
-                            #[weak]
-                            window,
-                            move |_| window.reload_devices()
-                        ));
-                    }
-                    Err(err) => window.toast(&describe(&err)),
-                }
-            }
-        ));
+        run_or_toast(self, start(verifications), |window, flow| {
+            let dialog = VerificationDialog::present_flow(Some(window.upcast_ref()), flow);
+            dialog.connect_destroy(glib::clone!(
+                #[weak]
+                window,
+                move |_| window.reload_devices()
+            ));
+        });
     }
 
     fn verify_device(&self, device_id: String) {
@@ -759,22 +725,19 @@ impl AccountSettings {
                 };
                 let session = window.session();
                 let device = device_id.clone();
-                spawn_ui(async move {
-                    let id = device.clone();
-                    let result = spawn_tokio(async move {
-                        devices::sign_out_session(&session, &id, Some(password.as_str())).await
-                    })
-                    .await;
-                    match result {
-                        Ok(()) => {
-                            window.toast(&gettext("Session signed out"));
-                            window.reload_devices();
-                        }
-                        Err(err @ (EngineError::WrongPassword | EngineError::PasswordNeeded)) => {
-                            window.sign_out_device(device, Some(describe(&err)));
-                        }
-                        Err(err) => window.toast(&describe(&err)),
+                let id = device.clone();
+                let signing_out = async move {
+                    devices::sign_out_session(&session, &id, Some(password.as_str())).await
+                };
+                run_for(&window, signing_out, move |window, result| match result {
+                    Ok(()) => {
+                        window.toast(&gettext("Session signed out"));
+                        window.reload_devices();
                     }
+                    Err(err @ (EngineError::WrongPassword | EngineError::PasswordNeeded)) => {
+                        window.sign_out_device(device, Some(describe(&err)));
+                    }
+                    Err(err) => window.toast(&describe(&err)),
                 });
             },
         );
@@ -791,20 +754,17 @@ impl AccountSettings {
                 return;
             }
             let session = window.session();
-            spawn_ui(async move {
-                let result =
-                    spawn_tokio(async move { recovery::recover(&session, &key).await }).await;
-                match result {
-                    Ok(()) => {
-                        window.toast(&gettext("This session is verified"));
-                        window.refresh_identity();
-                        window.reload_devices();
-                    }
-                    Err(err @ EngineError::WrongRecoveryKey) => {
-                        window.enter_recovery_key(Some(describe(&err)));
-                    }
-                    Err(err) => window.toast(&describe(&err)),
+            let recovering = async move { recovery::recover(&session, &key).await };
+            run_for(&window, recovering, |window, result| match result {
+                Ok(()) => {
+                    window.toast(&gettext("This session is verified"));
+                    window.refresh_identity();
+                    window.reload_devices();
                 }
+                Err(err @ EngineError::WrongRecoveryKey) => {
+                    window.enter_recovery_key(Some(describe(&err)));
+                }
+                Err(err) => window.toast(&describe(&err)),
             });
         });
     }
@@ -815,19 +775,9 @@ impl AccountSettings {
             + Send
             + 'static,
     {
-        let made = spawn_tokio(making);
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
-            self,
-            async move {
-                match made.await {
-                    Ok(key) => {
-                        show_recovery_key(&window, key, || {});
-                    }
-                    Err(err) => window.toast(&describe(&err)),
-                }
-            }
-        ));
+        run_or_toast(self, making, |window, key| {
+            show_recovery_key(window, key, || {});
+        });
     }
 
     fn enable_recovery(&self) {
@@ -842,7 +792,7 @@ impl AccountSettings {
     }
 
     fn confirm_disable_recovery(&self) {
-        crate::ui::widgets::confirm_destructive(
+        crate::ui::dialogs::confirm_destructive(
             self,
             &gettext("Turn Off Recovery?"),
             &gettext(
@@ -854,21 +804,18 @@ impl AccountSettings {
                 self,
                 move || {
                     let session = window.session();
-                    spawn_ui(async move {
-                        match spawn_tokio(async move { recovery::disable_recovery(&session).await })
-                            .await
-                        {
-                            Ok(()) => window.toast(&gettext("Recovery is off")),
-                            Err(err) => window.toast(&describe(&err)),
-                        }
-                    });
+                    run_or_toast(
+                        &window,
+                        async move { recovery::disable_recovery(&session).await },
+                        |window, ()| window.toast(&gettext("Recovery is off")),
+                    );
                 }
             ),
         );
     }
 
     fn confirm_reset_identity(&self) {
-        crate::ui::widgets::confirm_destructive(
+        crate::ui::dialogs::confirm_destructive(
             self,
             &gettext("Reset Your Identity?"),
             &gettext(
@@ -898,28 +845,25 @@ impl AccountSettings {
                     return;
                 };
                 let session = window.session();
-                spawn_ui(async move {
-                    let result = spawn_tokio(async move {
-                        recovery::reset_identity(&session, Some(password.as_str())).await
-                    })
-                    .await;
-                    match result {
-                        Ok(()) => {
-                            inform(
-                                &window,
-                                &gettext("Identity Reset"),
-                                &gettext(
-                                    "This session is verified with your new identity. Turn on recovery again so you do not get locked out.",
-                                ),
-                            );
-                            window.refresh_identity();
-                            window.reload_devices();
-                        }
-                        Err(err @ (EngineError::WrongPassword | EngineError::PasswordNeeded)) => {
-                            window.reset_identity(Some(describe(&err)));
-                        }
-                        Err(err) => window.toast(&describe(&err)),
+                let resetting = async move {
+                    recovery::reset_identity(&session, Some(password.as_str())).await
+                };
+                run_for(&window, resetting, |window, result| match result {
+                    Ok(()) => {
+                        inform(
+                            window,
+                            &gettext("Identity Reset"),
+                            &gettext(
+                                "This session is verified with your new identity. Turn on recovery again so you do not get locked out.",
+                            ),
+                        );
+                        window.refresh_identity();
+                        window.reload_devices();
                     }
+                    Err(err @ (EngineError::WrongPassword | EngineError::PasswordNeeded)) => {
+                        window.reset_identity(Some(describe(&err)));
+                    }
+                    Err(err) => window.toast(&describe(&err)),
                 });
             },
         );
@@ -1063,20 +1007,16 @@ impl AccountSettings {
         self.key_file_running(true, &gettext("Exporting room keys…"));
         let session = self.session();
         let file = key_files::shown_name(&path);
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
+        run_for(
             self,
-            async move {
-                let result = spawn_tokio(async move {
-                    recovery::export_room_keys(&session, path, &passphrase).await
-                })
-                .await;
+            async move { recovery::export_room_keys(&session, path, &passphrase).await },
+            move |window, result| {
                 window.key_file_done(match result {
                     Ok(()) => gettext_f("Room keys saved to {file}", &[("file", &file)]),
                     Err(err) => describe(&err),
                 });
-            }
-        ));
+            },
+        );
     }
 
     /// Asks for the file, then its passphrase.
@@ -1116,36 +1056,34 @@ impl AccountSettings {
         let passphrase = Zeroizing::new(passphrase);
         self.key_file_running(true, &gettext("Importing room keys…"));
         let session = self.session();
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
-            self,
-            async move {
-                let file = path.clone();
-                let result = spawn_tokio(async move {
-                    recovery::import_room_keys(&session, file, &passphrase).await
-                })
-                .await;
-                match result {
-                    Ok(counts) => {
-                        let total = u32::try_from(counts.total).unwrap_or(u32::MAX);
-                        window.key_file_done(
-                            ngettext(
-                                "Imported {new} new of {total} room key",
-                                "Imported {new} new of {total} room keys",
-                                total,
-                            )
-                            .replace("{new}", &counts.imported.to_string())
-                            .replace("{total}", &counts.total.to_string()),
-                        );
-                    }
-                    Err(err @ EngineError::WrongKeyFilePassphrase) => {
-                        let text = describe(&err);
-                        window.key_file_done(text.clone());
-                        window.ask_import_passphrase(path, Some(text));
-                    }
-                    Err(err) => window.key_file_done(describe(&err)),
-                }
+        let file = path.clone();
+        let importing =
+            async move { recovery::import_room_keys(&session, file, &passphrase).await };
+        run_for(self, importing, move |window, result| match result {
+            Ok(counts) => {
+                let total = u32::try_from(counts.total).unwrap_or(u32::MAX);
+                window.key_file_done(
+                    ngettext(
+                        "Imported {new} new of {total} room key",
+                        "Imported {new} new of {total} room keys",
+                        total,
+                    )
+                    .replace("{new}", &counts.imported.to_string())
+                    .replace("{total}", &counts.total.to_string()),
+                );
             }
-        ));
+            Err(err @ EngineError::WrongKeyFilePassphrase) => {
+                let text = describe(&err);
+                window.key_file_done(text.clone());
+                window.ask_import_passphrase(path, Some(text));
+            }
+            Err(err) => window.key_file_done(describe(&err)),
+        });
+    }
+}
+
+impl crate::ui::widgets::Toasts for AccountSettings {
+    fn show_toast(&self, text: &str) {
+        self.toast(text);
     }
 }

@@ -15,7 +15,7 @@ use gtk::glib;
 use crate::engine::session::Session;
 use crate::engine::trust::identities::{self, SendingBlocked, SharingNotice};
 use crate::i18n::{gettext, gettext_f};
-use crate::ui::bridge::{spawn_tokio, spawn_ui};
+use crate::ui::bridge::run_for;
 
 /// How often the notice looks again while a room is open (devices come and go, and get
 /// verified).
@@ -175,15 +175,9 @@ impl KeySharingNotice {
             return;
         };
         let own = session.user_id();
-        let weak = self.downgrade();
-        spawn_ui(async move {
-            let asked = room_id.clone();
-            let notice =
-                spawn_tokio(async move { identities::sharing_notice(&session, &asked).await })
-                    .await;
-            let Some(this) = weak.upgrade() else {
-                return;
-            };
+        let asked = room_id.clone();
+        let asking = async move { identities::sharing_notice(&session, &asked).await };
+        run_for(self, asking, move |this, notice| {
             // The room may have changed meanwhile.
             if this.imp().room_id.borrow().as_deref() != Some(room_id.as_str()) {
                 return;

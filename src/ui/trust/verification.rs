@@ -11,9 +11,9 @@ use gtk::{gio, glib};
 
 use crate::engine::trust::verification::{CancelKind, FlowState, VerificationFlow, Verifications};
 use crate::i18n::{gettext, gettext_f};
-use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
+use crate::ui::bridge::{forward_stream, run_for, spawn_tokio, spawn_ui};
 use crate::ui::error_text::describe;
-use crate::ui::widgets::{set_status_description, shown_text};
+use crate::ui::widgets::{Toasts, set_status_description, shown_text};
 
 /// The translated name of a SAS emoji from its English name in the Matrix spec.
 pub fn emoji_name(english: &str) -> String {
@@ -442,21 +442,12 @@ impl VerificationDialog {
             return;
         };
         self.set_buttons_sensitive(false);
-        let running = spawn_tokio(step(flow));
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = dialog)]
-            self,
-            async move {
-                let result = running.await;
-                dialog.set_buttons_sensitive(true);
-                if let Err(err) = result {
-                    dialog
-                        .widgets()
-                        .toasts
-                        .add_toast(crate::ui::widgets::toast(&describe(&err)));
-                }
+        run_for(self, step(flow), |dialog, result| {
+            dialog.set_buttons_sensitive(true);
+            if let Err(err) = result {
+                dialog.show_toast(&describe(&err));
             }
-        ));
+        });
     }
 
     fn set_buttons_sensitive(&self, sensitive: bool) {
@@ -717,5 +708,13 @@ impl VerificationDialog {
                 w.emoji_box.set_visible(false);
             }
         }
+    }
+}
+
+impl Toasts for VerificationDialog {
+    fn show_toast(&self, text: &str) {
+        self.widgets()
+            .toasts
+            .add_toast(crate::ui::widgets::toast(text));
     }
 }

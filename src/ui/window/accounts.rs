@@ -15,7 +15,7 @@ use crate::engine::room_list::{RoomListHandle, RoomListUpdate, room_list};
 use crate::engine::session::Session;
 use crate::engine::sync::{AccountSync, SyncState};
 use crate::i18n::{gettext, gettext_f};
-use crate::ui::bridge::{forward_stream, runtime, spawn_tokio, spawn_ui};
+use crate::ui::bridge::{forward_stream, run_for, runtime, spawn_ui};
 use crate::ui::error_text::describe;
 
 /// A started room list: its handle and its changes.
@@ -251,24 +251,20 @@ impl Window {
             return;
         };
         self.imp().main_stack.set_visible_child_name("loading");
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
+        crate::startup_trace::mark("restoring the accounts");
+        run_for(
             self,
             async move {
-                crate::startup_trace::mark("restoring the accounts");
-                let restored = spawn_tokio(async move {
-                    if let Some(task) = head_start {
-                        match task.await {
-                            Ok(restored) => return restored,
-                            Err(err) => tracing::warn!("the head start failed: {err}"),
-                        }
+                if let Some(task) = head_start {
+                    match task.await {
+                        Ok(restored) => return restored,
+                        Err(err) => tracing::warn!("the head start failed: {err}"),
                     }
-                    restore_first(profile, false).await
-                })
-                .await;
-                window.show_restored(restored);
-            }
-        ));
+                }
+                restore_first(profile, false).await
+            },
+            |window, restored| window.show_restored(restored),
+        );
     }
 
     pub(super) fn setup_greeter(&self, greeter: &crate::ui::greeter::Greeter) {
@@ -375,17 +371,11 @@ impl Window {
             previous.stop();
         }
         self.imp().main_stack.set_visible_child_name("loading");
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
+        run_for(
             self,
-            async move {
-                match spawn_tokio(async move { restore_and_activate(&profile, entry).await }).await
-                {
-                    Ok(session) => window.show_session(session),
-                    Err(problem) => window.show_problem(&problem.error, problem.account),
-                }
-            }
-        ));
+            async move { restore_and_activate(&profile, entry).await },
+            Self::show_opened,
+        );
     }
 
     /// Opens the account shown again from its store, after a setting that the client
@@ -406,23 +396,24 @@ impl Window {
         let sync = active.sync;
         self.leave_account_rooms();
         self.imp().main_stack.set_visible_child_name("loading");
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
+        run_for(
             self,
             async move {
-                let result = spawn_tokio(async move {
-                    if let Some(sync) = sync {
-                        sync.stop().await;
-                    }
-                    restore_and_activate(&profile, entry).await
-                })
-                .await;
-                match result {
-                    Ok(session) => window.show_session(session),
-                    Err(problem) => window.show_problem(&problem.error, problem.account),
+                if let Some(sync) = sync {
+                    sync.stop().await;
                 }
-            }
-        ));
+                restore_and_activate(&profile, entry).await
+            },
+            Self::show_opened,
+        );
+    }
+
+    /// Shows the account that was opened, or why it could not be.
+    fn show_opened(&self, opened: Result<Session, StartProblem>) {
+        match opened {
+            Ok(session) => self.show_session(session),
+            Err(problem) => self.show_problem(&problem.error, problem.account),
+        }
     }
 
     /// Opens the greeter to sign in to one more account; Cancel goes back.
@@ -453,50 +444,45 @@ impl Window {
             .filter(|entry| entry.user_id == credentials.username);
         let new_device = reauth.is_none();
         let password = credentials.password.clone();
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
-            self,
-            async move {
-                let result = spawn_tokio(async move {
-                    let session = match &reauth {
-                        Some(entry) => {
-                            profile
-                                .sign_in_again_keeping_store(entry, &credentials.password)
-                                .await?
-                        }
-                        None => {
-                            profile
-                                .login(
-                                    &credentials.homeserver,
-                                    &credentials.username,
-                                    &credentials.password,
-                                )
-                                .await?
-                        }
-                    };
-                    if let Err(err) = profile.set_active(&session.user_id()) {
-                        tracing::warn!("could not remember the active account: {err}");
-                    }
-                    Ok::<_, EngineError>(session)
-                })
-                .await;
-                let greeter = window.greeter();
-                match result {
-                    Ok(session) => {
-                        window.imp().reauth.replace(None);
-                        greeter.reset();
-                        window.show_session(session.clone());
-                        if new_device {
-                            window.after_new_sign_in(session, password);
-                        }
-                    }
-                    Err(err) => {
-                        let wrong_password = matches!(err, EngineError::WrongCredentials);
-                        greeter.show_error(&describe(&err), wrong_password);
+        let signing_in = async move {
+            let session = match &reauth {
+                Some(entry) => {
+                    profile
+                        .sign_in_again_keeping_store(entry, &credentials.password)
+                        .await?
+                }
+                None => {
+                    profile
+                        .login(
+                            &credentials.homeserver,
+                            &credentials.username,
+                            &credentials.password,
+                        )
+                        .await?
+                }
+            };
+            if let Err(err) = profile.set_active(&session.user_id()) {
+                tracing::warn!("could not remember the active account: {err}");
+            }
+            Ok::<_, EngineError>(session)
+        };
+        run_for(self, signing_in, move |window, result| {
+            let greeter = window.greeter();
+            match result {
+                Ok(session) => {
+                    window.imp().reauth.replace(None);
+                    greeter.reset();
+                    window.show_session(session.clone());
+                    if new_device {
+                        window.after_new_sign_in(session, password);
                     }
                 }
+                Err(err) => {
+                    let wrong_password = matches!(err, EngineError::WrongCredentials);
+                    greeter.show_error(&describe(&err), wrong_password);
+                }
             }
-        ));
+        });
     }
 
     fn show_greeter(&self) {
@@ -549,20 +535,19 @@ impl Window {
             password.grab_focus();
             return;
         }
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
+        let user_id = entry.user_id.clone();
+        run_for(
             self,
-            async move {
-                let user_id = entry.user_id.clone();
-                let forgotten = spawn_tokio(async move { profile.forget(&entry).await }).await;
+            async move { profile.forget(&entry).await },
+            move |window, forgotten| {
                 if let Err(err) = forgotten {
                     window.toast(&describe(&err));
                 }
                 let (_, username, _) = window.greeter().fields();
                 username.set_text(&user_id);
                 window.show_greeter();
-            }
-        ));
+            },
+        );
     }
 
     /// Shows `session` and starts its sync.
@@ -586,14 +571,11 @@ impl Window {
 
         let mut tasks = Vec::new();
         let watched = session.clone();
-        tasks.push(spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
+        tasks.push(run_for(
             self,
-            async move {
-                let ended = spawn_tokio(async move { watched.invalidated().await }).await;
-                window.session_ended(ended);
-            }
-        )));
+            async move { watched.invalidated().await },
+            Self::session_ended,
+        ));
         imp.active.replace(Some(Active {
             session: session.clone(),
             sync: None,
@@ -603,17 +585,13 @@ impl Window {
         match built {
             Some(built) => self.take_over_sync(built),
             None => {
-                let starting = spawn_ui(glib::clone!(
-                    #[weak(rename_to = window)]
+                // The room list starts in the same engine task, so that the cached rooms
+                // come without waiting for the main loop in between.
+                let starting = run_for(
                     self,
-                    async move {
-                        // The room list starts in the same engine task, so that the cached
-                        // rooms come without waiting for the main loop in between.
-                        let built =
-                            spawn_tokio(async move { build_sync_and_rooms(&session).await }).await;
-                        window.take_over_sync(built);
-                    }
-                ));
+                    async move { build_sync_and_rooms(&session).await },
+                    Self::take_over_sync,
+                );
                 if let Some(active) = imp.active.borrow_mut().as_mut() {
                     active.tasks.push(starting);
                 }
@@ -721,29 +699,26 @@ impl Window {
             return;
         };
         let checking = session.clone();
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
+        run_for(
             self,
             async move {
-                let last = spawn_tokio(async move {
-                    crate::engine::trust::recovery::is_last_session_without_recovery(&checking)
-                        .await
-                })
-                .await;
+                crate::engine::trust::recovery::is_last_session_without_recovery(&checking).await
+            },
+            move |window, last| {
                 // When the server cannot say, the ordinary warning still names the risk.
                 let last = last.unwrap_or_else(|err| {
                     tracing::warn!("could not check for other sessions: {err}");
                     false
                 });
                 window.present_sign_out_dialog(&session.user_id(), last);
-            }
-        ));
+            },
+        );
     }
 
     /// The sign-out confirmation; `last_without_recovery` makes it the strong warning.
     fn present_sign_out_dialog(&self, user_id: &str, last_without_recovery: bool) {
         if !last_without_recovery {
-            let dialog = crate::ui::widgets::confirm_destructive(
+            let dialog = crate::ui::dialogs::confirm_destructive(
                 self,
                 &gettext("Sign Out?"),
                 &gettext_f(
@@ -806,16 +781,22 @@ impl Window {
         active.stop();
         self.leave_account_rooms();
         self.imp().main_stack.set_visible_child_name("loading");
-        spawn_ui(glib::clone!(
-            #[weak(rename_to = window)]
+        run_for(
             self,
-            async move {
-                let result = spawn_tokio(async move { profile.sign_out(session).await }).await;
+            async move { profile.sign_out(session).await },
+            |window, result| {
                 if let Err(err) = result {
                     window.toast(&describe(&err));
                 }
                 window.start_accounts();
-            }
-        ));
+            },
+        );
+    }
+}
+
+/// Engine work started from the window shows its errors in the window's toasts.
+impl crate::ui::widgets::Toasts for Window {
+    fn show_toast(&self, text: &str) {
+        self.toast(text);
     }
 }

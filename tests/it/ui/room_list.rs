@@ -10,7 +10,8 @@ use eyeball_im::VectorDiff;
 use gtk::glib;
 use gtk::prelude::*;
 use sotto::engine::room_list::{Preview, RoomKind, RoomListUpdate, RoomSummary, Section};
-use sotto::ui::room_list::model::{RoomListModel, apply, new_store, summary_of};
+use sotto::ui::diff_store::{self, new_store};
+use sotto::ui::room_list::model::{RoomListModel, summary_of};
 use sotto::ui::room_list::row::{RoomRow, format_relative, preview_text};
 use sotto::ui::window::{Pane, Window};
 
@@ -32,6 +33,11 @@ fn room(name: &str) -> RoomSummary {
         dm_partner: None,
         dm_partner_verified: false,
     }
+}
+
+/// Applies a diff of the room list (the type the engine sends) to `store`.
+fn apply(store: &gtk::gio::ListStore, diff: VectorDiff<RoomSummary>) {
+    diff_store::apply(store, diff);
 }
 
 #[test]
