@@ -52,8 +52,19 @@ where
     glib::MainContext::default().spawn_local(future)
 }
 
+/// Aborts a tokio task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Polls an engine stream on tokio and calls `on_item` on the main loop for each item, in
-/// order, until the stream ends or `on_item` returns `ControlFlow::Break`.
+/// order, until the stream ends or `on_item` returns `ControlFlow::Break`. The tokio side
+/// stops, and lets go of the stream, as soon as the main-loop side ends however it ends:
+/// aborted through the returned handle, or dropped with its main context.
 pub fn forward_stream<S, T>(
     stream: S,
     mut on_item: impl FnMut(T) -> std::ops::ControlFlow<()> + 'static,
@@ -71,13 +82,16 @@ where
             }
         }
     });
+    // Without it, an aborted main-loop side would leave the pump subscribed to its stream
+    // until the next item failed to send: for a quiet room's timeline, indefinitely.
+    let pump = AbortOnDrop(pump.abort_handle());
     spawn_ui(async move {
+        let _pump = pump;
         while let Some(item) = receiver.recv().await {
             if on_item(item).is_break() {
                 break;
             }
         }
-        pump.abort();
     })
 }
 

@@ -7,6 +7,8 @@ pub mod entry;
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use eyeball_im::VectorDiff;
@@ -41,6 +43,8 @@ pub struct RoomTimeline {
     own_user: OwnedUserId,
     room_list: Arc<matrix_sdk_ui::room_list_service::RoomListService>,
     identity_gate: Arc<tokio::sync::Mutex<IdentityGate>>,
+    /// How many change streams of `entries` are alive, over all the clones.
+    subscribers: Arc<AtomicUsize>,
 }
 
 /// How long a send waits for the SDK to learn that a room Sotto created is encrypted.
@@ -57,6 +61,36 @@ struct IdentityGate {
     /// The joined and invited member counts when the last full check found nothing to warn
     /// about; `None` when the next send must check again.
     clear_for: Option<(u64, u64)>,
+}
+
+/// A stream counted in `count` while it lives.
+struct Counted<S> {
+    stream: Pin<Box<S>>,
+    count: Arc<AtomicUsize>,
+}
+
+impl<S> Counted<S> {
+    fn new(stream: S, count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self {
+            stream: Box::pin(stream),
+            count: count.clone(),
+        }
+    }
+}
+
+impl<S> Drop for Counted<S> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl<S: Stream> Stream for Counted<S> {
+    type Item = S::Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        self.stream.as_mut().poll_next(cx)
+    }
 }
 
 /// A member as the mention completion offers them.
@@ -102,6 +136,7 @@ impl RoomTimeline {
             own_user,
             room_list: sync.service().room_list_service(),
             identity_gate: Arc::default(),
+            subscribers: Arc::default(),
         })
     }
 
@@ -140,7 +175,13 @@ impl RoomTimeline {
                 .map(|diff| diff.map(|item| entry::entry_of(&item, &own)))
                 .collect()
         });
-        (initial, stream)
+        (initial, Counted::new(stream, &self.subscribers))
+    }
+
+    /// How many change streams of `entries` are still alive: once the views that followed
+    /// the conversation are closed, none.
+    pub fn subscriber_count(&self) -> usize {
+        self.subscribers.load(Ordering::SeqCst)
     }
 
     /// Loads up to `count` older events; true when the start of the room is reached.

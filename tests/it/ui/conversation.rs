@@ -634,6 +634,68 @@ fn scrolling_up_shows_the_whole_history_and_a_room_opened_again_starts_with_its_
 }
 
 #[test]
+fn a_closed_room_and_a_signed_out_account_leave_nothing_following_the_timeline() {
+    let test = TestProfile::new();
+    let server = synapse::shared();
+    let room_id = harness::runtime().block_on(async {
+        let (user, session, friend_client) = test.signed_in_with_friend(server, "closer").await;
+        let room = peers::create_room(&friend_client, "Quiet", false, &[&user.user_id]).await;
+        session
+            .client()
+            .join_room_by_id(room.room_id())
+            .await
+            .unwrap();
+        peers::send_text(&room, "Nothing more after this").await;
+        room.room_id().to_string()
+    });
+
+    let profile = test.profile.clone();
+    on_gtk_thread(move || {
+        let window = window_listing(profile, (360, 720), 1);
+        let view = window.room_view();
+        window.open_room(&room_id);
+        wait_for_event(&view, "the message", |e| {
+            plain(e) == Some("Nothing more after this")
+        });
+        let timeline = view.timeline().expect("the room is open");
+        let following = || timeline.subscriber_count();
+        assert_eq!(following(), 1, "the open conversation follows its timeline");
+
+        // Nothing happens in the room any more: only closing it can stop the following.
+        window.close_room();
+        wait_for(
+            "the closed conversation to let go of its timeline",
+            Duration::from_secs(5),
+            || following() == 0,
+            || format!("{} still following", following()),
+        );
+
+        // Opened again from the recent ones, then the account signs out.
+        window.open_room(&room_id);
+        wait_for(
+            "the conversation to follow its timeline again",
+            Duration::from_secs(30),
+            || following() == 1,
+            || format!("{} following", following()),
+        );
+        window.sign_out();
+        wait_for(
+            "the signed-out account to let go of the timeline",
+            Duration::from_secs(5),
+            || following() == 0,
+            || format!("{} still following", following()),
+        );
+        wait_for(
+            "the greeter after signing out",
+            Duration::from_secs(60),
+            || window.page() == "greeter",
+            || window.page(),
+        );
+        window.destroy();
+    });
+}
+
+#[test]
 fn the_conversation_store_shows_the_latest_items_and_follows_every_diff() {
     use eyeball_im::{Vector, VectorDiff};
     use sotto::ui::diff_store::{Touched, Windowed};
