@@ -27,6 +27,9 @@ SOTTO_DEBIAN_NEEDS=(
   "cmd:openssl:openssl"
   "py:venv:python3-venv"
   "py:olm:python3-olm"
+  # The accessibility bus and a screen reader's view of it, for the accessible-name test.
+  "file:/usr/libexec/at-spi-bus-launcher:at-spi2-core"
+  "py:pyatspi:python3-pyatspi"
   # Emoji in reactions, for the screenshots of the UI tests.
   "file:/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf:fonts-noto-color-emoji"
 )

@@ -8,6 +8,7 @@ pub mod diff_store;
 pub mod error_text;
 pub mod greeter;
 pub mod links;
+pub mod mnemonic_names;
 pub mod preferences;
 pub mod room_details;
 pub mod room_list;
@@ -84,6 +85,7 @@ pub fn init() -> Result<(), gtk::glib::BoolError> {
     adw::init()?;
     register_resources();
     crate::engine::html::set_wording(text::word);
+    mnemonic_names::install();
     if let Some(display) = gdk::Display::default() {
         gtk::IconTheme::for_display(&display).add_resource_path(&format!("{RESOURCE_BASE}/icons"));
     }

@@ -1,5 +1,6 @@
 //! UI tests: the real window under Xvfb, driven through its widgets, with screenshots.
 
+mod accessible_names;
 mod accounts;
 mod conversation;
 mod greeter;
