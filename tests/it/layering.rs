@@ -9,7 +9,7 @@ const TOOLKIT_CRATES: [&str; 8] = [
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("src/engine is readable") {
+    for entry in std::fs::read_dir(dir).expect("the source folder is readable") {
         let path = entry.expect("a directory entry").path();
         if path.is_dir() {
             rust_files(&path, out);
@@ -120,4 +120,45 @@ fn the_check_catches_planted_translations() {
         ]
     );
     assert!(translations("let text = say(Word::Shortened);").is_empty());
+}
+
+/// The lines of `source` that name the main window's module, as "LINE: text".
+fn window_uses(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let code = line.trim_start();
+            !code.starts_with("//") && code.contains("ui::window")
+        })
+        .map(|(number, line)| format!("{}: {}", number + 1, line.trim()))
+        .collect()
+}
+
+#[test]
+fn the_conversation_pane_does_not_reach_into_the_window() {
+    let pane = crate::harness::repo_root().join("src/ui/room_view");
+    let mut files = Vec::new();
+    rust_files(&pane, &mut files);
+    assert!(files.len() > 3, "src/ui/room_view has its Rust files");
+    let offenders: Vec<String> = files
+        .iter()
+        .flat_map(|file| {
+            let text = std::fs::read_to_string(file).expect("a readable source file");
+            window_uses(&text)
+                .into_iter()
+                .map(move |hit| format!("{}:{hit}", file.display()))
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "the conversation pane reaches its window only through widgets, actions and \
+         signals:\n{}",
+        offenders.join("\n")
+    );
+    assert_eq!(
+        window_uses("use crate::ui::window::Window;\n// ui::window in a comment\nlet a = 1;\n"),
+        vec!["1: use crate::ui::window::Window;".to_owned()],
+        "the check finds a planted use"
+    );
 }

@@ -1,14 +1,17 @@
-//! The conversation pane: the timeline of the open room in a virtualised `GtkListView` that
-//! follows the engine's diffs, loading older messages when scrolled to the top, a
-//! jump-to-latest button, the typing indicator and the composer. Actions on a message
-//! (reply, edit, react, remove, copy, retry, discard) are `room.*` actions with the entry's
-//! unique ID as target, so rows, menus and tests all go through the same code.
+//! The conversation pane: its header (the room's name, trust, encryption and details), the
+//! timeline of the open room in a virtualised `GtkListView` that follows the engine's
+//! diffs, loading older messages when scrolled to the top, a jump-to-latest button, the
+//! typing indicator and the composer. Actions on a message (reply, edit, react, remove,
+//! copy, retry, discard) are `room.*` actions with the entry's unique ID as target, so
+//! rows, menus and tests all go through the same code.
 
 pub mod composer;
+mod header;
+pub mod info;
 mod menu;
 pub mod row;
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::ops::ControlFlow;
 use std::rc::Rc;
 use std::time::Duration;
@@ -17,6 +20,7 @@ use adw::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gio, glib};
 
+use crate::engine::session::Session;
 use crate::engine::timeline::{Entry, EntryKind, EventEntry, Outgoing, RoomTimeline};
 use crate::i18n::{gettext, gettext_f, ngettext};
 use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
@@ -24,6 +28,7 @@ use crate::ui::diff_store::{self, Touched};
 use crate::ui::error_text::describe;
 use crate::ui::settings::settings;
 use composer::{Composer, MemberLookup, Mode};
+pub use info::RoomInfo;
 use row::MessageRow;
 
 /// Runs of this many changes to the room, or more, are folded into one line.
@@ -55,11 +60,25 @@ fn is_repeat(entry: &Entry, previous: Option<&Entry>) -> bool {
 mod imp {
     use super::*;
 
+    #[derive(glib::Properties)]
+    #[properties(wrapper_type = super::RoomView)]
     pub struct RoomView {
-        /// The store of `window`, kept apart: rows read it while the window, borrowed,
+        /// The open room, as the header shows it.
+        pub info: RoomInfo,
+        pub header: OnceCell<header::RoomHeader>,
+        /// The header offers the way back to the conversation list (one pane shows at a
+        /// time).
+        #[property(get, set)]
+        pub show_back_button: Cell<bool>,
+        /// Follows the open room's trust summary for the header.
+        pub room_trust: RefCell<Option<glib::JoinHandle<()>>>,
+        /// Waits for the account to leave the open room (or be removed from it).
+        pub room_membership: RefCell<Option<glib::JoinHandle<()>>>,
+        /// The store of `entries`, kept apart: rows read it while `entries`, borrowed,
         /// applies a diff.
         pub store: RefCell<Option<gio::ListStore>>,
-        pub window: RefCell<Option<Rc<RefCell<diff_store::Windowed>>>>,
+        /// Every entry of the open conversation; `store` shows the latest of them.
+        pub entries: RefCell<Option<Rc<RefCell<diff_store::Windowed>>>>,
         pub list: gtk::ListView,
         pub scroller: gtk::ScrolledWindow,
         pub jump: gtk::Button,
@@ -90,8 +109,13 @@ mod imp {
     impl Default for RoomView {
         fn default() -> Self {
             Self {
+                info: RoomInfo::default(),
+                header: OnceCell::default(),
+                show_back_button: Cell::default(),
+                room_trust: RefCell::default(),
+                room_membership: RefCell::default(),
                 store: RefCell::default(),
-                window: RefCell::default(),
+                entries: RefCell::default(),
                 list: gtk::ListView::default(),
                 scroller: gtk::ScrolledWindow::default(),
                 jump: crate::ui::widgets::icon_button(
@@ -127,14 +151,29 @@ mod imp {
         type ParentType = gtk::Box;
     }
 
+    #[glib::derived_properties]
     impl ObjectImpl for RoomView {
         fn constructed(&self) {
             self.parent_constructed();
             self.obj().build();
         }
 
+        fn signals() -> &'static [glib::subclass::Signal] {
+            static SIGNALS: std::sync::OnceLock<Vec<glib::subclass::Signal>> =
+                std::sync::OnceLock::new();
+            SIGNALS.get_or_init(|| {
+                vec![
+                    // The account is no longer in the open room: whoever shows the view
+                    // closes it.
+                    glib::subclass::Signal::builder("room-gone")
+                        .param_types([String::static_type()])
+                        .build(),
+                ]
+            })
+        }
+
         fn dispose(&self) {
-            self.obj().close();
+            self.obj().close_room();
         }
     }
     impl WidgetImpl for RoomView {
@@ -181,6 +220,13 @@ impl RoomView {
         self.set_orientation(gtk::Orientation::Vertical);
         self.set_vexpand(true);
         imp.stick_to_bottom.set(true);
+
+        let header = header::RoomHeader::new(&imp.info);
+        self.bind_property("show-back-button", &header.back, "visible")
+            .sync_create()
+            .build();
+        self.upcast_ref::<gtk::Box>().append(&header.bar);
+        let _ = imp.header.set(header);
 
         let factory = gtk::SignalListItemFactory::new();
         let view = self.downgrade();
@@ -354,12 +400,15 @@ impl RoomView {
         crate::startup_trace::mark("conversation: opening");
         self.close();
         let imp = self.imp();
-        let window = Rc::new(RefCell::new(diff_store::Windowed::new(FIRST_ROWS)));
-        let store = window.borrow().store().clone();
+        let members = timeline.room().joined_members_count();
+        imp.info
+            .set_member_count(i64::try_from(members).unwrap_or(i64::MAX));
+        let entries = Rc::new(RefCell::new(diff_store::Windowed::new(FIRST_ROWS)));
+        let store = entries.borrow().store().clone();
         let selection = gtk::NoSelection::new(Some(store.clone()));
         imp.list.set_model(Some(&selection));
         imp.store.replace(Some(store.clone()));
-        imp.window.replace(Some(window.clone()));
+        imp.entries.replace(Some(entries.clone()));
         imp.timeline.replace(Some(timeline.clone()));
         imp.stick_to_bottom.set(true);
         imp.jump.set_visible(false);
@@ -397,7 +446,7 @@ impl RoomView {
             let Some(this) = view.upgrade() else {
                 return;
             };
-            window.borrow_mut().apply(eyeball_im::VectorDiff::Reset {
+            entries.borrow_mut().apply(eyeball_im::VectorDiff::Reset {
                 values: initial.into(),
             });
             this.after_change();
@@ -436,7 +485,7 @@ impl RoomView {
                 };
                 let mut touched = Vec::new();
                 for diff in batch {
-                    let change = window.borrow_mut().apply(diff);
+                    let change = entries.borrow_mut().apply(diff);
                     if let Touched::At(position) = change {
                         touched.push(position);
                     }
@@ -481,11 +530,140 @@ impl RoomView {
         self.stop_typing();
         imp.timeline.replace(None);
         imp.store.replace(None);
-        imp.window.replace(None);
+        imp.entries.replace(None);
         imp.list.set_model(None::<&gtk::SelectionModel>);
         imp.composer.set_member_lookup(None);
         imp.identity_banner.stop();
         imp.sharing_notice.stop();
+    }
+
+    /// Shows the room `room_id` of `session`, named `name`, in the header at once, and
+    /// follows its trust and whether the account is still in it. Its conversation follows
+    /// with `open`.
+    pub fn show_room(&self, session: &Session, room_id: &str, name: &str, encrypted: bool) {
+        self.imp().info.open(room_id, name, encrypted);
+        self.follow_room_trust(session, room_id, encrypted);
+        self.close_room_when_gone(session, room_id, name);
+    }
+
+    /// Closes the open room: the header, its followers and the conversation.
+    pub fn close_room(&self) {
+        let imp = self.imp();
+        if let Some(follower) = imp.room_trust.take() {
+            follower.abort();
+        }
+        if let Some(follower) = imp.room_membership.take() {
+            follower.abort();
+        }
+        imp.info.clear();
+        self.close();
+    }
+
+    /// The room shown, if any.
+    pub fn room_id(&self) -> Option<String> {
+        let room_id = self.imp().info.room_id();
+        (!room_id.is_empty()).then_some(room_id)
+    }
+
+    /// The open room's name, member count, encryption and trust, as the header shows them.
+    pub fn room_info(&self) -> RoomInfo {
+        self.imp().info.clone()
+    }
+
+    /// The header's title and subtitle.
+    pub fn header_title(&self) -> (String, String) {
+        let Some(header) = self.imp().header.get() else {
+            return Default::default();
+        };
+        (
+            header.title.title().to_string(),
+            header.title.subtitle().to_string(),
+        )
+    }
+
+    /// The header's encryption and trust indicator: its icon name and its tooltip.
+    pub fn header_trust_indicator(&self) -> Option<(String, String)> {
+        let header = self.imp().header.get()?;
+        let image = header.encryption.child()?.downcast::<gtk::Image>().ok()?;
+        Some((
+            image.icon_name()?.to_string(),
+            image.tooltip_text()?.to_string(),
+        ))
+    }
+
+    /// Calls `f` with the room's ID once the account is no longer in the open room (it
+    /// left, from here or another device, or was removed or banned).
+    pub fn connect_room_gone(&self, f: impl Fn(&Self, &str) + 'static) -> glib::SignalHandlerId {
+        self.connect_local("room-gone", false, move |values| {
+            let view = values.first()?.get::<Self>().ok()?;
+            let room_id = values.get(1)?.get::<String>().ok()?;
+            f(&view, &room_id);
+            None
+        })
+    }
+
+    /// Follows the trust summary of the open encrypted room into the header.
+    fn follow_room_trust(&self, session: &Session, room_id: &str, encrypted: bool) {
+        let imp = self.imp();
+        if let Some(old) = imp.room_trust.take() {
+            old.abort();
+        }
+        if !encrypted {
+            return;
+        }
+        let weak = self.downgrade();
+        let room = room_id.to_owned();
+        let follower = crate::ui::trust::shield::follow_room(
+            session.clone(),
+            room_id.to_owned(),
+            move |trust| {
+                let Some(view) = weak.upgrade() else {
+                    return ControlFlow::Break(());
+                };
+                if view.room_id().as_deref() != Some(room.as_str()) {
+                    return ControlFlow::Break(());
+                }
+                view.imp().info.set_trust(Some(info::Trust(trust)));
+                ControlFlow::Continue(())
+            },
+        );
+        imp.room_trust.replace(Some(follower));
+    }
+
+    /// Once the account is no longer in the open room: `room-gone`, and a word on why.
+    fn close_room_when_gone(&self, session: &Session, room_id: &str, name: &str) {
+        let imp = self.imp();
+        if let Some(old) = imp.room_membership.take() {
+            old.abort();
+        }
+        let (session, room, name) = (session.clone(), room_id.to_owned(), name.to_owned());
+        let weak = self.downgrade();
+        let follower = spawn_ui(async move {
+            let watched = room.clone();
+            let gone = spawn_tokio(async move {
+                crate::engine::rooms::wait_until_gone(&session, &watched).await
+            })
+            .await;
+            let (Some(view), Ok(gone)) = (weak.upgrade(), gone) else {
+                return;
+            };
+            if view.room_id().as_deref() != Some(room.as_str()) {
+                return;
+            }
+            // This task ends here: nothing to abort when the room closes.
+            drop(view.imp().room_membership.take());
+            view.emit_by_name::<()>("room-gone", &[&room]);
+            let text = match gone {
+                crate::engine::rooms::Gone::Left => {
+                    gettext_f("You are no longer in “{room}”.", &[("room", &name)])
+                }
+                crate::engine::rooms::Gone::Banned => {
+                    gettext_f("You were banned from “{room}”.", &[("room", &name)])
+                }
+            };
+            view.toast(&text);
+        });
+        imp.room_membership.replace(Some(follower));
     }
 
     /// The open room's timeline.
@@ -727,8 +905,8 @@ impl RoomView {
 
     fn load_older_now(&self) {
         let imp = self.imp();
-        let window = imp.window.borrow().clone();
-        let revealed = window.map_or(Touched::Nothing, |w| w.borrow_mut().reveal(REVEAL));
+        let entries = imp.entries.borrow().clone();
+        let revealed = entries.map_or(Touched::Nothing, |e| e.borrow_mut().reveal(REVEAL));
         if revealed != Touched::Nothing {
             if let (Touched::At(position), Some(store)) = (revealed, self.store()) {
                 self.refresh_neighbours(&store, &[position]);
@@ -770,8 +948,8 @@ impl RoomView {
 
     /// How many of the timeline's items wait, held back, above those in the view.
     fn hidden(&self) -> usize {
-        let window = self.imp().window.borrow();
-        window.as_ref().map_or(0, |w| w.borrow().hidden())
+        let entries = self.imp().entries.borrow();
+        entries.as_ref().map_or(0, |e| e.borrow().hidden())
     }
 
     /// Older items that arrived held back (a pagination's answer can come after the
@@ -1115,9 +1293,13 @@ impl RoomView {
         None
     }
 
+    /// Shows a short message at the bottom of whatever shows the view.
     fn toast(&self, text: &str) {
-        if let Some(window) = self.root().and_downcast::<crate::ui::window::Window>() {
-            window.toast(text);
+        if let Some(overlay) = self
+            .ancestor(adw::ToastOverlay::static_type())
+            .and_downcast::<adw::ToastOverlay>()
+        {
+            overlay.add_toast(crate::ui::widgets::toast(text));
         }
     }
 }

@@ -51,28 +51,14 @@ pub struct Window {
     #[template_child]
     pub back_button: TemplateChild<gtk::Button>,
     #[template_child]
-    pub content_title: TemplateChild<adw::WindowTitle>,
-    #[template_child]
     pub content_empty: TemplateChild<adw::StatusPage>,
     #[template_child]
     pub content_stack: TemplateChild<gtk::Stack>,
     /// The conversation pane, made when the first room is opened (see `Window::room_view`).
     pub room_view: OnceCell<crate::ui::room_view::RoomView>,
-    #[template_child]
-    pub room_details_button: TemplateChild<gtk::Button>,
-    #[template_child]
-    pub room_encryption: TemplateChild<adw::Bin>,
-    /// The room shown in the content pane.
-    pub open_room: RefCell<Option<String>>,
     /// The conversations opened last on this account, most recent last, kept open so that
     /// going back to one of them does not build its timeline again (see `RECENT_ROOMS`).
     pub recent_timelines: RefCell<Vec<crate::engine::timeline::RoomTimeline>>,
-    /// Follows the open room's trust summary for the header.
-    pub room_trust: RefCell<Option<glib::JoinHandle<()>>>,
-    /// Waits for the account to leave the open room (or be removed from it).
-    pub room_membership: RefCell<Option<glib::JoinHandle<()>>>,
-    /// The header's subtitle parts: the member count and the trust summary.
-    pub room_subtitle: RefCell<(String, String)>,
     /// The profile whose accounts this window shows.
     pub profile: OnceCell<Profile>,
     /// The account shown now, with its sync.

@@ -11,9 +11,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
-use crate::i18n::gettext;
 use crate::ui::settings::settings;
-use crate::ui::trust::shield::TrustSummary;
 
 glib::wrapper! {
     /// Sotto's main window.
@@ -71,7 +69,7 @@ impl Window {
         imp.leaflet.set_visible_child(child);
     }
 
-    /// The back button of the content pane (visible only when folded).
+    /// The back button of the content pane while no room is open (visible only when folded).
     pub fn back_button(&self) -> gtk::Button {
         self.imp().back_button.clone()
     }
@@ -137,7 +135,6 @@ impl Window {
     }
 
     fn setup_room_view(&self) {
-        let imp = self.imp();
         self.connect_is_active_notify(|window| {
             if window.is_active()
                 && let Some(view) = window.imp().room_view.get()
@@ -145,19 +142,6 @@ impl Window {
                 view.window_focused();
             }
         });
-        imp.room_details_button.connect_clicked(glib::clone!(
-            #[weak(rename_to = window)]
-            self,
-            move |_| {
-                if let Some(room_id) = window.imp().open_room.borrow().clone() {
-                    let _ = WidgetExt::activate_action(
-                        &window,
-                        "win.room-details",
-                        Some(&room_id.to_variant()),
-                    );
-                }
-            }
-        ));
     }
 
     /// The conversation pane. It is made, and added to the content pane, when the first
@@ -167,6 +151,19 @@ impl Window {
         imp.room_view
             .get_or_init(|| {
                 let view = crate::ui::room_view::RoomView::default();
+                imp.leaflet
+                    .bind_property("folded", &view, "show-back-button")
+                    .sync_create()
+                    .build();
+                view.connect_room_gone(glib::clone!(
+                    #[weak(rename_to = window)]
+                    self,
+                    move |_, room_id| {
+                        window.forget_timeline(room_id);
+                        window.close_room();
+                        window.show_pane(Pane::Sidebar);
+                    }
+                ));
                 imp.content_stack.add_named(&view, Some("room"));
                 view
             })
@@ -175,7 +172,7 @@ impl Window {
 
     /// The room open in the content pane, if any.
     pub fn open_room_id(&self) -> Option<String> {
-        self.imp().open_room.borrow().clone()
+        self.imp().room_view.get().and_then(|view| view.room_id())
     }
 
     /// Shows the room `room_id` in the content pane.
@@ -190,18 +187,9 @@ impl Window {
         else {
             return;
         };
-        let imp = self.imp();
-        imp.open_room.replace(Some(room_id.to_owned()));
-        imp.content_title.set_title(&summary.name);
-        imp.content_title.set_subtitle("");
-        imp.room_subtitle.replace(Default::default());
-        self.show_encryption(summary.is_encrypted, None);
-        self.follow_room_trust(&session, room_id, summary.is_encrypted);
-        self.close_room_when_gone(&session, room_id, &summary.name);
-        imp.room_encryption.set_visible(true);
-        imp.room_details_button.set_visible(true);
         let view = self.room_view();
-        imp.content_stack.set_visible_child(&view);
+        view.show_room(&session, room_id, &summary.name, summary.is_encrypted);
+        self.imp().content_stack.set_visible_child(&view);
         self.show_pane(Pane::Content);
         let room_id = room_id.to_owned();
         let recent = self.recent_timeline(&room_id);
@@ -219,20 +207,14 @@ impl Window {
                             .await?
                         }
                     };
-                    let members = timeline.room().joined_members_count();
-                    Ok::<_, crate::engine::EngineError>((timeline, members, room_id))
+                    Ok::<_, crate::engine::EngineError>((timeline, room_id))
                 })
                 .await;
                 match opened {
-                    Ok((timeline, members, room_id)) => {
+                    Ok((timeline, room_id)) => {
                         if window.open_room_id().as_deref() != Some(room_id.as_str()) {
                             return;
                         }
-                        let n = u32::try_from(members).unwrap_or(u32::MAX);
-                        window.imp().room_subtitle.borrow_mut().0 =
-                            crate::i18n::ngettext("{count} member", "{count} members", n)
-                                .replace("{count}", &members.to_string());
-                        window.update_room_subtitle();
                         window.remember_timeline(&timeline);
                         window.room_view().open(timeline);
                     }
@@ -240,141 +222,6 @@ impl Window {
                 }
             }
         ));
-    }
-
-    /// The header's encryption and trust indicator: `unencrypted`, `encrypted` (trust not
-    /// known yet), or the trust summary's icon; with its tooltip.
-    fn show_encryption(&self, encrypted: bool, trust: Option<&TrustSummary>) {
-        let imp = self.imp();
-        let (icon, description) = match (encrypted, trust) {
-            (false, _) => (
-                "channel-insecure-symbolic",
-                gettext("Messages in this room are not encrypted: the homeserver can read them."),
-            ),
-            (true, None) => (
-                "channel-secure-symbolic",
-                gettext("Messages in this room are end-to-end encrypted."),
-            ),
-            (true, Some(trust)) => (trust.icon, trust.long.clone()),
-        };
-        let indicator = crate::ui::widgets::labelled_image(icon, &description);
-        indicator.set_widget_name("room-trust");
-        if trust.is_some_and(|t| t.warning) {
-            indicator.add_css_class("warning");
-        } else if trust.is_some_and(|t| t.icon == crate::ui::trust::shield::VERIFIED_ICON) {
-            indicator.add_css_class("verified-shield");
-        }
-        imp.room_encryption.set_child(Some(&indicator));
-    }
-
-    /// Follows the trust summary of the open encrypted room into the header.
-    fn follow_room_trust(
-        &self,
-        session: &crate::engine::session::Session,
-        room_id: &str,
-        encrypted: bool,
-    ) {
-        let imp = self.imp();
-        if let Some(old) = imp.room_trust.take() {
-            old.abort();
-        }
-        if !encrypted {
-            return;
-        }
-        let weak = self.downgrade();
-        let room = room_id.to_owned();
-        let follower = crate::ui::trust::shield::follow_room(
-            session.clone(),
-            room_id.to_owned(),
-            move |trust| {
-                let Some(window) = weak.upgrade() else {
-                    return std::ops::ControlFlow::Break(());
-                };
-                if window.open_room_id().as_deref() != Some(room.as_str()) {
-                    return std::ops::ControlFlow::Break(());
-                }
-                let summary = crate::ui::trust::shield::room_summary(&trust);
-                window.show_encryption(true, Some(&summary));
-                window.imp().room_subtitle.borrow_mut().1 = summary.short;
-                window.update_room_subtitle();
-                std::ops::ControlFlow::Continue(())
-            },
-        );
-        imp.room_trust.replace(Some(follower));
-    }
-
-    /// Once the account is no longer in the open room (it left, from here or another
-    /// device, or was removed or banned): back to the list, with a word on why.
-    fn close_room_when_gone(
-        &self,
-        session: &crate::engine::session::Session,
-        room_id: &str,
-        name: &str,
-    ) {
-        let imp = self.imp();
-        if let Some(old) = imp.room_membership.take() {
-            old.abort();
-        }
-        let (session, room, name) = (session.clone(), room_id.to_owned(), name.to_owned());
-        let weak = self.downgrade();
-        let follower = crate::ui::bridge::spawn_ui(async move {
-            let watched = room.clone();
-            let gone = crate::ui::bridge::spawn_tokio(async move {
-                crate::engine::rooms::wait_until_gone(&session, &watched).await
-            })
-            .await;
-            let (Some(window), Ok(gone)) = (weak.upgrade(), gone) else {
-                return;
-            };
-            if window.open_room_id().as_deref() != Some(room.as_str()) {
-                return;
-            }
-            // This task ends here: nothing to abort when the room closes.
-            drop(window.imp().room_membership.take());
-            window.forget_timeline(&room);
-            window.close_room();
-            window.show_pane(Pane::Sidebar);
-            let text = match gone {
-                crate::engine::rooms::Gone::Left => {
-                    crate::i18n::gettext_f("You are no longer in “{room}”.", &[("room", &name)])
-                }
-                crate::engine::rooms::Gone::Banned => {
-                    crate::i18n::gettext_f("You were banned from “{room}”.", &[("room", &name)])
-                }
-            };
-            window.toast(&text);
-        });
-        imp.room_membership.replace(Some(follower));
-    }
-
-    fn update_room_subtitle(&self) {
-        let imp = self.imp();
-        let (members, trust) = imp.room_subtitle.borrow().clone();
-        let subtitle = match (members.is_empty(), trust.is_empty()) {
-            (false, false) => crate::i18n::gettext_f(
-                "{trust} · {members}",
-                &[("members", &members), ("trust", &trust)],
-            ),
-            (false, true) => members,
-            (true, _) => trust,
-        };
-        imp.content_title.set_subtitle(&subtitle);
-    }
-
-    /// The header's encryption and trust indicator: its icon name and its tooltip.
-    pub fn room_trust_indicator(&self) -> Option<(String, String)> {
-        let imp = self.imp();
-        let image = imp.room_encryption.child()?.downcast::<gtk::Image>().ok()?;
-        Some((
-            image.icon_name()?.to_string(),
-            image.tooltip_text()?.to_string(),
-        ))
-    }
-
-    /// The header's title and subtitle.
-    pub fn room_header(&self) -> (String, String) {
-        let title = &self.imp().content_title;
-        (title.title().to_string(), title.subtitle().to_string())
     }
 
     /// The recently opened conversation of `room_id`, if it is still kept.
@@ -425,21 +272,9 @@ impl Window {
     /// Closes the open room; its conversation stays among the recent ones.
     pub fn close_room(&self) {
         let imp = self.imp();
-        if let Some(follower) = imp.room_trust.take() {
-            follower.abort();
-        }
-        if let Some(follower) = imp.room_membership.take() {
-            follower.abort();
-        }
-        imp.room_subtitle.replace(Default::default());
-        imp.open_room.replace(None);
         if let Some(view) = imp.room_view.get() {
-            view.close();
+            view.close_room();
         }
-        imp.content_title.set_title("");
-        imp.content_title.set_subtitle("");
-        imp.room_encryption.set_visible(false);
-        imp.room_details_button.set_visible(false);
         imp.content_stack.set_visible_child_name("empty");
     }
 

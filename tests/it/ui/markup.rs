@@ -122,8 +122,8 @@ fn names_with_markup_characters_show_as_they_are() {
         wait_for(
             "the room's header",
             PATIENCE,
-            || window.room_header().0 == NAME && shows(&window, NAME),
-            || format!("{:?}", window.room_header()),
+            || window.room_view().header_title().0 == NAME && shows(&window, NAME),
+            || format!("{:?}", window.room_view().header_title()),
         );
         screenshot(&window, "markup-room-360x720");
 

@@ -1094,15 +1094,20 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
             PATIENCE,
             || {
                 window
-                    .room_trust_indicator()
+                    .room_view()
+                    .header_trust_indicator()
                     .is_some_and(|(_, tip)| tip.contains("Not everyone"))
             },
-            || format!("{:?}", window.room_trust_indicator()),
+            || format!("{:?}", window.room_view().header_trust_indicator()),
         );
         assert!(
-            window.room_header().1.contains("Not all verified"),
+            window
+                .room_view()
+                .header_title()
+                .1
+                .contains("Not all verified"),
             "{:?}",
-            window.room_header()
+            window.room_view().header_title()
         );
 
         // Room details → Alice → Verify.
@@ -1212,15 +1217,16 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
             PATIENCE,
             || {
                 window
-                    .room_trust_indicator()
+                    .room_view()
+                    .header_trust_indicator()
                     .is_some_and(|(icon, _)| icon == sotto::ui::trust::shield::VERIFIED_ICON)
             },
-            || format!("{:?}", window.room_trust_indicator()),
+            || format!("{:?}", window.room_view().header_trust_indicator()),
         );
         assert!(
-            window.room_header().1.contains("All verified"),
+            window.room_view().header_title().1.contains("All verified"),
             "{:?}",
-            window.room_header()
+            window.room_view().header_title()
         );
         both_sizes(&window, "room-header-verified");
         wait_for(
