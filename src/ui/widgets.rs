@@ -124,9 +124,6 @@ pub fn labelled_text_view(label: &str) -> gtk::TextView {
     view
 }
 
-/// Moved to `crate::ui::dialogs`; kept here only until `room_view` calls it from there.
-pub use crate::ui::dialogs::confirm_destructive;
-
 /// Waits until `widget` has been drawn for the first time, or `limit` has passed (a widget
 /// that is never shown must not hold anything up). Work that can wait for the first frame
 /// (talking to the server at start-up, say) then does not compete with it for the CPU.

@@ -1190,7 +1190,7 @@ impl RoomView {
             return;
         };
         let view = self.downgrade();
-        crate::ui::widgets::confirm_destructive(
+        crate::ui::dialogs::confirm_destructive(
             &window,
             &gettext("Remove Message?"),
             &gettext("The message is removed for everyone in the room. This cannot be undone."),
