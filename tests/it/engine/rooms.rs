@@ -255,8 +255,23 @@ fn a_direct_chat_is_reused_and_needs_a_real_person() {
         let theirs = other_client.create_dm(&me_id).await.unwrap();
         let sync = AccountSync::start(&session).await.unwrap();
         let deadline = Instant::now() + PATIENCE;
-        while session.client().get_room(theirs.room_id()).is_none() {
-            assert!(Instant::now() < deadline, "the invitation never arrived");
+        // Wait until the invitation is known in full: the room, its invite state saying it
+        // is encrypted, and the invite marked direct (they can come in separate syncs).
+        loop {
+            let known = match session.client().get_room(theirs.room_id()) {
+                Some(room) => {
+                    room.encryption_state().is_encrypted()
+                        && room.is_direct().await.unwrap_or(false)
+                }
+                None => false,
+            };
+            if known {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the invitation never arrived in full"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let reused = rooms::start_direct_chat(&session, &other.user_id)

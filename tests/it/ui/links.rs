@@ -107,7 +107,17 @@ fn a_link_asks_before_it_opens_and_a_room_link_opens_inside() {
 
         // A matrix.to link to a room the account is in opens that room, without a dialog
         // (on the row showing the message now: the list may have rebound its rows).
-        let label = body_label(&window, "Log in at").expect("the message's row");
+        let mut label = None;
+        wait_for(
+            "the message's row, shown again",
+            PATIENCE,
+            || {
+                label = body_label(&window, "Log in at");
+                label.is_some()
+            },
+            String::new,
+        );
+        let label = label.unwrap();
         let link = format!("https://matrix.to/#/{other_room}");
         let handled: bool = label.emit_by_name("activate-link", &[&link]);
         assert!(handled);
