@@ -25,8 +25,13 @@ pub const LOCALEDIR: &str = match option_env!("SOTTO_LOCALEDIR") {
     None => concat!(env!("OUT_DIR"), "/locale"),
 };
 
-/// The schema folder build.rs compiled, used when the schema is not installed.
-pub const BUILD_SCHEMA_DIR: &str = concat!(env!("OUT_DIR"), "/schemas");
+/// The schema folder build.rs compiled, used when the schema is not installed. None in a
+/// build meson installs (it sets SOTTO_LOCALEDIR): that one has its schema installed, and
+/// leaving the build folder's path out of the binary keeps the package reproducible.
+pub const BUILD_SCHEMA_DIR: Option<&str> = match option_env!("SOTTO_LOCALEDIR") {
+    Some(_) => None,
+    None => Some(concat!(env!("OUT_DIR"), "/schemas")),
+};
 
 /// The resource path prefix of the GResource bundle.
 pub const RESOURCE_BASE: &str = "/chat/sotto/Sotto";

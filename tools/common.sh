@@ -25,6 +25,8 @@ SOTTO_DEBIAN_NEEDS=(
   "cmd:convert:imagemagick"
   "cmd:meson:meson"
   "cmd:openssl:openssl"
+  # tools/package --self-check (a test in tests/it/data_files.rs) lints the script.
+  "cmd:shellcheck:shellcheck"
   "py:venv:python3-venv"
   "py:olm:python3-olm"
   # The accessibility bus and a screen reader's view of it, for the accessible-name test.

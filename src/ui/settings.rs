@@ -11,7 +11,7 @@ pub fn settings() -> gio::Settings {
         gio::SettingsSchemaSource::default().and_then(|source| source.lookup(APP_ID, true));
     let schema = installed.or_else(|| {
         let parent = gio::SettingsSchemaSource::default();
-        gio::SettingsSchemaSource::from_directory(BUILD_SCHEMA_DIR, parent.as_ref(), false)
+        gio::SettingsSchemaSource::from_directory(BUILD_SCHEMA_DIR?, parent.as_ref(), false)
             .ok()
             .and_then(|source| source.lookup(APP_ID, false))
     });

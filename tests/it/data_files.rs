@@ -533,3 +533,17 @@ fn german_translation_is_complete() {
         );
     }
 }
+
+/// `tools/package --self-check`: the Debian control template and changelog, the files the
+/// package would install against meson's install list, and shellcheck (when installed).
+/// The package builds themselves are too slow for CI; this only catches drift in seconds.
+#[test]
+fn debian_packaging_self_check() {
+    assert_succeeds(
+        Command::new(repo_root().join("tools/package"))
+            .arg("--self-check")
+            .current_dir(repo_root()),
+        "meson",
+        Output::MayPrint,
+    );
+}

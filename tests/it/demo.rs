@@ -73,7 +73,7 @@ async fn seed(server: &synapse::Synapse, folders: &std::path::Path) -> Vec<matri
     .await;
     let open = peers::create_room(&bob_client, "Garden club", false, &[&demo.user_id]).await;
     for room_id in [dm.room_id(), team.room_id(), open.room_id()] {
-        join(&session, room_id.to_owned()).await;
+        join(session.client(), room_id.to_owned()).await;
     }
     alice_client
         .join_room_by_id(team.room_id())
@@ -112,10 +112,51 @@ async fn seed(server: &synapse::Synapse, folders: &std::path::Path) -> Vec<matri
     vec![alice_client, bob_client]
 }
 
-async fn join(session: &sotto::engine::session::Session, room_id: OwnedRoomId) {
-    session
-        .client()
+async fn join(client: &matrix_sdk::Client, room_id: OwnedRoomId) {
+    client
         .join_room_by_id(&room_id)
         .await
         .expect("the demo user joins");
+}
+
+/// The server side of `tools/package --smoke`: a private Synapse with the demo user in an
+/// unencrypted and an encrypted room, and no Sotto device yet; then the command in
+/// `SOTTO_SMOKE_DRIVER` signs in through the packaged Sotto's greeter (told the server,
+/// user and password through `SOTTO_SMOKE_*` variables) and must succeed.
+#[test]
+#[ignore = "started by tools/package --smoke, not a test"]
+fn package_smoke() {
+    harness::assert_private_session();
+    harness::init_logging();
+    let driver =
+        std::env::var("SOTTO_SMOKE_DRIVER").expect("tools/package sets SOTTO_SMOKE_DRIVER");
+    let server = synapse::Synapse::start();
+    let runtime = harness::runtime();
+    let _peers = runtime.block_on(async {
+        let demo = server.register_with_password("demo", DEMO_PASSWORD).await;
+        let bob = server.register_with_password("bob", DEMO_PASSWORD).await;
+        let bob_client = peers::login(&server, &bob).await;
+        let demo_client = peers::login(&server, &demo).await;
+        let open = peers::create_room(&bob_client, "Garden club", false, &[&demo.user_id]).await;
+        let hike = peers::create_room(&bob_client, "Weekend hike", true, &[&demo.user_id]).await;
+        for room in [&open, &hike] {
+            join(&demo_client, room.room_id().to_owned()).await;
+        }
+        peers::send_text(
+            &open,
+            "Welcome to the garden club! This room is not encrypted.",
+        )
+        .await;
+        vec![bob_client, demo_client]
+    });
+    let status = Command::new("bash")
+        .arg("-c")
+        .arg(&driver)
+        .env("SOTTO_SMOKE_HOMESERVER", server.url())
+        .env("SOTTO_SMOKE_USER", "demo")
+        .env("SOTTO_SMOKE_PASSWORD", DEMO_PASSWORD)
+        .env("SOTTO_SMOKE_ROOM", "Garden club")
+        .status()
+        .expect("the smoke driver starts");
+    assert!(status.success(), "the smoke driver failed ({status})");
 }
