@@ -19,11 +19,16 @@ fn message_dialogs() -> Vec<adw::MessageDialog> {
         .collect()
 }
 
-/// The shown body label of the message whose text contains `text`.
-fn body_label(window: &sotto::ui::window::Window, text: &str) -> Option<gtk::Label> {
-    all::<gtk::Label>(&window.room_view())
-        .into_iter()
-        .find(|l| l.has_css_class("message-body") && l.is_mapped() && l.text().contains(text))
+/// The shown body label of the message whose text contains `text`, once it shows (rows are
+/// made, and rebound, while the list settles).
+fn body_label(window: &sotto::ui::window::Window, text: &str, what: &str) -> gtk::Label {
+    let find = || {
+        all::<gtk::Label>(&window.room_view())
+            .into_iter()
+            .find(|l| l.has_css_class("message-body") && l.is_mapped() && l.text().contains(text))
+    };
+    wait_for(what, PATIENCE, || find().is_some(), String::new);
+    find().expect("the label just found")
 }
 
 #[test]
@@ -61,17 +66,7 @@ fn a_link_asks_before_it_opens_and_a_room_link_opens_inside() {
             || window.page(),
         );
         window.open_room(&links_room);
-        let mut label = None;
-        wait_for(
-            "the message with the link",
-            PATIENCE,
-            || {
-                label = body_label(&window, "Log in at");
-                label.is_some()
-            },
-            String::new,
-        );
-        let label = label.unwrap();
+        let label = body_label(&window, "Log in at", "the message with the link");
         assert!(message_dialogs().is_empty());
 
         // A tap on the link: Sotto handles it (GTK's own handler would open it at once),
@@ -107,17 +102,7 @@ fn a_link_asks_before_it_opens_and_a_room_link_opens_inside() {
 
         // A matrix.to link to a room the account is in opens that room, without a dialog
         // (on the row showing the message now: the list may have rebound its rows).
-        let mut label = None;
-        wait_for(
-            "the message's row, shown again",
-            PATIENCE,
-            || {
-                label = body_label(&window, "Log in at");
-                label.is_some()
-            },
-            String::new,
-        );
-        let label = label.unwrap();
+        let label = body_label(&window, "Log in at", "the message's row, shown again");
         let link = format!("https://matrix.to/#/{other_room}");
         let handled: bool = label.emit_by_name("activate-link", &[&link]);
         assert!(handled);
