@@ -235,24 +235,37 @@ fn unreachable_server() {
     });
 }
 
+/// Answers up to 64 HTTP requests on `listener`, each with what `answer` makes of its path:
+/// the status line, the content type and the body.
+fn serve_http(
+    listener: TcpListener,
+    answer: impl Fn(&str) -> (&'static str, &'static str, String) + Send + 'static,
+) {
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten().take(64) {
+            let mut buf = [0u8; 4096];
+            let n = stream.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]);
+            let path = head.split_whitespace().nth(1).unwrap_or_default();
+            let (status, content_type, body) = answer(path);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+}
+
 #[test]
 fn a_server_that_is_not_matrix() {
     let test = TestProfile::new();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     // A plain web server: every request gets the same little HTML page.
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten().take(64) {
-            let mut stream = stream;
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            let body = "<html><body>It works!</body></html>";
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
+    serve_http(listener, |_| {
+        let page = "<html><body>It works!</body></html>";
+        ("200 OK", "text/html", page.to_owned())
     });
     harness::runtime().block_on(async {
         let err = test
@@ -300,31 +313,13 @@ fn a_well_known_naming_a_plain_http_homeserver_elsewhere_is_refused() {
     // missing, the next request would arrive here (and not leave the machine).
     let well_known = format!(r#"{{"m.homeserver":{{"base_url":"http://0.0.0.0:{port}"}}}}"#);
     let (requests_tx, requests) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten().take(64) {
-            let mut stream = stream;
-            let mut buf = [0u8; 4096];
-            let n = stream.read(&mut buf).unwrap_or(0);
-            let head = String::from_utf8_lossy(&buf[..n]);
-            let path = head
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or_default()
-                .to_owned();
-            let (status, body) = if path.starts_with("/.well-known/matrix/client") {
-                ("200 OK", well_known.clone())
-            } else {
-                (
-                    "404 Not Found",
-                    r#"{"errcode":"M_UNRECOGNIZED"}"#.to_owned(),
-                )
-            };
-            let _ = requests_tx.send(path);
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
+    serve_http(listener, move |path| {
+        let _ = requests_tx.send(path.to_owned());
+        if path.starts_with("/.well-known/matrix/client") {
+            ("200 OK", "application/json", well_known.clone())
+        } else {
+            let unknown = r#"{"errcode":"M_UNRECOGNIZED"}"#;
+            ("404 Not Found", "application/json", unknown.to_owned())
         }
     });
     harness::runtime().block_on(async {
