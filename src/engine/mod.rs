@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod error;
 pub mod html;
 pub mod links;
+pub mod media;
 pub mod paths;
 pub mod profile;
 pub mod room_list;
