@@ -32,6 +32,8 @@ SOTTO_DEBIAN_NEEDS=(
   # The accessibility bus and a screen reader's view of it, for the accessible-name test.
   "file:/usr/libexec/at-spi-bus-launcher:at-spi2-core"
   "py:pyatspi:python3-pyatspi"
+  # An independent reader of picture metadata, for the media tests (engine::media).
+  "cmd:exiftool:libimage-exiftool-perl"
   # Emoji in reactions, for the screenshots of the UI tests.
   "file:/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf:fonts-noto-color-emoji"
 )
