@@ -22,6 +22,10 @@
 //! 6. first, with no server: converting each of the costliest message bodies (issue 17,
 //!    the tests' `harness::bodies`) to markup, the median and slowest of 50 runs and the
 //!    size of the markup (targets: 10 ms and 64 KiB). `-- --render` runs only this.
+//! 7. also with no server: preparing a 12-megapixel photo for sending (issue 19): a
+//!    4000×3000 JPEG with EXIF orientation 6 and a GPS position, through `prepare_image`
+//!    (metadata removed, turned upright, scaled to 2048 px, thumbnail and blurhash), the
+//!    median and slowest of 20 runs (target: 400 ms). `-- --prepare-image` runs only this.
 
 // matrix-sdk-ui's timeline futures are deep; the default limit is too small for them.
 #![recursion_limit = "256"]
@@ -184,6 +188,7 @@ fn main() {
             args.get(5).and_then(|pid| pid.parse().ok()),
         ),
         _ if args.iter().any(|a| a == "--render") => render_figures(),
+        _ if args.iter().any(|a| a == "--prepare-image") => prepare_image_figures(),
         // `cargo bench` passes `--bench`; anything else runs the benchmark.
         _ => {
             let quick = args.iter().any(|a| a == "--quick")
@@ -232,10 +237,102 @@ fn render_figures() {
     }
 }
 
+/// Scenario 7: preparing a 12-megapixel photo for sending (no server, this process).
+fn prepare_image_figures() {
+    use sotto::engine::media::{PrepareOptions, prepare_image};
+    const RUNS: usize = 20;
+    let made = Instant::now();
+    let photo = photo_jpeg(4000, 3000);
+    println!(
+        "7: a 4000×3000 JPEG photo ({} KB, EXIF orientation 6 and GPS; made in {:.1} s) \
+         prepared for sending (median / slowest of {RUNS}; target 400 ms)",
+        photo.len() / 1024,
+        made.elapsed().as_secs_f64()
+    );
+    let options = PrepareOptions::default();
+    let mut times = Vec::with_capacity(RUNS);
+    let mut last = None;
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let prepared = prepare_image(&photo, &options).expect("the photo prepares");
+        times.push(started.elapsed());
+        last = Some(prepared);
+    }
+    times.sort();
+    let prepared = last.expect("at least one run");
+    assert_eq!((prepared.width, prepared.height), (1536, 2048));
+    let thumbnail = prepared.thumbnail.as_ref().expect("a thumbnail");
+    println!(
+        "   {:.0} ms / {:.0} ms: {}×{} {} of {} KB, thumbnail {}×{} of {} KB, removed {:?}",
+        ms(times[RUNS / 2]),
+        ms(times[RUNS - 1]),
+        prepared.width,
+        prepared.height,
+        prepared.mime,
+        prepared.bytes.len() / 1024,
+        thumbnail.width,
+        thumbnail.height,
+        thumbnail.bytes.len() / 1024,
+        prepared.removed,
+    );
+}
+
+/// A photo-like JPEG (smooth light and colour with fine grain, as a camera's sensor gives)
+/// of `width` × `height`, carrying an EXIF block with orientation 6 and a GPS position.
+fn photo_jpeg(width: u32, height: u32) -> Vec<u8> {
+    use image::ImageEncoder;
+    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let grain = (seed % 24) as i32 - 12;
+        let (fx, fy) = (x as f32 / width as f32, y as f32 / height as f32);
+        let wave = ((fx * 37.0).sin() * (fy * 23.0).cos() * 40.0) as i32;
+        let channel = |base: f32| (base as i32 + wave + grain).clamp(0, 255) as u8;
+        image::Rgb([
+            channel(60.0 + 150.0 * fx),
+            channel(90.0 + 120.0 * fy),
+            channel(200.0 - 140.0 * fx * fy),
+        ])
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .write_image(&image, width, height, image::ExtendedColorType::Rgb8)
+        .expect("the photo encodes");
+    // EXIF, little-endian: IFD0 { Orientation = 6, GPS IFD → { LatitudeRef "N",
+    // Latitude 48/1 51/1 30/1 } }.
+    let mut tiff = b"II*\0\x08\0\0\0".to_vec();
+    tiff.extend_from_slice(&2u16.to_le_bytes());
+    tiff.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0]);
+    tiff.extend_from_slice(&[0x25, 0x88, 4, 0, 1, 0, 0, 0]);
+    tiff.extend_from_slice(&38u32.to_le_bytes());
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    // The GPS IFD at 38: two entries, the rationals after it at 68.
+    tiff.extend_from_slice(&2u16.to_le_bytes());
+    tiff.extend_from_slice(&[1, 0, 2, 0, 2, 0, 0, 0, b'N', 0, 0, 0]);
+    tiff.extend_from_slice(&[2, 0, 5, 0, 3, 0, 0, 0]);
+    tiff.extend_from_slice(&68u32.to_le_bytes());
+    tiff.extend_from_slice(&0u32.to_le_bytes());
+    for value in [48u32, 51, 30] {
+        tiff.extend_from_slice(&value.to_le_bytes());
+        tiff.extend_from_slice(&1u32.to_le_bytes());
+    }
+    let mut segment = vec![0xFF, 0xE1];
+    segment.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
+    segment.extend_from_slice(b"Exif\0\0");
+    segment.extend_from_slice(&tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&segment);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
 fn parent(sizes: &Sizes, quick: bool) {
     harness::assert_private_session();
     let began = Instant::now();
     render_figures();
+    prepare_image_figures();
     if quick {
         println!("(quick run: sizes scaled down; the targets are for the full sizes)");
     }
