@@ -21,6 +21,8 @@ mod jpeg;
 mod pixels;
 mod png;
 mod prepare;
+mod scale;
+mod turn;
 mod webp;
 
 pub use prepare::prepare_image;

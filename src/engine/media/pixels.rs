@@ -5,15 +5,14 @@ use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use image::codecs::gif::GifDecoder;
-use image::codecs::jpeg::JpegDecoder;
-use image::codecs::jpeg::JpegEncoder;
+use image::codecs::jpeg::{JpegDecoder, JpegEncoder};
 use image::codecs::png::PngDecoder;
 use image::codecs::png::PngEncoder;
 use image::codecs::webp::WebPDecoder;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageError, Limits};
 
-use super::{Format, MediaError};
+use super::{Format, MediaError, scale, turn};
 
 /// What a decoder may allocate for one picture: a 100-megapixel RGBA picture fits, a
 /// bomb's claimed size does not.
@@ -100,16 +99,36 @@ pub(super) fn fit(width: u32, height: u32, side: u32) -> (u32, u32) {
     (scale(width), scale(height))
 }
 
-/// `image` scaled down to `width` × `height`.
+/// `image` scaled down to `width` × `height` by area (8-bit pictures, which is what
+/// JPEG, WebP, GIF and most PNGs decode to, through the fast `scale`; the rest through
+/// the `image` crate's own area filter).
 pub(super) fn downscale(image: &DynamicImage, width: u32, height: u32) -> DynamicImage {
-    image.thumbnail_exact(width, height)
+    match image {
+        DynamicImage::ImageRgb8(i) => DynamicImage::ImageRgb8(scale::area(i, width, height)),
+        DynamicImage::ImageRgba8(i) => DynamicImage::ImageRgba8(scale::area(i, width, height)),
+        DynamicImage::ImageLuma8(i) => DynamicImage::ImageLuma8(scale::area(i, width, height)),
+        DynamicImage::ImageLumaA8(i) => DynamicImage::ImageLumaA8(scale::area(i, width, height)),
+        other => other.thumbnail_exact(width, height),
+    }
 }
 
 /// Turns `image` so it stands as the EXIF orientation (1–8) says.
 pub(super) fn orient(image: &mut DynamicImage, orientation: u8) {
-    if let Some(orientation) = Orientation::from_exif(orientation) {
-        image.apply_orientation(orientation);
+    if orientation == 1 {
+        return;
     }
+    *image = match &*image {
+        DynamicImage::ImageRgb8(i) => DynamicImage::ImageRgb8(turn::orient(i, orientation)),
+        DynamicImage::ImageRgba8(i) => DynamicImage::ImageRgba8(turn::orient(i, orientation)),
+        DynamicImage::ImageLuma8(i) => DynamicImage::ImageLuma8(turn::orient(i, orientation)),
+        DynamicImage::ImageLumaA8(i) => DynamicImage::ImageLumaA8(turn::orient(i, orientation)),
+        _ => {
+            if let Some(orientation) = Orientation::from_exif(orientation) {
+                image.apply_orientation(orientation);
+            }
+            return;
+        }
+    };
 }
 
 /// Whether any pixel of `image` is not fully opaque.
