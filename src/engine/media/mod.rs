@@ -18,6 +18,7 @@ mod blurhash;
 mod exif;
 mod gif;
 mod jpeg;
+mod jpeg_bands;
 mod pixels;
 mod png;
 mod prepare;

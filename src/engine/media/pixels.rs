@@ -5,14 +5,14 @@ use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use image::codecs::gif::GifDecoder;
-use image::codecs::jpeg::{JpegDecoder, JpegEncoder};
+use image::codecs::jpeg::JpegDecoder;
 use image::codecs::png::PngDecoder;
 use image::codecs::png::PngEncoder;
 use image::codecs::webp::WebPDecoder;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageError, Limits};
 
-use super::{Format, MediaError, scale, turn};
+use super::{Format, MediaError, jpeg_bands, scale, turn};
 
 /// What a decoder may allocate for one picture: a 100-megapixel RGBA picture fits, a
 /// bomb's claimed size does not.
@@ -151,38 +151,19 @@ pub(super) fn encode_jpeg(
     quality: u8,
     icc: Option<&[u8]>,
 ) -> Result<Vec<u8>, MediaError> {
-    let mut out = Vec::new();
-    let mut encoder = JpegEncoder::new_with_quality(&mut out, quality);
     let grey = !image.color().has_color();
-    if let Some(icc) = icc.filter(|p| profile_fits(p, grey)) {
-        let _ = encoder.set_icc_profile(icc.to_vec());
-    }
-    let result = if grey {
-        let luma = image.to_luma8();
-        encoder.write_image(
-            &luma,
-            luma.width(),
-            luma.height(),
-            image::ExtendedColorType::L8,
-        )
-    } else if let Some(rgb) = image.as_rgb8() {
-        encoder.write_image(
-            rgb,
-            rgb.width(),
-            rgb.height(),
-            image::ExtendedColorType::Rgb8,
-        )
+    let icc = icc.filter(|p| profile_fits(p, grey));
+    if grey {
+        match image.as_luma8() {
+            Some(luma) => jpeg_bands::encode(luma, quality, icc),
+            None => jpeg_bands::encode(&image.to_luma8(), quality, icc),
+        }
     } else {
-        let rgb = image.to_rgb8();
-        encoder.write_image(
-            &rgb,
-            rgb.width(),
-            rgb.height(),
-            image::ExtendedColorType::Rgb8,
-        )
-    };
-    result.map_err(|_| MediaError::EncodeFailed)?;
-    Ok(out)
+        match image.as_rgb8() {
+            Some(rgb) => jpeg_bands::encode(rgb, quality, icc),
+            None => jpeg_bands::encode(&image.to_rgb8(), quality, icc),
+        }
+    }
 }
 
 /// `image` as a PNG, with its ICC profile when it fits.

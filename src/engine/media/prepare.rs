@@ -2,7 +2,7 @@
 //! size, then decode once for the orientation, the scaling, the thumbnail and the
 //! blurhash.
 
-use image::GenericImageView;
+use image::{DynamicImage, GenericImageView};
 
 use super::pixels::{self, Decoded};
 use super::{
@@ -54,45 +54,38 @@ pub fn prepare_image(bytes: &[u8], options: &PrepareOptions) -> Result<PreparedI
     let (width, height) = image.dimensions();
     let scale = !animated && !options.original_quality && width.max(height) > MAX_SIDE;
 
-    let (bytes, format, image) = if scale || orientation != 1 {
-        let mut image = image;
-        if scale {
-            // Scaled before it is turned: turning the smaller picture is cheaper.
-            let (w, h) = pixels::fit(width, height, MAX_SIDE);
-            image = pixels::downscale(&image, w, h);
-        }
-        pixels::orient(&mut image, orientation);
-        let icc = icc.as_deref();
-        let (bytes, format) = if pixels::has_transparency(&image) {
-            (pixels::encode_png(&image, icc)?, Format::Png)
-        } else if format == Format::Png && !scale {
-            // A PNG only turned stays lossless.
-            (pixels::encode_png(&image, icc)?, Format::Png)
-        } else {
-            let quality = if scale {
-                SCALED_QUALITY
-            } else {
-                TURNED_QUALITY
-            };
-            (pixels::encode_jpeg(&image, quality, icc)?, Format::Jpeg)
-        };
-        (bytes, format, image)
-    } else {
-        (stripped_bytes, format, image)
-    };
-
+    let re_encode = scale || orientation != 1;
+    let mut image = image;
+    if scale {
+        // Scaled before it is turned: turning the smaller picture is cheaper.
+        let (w, h) = pixels::fit(width, height, MAX_SIDE);
+        image = pixels::downscale(&image, w, h);
+    }
+    pixels::orient(&mut image, orientation);
     let (width, height) = image.dimensions();
-    let small = if width.max(height) > THUMBNAIL_SIDE {
-        let (w, h) = pixels::fit(width, height, THUMBNAIL_SIDE);
-        Some(pixels::downscale(&image, w, h))
+
+    // A picture encoded anew gets its thumbnail and blurhash on a second thread meanwhile
+    // (encoding is the longest step, and the phone has four cores).
+    let (encoded, previews) = if re_encode {
+        std::thread::scope(|s| {
+            let helper = std::thread::Builder::new()
+                .name("media-previews".into())
+                .spawn_scoped(s, || previews(&image));
+            let encoded = encode(&image, format, scale, icc.as_deref());
+            let previews = match helper {
+                Ok(helper) => helper
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                // No thread to be had: the same work here.
+                Err(_) => previews(&image),
+            };
+            (encoded, previews)
+        })
     } else {
-        None
+        (Ok((stripped_bytes, format)), previews(&image))
     };
-    let thumbnail = small.as_ref().map(thumbnail).transpose()?;
-    let source = small.as_ref().unwrap_or(&image);
-    let (w, h) = pixels::fit(source.width(), source.height(), BLURHASH_SIDE);
-    let tiny = pixels::downscale(source, w, h).to_rgb8();
-    let blurhash = blurhash::encode(&tiny, BLURHASH_COMPONENTS.0, BLURHASH_COMPONENTS.1);
+    let (bytes, format) = encoded?;
+    let (thumbnail, blurhash) = previews?;
 
     removed.sort();
     removed.dedup();
@@ -101,7 +94,7 @@ pub fn prepare_image(bytes: &[u8], options: &PrepareOptions) -> Result<PreparedI
         width,
         height,
         animated,
-        re_encoded = scale || orientation != 1,
+        re_encoded = re_encode,
         "image prepared"
     );
     Ok(PreparedImage {
@@ -118,6 +111,42 @@ pub fn prepare_image(bytes: &[u8], options: &PrepareOptions) -> Result<PreparedI
     })
 }
 
+/// The picture encoded anew (it was scaled or turned): as PNG when it has transparency
+/// or is a PNG only turned (which stays lossless), as JPEG otherwise.
+fn encode(
+    image: &DynamicImage,
+    format: Format,
+    scaled: bool,
+    icc: Option<&[u8]>,
+) -> Result<(Vec<u8>, Format), MediaError> {
+    if pixels::has_transparency(image) || (format == Format::Png && !scaled) {
+        Ok((pixels::encode_png(image, icc)?, Format::Png))
+    } else {
+        let quality = if scaled {
+            SCALED_QUALITY
+        } else {
+            TURNED_QUALITY
+        };
+        Ok((pixels::encode_jpeg(image, quality, icc)?, Format::Jpeg))
+    }
+}
+
+/// The thumbnail (when the picture is larger than [`THUMBNAIL_SIDE`]) and the blurhash,
+/// computed from the thumbnail when there is one (the smallest picture at hand).
+fn previews(image: &DynamicImage) -> Result<(Option<Thumbnail>, String), MediaError> {
+    let (width, height) = image.dimensions();
+    let small = (width.max(height) > THUMBNAIL_SIDE).then(|| {
+        let (w, h) = pixels::fit(width, height, THUMBNAIL_SIDE);
+        pixels::downscale(image, w, h)
+    });
+    let thumbnail = small.as_ref().map(thumbnail).transpose()?;
+    let source = small.as_ref().unwrap_or(image);
+    let (w, h) = pixels::fit(source.width(), source.height(), BLURHASH_SIDE);
+    let tiny = pixels::downscale(source, w, h).to_rgb8();
+    let blurhash = blurhash::encode(&tiny, BLURHASH_COMPONENTS.0, BLURHASH_COMPONENTS.1);
+    Ok((thumbnail, blurhash))
+}
+
 /// Refuses a picture whose header claims more than [`MAX_PIXELS`], before anything is
 /// decoded (a few kilobytes of PNG can claim 50,000 × 50,000).
 fn check_size(width: u32, height: u32) -> Result<(), MediaError> {
@@ -128,7 +157,7 @@ fn check_size(width: u32, height: u32) -> Result<(), MediaError> {
     }
 }
 
-fn thumbnail(image: &image::DynamicImage) -> Result<Thumbnail, MediaError> {
+fn thumbnail(image: &DynamicImage) -> Result<Thumbnail, MediaError> {
     let (bytes, format) = if pixels::has_transparency(image) {
         (pixels::encode_png(image, None)?, Format::Png)
     } else {
