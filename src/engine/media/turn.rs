@@ -30,35 +30,39 @@ where
         .expect("the buffer has the size it was made for")
 }
 
-/// The source pixel of shown pixel (x, y), for a stored picture of `w` × `h`.
-fn source(orientation: u8, x: usize, y: usize, w: usize, h: usize) -> (usize, usize) {
+fn turn<const C: usize>(src: &[u8], w: usize, h: usize, orientation: u8) -> Vec<u8> {
+    // One copy loop per orientation, each with its own source mapping inlined: the shown
+    // pixel (x, y) comes from stored pixel `source(x, y)` of a `w` × `h` picture.
     match orientation {
-        2 => (w - 1 - x, y),
-        3 => (w - 1 - x, h - 1 - y),
-        4 => (x, h - 1 - y),
-        5 => (y, x),
-        6 => (y, h - 1 - x),
-        7 => (w - 1 - y, h - 1 - x),
-        8 => (w - 1 - y, x),
-        _ => (x, y),
+        2 => copy::<C>(src, w, (w, h), |x, y| (w - 1 - x, y)),
+        3 => copy::<C>(src, w, (w, h), |x, y| (w - 1 - x, h - 1 - y)),
+        4 => copy::<C>(src, w, (w, h), |x, y| (x, h - 1 - y)),
+        5 => copy::<C>(src, w, (h, w), |x, y| (y, x)),
+        6 => copy::<C>(src, w, (h, w), |x, y| (y, h - 1 - x)),
+        7 => copy::<C>(src, w, (h, w), |x, y| (w - 1 - y, h - 1 - x)),
+        8 => copy::<C>(src, w, (h, w), |x, y| (w - 1 - y, x)),
+        _ => src.to_vec(),
     }
 }
 
-fn turn<const C: usize>(src: &[u8], w: usize, h: usize, orientation: u8) -> Vec<u8> {
-    let (out_w, out_h) = if (5..=8).contains(&orientation) {
-        (h, w)
-    } else {
-        (w, h)
-    };
+/// The shown picture of `out_w` × `out_h`, tile by tile.
+#[inline(always)]
+fn copy<const C: usize>(
+    src: &[u8],
+    w: usize,
+    (out_w, out_h): (usize, usize),
+    source: impl Fn(usize, usize) -> (usize, usize),
+) -> Vec<u8> {
     let mut out = vec![0u8; src.len()];
     for tile_y in (0..out_h).step_by(TILE) {
         for tile_x in (0..out_w).step_by(TILE) {
             for y in tile_y..(tile_y + TILE).min(out_h) {
                 let row = &mut out[y * out_w * C..(y + 1) * out_w * C];
-                for x in tile_x..(tile_x + TILE).min(out_w) {
-                    let (sx, sy) = source(orientation, x, y, w, h);
+                let end = (tile_x + TILE).min(out_w);
+                for (x, to) in (tile_x..end).zip(row[tile_x * C..end * C].chunks_exact_mut(C)) {
+                    let (sx, sy) = source(x, y);
                     let from = (sy * w + sx) * C;
-                    row[x * C..x * C + C].copy_from_slice(&src[from..from + C]);
+                    to.copy_from_slice(&src[from..from + C]);
                 }
             }
         }
