@@ -32,6 +32,9 @@ SOTTO_DEBIAN_NEEDS=(
   # The accessibility bus and a screen reader's view of it, for the accessible-name test.
   "file:/usr/libexec/at-spi-bus-launcher:at-spi2-core"
   "py:pyatspi:python3-pyatspi"
+  # The notification server of the notification tests (tests/it/harness/notifyd.py).
+  "py:dbus:python3-dbus"
+  "py:gi:python3-gi"
   # Emoji in reactions, for the screenshots of the UI tests.
   "file:/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf:fonts-noto-color-emoji"
 )

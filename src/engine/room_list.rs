@@ -19,6 +19,7 @@ use matrix_sdk::ruma::events::{
     AnyMessageLikeEventContent, AnySyncMessageLikeEvent, AnySyncStateEvent, AnySyncTimelineEvent,
     SyncMessageLikeEvent, SyncStateEvent,
 };
+use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{OwnedRoomId, RoomId, UserId};
 use matrix_sdk::{Client, Room, RoomState};
 use matrix_sdk_ui::room_list_service::filters::{
@@ -99,6 +100,10 @@ pub struct RoomSummary {
     pub dm_partner: Option<String>,
     /// This account verified the identity of `dm_partner`.
     pub dm_partner_verified: bool,
+    /// The person muted the room (its count is not shown, only a dot).
+    pub is_muted: bool,
+    /// The person marked the room as unread (`m.marked_unread`).
+    pub is_marked_unread: bool,
 }
 
 impl RoomSummary {
@@ -142,6 +147,9 @@ impl RoomSummary {
             is_favourite: room.is_favourite(),
             dm_partner: dm_partner(room),
             dm_partner_verified: false,
+            is_muted: room.cached_user_defined_notification_mode()
+                == Some(matrix_sdk::notification_settings::RoomNotificationMode::Mute),
+            is_marked_unread: room.is_marked_unread(),
         }
     }
 
@@ -189,7 +197,7 @@ fn dm_partner(room: &Room) -> Option<String> {
 
 /// The display name of `sender` in `room`, from the member event the store holds (one
 /// read, no request to the server).
-async fn display_name(room: &Room, sender: &str) -> Option<String> {
+pub(crate) async fn display_name(room: &Room, sender: &str) -> Option<String> {
     let sender = UserId::parse(sender).ok()?;
     let profile = room
         .client()
@@ -229,8 +237,14 @@ fn preview_of(kind: &TimelineEventKind, own_user: &UserId) -> Preview {
     if matches!(kind, TimelineEventKind::UnableToDecrypt { .. }) {
         return Preview::Encrypted;
     }
+    preview_of_event(kind.raw(), own_user)
+}
+
+/// The preview of a (decrypted or plain) event; the sender is named by their Matrix ID's
+/// localpart.
+pub(crate) fn preview_of_event(raw: &Raw<AnySyncTimelineEvent>, own_user: &UserId) -> Preview {
     // A malformed event is shown as "something happened", never trusted further.
-    let Ok(event) = kind.raw().deserialize() else {
+    let Ok(event) = raw.deserialize() else {
         return Preview::Other;
     };
     match event {
@@ -306,7 +320,7 @@ fn one_line(body: &str) -> String {
 }
 
 /// A name on one line, at most 100 characters, without direction overrides or controls.
-fn clean_name(name: &str) -> String {
+pub(crate) fn clean_name(name: &str) -> String {
     strip_direction_overrides(name)
         .chars()
         .filter(|c| !c.is_control())
@@ -878,6 +892,8 @@ mod tests {
             is_favourite: false,
             dm_partner: None,
             dm_partner_verified: false,
+            is_muted: false,
+            is_marked_unread: false,
         };
         let mut sections = RoomListSections::default();
         sections.apply(RoomListUpdate {

@@ -5,6 +5,7 @@ mod hostile;
 mod html;
 mod interop;
 mod key_sharing;
+mod notify;
 mod room_list;
 mod rooms;
 mod secret_service;

@@ -1,0 +1,235 @@
+//! Notifications with the window closed, through GLib to a notification server on the
+//! private bus (`harness::notifyd`): the three content levels (the message's text never
+//! reaches the server at the two private ones), one notification per room updated in
+//! place, the withdrawal when the room is read on another device, and a click that opens
+//! Sotto at the room. Also the Preferences' word when no server answers.
+
+use std::time::Duration;
+
+use gtk::prelude::*;
+use sotto::ui::window::Window;
+
+use crate::harness::notifyd::{NotificationServer, Shown};
+use crate::harness::ui::{all, app, on_gtk_thread, open_window, screenshot, settle, wait_for};
+use crate::harness::{self, TestProfile, peers, synapse};
+
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn set_content(level: &str) {
+    sotto::ui::settings::settings()
+        .set_string("notification-content", level)
+        .unwrap();
+}
+
+/// Waits until the server shows a notification matching `found`, and returns it.
+fn wait_for_shown(
+    server: &NotificationServer,
+    what: &str,
+    found: impl Fn(&Shown) -> bool,
+) -> Shown {
+    wait_for(
+        what,
+        PATIENCE,
+        || server.shown().iter().any(&found),
+        || format!("the server has {:#?}", server.shown()),
+    );
+    server.shown().into_iter().rev().find(found).unwrap()
+}
+
+/// The main window of the test application, once one shows the room `room_id`.
+fn window_at_room(room_id: &str) -> Window {
+    let find = || {
+        app()
+            .windows()
+            .into_iter()
+            .filter_map(|w| w.downcast::<Window>().ok())
+            .find(|w| w.open_room_id().as_deref() == Some(room_id))
+    };
+    wait_for(
+        "a window at the room",
+        PATIENCE,
+        || find().is_some(),
+        || format!("{} windows", app().windows().len()),
+    );
+    find().unwrap()
+}
+
+#[test]
+fn notifications_with_the_window_closed() {
+    let test = TestProfile::new();
+    let server = synapse::shared();
+    let runtime = harness::runtime();
+    let (user, friend, dm_id, group_id) = runtime.block_on(async {
+        let (user, session, friend) = test.signed_in_with_friend(server, "bell").await;
+        peers::set_display_name(&friend, "Frida").await;
+        peers::publish_sotto_keys(&session, &friend).await;
+        let dm = peers::create_encrypted_dm(&friend, &user.user_id).await;
+        let group = peers::create_room(&friend, "Garden club", true, &[&user.user_id]).await;
+        peers::join_as_dm(&session, &dm, &friend).await;
+        session
+            .client()
+            .join_room_by_id(group.room_id())
+            .await
+            .unwrap();
+        friend.sync_once(Default::default()).await.unwrap();
+        (
+            user,
+            friend,
+            dm.room_id().to_string(),
+            group.room_id().to_string(),
+        )
+    });
+    let room_of = |id: &str| {
+        friend
+            .get_room(&matrix_sdk::ruma::RoomId::parse(id).unwrap())
+            .unwrap()
+    };
+    let (dm, group) = (room_of(&dm_id), room_of(&group_id));
+
+    let profile = test.profile.clone();
+    let user_id = user.user_id.clone();
+    let (dm_room, group_room) = (dm_id.clone(), group_id.clone());
+    on_gtk_thread(move || {
+        set_content("sender");
+        // Without a notification server, the Preferences say so (once, there).
+        assert!(!sotto::ui::notifications::server_present());
+        let window = open_window(profile.clone(), 360, 720, "session");
+        let preferences = sotto::ui::preferences::show_preferences(&window);
+        settle();
+        assert!(
+            all::<adw::ActionRow>(&preferences)
+                .iter()
+                .any(|r| r.widget_name() == "no-notification-server"),
+            "no word that notifications cannot be shown"
+        );
+        preferences.close();
+        let notifications = NotificationServer::start();
+        assert!(sotto::ui::notifications::server_present());
+        let preferences = sotto::ui::preferences::show_preferences(&window);
+        settle();
+        assert!(
+            !all::<adw::ActionRow>(&preferences)
+                .iter()
+                .any(|r| r.widget_name() == "no-notification-server")
+        );
+        preferences.close();
+
+        wait_for(
+            "both rooms in the list",
+            PATIENCE,
+            || window.rooms().n_items() == 2,
+            || window.page(),
+        );
+        // Closed: the window goes, the account keeps syncing.
+        window.close();
+        settle();
+        assert!(
+            !app().windows().iter().any(|w| w.is::<Window>()),
+            "the window is gone"
+        );
+        assert!(
+            profile
+                .running()
+                .get(&user_id)
+                .is_some_and(|o| o.sync.is_some()),
+            "the account still runs"
+        );
+
+        // Sender only (the default): who wrote, never what.
+        let send = |room: &matrix_sdk::Room, text: &str| {
+            let room = room.clone();
+            let text = text.to_owned();
+            harness::runtime().block_on(async move { peers::send_text(&room, &text).await });
+        };
+        send(&dm, "marker-sender-level 5b1e");
+        let first = wait_for_shown(notifications, "the direct message's notification", |n| {
+            n.summary == "New message from Frida"
+        });
+        assert_eq!(first.body, "", "{first:?}");
+        assert!(
+            first.actions.first().is_some_and(|a| a == "default"),
+            "a click opens the room: {first:?}"
+        );
+        send(&dm, "marker-sender-level 9d0a");
+        let updated = wait_for_shown(notifications, "the updated notification", |n| {
+            n.summary.starts_with("2 new messages")
+        });
+        assert_eq!(
+            updated.replaces, first.id,
+            "one notification per room: {updated:?}"
+        );
+
+        // Nothing: not even who.
+        set_content("nothing");
+        send(&group, "marker-nothing-level 77c2");
+        let nothing = wait_for_shown(notifications, "the group's notification", |n| {
+            n.summary == "New message"
+        });
+        assert_eq!(nothing.body, "");
+        assert_ne!(nothing.id, first.id, "another room, another notification");
+        for record in notifications.received() {
+            let text = record.to_string();
+            assert!(
+                !text.contains("marker-"),
+                "a private level let the text through: {text}"
+            );
+        }
+
+        // Read on another device of the account: the group's notification goes.
+        harness::runtime().block_on(async {
+            let other = peers::login(server, &user).await;
+            let room = other
+                .get_room(&matrix_sdk::ruma::RoomId::parse(&group_room).unwrap())
+                .unwrap();
+            let latest = room
+                .messages(matrix_sdk::room::MessagesOptions::backward())
+                .await
+                .unwrap()
+                .chunk
+                .first()
+                .and_then(|e| e.event_id())
+                .unwrap();
+            room.send_single_receipt(
+                matrix_sdk::ruma::api::client::receipt::create_receipt::v3::ReceiptType::Read,
+                matrix_sdk::ruma::events::receipt::ReceiptThread::Unthreaded,
+                latest,
+            )
+            .await
+            .unwrap();
+        });
+        wait_for(
+            "the group's notification to be withdrawn",
+            PATIENCE,
+            || notifications.closed(nothing.id),
+            || format!("{:#?}", notifications.received()),
+        );
+
+        // Sender and message, chosen by the person.
+        set_content("message");
+        send(&dm, "visible words 3c4d");
+        let full = wait_for_shown(notifications, "the message's notification", |n| {
+            n.body.contains("visible words 3c4d")
+        });
+        assert_eq!(full.summary, "Frida");
+        assert_eq!(
+            full.body, "visible words 3c4d",
+            "a direct chat's message as it is"
+        );
+
+        // A click opens Sotto at the room.
+        notifications.click(full.id);
+        let window = window_at_room(&dm_room);
+        crate::harness::ui::present_at(&window, 360, 720);
+        screenshot(&window, "notification-opened-room-360x720");
+        // The server closed the clicked notification; Sotto counts anew from here.
+        wait_for(
+            "Sotto to let go of the room's notification once the room shows",
+            PATIENCE,
+            || !sotto::ui::notifications::is_out(&user_id, &dm_room),
+            || format!("{:#?}", notifications.received()),
+        );
+        set_content("sender");
+        window.close();
+        settle();
+    });
+}
