@@ -186,7 +186,6 @@ impl Profile {
         }
         tracing::info!("signed in");
         tracing::debug!(user = %session.user_id(), device = %session.device_id(), "signed in");
-        self.running.insert(session.clone());
         Ok(session)
     }
 
@@ -250,7 +249,6 @@ impl Profile {
             .await
             .map_err(EngineError::matrix)??;
         tracing::info!("signed in again after a soft logout");
-        self.running.insert(session.clone());
         Ok(session)
     }
 

@@ -13,6 +13,7 @@ use eyeball_im::{Vector, VectorDiff};
 use futures_util::{Stream, StreamExt};
 use matrix_sdk::deserialized_responses::TimelineEventKind;
 use matrix_sdk::latest_events::LatestEventValue;
+use matrix_sdk::notification_settings::{NotificationSettings, RoomNotificationMode};
 use matrix_sdk::ruma::events::room::member::MembershipChange;
 use matrix_sdk::ruma::events::room::message::{MessageFormat, MessageType};
 use matrix_sdk::ruma::events::{
@@ -148,7 +149,7 @@ impl RoomSummary {
             dm_partner: dm_partner(room),
             dm_partner_verified: false,
             is_muted: room.cached_user_defined_notification_mode()
-                == Some(matrix_sdk::notification_settings::RoomNotificationMode::Mute),
+                == Some(RoomNotificationMode::Mute),
             is_marked_unread: room.is_marked_unread(),
         }
     }
@@ -562,6 +563,9 @@ pub async fn room_list(
                 futures_util::stream::pending().boxed()
             }
         };
+        // A room's mode (muted or not) follows the account's push rules, which change
+        // without the room changing.
+        let mut rule_changes = push_rule_changes(task_client.clone()).boxed();
         let mut sent = RoomListSections::default();
         loop {
             let update = tokio::select! {
@@ -652,6 +656,18 @@ pub async fn room_list(
                     }
                     RoomListUpdate { section, diffs }
                 }
+                Some(settings) = rule_changes.next() => {
+                    let updates = mode_changes(&settings, &sent).await;
+                    let mut failed = false;
+                    for update in updates {
+                        sent.apply(update.clone());
+                        failed |= sender.send(update).is_err();
+                    }
+                    if failed {
+                        break;
+                    }
+                    continue;
+                }
                 Some(users) = trust.next() => {
                     let updates = partner_changes(&task_client, &sent, &users).await;
                     let mut failed = false;
@@ -679,6 +695,54 @@ pub async fn room_list(
         client,
     };
     Ok((handle, tokio_stream_from(receiver)))
+}
+
+/// The account's notification settings each time its push rules change.
+fn push_rule_changes(client: Client) -> impl Stream<Item = NotificationSettings> {
+    futures_util::stream::once(async move {
+        let settings = client.notification_settings().await;
+        let changes = settings.subscribe_to_changes();
+        (settings, changes)
+    })
+    .flat_map(|(settings, changes)| {
+        futures_util::stream::unfold((settings, changes), |(settings, mut changes)| async move {
+            match changes.recv().await {
+                Ok(()) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    Some((settings.clone(), (settings, changes)))
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => None,
+            }
+        })
+    })
+}
+
+/// `Set` diffs for the rooms whose muted state no longer shows the truth.
+async fn mode_changes(
+    settings: &NotificationSettings,
+    sent: &RoomListSections,
+) -> Vec<RoomListUpdate> {
+    let mut updates = Vec::new();
+    for section in Section::ALL {
+        let mut diffs = Vec::new();
+        for (index, summary) in sent.section(section).iter().enumerate() {
+            let Ok(room_id) = RoomId::parse(&summary.room_id) else {
+                continue;
+            };
+            let muted = settings
+                .get_user_defined_room_notification_mode(&room_id)
+                .await
+                == Some(RoomNotificationMode::Mute);
+            if muted != summary.is_muted {
+                let mut value = summary.clone();
+                value.is_muted = muted;
+                diffs.push(VectorDiff::Set { index, value });
+            }
+        }
+        if !diffs.is_empty() {
+            updates.push(RoomListUpdate { section, diffs });
+        }
+    }
+    updates
 }
 
 /// `Set` diffs for the direct chats with `users` whose shield no longer shows the truth.

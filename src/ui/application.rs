@@ -112,9 +112,9 @@ pub fn present_main_window(app: &adw::Application) -> Window {
             let window = Window::new(app);
             crate::startup_trace::mark("main window built");
             match (crate::ui::window::take_head_start(), adopted_profile()) {
+                (Some(head_start), _) => window.start_head_start(head_start),
                 // Opened again after running in the background: what runs is taken over.
-                (_, Some(profile)) => window.start(profile),
-                (Some(head_start), None) => window.start_head_start(head_start),
+                (None, Some(profile)) => window.start(profile),
                 (None, None) => window.start(profile_from_env()),
             }
             window
@@ -134,6 +134,18 @@ pub fn present_main_window(app: &adw::Application) -> Window {
         })));
     }
     window
+}
+
+/// The main window whose profile holds the account `user_id`.
+fn window_of_account(app: &adw::Application, user_id: &str) -> Option<Window> {
+    app.windows()
+        .into_iter()
+        .filter_map(|w| w.downcast::<Window>().ok())
+        .find(|w| {
+            w.profile()
+                .and_then(|p| p.accounts().ok())
+                .is_some_and(|accounts| accounts.iter().any(|a| a.user_id == user_id))
+        })
 }
 
 /// The profile Sotto opens: its folders from the environment (`XDG_*`), its secrets in
@@ -163,7 +175,19 @@ fn add_actions(app: &adw::Application) {
             let Some((account, room_id)) = target.and_then(|t| t.get::<(String, String)>()) else {
                 return;
             };
-            let window = present_main_window(app);
+            let window = window_of_account(app, &account)
+                .or_else(|| {
+                    // No window shows this account's profile (it ran in the background).
+                    let profile = adopted_profile().filter(|p| {
+                        p.accounts()
+                            .is_ok_and(|a| a.iter().any(|a| a.user_id == account))
+                    })?;
+                    let window = Window::new(app);
+                    window.start(profile);
+                    Some(window)
+                })
+                .unwrap_or_else(|| present_main_window(app));
+            GtkWindowExt::present(&window);
             window.open_room_of(&account, &room_id);
         })
         .build();

@@ -220,7 +220,9 @@ fn alerted(app: &adw::Application, account: &str, alert: Alert) {
     let account_name = several_accounts(account).then_some(account);
     let (title, body) = wording(Content::chosen(), &note.latest, note.count, account_name);
     let notification = gio::Notification::new(&title);
-    notification.set_body(body.as_deref());
+    if let Some(body) = &body {
+        notification.set_body(Some(body));
+    }
     let target = (account.to_owned(), note.latest.room_id.clone()).to_variant();
     notification.set_default_action_and_target_value("app.open-room", Some(&target));
     if note.mention {
@@ -302,8 +304,10 @@ pub fn wording(
         Content::Nothing => {
             let title = if invite {
                 gettext("New invitation")
+            } else if count == 1 {
+                gettext("New message")
             } else {
-                ngettext("New message", "{count} new messages", count)
+                ngettext("{count} new message", "{count} new messages", count)
                     .replace("{count}", &count.to_string())
             };
             (title, None)

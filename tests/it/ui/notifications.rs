@@ -124,7 +124,10 @@ fn notifications_with_the_window_closed() {
         window.close();
         settle();
         assert!(
-            !app().windows().iter().any(|w| w.is::<Window>()),
+            !app()
+                .windows()
+                .iter()
+                .any(|w| w == window.upcast_ref::<gtk::Window>()),
             "the window is gone"
         );
         assert!(
@@ -231,5 +234,123 @@ fn notifications_with_the_window_closed() {
         set_content("sender");
         window.close();
         settle();
+    });
+}
+
+#[test]
+fn room_modes_and_marks_from_the_room_list_reach_the_server() {
+    let test = TestProfile::new();
+    let server = synapse::shared();
+    let (room_id, other) = harness::runtime().block_on(async {
+        let (user, session, friend) = test.signed_in_with_friend(server, "modes").await;
+        let room = peers::create_room(&friend, "Allotment", false, &[&user.user_id]).await;
+        session
+            .client()
+            .join_room_by_id(room.room_id())
+            .await
+            .unwrap();
+        friend.sync_once(Default::default()).await.unwrap();
+        let room = friend.get_room(room.room_id()).unwrap();
+        peers::send_text(&room, "the beans are up").await;
+        let other = peers::login(server, &user).await;
+        drop(session);
+        (room.room_id().to_string(), other)
+    });
+    let profile = test.profile.clone();
+    let room = room_id.clone();
+    on_gtk_thread(move || {
+        let window = open_window(profile, 360, 720, "session");
+        let row = || {
+            window
+                .room_list_pane()
+                .rows()
+                .into_iter()
+                .find(|r| r.room_id() == room)
+        };
+        wait_for(
+            "the room with its unread count",
+            PATIENCE,
+            || row().is_some_and(|r| r.unread_badge().is_some_and(|b| b == "1")),
+            || format!("{:?}", row().map(|r| r.unread_badge())),
+        );
+        let row = row().unwrap();
+        row.show_menu(None);
+        let menu = row.menu().expect("the menu opened");
+        wait_for(
+            "the room's menu",
+            PATIENCE,
+            || menu.is_visible(),
+            || "hidden".into(),
+        );
+        screenshot(&menu, "room-list-menu-360x720");
+        // Mute, as the menu's radio item does.
+        WidgetExt::activate_action(&row, "win.room-mode", Some(&"mute".to_variant())).unwrap();
+        menu.popdown();
+        // The mode as the account's sync brought it back from the server.
+        let shown = window.session().expect("the account is shown");
+        let mode = || sotto::engine::push_rules::cached_room_mode(&shown, &room);
+        wait_for(
+            "the room to be muted",
+            PATIENCE,
+            || mode() == Some(sotto::engine::push_rules::RoomMode::Mute),
+            || format!("{:?}", mode()),
+        );
+        // Muted: a dot, no count.
+        let row_now = || {
+            window
+                .room_list_pane()
+                .rows()
+                .into_iter()
+                .find(|r| r.room_id() == room)
+        };
+        wait_for(
+            "the muted room's dot",
+            PATIENCE,
+            || row_now().is_some_and(|r| r.unread_badge().as_deref() == Some("")),
+            || format!("{:?}", row_now().map(|r| r.unread_badge())),
+        );
+        screenshot(&window, "room-list-muted-360x720");
+        // Mark as unread.
+        WidgetExt::activate_action(
+            &row_now().unwrap(),
+            "win.prepare-room-menu",
+            Some(&room.to_variant()),
+        )
+        .unwrap();
+        WidgetExt::activate_action(&row_now().unwrap(), "win.room-marked-unread", None).unwrap();
+        wait_for(
+            "the room to be marked as unread",
+            PATIENCE,
+            || sotto::engine::push_rules::is_marked_unread(&shown, &room),
+            || "not marked".into(),
+        );
+        crate::harness::ui::present_at(&window, 1280, 800);
+        screenshot(&window, "room-list-muted-1280x800");
+        row_now().unwrap().show_menu(None);
+        if let Some(menu) = row_now().unwrap().menu() {
+            wait_for(
+                "the menu",
+                PATIENCE,
+                || menu.is_visible(),
+                || "hidden".into(),
+            );
+            screenshot(&menu, "room-list-menu-1280x800");
+            menu.popdown();
+        }
+        window.close();
+        settle();
+    });
+    // Another client of the account sees the mute in the server's push rules.
+    harness::runtime().block_on(async move {
+        other.sync_once(Default::default()).await.unwrap();
+        let settings = other.notification_settings().await;
+        let room_id = matrix_sdk::ruma::RoomId::parse(&room_id).unwrap();
+        assert_eq!(
+            settings
+                .get_user_defined_room_notification_mode(&room_id)
+                .await
+                .map(sotto::engine::push_rules::RoomMode::from),
+            Some(sotto::engine::push_rules::RoomMode::Mute)
+        );
     });
 }
