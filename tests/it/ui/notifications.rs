@@ -231,10 +231,52 @@ fn notifications_with_the_window_closed() {
             || !sotto::ui::notifications::is_out(&user_id, &dm_room),
             || format!("{:#?}", notifications.received()),
         );
+        // The room shown in the window the person uses does not notify; another does.
+        // Proof that the message was handled first: the conversation shows it.
+        window.present();
+        wait_for(
+            "the window to be the active one",
+            PATIENCE,
+            || window.is_active(),
+            || "another window is active".into(),
+        );
+        send(&dm, "while looking 1a2b");
+        wait_for(
+            "the message in the open conversation",
+            PATIENCE,
+            || shows_text(&window, "while looking 1a2b"),
+            || "not shown".into(),
+        );
+        send(&group, "meanwhile in the club 8e8e");
+        wait_for_shown(notifications, "the other room's notification", |n| {
+            n.body.contains("meanwhile in the club 8e8e")
+        });
+        assert!(
+            !notifications
+                .shown()
+                .iter()
+                .any(|n| n.body.contains("while looking 1a2b")),
+            "the room on screen notified"
+        );
         set_content("sender");
         window.close();
         settle();
     });
+}
+
+/// Whether the conversation open in `window` shows a message with `text`.
+fn shows_text(window: &Window, text: &str) -> bool {
+    use sotto::engine::timeline::{Entry, EntryKind};
+    let Some(store) = window.room_view().store() else {
+        return false;
+    };
+    (0..store.n_items())
+        .filter_map(|i| store.item(i))
+        .filter_map(|item| sotto::ui::diff_store::value_of::<Entry>(&item))
+        .any(|entry| match entry.kind {
+            EntryKind::Event(event) => event.copy_text() == Some(text),
+            _ => false,
+        })
 }
 
 #[test]
