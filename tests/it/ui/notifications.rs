@@ -120,15 +120,15 @@ fn notifications_with_the_window_closed() {
             || window.rooms().n_items() == 2,
             || window.page(),
         );
-        // Closed: the window goes, the account keeps syncing.
+        // Closed: the window and its widgets go, the account keeps syncing.
+        let closed = window.downgrade();
         window.close();
-        settle();
-        assert!(
-            !app()
-                .windows()
-                .iter()
-                .any(|w| w == window.upcast_ref::<gtk::Window>()),
-            "the window is gone"
+        drop(window);
+        wait_for(
+            "the closed window to be freed",
+            PATIENCE,
+            || closed.upgrade().is_none(),
+            || "something still holds it".into(),
         );
         assert!(
             profile
