@@ -367,3 +367,86 @@ pub fn server_present() -> bool {
         .is_some_and(|(owned,)| owned)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(direct: bool, encrypted: bool) -> Alert {
+        Alert {
+            room_id: "!r:example.org".into(),
+            event_id: "$e".into(),
+            room_name: "Garden club".into(),
+            is_direct: direct,
+            is_encrypted: encrypted,
+            sender_name: "Frida".into(),
+            what: Preview::Message {
+                sender: "@frida:example.org".into(),
+                sender_name: "frida".into(),
+                own: false,
+                body: "the secret".into(),
+            },
+            mention: false,
+        }
+    }
+
+    #[test]
+    fn only_the_first_level_shows_the_text() {
+        for (direct, encrypted) in [(true, true), (false, true), (false, false), (true, false)] {
+            let alert = alert(direct, encrypted);
+            for content in [Content::Sender, Content::Nothing] {
+                let (title, body) = wording(content, &alert, 1, None);
+                assert!(
+                    !title.contains("secret") && !body.unwrap_or_default().contains("secret"),
+                    "{content:?} {direct} {encrypted}"
+                );
+            }
+            let (title, body) = wording(Content::Message, &alert, 1, None);
+            assert!(format!("{title} {body:?}").contains("the secret"));
+        }
+    }
+
+    #[test]
+    fn the_levels_say_what_they_promise() {
+        let group = alert(false, false);
+        assert_eq!(
+            wording(Content::Message, &group, 1, None),
+            ("Garden club".into(), Some("Frida: the secret".into()))
+        );
+        assert_eq!(
+            wording(Content::Sender, &group, 1, None),
+            ("New message from Frida".into(), Some("Garden club".into()))
+        );
+        // An encrypted group's name stays off the lock screen.
+        assert_eq!(
+            wording(Content::Sender, &alert(false, true), 3, None),
+            ("3 new messages, the latest from Frida".into(), None)
+        );
+        assert_eq!(
+            wording(Content::Nothing, &group, 2, None),
+            ("2 new messages".into(), None)
+        );
+        let mut mention = alert(true, true);
+        mention.mention = true;
+        assert_eq!(
+            wording(Content::Sender, &mention, 1, None).0,
+            "Frida mentioned you"
+        );
+    }
+
+    #[test]
+    fn with_several_accounts_the_account_is_named() {
+        let dm = alert(true, true);
+        assert_eq!(
+            wording(Content::Nothing, &dm, 1, Some("@me:example.org")),
+            ("New message".into(), Some("To @me:example.org".into()))
+        );
+        assert_eq!(
+            wording(Content::Message, &dm, 1, Some("@me:example.org")),
+            (
+                "Frida".into(),
+                Some("the secret\nTo @me:example.org".into())
+            )
+        );
+    }
+}
