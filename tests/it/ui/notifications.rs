@@ -396,3 +396,72 @@ fn room_modes_and_marks_from_the_room_list_reach_the_server() {
         );
     });
 }
+
+#[test]
+fn every_account_notifies_and_names_itself() {
+    let test = TestProfile::new();
+    let server = synapse::shared();
+    let (shown_user, other_user, friend) = harness::runtime().block_on(async {
+        let shown_user = server.register("first-of-two").await;
+        let other_user = server.register("second-of-two").await;
+        for user in [&other_user, &shown_user] {
+            test.profile
+                .login(&server.url(), &user.localpart, &user.password)
+                .await
+                .expect("both accounts sign in");
+        }
+        test.profile.set_active(&shown_user.user_id).unwrap();
+        let friend_user = server.register("friend-of-two").await;
+        let friend = peers::login(server, &friend_user).await;
+        peers::set_display_name(&friend, "Frida").await;
+        (shown_user, other_user, friend)
+    });
+    let profile = test.profile.clone();
+    let other_id = other_user.user_id.clone();
+    let friend_client = friend.clone();
+    on_gtk_thread(move || {
+        set_content("sender");
+        let notifications = NotificationServer::start();
+        let window = open_window(profile.clone(), 360, 720, "session");
+        assert_eq!(
+            window.session().map(|s| s.user_id()),
+            Some(shown_user.user_id.clone())
+        );
+        // The account not shown runs too.
+        wait_for(
+            "the other account to sync in the background",
+            PATIENCE,
+            || {
+                profile
+                    .running()
+                    .get(&other_id)
+                    .is_some_and(|o| o.sync.is_some())
+            },
+            || format!("{} accounts run", profile.running().count()),
+        );
+        let other_session = profile.running().get(&other_id).unwrap().session;
+        let other = other_id.clone();
+        harness::runtime().block_on(async move {
+            let dm = peers::create_dm(&friend_client, "Two accounts", &other).await;
+            other_session
+                .client()
+                .join_room_by_id(dm.room_id())
+                .await
+                .unwrap();
+            friend_client.sync_once(Default::default()).await.unwrap();
+            let dm = friend_client.get_room(dm.room_id()).unwrap();
+            peers::send_text(&dm, "for the second account").await;
+        });
+        // First the invitation, then the message, each naming the account.
+        let invitation = wait_for_shown(notifications, "the invitation's notification", |n| {
+            n.summary.starts_with("Invitation from") && n.body.contains(&other_id)
+        });
+        assert_eq!(invitation.body, format!("To {other_id}"));
+        let shown = wait_for_shown(notifications, "the message's notification", |n| {
+            n.summary == "New message from Frida"
+        });
+        assert_eq!(shown.body, format!("To {other_id}"), "{shown:?}");
+        window.close();
+        settle();
+    });
+}
