@@ -31,10 +31,16 @@ pub struct Shown {
     pub actions: Vec<String>,
 }
 
+static SERVER: OnceLock<NotificationServer> = OnceLock::new();
+
 impl NotificationServer {
+    /// Whether this test process started the server already.
+    pub fn started() -> bool {
+        SERVER.get().is_some()
+    }
+
     /// Starts the server (once per test process) and waits until it owns its bus name.
     pub fn start() -> &'static Self {
-        static SERVER: OnceLock<NotificationServer> = OnceLock::new();
         SERVER.get_or_init(|| {
             super::assert_private_session();
             let script = super::repo_root().join("tests/it/harness/notifyd.py");

@@ -21,7 +21,8 @@ fn set_content(level: &str) {
         .unwrap();
 }
 
-/// Waits until the server shows a notification matching `found`, and returns it.
+/// Waits until the server shows a notification matching `found`, and returns it. Each
+/// test's peer has a name of its own: the server is shared by the tests of the process.
 fn wait_for_shown(
     server: &NotificationServer,
     what: &str,
@@ -34,6 +35,33 @@ fn wait_for_shown(
         || format!("the server has {:#?}", server.shown()),
     );
     server.shown().into_iter().rev().find(found).unwrap()
+}
+
+/// Whether the Preferences of `window` say that notifications cannot be shown.
+fn preferences_say_no_server(window: &Window) -> bool {
+    let preferences = sotto::ui::preferences::show_preferences(window);
+    settle();
+    let says = all::<adw::ActionRow>(&preferences)
+        .iter()
+        .any(|r| r.widget_name() == "no-notification-server");
+    preferences.close();
+    says
+}
+
+/// The notification server of this test process. The first test to want it checks first
+/// that, without it, Sotto knows and the Preferences say so (once, there).
+fn start_server(window: &Window) -> &'static NotificationServer {
+    if !NotificationServer::started() {
+        assert!(!sotto::ui::notifications::server_present());
+        assert!(
+            preferences_say_no_server(window),
+            "no word that notifications cannot be shown"
+        );
+    }
+    let server = NotificationServer::start();
+    assert!(sotto::ui::notifications::server_present());
+    assert!(!preferences_say_no_server(window));
+    server
 }
 
 /// The main window of the test application, once one shows the room `room_id`.
@@ -61,7 +89,7 @@ fn notifications_with_the_window_closed() {
     let runtime = harness::runtime();
     let (user, friend, dm_id, group_id) = runtime.block_on(async {
         let (user, session, friend) = test.signed_in_with_friend(server, "bell").await;
-        peers::set_display_name(&friend, "Frida").await;
+        peers::set_display_name(&friend, "Bellamy").await;
         peers::publish_sotto_keys(&session, &friend).await;
         let dm = peers::create_encrypted_dm(&friend, &user.user_id).await;
         let group = peers::create_room(&friend, "Garden club", true, &[&user.user_id]).await;
@@ -91,29 +119,8 @@ fn notifications_with_the_window_closed() {
     let (dm_room, group_room) = (dm_id.clone(), group_id.clone());
     on_gtk_thread(move || {
         set_content("sender");
-        // Without a notification server, the Preferences say so (once, there).
-        assert!(!sotto::ui::notifications::server_present());
         let window = open_window(profile.clone(), 360, 720, "session");
-        let preferences = sotto::ui::preferences::show_preferences(&window);
-        settle();
-        assert!(
-            all::<adw::ActionRow>(&preferences)
-                .iter()
-                .any(|r| r.widget_name() == "no-notification-server"),
-            "no word that notifications cannot be shown"
-        );
-        preferences.close();
-        let notifications = NotificationServer::start();
-        assert!(sotto::ui::notifications::server_present());
-        let preferences = sotto::ui::preferences::show_preferences(&window);
-        settle();
-        assert!(
-            !all::<adw::ActionRow>(&preferences)
-                .iter()
-                .any(|r| r.widget_name() == "no-notification-server")
-        );
-        preferences.close();
-
+        let notifications = start_server(&window);
         wait_for(
             "both rooms in the list",
             PATIENCE,
@@ -146,7 +153,7 @@ fn notifications_with_the_window_closed() {
         };
         send(&dm, "marker-sender-level 5b1e");
         let first = wait_for_shown(notifications, "the direct message's notification", |n| {
-            n.summary == "New message from Frida"
+            n.summary == "New message from Bellamy"
         });
         assert_eq!(first.body, "", "{first:?}");
         assert!(
@@ -155,7 +162,7 @@ fn notifications_with_the_window_closed() {
         );
         send(&dm, "marker-sender-level 9d0a");
         let updated = wait_for_shown(notifications, "the updated notification", |n| {
-            n.summary.starts_with("2 new messages")
+            n.summary == "2 new messages, the latest from Bellamy"
         });
         assert_eq!(
             updated.replaces, first.id,
@@ -213,7 +220,7 @@ fn notifications_with_the_window_closed() {
         let full = wait_for_shown(notifications, "the message's notification", |n| {
             n.body.contains("visible words 3c4d")
         });
-        assert_eq!(full.summary, "Frida");
+        assert_eq!(full.summary, "Bellamy");
         assert_eq!(
             full.body, "visible words 3c4d",
             "a direct chat's message as it is"
@@ -413,7 +420,7 @@ fn every_account_notifies_and_names_itself() {
         test.profile.set_active(&shown_user.user_id).unwrap();
         let friend_user = server.register("friend-of-two").await;
         let friend = peers::login(server, &friend_user).await;
-        peers::set_display_name(&friend, "Frida").await;
+        peers::set_display_name(&friend, "Fenna").await;
         (shown_user, other_user, friend)
     });
     let profile = test.profile.clone();
@@ -421,8 +428,8 @@ fn every_account_notifies_and_names_itself() {
     let friend_client = friend.clone();
     on_gtk_thread(move || {
         set_content("sender");
-        let notifications = NotificationServer::start();
         let window = open_window(profile.clone(), 360, 720, "session");
+        let notifications = start_server(&window);
         assert_eq!(
             window.session().map(|s| s.user_id()),
             Some(shown_user.user_id.clone())
@@ -458,7 +465,7 @@ fn every_account_notifies_and_names_itself() {
         });
         assert_eq!(invitation.body, format!("To {other_id}"));
         let shown = wait_for_shown(notifications, "the message's notification", |n| {
-            n.summary == "New message from Frida"
+            n.summary == "New message from Fenna"
         });
         assert_eq!(shown.body, format!("To {other_id}"), "{shown:?}");
         window.close();
