@@ -8,7 +8,12 @@
 //! - process start to the engine's room list holding all 200 rooms;
 //! - process start to the first frame of the window showing the rooms (under Xvfb);
 //! - resident memory one second after that, and CPU time used in each of the next seconds;
-//! - opening the stores with the raw key versus a passphrase-derived key.
+//! - opening the stores with the raw key versus a passphrase-derived key;
+//! - with the window closed (running in the background): CPU time per second over a
+//!   minute, resident memory, and the time from a message sent by a peer in an encrypted
+//!   direct chat to its notification at a notification server on the private bus.
+//!
+//! `-- --background` runs only the last part.
 //!
 //! `SOTTO_BENCH_WRAP` puts a command before each child (a profiler, say); its output
 //! file is overwritten by each run, so the last run's profile is what remains.
@@ -43,6 +48,7 @@ fn main() {
     match args.get(1).map(String::as_str) {
         Some("--child-engine") => child_engine(Path::new(&args[2])),
         Some("--child-window") => child_window(Path::new(&args[2])),
+        Some("--child-background") => child_background(Path::new(&args[2])),
         // `cargo bench` passes `--bench`; anything else runs the benchmark.
         _ => parent(),
     }
@@ -56,6 +62,7 @@ fn profile_in(dir: &Path) -> Profile {
 }
 
 fn parent() {
+    let only_background = std::env::args().any(|a| a == "--background");
     harness::assert_private_session();
     let dir = tempfile::Builder::new()
         .prefix("sotto-bench-")
@@ -90,6 +97,10 @@ fn parent() {
 
     let me = std::env::current_exe().unwrap();
     let synapse = server.pid();
+    if only_background {
+        background(&me, dir.path(), &server);
+        return;
+    }
     let engine = runs(&me, "--child-engine", dir.path(), "ROOMS", synapse);
     println!(
         "process start → engine room list with {ROOMS} rooms: median {} ms (runs: {})",
@@ -158,6 +169,121 @@ fn parent() {
     }
 
     runtime.block_on(compare_keys(&server.url()));
+    background(&me, dir.path(), &server);
+}
+
+/// How many messages the notification latency is measured over.
+const NOTIFIED_MESSAGES: usize = 50;
+
+/// With the window closed: idle CPU and memory, then the time from a peer's message to its
+/// notification.
+fn background(me: &Path, dir: &Path, server: &harness::synapse::Synapse) {
+    let runtime = harness::runtime();
+    let notifications = harness::notifyd::NotificationServer::start();
+    let dm = runtime.block_on(async {
+        let profile = profile_in(dir);
+        let entry = profile.accounts().unwrap().remove(0);
+        let session = profile.restore(&entry).await.unwrap();
+        let friend_user = server.register("bench-friend").await;
+        let friend = harness::peers::login(server, &friend_user).await;
+        harness::peers::set_display_name(&friend, "Frida").await;
+        let dm = harness::peers::create_encrypted_dm(&friend, &entry.user_id).await;
+        session
+            .client()
+            .join_room_by_id(dm.room_id())
+            .await
+            .unwrap();
+        friend.sync_once(Default::default()).await.unwrap();
+        // Sotto's keys are on the server since the setup's sync.
+        friend.get_room(dm.room_id()).unwrap()
+    });
+    if let Some(pid) = server.pid() {
+        common::wait_until_idle(pid, Duration::from_secs(20));
+    }
+    let mut child = Command::new(me)
+        .arg("--child-background")
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the child starts");
+    let pid = child.id();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap() == "CLOSED" {
+            break;
+        }
+    }
+    // Let the window's end and the sync settle, then measure a quiet minute.
+    std::thread::sleep(Duration::from_secs(5));
+    let before = common::process_cpu_ms(pid).unwrap();
+    std::thread::sleep(Duration::from_secs(60));
+    let used = common::process_cpu_ms(pid).unwrap() - before;
+    println!(
+        "window closed, {ROOMS} rooms, idle: {used} ms of CPU in 60 s ({:.2} ms per second; target 1)",
+        used as f64 / 60.0
+    );
+    let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .unwrap_or_default();
+    println!("  resident memory then: {} MB (target 60)", rss / 1024);
+
+    let mut latencies = Vec::with_capacity(NOTIFIED_MESSAGES);
+    for i in 0..NOTIFIED_MESSAGES {
+        let shown = notifications.shown().len();
+        let sent = Instant::now();
+        runtime.block_on(harness::peers::send_text(
+            &dm,
+            &format!("bench message {i}"),
+        ));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while notifications.shown().len() == shown {
+            assert!(Instant::now() < deadline, "no notification for message {i}");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        latencies.push(sent.elapsed().as_millis() as u64);
+        // Quiet between messages, as people write.
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    println!(
+        "peer's message → notification, window closed: median {} ms, slowest {} ms over {NOTIFIED_MESSAGES} (target 300)",
+        median(&latencies),
+        latencies.iter().max().unwrap()
+    );
+    // SAFETY: kill only sends a signal to the child started above.
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    let _ = child.wait();
+}
+
+/// Sotto with its window opened on the saved account and then closed: it runs on in the
+/// background, syncing and notifying, until the parent ends it.
+fn child_background(dir: &Path) {
+    let started = common::app::start(profile_in(dir), 360, 720);
+    let window = started.window;
+    let rooms = window.rooms();
+    let listed = common::app::run_main_loop_until(Duration::from_secs(60), || {
+        rooms.n_items() > 0 && window.sync().is_some()
+    });
+    assert!(listed, "the window listed the rooms");
+    // The first answer from the server, before closing.
+    common::app::run_main_loop_for(Duration::from_secs(3));
+    use gtk::prelude::*;
+    window.close();
+    drop(window);
+    drop(rooms);
+    common::app::run_main_loop_for(Duration::from_secs(1));
+    sotto::memory::release_free_memory();
+    println!("CLOSED");
+    let _app = started.app;
+    let context = gtk::glib::MainContext::default();
+    loop {
+        context.iteration(true);
+    }
 }
 
 async fn wait_for_rooms(sync: &AccountSync) {

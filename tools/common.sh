@@ -34,6 +34,9 @@ SOTTO_DEBIAN_NEEDS=(
   "py:pyatspi:python3-pyatspi"
   # An independent reader of picture metadata, for the media tests (engine::media).
   "cmd:exiftool:libimage-exiftool-perl"
+  # The notification server of the notification tests (tests/it/harness/notifyd.py).
+  "py:dbus:python3-dbus"
+  "py:gi:python3-gi"
   # Emoji in reactions, for the screenshots of the UI tests.
   "file:/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf:fonts-noto-color-emoji"
 )

@@ -6,9 +6,11 @@ use tokio::task::spawn_blocking;
 use super::accounts::{AccountEntry, AccountList};
 use super::discovery::{homeserver_input, parse_username};
 use super::paths::{Paths, account_folder_name, create_private_dir};
+use super::running::Running;
 use super::secrets::{SecretStore, StoreKey};
 use super::session::KeySharing;
 use super::session::{Session, StoreLocation};
+use super::sync::AccountSync;
 use super::{EngineError, Result};
 
 /// The folders, secrets and accounts of one profile.
@@ -18,6 +20,8 @@ pub struct Profile {
     secrets: SecretStore,
     list: AccountList,
     key_sharing: KeySharing,
+    /// The accounts open in this process, shared by every clone of the profile.
+    running: Running,
 }
 
 impl Profile {
@@ -29,6 +33,7 @@ impl Profile {
             secrets,
             list,
             key_sharing: KeySharing::default(),
+            running: Running::default(),
         }
     }
 
@@ -76,6 +81,61 @@ impl Profile {
     /// Remembers the account shown now, to open it first next time.
     pub fn set_active(&self, user_id: &str) -> Result<()> {
         self.list.set_active(user_id)
+    }
+
+    /// The accounts open in this process.
+    pub fn running(&self) -> &Running {
+        &self.running
+    }
+
+    /// The session of `entry`: the one that runs, else restored from its store (see
+    /// [`Profile::restore`]) and kept running.
+    pub async fn open(&self, entry: &AccountEntry) -> Result<Session> {
+        let _opening = self.running.lock_opening().await;
+        if let Some(open) = self.running.get(&entry.user_id) {
+            return Ok(open.session);
+        }
+        let session = self.restore(entry).await?;
+        self.running.insert(session.clone());
+        Ok(session)
+    }
+
+    /// The sync of `session`'s account: the one that runs, else built (not started; see
+    /// [`AccountSync::build`]) and kept. `true` with a sync built now.
+    pub async fn sync_of(&self, session: &Session) -> Result<(AccountSync, bool)> {
+        let _opening = self.running.lock_opening().await;
+        let user_id = session.user_id();
+        match self.running.get(&user_id) {
+            Some(open) if open.session.same_client(session) => {
+                if let Some(sync) = open.sync {
+                    return Ok((sync, false));
+                }
+            }
+            _ => self.running.insert(session.clone()),
+        }
+        let sync = AccountSync::build(session).await?;
+        self.running.set_sync(session, sync.clone());
+        Ok((sync, true))
+    }
+
+    /// Opens every account that does not run yet and starts every sync that does not talk
+    /// to the server yet, so that each account notifies. An account that cannot be opened is skipped (its window says why).
+    pub async fn run_all(&self) {
+        let Ok(accounts) = self.accounts() else {
+            return;
+        };
+        for entry in accounts {
+            let started = async {
+                let session = self.open(&entry).await?;
+                let (sync, _) = self.sync_of(&session).await?;
+                // Starting a sync that runs already changes nothing.
+                sync.resume().await;
+                Ok::<_, EngineError>(())
+            };
+            if let Err(err) = started.await {
+                tracing::warn!("an account could not start in the background: {err}");
+            }
+        }
     }
 
     /// Checks that the Secret Service is there and unlocked.
@@ -194,6 +254,7 @@ impl Profile {
 
     /// Logs the device out on the server, then forgets the account here.
     pub async fn sign_out(&self, session: Session) -> Result<()> {
+        self.running.stop(&session.user_id()).await;
         session.logout_on_server().await?;
         let entry = AccountEntry {
             user_id: session.user_id(),
@@ -206,6 +267,7 @@ impl Profile {
     /// Deletes an account's Secret Service item, store and cache, and drops it from the
     /// list. Other accounts are untouched.
     pub async fn forget(&self, entry: &AccountEntry) -> Result<()> {
+        self.running.stop(&entry.user_id).await;
         let store = self.secrets.clone();
         let user_id = entry.user_id.clone();
         spawn_blocking(move || store.delete(&user_id))

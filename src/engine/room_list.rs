@@ -13,12 +13,14 @@ use eyeball_im::{Vector, VectorDiff};
 use futures_util::{Stream, StreamExt};
 use matrix_sdk::deserialized_responses::TimelineEventKind;
 use matrix_sdk::latest_events::LatestEventValue;
+use matrix_sdk::notification_settings::{NotificationSettings, RoomNotificationMode};
 use matrix_sdk::ruma::events::room::member::MembershipChange;
 use matrix_sdk::ruma::events::room::message::{MessageFormat, MessageType};
 use matrix_sdk::ruma::events::{
     AnyMessageLikeEventContent, AnySyncMessageLikeEvent, AnySyncStateEvent, AnySyncTimelineEvent,
     SyncMessageLikeEvent, SyncStateEvent,
 };
+use matrix_sdk::ruma::serde::Raw;
 use matrix_sdk::ruma::{OwnedRoomId, RoomId, UserId};
 use matrix_sdk::{Client, Room, RoomState};
 use matrix_sdk_ui::room_list_service::filters::{
@@ -99,6 +101,10 @@ pub struct RoomSummary {
     pub dm_partner: Option<String>,
     /// This account verified the identity of `dm_partner`.
     pub dm_partner_verified: bool,
+    /// The person muted the room (its count is not shown, only a dot).
+    pub is_muted: bool,
+    /// The person marked the room as unread (`m.marked_unread`).
+    pub is_marked_unread: bool,
 }
 
 impl RoomSummary {
@@ -142,6 +148,9 @@ impl RoomSummary {
             is_favourite: room.is_favourite(),
             dm_partner: dm_partner(room),
             dm_partner_verified: false,
+            is_muted: room.cached_user_defined_notification_mode()
+                == Some(RoomNotificationMode::Mute),
+            is_marked_unread: room.is_marked_unread(),
         }
     }
 
@@ -189,7 +198,7 @@ fn dm_partner(room: &Room) -> Option<String> {
 
 /// The display name of `sender` in `room`, from the member event the store holds (one
 /// read, no request to the server).
-async fn display_name(room: &Room, sender: &str) -> Option<String> {
+pub(crate) async fn display_name(room: &Room, sender: &str) -> Option<String> {
     let sender = UserId::parse(sender).ok()?;
     let profile = room
         .client()
@@ -229,8 +238,14 @@ fn preview_of(kind: &TimelineEventKind, own_user: &UserId) -> Preview {
     if matches!(kind, TimelineEventKind::UnableToDecrypt { .. }) {
         return Preview::Encrypted;
     }
+    preview_of_event(kind.raw(), own_user)
+}
+
+/// The preview of a (decrypted or plain) event; the sender is named by their Matrix ID's
+/// localpart.
+pub(crate) fn preview_of_event(raw: &Raw<AnySyncTimelineEvent>, own_user: &UserId) -> Preview {
     // A malformed event is shown as "something happened", never trusted further.
-    let Ok(event) = kind.raw().deserialize() else {
+    let Ok(event) = raw.deserialize() else {
         return Preview::Other;
     };
     match event {
@@ -306,7 +321,7 @@ fn one_line(body: &str) -> String {
 }
 
 /// A name on one line, at most 100 characters, without direction overrides or controls.
-fn clean_name(name: &str) -> String {
+pub(crate) fn clean_name(name: &str) -> String {
     strip_direction_overrides(name)
         .chars()
         .filter(|c| !c.is_control())
@@ -548,6 +563,9 @@ pub async fn room_list(
                 futures_util::stream::pending().boxed()
             }
         };
+        // A room's mode (muted or not) follows the account's push rules, which change
+        // without the room changing.
+        let mut rule_changes = push_rule_changes(task_client.clone()).boxed();
         let mut sent = RoomListSections::default();
         loop {
             let update = tokio::select! {
@@ -638,6 +656,18 @@ pub async fn room_list(
                     }
                     RoomListUpdate { section, diffs }
                 }
+                Some(settings) = rule_changes.next() => {
+                    let updates = mode_changes(&settings, &sent).await;
+                    let mut failed = false;
+                    for update in updates {
+                        sent.apply(update.clone());
+                        failed |= sender.send(update).is_err();
+                    }
+                    if failed {
+                        break;
+                    }
+                    continue;
+                }
                 Some(users) = trust.next() => {
                     let updates = partner_changes(&task_client, &sent, &users).await;
                     let mut failed = false;
@@ -665,6 +695,54 @@ pub async fn room_list(
         client,
     };
     Ok((handle, tokio_stream_from(receiver)))
+}
+
+/// The account's notification settings each time its push rules change.
+fn push_rule_changes(client: Client) -> impl Stream<Item = NotificationSettings> {
+    futures_util::stream::once(async move {
+        let settings = client.notification_settings().await;
+        let changes = settings.subscribe_to_changes();
+        (settings, changes)
+    })
+    .flat_map(|(settings, changes)| {
+        futures_util::stream::unfold((settings, changes), |(settings, mut changes)| async move {
+            match changes.recv().await {
+                Ok(()) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    Some((settings.clone(), (settings, changes)))
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => None,
+            }
+        })
+    })
+}
+
+/// `Set` diffs for the rooms whose muted state no longer shows the truth.
+async fn mode_changes(
+    settings: &NotificationSettings,
+    sent: &RoomListSections,
+) -> Vec<RoomListUpdate> {
+    let mut updates = Vec::new();
+    for section in Section::ALL {
+        let mut diffs = Vec::new();
+        for (index, summary) in sent.section(section).iter().enumerate() {
+            let Ok(room_id) = RoomId::parse(&summary.room_id) else {
+                continue;
+            };
+            let muted = settings
+                .get_user_defined_room_notification_mode(&room_id)
+                .await
+                == Some(RoomNotificationMode::Mute);
+            if muted != summary.is_muted {
+                let mut value = summary.clone();
+                value.is_muted = muted;
+                diffs.push(VectorDiff::Set { index, value });
+            }
+        }
+        if !diffs.is_empty() {
+            updates.push(RoomListUpdate { section, diffs });
+        }
+    }
+    updates
 }
 
 /// `Set` diffs for the direct chats with `users` whose shield no longer shows the truth.
@@ -878,6 +956,8 @@ mod tests {
             is_favourite: false,
             dm_partner: None,
             dm_partner_verified: false,
+            is_muted: false,
+            is_marked_unread: false,
         };
         let mut sections = RoomListSections::default();
         sections.apply(RoomListUpdate {

@@ -52,6 +52,11 @@ pub struct Session {
     /// Rooms whose send queue Sotto holds until the person decides (an identity changed,
     /// a new session waits); see `trust::identities::hold_sending_with`.
     held_rooms: Arc<Mutex<HashSet<OwnedRoomId>>>,
+    /// Where the client's notification handler sends (see `notify::watch`).
+    notification_slot: super::notify::HandlerSlot,
+    /// The account's notification settings, loaded on first use (see `push_rules`).
+    notification_settings:
+        Arc<tokio::sync::OnceCell<matrix_sdk::notification_settings::NotificationSettings>>,
 }
 
 /// Where an account's encrypted store lives and the key that opens it.
@@ -107,6 +112,24 @@ impl Session {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .contains(room_id)
+    }
+
+    /// Whether `other` is this very session (a clone of it), not another session of the
+    /// same account.
+    pub fn same_client(&self, other: &Session) -> bool {
+        Arc::ptr_eq(&self.held_rooms, &other.held_rooms)
+    }
+
+    /// Where the client's notification handler sends what it gets.
+    pub(crate) fn notification_slot(&self) -> super::notify::HandlerSlot {
+        self.notification_slot.clone()
+    }
+
+    /// The account's notification settings, once loaded.
+    pub(crate) fn notification_settings(
+        &self,
+    ) -> &tokio::sync::OnceCell<matrix_sdk::notification_settings::NotificationSettings> {
+        &self.notification_settings
     }
 
     /// The folder name of this account's store and cache.
@@ -191,6 +214,8 @@ impl Session {
             key_sharing: store.key_sharing,
             created_encrypted: Arc::default(),
             held_rooms: Arc::default(),
+            notification_slot: Arc::default(),
+            notification_settings: Arc::default(),
         })
     }
 
@@ -224,6 +249,8 @@ impl Session {
             key_sharing: store.key_sharing,
             created_encrypted: Arc::default(),
             held_rooms: Arc::default(),
+            notification_slot: Arc::default(),
+            notification_settings: Arc::default(),
         })
     }
 
@@ -263,6 +290,8 @@ impl Session {
             key_sharing: store.key_sharing,
             created_encrypted: Arc::default(),
             held_rooms: Arc::default(),
+            notification_slot: Arc::default(),
+            notification_settings: Arc::default(),
         })
     }
 

@@ -1,5 +1,7 @@
 //! The application: actions, accelerators, the About window, and the main window.
 
+use std::cell::RefCell;
+
 use adw::prelude::*;
 use gtk::{gio, glib};
 
@@ -10,6 +12,13 @@ use crate::engine::secrets::SecretStore;
 use crate::i18n::gettext;
 use crate::ui::window::Window;
 
+thread_local! {
+    /// The profile of this process's windows and background work, once one started.
+    static PROFILE: RefCell<Option<Profile>> = const { RefCell::new(None) };
+    /// Keeps the application running without a window while "Run in background" is on.
+    static HOLD: RefCell<Option<gio::ApplicationHoldGuard>> = const { RefCell::new(None) };
+}
+
 /// Creates the application with its actions; `activate` opens the main window.
 pub fn build() -> adw::Application {
     let app = adw::Application::builder()
@@ -17,11 +26,73 @@ pub fn build() -> adw::Application {
         .resource_base_path(RESOURCE_BASE)
         .build();
     add_actions(&app);
+    app.connect_startup(|app| {
+        keep_running_in_background(app);
+        // Started at login (`--gapplication-service`): no window, only the accounts.
+        if app.flags().contains(gio::ApplicationFlags::IS_SERVICE) {
+            tracing::info!("starting in the background");
+            start_in_background(app);
+        }
+    });
     app.connect_activate(|app| {
         crate::startup_trace::mark("application activated");
         present_main_window(app);
     });
     app
+}
+
+/// Follows the "Run in background" setting: while it is on, closing the last window
+/// leaves Sotto running (syncing and notifying); Quit ends it.
+fn keep_running_in_background(app: &adw::Application) {
+    let settings = crate::ui::settings::settings();
+    let follow = glib::clone!(
+        #[weak]
+        app,
+        move |settings: &gio::Settings| {
+            let on = settings.boolean("run-in-background");
+            HOLD.with(|hold| {
+                let mut hold = hold.borrow_mut();
+                match (on, hold.is_some()) {
+                    (true, false) => *hold = Some(app.hold()),
+                    // Without windows, dropping the hold ends the application.
+                    (false, true) => *hold = None,
+                    _ => {}
+                }
+            });
+        }
+    );
+    follow(&settings);
+    settings.connect_changed(Some("run-in-background"), move |settings, _| {
+        follow(settings)
+    });
+    // The handler lives as long as the settings object.
+    std::mem::forget(settings);
+}
+
+/// Makes `profile` the one of this process (a window opened later shows it) and notifies
+/// for its accounts.
+pub fn adopt_profile(app: &adw::Application, profile: &Profile) {
+    PROFILE.with(|slot| {
+        slot.replace(Some(profile.clone()));
+    });
+    crate::ui::notifications::watch_profile(app, profile);
+}
+
+/// The profile of this process, once a window or the background start took one.
+pub fn adopted_profile() -> Option<Profile> {
+    PROFILE.with(|slot| slot.borrow().clone())
+}
+
+/// Runs the accounts without a window: they sync and notify. The profile is the one of
+/// this process, else the one the head start restores.
+pub fn start_in_background(app: &adw::Application) {
+    let profile = adopted_profile()
+        .or_else(|| crate::ui::window::take_head_start().map(|h| h.into_profile()))
+        .unwrap_or_else(profile_from_env);
+    adopt_profile(app, &profile);
+    crate::ui::bridge::runtime().spawn(async move { profile.run_all().await });
+    // After any activation the start-up might have brought (none: no window).
+    glib::idle_add_local_once(|| crate::startup_trace::mark("running in the background"));
 }
 
 /// Builds and runs the application until its last window closes.
@@ -40,9 +111,11 @@ pub fn present_main_window(app: &adw::Application) -> Window {
         .unwrap_or_else(|| {
             let window = Window::new(app);
             crate::startup_trace::mark("main window built");
-            match crate::ui::window::take_head_start() {
-                Some(head_start) => window.start_head_start(head_start),
-                None => window.start(profile_from_env()),
+            match (crate::ui::window::take_head_start(), adopted_profile()) {
+                (Some(head_start), _) => window.start_head_start(head_start),
+                // Opened again after running in the background: what runs is taken over.
+                (None, Some(profile)) => window.start(profile),
+                (None, None) => window.start(profile_from_env()),
             }
             window
         });
@@ -61,6 +134,18 @@ pub fn present_main_window(app: &adw::Application) -> Window {
         })));
     }
     window
+}
+
+/// The main window whose profile holds the account `user_id`.
+fn window_of_account(app: &adw::Application, user_id: &str) -> Option<Window> {
+    app.windows()
+        .into_iter()
+        .filter_map(|w| w.downcast::<Window>().ok())
+        .find(|w| {
+            w.profile()
+                .and_then(|p| p.accounts().ok())
+                .is_some_and(|accounts| accounts.iter().any(|a| a.user_id == user_id))
+        })
 }
 
 /// The profile Sotto opens: its folders from the environment (`XDG_*`), its secrets in
@@ -84,7 +169,29 @@ fn add_actions(app: &adw::Application) {
             show_about(app);
         })
         .build();
-    app.add_action_entries([quit, about]);
+    let open_room = gio::ActionEntry::builder("open-room")
+        .parameter_type(Some(&<(String, String)>::static_variant_type()))
+        .activate(|app: &adw::Application, _, target| {
+            let Some((account, room_id)) = target.and_then(|t| t.get::<(String, String)>()) else {
+                return;
+            };
+            let window = window_of_account(app, &account)
+                .or_else(|| {
+                    // No window shows this account's profile (it ran in the background).
+                    let profile = adopted_profile().filter(|p| {
+                        p.accounts()
+                            .is_ok_and(|a| a.iter().any(|a| a.user_id == account))
+                    })?;
+                    let window = Window::new(app);
+                    window.start(profile);
+                    Some(window)
+                })
+                .unwrap_or_else(|| present_main_window(app));
+            GtkWindowExt::present(&window);
+            window.open_room_of(&account, &room_id);
+        })
+        .build();
+    app.add_action_entries([quit, about, open_room]);
     app.set_accels_for_action("app.quit", &["<Control>q"]);
     app.set_accels_for_action("window.close", &["<Control>w"]);
     app.set_accels_for_action("win.show-help-overlay", &["<Control>question"]);

@@ -2,6 +2,7 @@
 //! public API, through the bridge in `bridge`.
 
 pub mod application;
+pub mod autostart;
 pub mod bridge;
 pub mod dialogs;
 pub mod diff_store;
@@ -9,6 +10,7 @@ pub mod error_text;
 pub mod greeter;
 pub mod links;
 pub mod mnemonic_names;
+pub mod notifications;
 pub mod preferences;
 pub mod room_details;
 pub mod room_list;

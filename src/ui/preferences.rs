@@ -1,7 +1,8 @@
-//! The Preferences window: how much of the person's activity other members see.
+//! The Preferences window: notifications and running in the background, and how much of
+//! the person's activity other members see.
 
 use adw::prelude::*;
-use gtk::gio;
+use gtk::{gio, glib};
 
 use crate::i18n::gettext;
 use crate::ui::settings::settings;
@@ -48,7 +49,126 @@ pub fn show_preferences(parent: &impl IsA<gtk::Window>) -> adw::PreferencesWindo
         "send-typing-notices",
     ));
     page.add(&group);
+    window.add(&notifications_page());
     window.add(&page);
     window.present();
     window
+}
+
+/// The page of notifications and running in the background.
+fn notifications_page() -> adw::PreferencesPage {
+    let page = adw::PreferencesPage::builder()
+        .title(gettext("Notifications"))
+        .icon_name("preferences-system-notifications-symbolic")
+        .name("notifications")
+        .build();
+    let group = adw::PreferencesGroup::builder()
+        .title(gettext("Notifications"))
+        .build();
+    if !crate::ui::notifications::server_present() {
+        let missing = adw::ActionRow::builder()
+            .use_markup(false)
+            .title(gettext("Notifications cannot be shown"))
+            .subtitle(gettext(
+                "No notification service answers on this desktop. Sotto keeps working; messages show in its window.",
+            ))
+            .name("no-notification-server")
+            .build();
+        missing.add_prefix(&gtk::Image::from_icon_name("dialog-warning-symbolic"));
+        group.add(&missing);
+    }
+    group.add(&switch_row(
+        &gettext("Show Notifications"),
+        &gettext(
+            "For messages, mentions and invitations, as each account's notification rules say.",
+        ),
+        "notifications",
+    ));
+    let content = adw::ComboRow::builder()
+        .use_markup(false)
+        .title(gettext("Notifications Show"))
+        .subtitle(gettext(
+            "A phone's lock screen shows what a notification says.",
+        ))
+        .model(&gtk::StringList::new(&[
+            &gettext("Sender and message"),
+            &gettext("Sender only"),
+            &gettext("Nothing but “New message”"),
+        ]))
+        .name("notification-content")
+        .build();
+    let stored = settings();
+    content.set_selected(match stored.string("notification-content").as_str() {
+        "message" => 0,
+        "nothing" => 2,
+        _ => 1,
+    });
+    content.connect_selected_notify(move |row| {
+        let nick = match row.selected() {
+            0 => "message",
+            2 => "nothing",
+            _ => "sender",
+        };
+        if let Err(err) = stored.set_string("notification-content", nick) {
+            tracing::warn!("could not store the notification setting: {err}");
+        }
+    });
+    settings()
+        .bind("notifications", &content, "sensitive")
+        .flags(gio::SettingsBindFlags::GET)
+        .build();
+    group.add(&content);
+    page.add(&group);
+
+    let background = adw::PreferencesGroup::builder()
+        .title(gettext("Background"))
+        .build();
+    background.add(&switch_row(
+        &gettext("Run in Background"),
+        &gettext(
+            "Keep receiving messages when the window is closed. Quit from the menu ends Sotto.",
+        ),
+        "run-in-background",
+    ));
+    background.add(&start_at_login_row());
+    page.add(&background);
+    page
+}
+
+/// "Start at login", which writes or removes the autostart entry.
+fn start_at_login_row() -> adw::ActionRow {
+    let switch = gtk::Switch::builder()
+        .valign(gtk::Align::Center)
+        .active(crate::ui::autostart::is_enabled())
+        .build();
+    let row = adw::ActionRow::builder()
+        .use_markup(false)
+        .title(gettext("Start at Login"))
+        .subtitle(gettext(
+            "Start without a window when you log in, to receive messages from the start.",
+        ))
+        .activatable_widget(&switch)
+        .name("start-at-login")
+        .build();
+    switch.connect_state_set(glib::clone!(
+        #[weak]
+        row,
+        #[upgrade_or]
+        glib::Propagation::Proceed,
+        move |switch, on| {
+            if let Err(err) = crate::ui::autostart::set_enabled(on) {
+                tracing::warn!("could not change the autostart entry: {err}");
+                if let Some(window) = row.root().and_downcast::<adw::PreferencesWindow>() {
+                    window.add_toast(adw::Toast::new(&gettext(
+                        "Could not change how Sotto starts at login.",
+                    )));
+                }
+                switch.set_active(crate::ui::autostart::is_enabled());
+                return glib::Propagation::Stop;
+            }
+            glib::Propagation::Proceed
+        }
+    ));
+    row.add_suffix(&switch);
+    row
 }

@@ -174,12 +174,65 @@ impl View {
         self.window.set_title(Some(&details.display_name));
         let groups = vec![
             self.about_group(details),
+            self.notifications_group(),
             self.members_group(details, members),
             self.leave_group(),
         ];
         self.replace_groups(groups);
         // Nothing is focused at first: a focused entry would open the phone's keyboard.
         gtk::prelude::GtkWindowExt::set_focus(&self.window, None::<&gtk::Widget>);
+    }
+
+    /// How much the room notifies, stored as the account's push rules.
+    fn notifications_group(self: &Rc<Self>) -> adw::PreferencesGroup {
+        use crate::engine::push_rules::{self, RoomMode};
+        const MODES: [Option<RoomMode>; 4] = [
+            None,
+            Some(RoomMode::AllMessages),
+            Some(RoomMode::MentionsAndKeywords),
+            Some(RoomMode::Mute),
+        ];
+        let row = adw::ComboRow::builder()
+            .use_markup(false)
+            .title(gettext("Notifications"))
+            .model(&gtk::StringList::new(&[
+                &gettext("Default"),
+                &gettext("All messages"),
+                &gettext("Mentions and keywords only"),
+                &gettext("Mute"),
+            ]))
+            .name("room-notifications")
+            .build();
+        let current = push_rules::cached_room_mode(&self.session, &self.room_id);
+        let index = MODES.iter().position(|m| *m == current).unwrap_or_default();
+        row.set_selected(index as u32);
+        let view = Rc::downgrade(self);
+        row.connect_selected_notify(move |row| {
+            let (Some(view), Some(mode)) = (view.upgrade(), MODES.get(row.selected() as usize))
+            else {
+                return;
+            };
+            let (session, room_id, mode) = (view.session.clone(), view.room_id.clone(), *mode);
+            if push_rules::cached_room_mode(&session, &room_id) == mode {
+                return;
+            }
+            let row = row.downgrade();
+            let setting = async move { push_rules::set_room_mode(&session, &room_id, mode).await };
+            run_for(&view, setting, move |view, result| {
+                if let Err(err) = result {
+                    view.window.show_toast(&describe(&err));
+                    // Back to what the server has.
+                    if let Some(row) = row.upgrade() {
+                        let current = push_rules::cached_room_mode(&view.session, &view.room_id);
+                        let index = MODES.iter().position(|m| *m == current).unwrap_or_default();
+                        row.set_selected(index as u32);
+                    }
+                }
+            });
+        });
+        let group = adw::PreferencesGroup::new();
+        group.add(&row);
+        group
     }
 
     fn about_group(self: &Rc<Self>, details: &RoomDetails) -> adw::PreferencesGroup {

@@ -33,6 +33,8 @@ mod imp {
         pub invite_buttons: OnceCell<(gtk::Button, gtk::Button)>,
         /// The room shown.
         pub room_id: RefCell<String>,
+        /// The room's menu, made when first opened.
+        pub menu: OnceCell<gtk::PopoverMenu>,
     }
 
     impl Default for RoomRow {
@@ -72,6 +74,7 @@ mod imp {
                     .build(),
                 invite_buttons: OnceCell::new(),
                 room_id: RefCell::new(String::new()),
+                menu: OnceCell::new(),
             }
         }
     }
@@ -152,6 +155,36 @@ mod imp {
             text.append(&self.invite_box);
             BoxExt::append(&*row, &self.avatar);
             BoxExt::append(&*row, &text);
+
+            // The room's menu: right click, or touch and hold.
+            let click = gtk::GestureClick::builder()
+                .button(gtk::gdk::BUTTON_SECONDARY)
+                .build();
+            click.connect_pressed(glib::clone!(
+                #[weak]
+                row,
+                move |gesture, _, x, y| {
+                    gesture.set_state(gtk::EventSequenceState::Claimed);
+                    row.show_menu(Some((x, y)));
+                }
+            ));
+            let hold = gtk::GestureLongPress::builder().touch_only(true).build();
+            hold.connect_pressed(glib::clone!(
+                #[weak]
+                row,
+                move |gesture, x, y| {
+                    gesture.set_state(gtk::EventSequenceState::Claimed);
+                    row.show_menu(Some((x, y)));
+                }
+            ));
+            row.add_controller(click);
+            row.add_controller(hold);
+        }
+
+        fn dispose(&self) {
+            if let Some(menu) = self.menu.get() {
+                menu.unparent();
+            }
         }
     }
     impl WidgetImpl for RoomRow {}
@@ -193,8 +226,23 @@ impl RoomRow {
             );
             set_tooltip(&imp.mention_badge, &mentions);
         }
-        imp.mention_badge.set_visible(room.mentions > 0);
-        if room.unread > 0 {
+        imp.mention_badge
+            .set_visible(room.mentions > 0 && !room.is_muted);
+        // Muted, or marked as unread without unread messages: a dot, no count.
+        let dot = (room.is_muted && room.unread > 0) || (room.is_marked_unread && room.unread == 0);
+        if dot {
+            imp.unread_badge.set_text("");
+            imp.unread_badge.add_css_class("dot");
+            set_tooltip(
+                &imp.unread_badge,
+                &if room.is_muted {
+                    gettext("Muted, with unread messages")
+                } else {
+                    gettext("Marked as unread")
+                },
+            );
+        } else if room.unread > 0 {
+            imp.unread_badge.remove_css_class("dot");
             imp.unread_badge.set_text(&if room.unread > 999 {
                 "999+".to_owned()
             } else {
@@ -210,7 +258,7 @@ impl RoomRow {
             );
             set_tooltip(&imp.unread_badge, &unread);
         }
-        imp.unread_badge.set_visible(room.unread > 0);
+        imp.unread_badge.set_visible(room.unread > 0 || dot);
 
         imp.invite_box.set_visible(room.is_invite);
         if room.is_invite {
@@ -267,10 +315,41 @@ impl RoomRow {
         self.imp().time_label.text().to_string()
     }
 
-    /// The unread count badge, when it shows.
+    /// The unread count badge, when it shows (empty for a dot).
     pub fn unread_badge(&self) -> Option<String> {
         let badge = &self.imp().unread_badge;
         badge.is_visible().then(|| badge.text().to_string())
+    }
+
+    /// Opens the room's menu (notifications, mark as unread) at `at` in the row, or
+    /// under the row.
+    pub fn show_menu(&self, at: Option<(f64, f64)>) {
+        let room_id = self.room_id();
+        if room_id.is_empty()
+            || self
+                .activate_action("win.prepare-room-menu", Some(&room_id.to_variant()))
+                .is_err()
+        {
+            return;
+        }
+        let imp = self.imp();
+        let menu = imp.menu.get_or_init(|| {
+            let menu = gtk::PopoverMenu::from_model(Some(&room_menu_model()));
+            menu.set_parent(self);
+            menu.set_has_arrow(false);
+            menu
+        });
+        if let Some((x, y)) = at {
+            menu.set_pointing_to(Some(&gtk::gdk::Rectangle::new(x as i32, y as i32, 1, 1)));
+        } else {
+            menu.set_pointing_to(None);
+        }
+        menu.popup();
+    }
+
+    /// The room's menu, once it was opened.
+    pub fn menu(&self) -> Option<gtk::PopoverMenu> {
+        self.imp().menu.get().cloned()
     }
 
     /// True when the verified shield of a direct chat's partner shows.
@@ -402,4 +481,29 @@ fn days_between(then: &glib::DateTime, now: &glib::DateTime) -> i64 {
         (Some(a), Some(b)) => (b.difference(&a).as_hours() + 12).div_euclid(24),
         _ => i64::MAX,
     }
+}
+
+/// The menu of a room in the list. Its actions belong to the window, which knows the
+/// account: `win.prepare-room-menu` sets their states for the room before it opens.
+pub fn room_menu_model() -> gtk::gio::Menu {
+    let menu = gtk::gio::Menu::new();
+    let modes = gtk::gio::Menu::new();
+    for (label, mode) in [
+        (gettext("_Default Notifications"), "default"),
+        (gettext("_All Messages"), "all"),
+        (gettext("_Mentions and Keywords Only"), "mentions"),
+        (gettext("M_ute"), "mute"),
+    ] {
+        let item = gtk::gio::MenuItem::new(Some(&label), None);
+        item.set_action_and_target_value(Some("win.room-mode"), Some(&mode.to_variant()));
+        modes.append_item(&item);
+    }
+    menu.append_section(Some(&gettext("Notifications")), &modes);
+    let marks = gtk::gio::Menu::new();
+    marks.append(
+        Some(&gettext("Mark as _Unread")),
+        Some("win.room-marked-unread"),
+    );
+    menu.append_section(None, &marks);
+    menu
 }

@@ -38,13 +38,11 @@ pub struct Active {
 }
 
 impl Active {
-    /// Stops the sync and the watchers of this account.
+    /// Stops what the window runs for this account; the account itself keeps running
+    /// (syncing and notifying) until it is signed out or Sotto quits.
     pub fn stop(self) {
         for task in self.tasks {
             task.abort();
-        }
-        if let Some(sync) = self.sync {
-            runtime().spawn(async move { sync.stop().await });
         }
     }
 }
@@ -54,7 +52,7 @@ async fn restore_and_activate(
     profile: &Profile,
     entry: AccountEntry,
 ) -> Result<Session, StartProblem> {
-    match profile.restore(&entry).await {
+    match profile.open(&entry).await {
         Ok(session) => {
             if let Err(err) = profile.set_active(&entry.user_id) {
                 tracing::warn!("could not remember the active account: {err}");
@@ -114,7 +112,7 @@ async fn restore_first(
     // Reading the account's item tells as much about the Secret Service.
     let session = restore_and_activate(&profile, entry).await?;
     let sync_and_rooms = if prepare_sync {
-        Some(build_sync_and_rooms(&session).await)
+        Some(build_sync_and_rooms(&profile, &session).await)
     } else {
         None
     };
@@ -124,9 +122,9 @@ async fn restore_first(
     }))
 }
 
-/// The sync of `session`, built (not started), and its room list.
-async fn build_sync_and_rooms(session: &Session) -> SyncAndRooms {
-    let sync = AccountSync::build(session).await?;
+/// The sync of `session` (the one that runs, else built, not started) and a room list.
+async fn build_sync_and_rooms(profile: &Profile, session: &Session) -> SyncAndRooms {
+    let (sync, _) = profile.sync_of(session).await?;
     let rooms = room_list(&sync)
         .await
         .map(|(handle, updates)| (handle, Box::pin(updates) as _));
@@ -137,6 +135,14 @@ async fn build_sync_and_rooms(session: &Session) -> SyncAndRooms {
 pub struct HeadStart {
     profile: Profile,
     task: tokio::task::JoinHandle<Result<Option<Restored>, StartProblem>>,
+}
+
+impl HeadStart {
+    /// The profile, leaving the restore to finish on its own: what it opens is kept among
+    /// the profile's running accounts.
+    pub fn into_profile(self) -> Profile {
+        self.profile
+    }
 }
 
 static HEAD_START: std::sync::Mutex<Option<HeadStart>> = std::sync::Mutex::new(None);
@@ -171,6 +177,7 @@ impl Window {
     /// Shows the accounts of `profile`: the first one restored from its store, or the
     /// greeter when there is none.
     pub fn start(&self, profile: Profile) {
+        self.adopt(&profile);
         if self.imp().profile.set(profile).is_err() {
             tracing::warn!("the window already has a profile");
         }
@@ -180,6 +187,7 @@ impl Window {
     /// Like [`Window::start`], taking over what `head_start` restored.
     pub fn start_head_start(&self, head_start: HeadStart) {
         let HeadStart { profile, task } = head_start;
+        self.adopt(&profile);
         if self.imp().profile.set(profile).is_err() {
             tracing::warn!("the window already has a profile");
         }
@@ -195,6 +203,13 @@ impl Window {
             return;
         }
         self.restore_accounts(Some(task));
+    }
+
+    /// Makes `profile` the application's (its accounts notify, window or not).
+    fn adopt(&self, profile: &Profile) {
+        if let Some(app) = self.application().and_downcast::<adw::Application>() {
+            crate::ui::application::adopt_profile(&app, profile);
+        }
     }
 
     /// Shows what the start-up restored: the account, the greeter, or what went wrong.
@@ -390,18 +405,13 @@ impl Window {
             folder: active.session.folder().to_owned(),
         };
         tracing::info!("opening the account again to apply a changed setting");
-        for task in active.tasks {
-            task.abort();
-        }
-        let sync = active.sync;
+        active.stop();
         self.leave_account_rooms();
         self.imp().main_stack.set_visible_child_name("loading");
         run_for(
             self,
             async move {
-                if let Some(sync) = sync {
-                    sync.stop().await;
-                }
+                profile.running().stop(&entry.user_id).await;
                 restore_and_activate(&profile, entry).await
             },
             Self::show_opened,
@@ -587,9 +597,12 @@ impl Window {
             None => {
                 // The room list starts in the same engine task, so that the cached rooms
                 // come without waiting for the main loop in between.
+                let Some(profile) = self.profile() else {
+                    return;
+                };
                 let starting = run_for(
                     self,
-                    async move { build_sync_and_rooms(&session).await },
+                    async move { build_sync_and_rooms(&profile, &session).await },
                     Self::take_over_sync,
                 );
                 if let Some(active) = imp.active.borrow_mut().as_mut() {
@@ -608,12 +621,19 @@ impl Window {
                 // only compete with that first frame for the CPU.
                 // (With no account active any more, sync_started stops this sync instead.)
                 let starting = (!self.is_mapped()).then_some(self.downgrade());
+                let profile = self.profile();
                 if let Some(active) = self.imp().active.borrow_mut().as_mut() {
                     active.tasks.push(spawn_ui(async move {
                         if let Some(window) = starting.and_then(|w| w.upgrade()) {
                             crate::ui::widgets::first_frame(&window, FIRST_FRAME_PATIENCE).await;
                         }
-                        runtime().spawn(async move { resuming.resume().await });
+                        runtime().spawn(async move {
+                            resuming.resume().await;
+                            // The other accounts sync too, so that each one notifies.
+                            if let Some(profile) = profile {
+                                profile.run_all().await;
+                            }
+                        });
                     }));
                 }
                 self.sync_started(sync, rooms);
@@ -626,7 +646,7 @@ impl Window {
         crate::startup_trace::mark("sync started (main thread)");
         let mut active = self.imp().active.borrow_mut();
         let Some(active) = active.as_mut() else {
-            runtime().spawn(async move { sync.stop().await });
+            // Another account is shown now; this one keeps running in the background.
             return;
         };
         let window = self.downgrade();
@@ -678,6 +698,10 @@ impl Window {
             folder: active.session.folder().to_owned(),
         };
         active.stop();
+        if let Some(profile) = self.profile() {
+            let user_id = entry.user_id.clone();
+            runtime().spawn(async move { profile.running().stop(&user_id).await });
+        }
         // After a soft logout the device and its keys still exist on the server: signing
         // in again keeps this device's store.
         let soft = matches!(error, EngineError::SessionInvalidated { soft: true });

@@ -67,6 +67,8 @@ pub struct Window {
     pub failed: RefCell<Option<AccountEntry>>,
     /// The account soft-logged-out: signing in again keeps its store.
     pub reauth: RefCell<Option<AccountEntry>>,
+    /// The room whose menu is open in the list.
+    pub menu_room: RefCell<Option<String>>,
 }
 
 #[glib::object_subclass]
@@ -159,6 +161,7 @@ impl ObjectImpl for Window {
         obj.setup_room_list();
         obj.setup_room_view();
         obj.setup_account_switcher();
+        obj.setup_room_menu_actions();
     }
 
     fn dispose(&self) {

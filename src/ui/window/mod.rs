@@ -4,6 +4,7 @@
 mod accounts;
 pub use accounts::{HeadStart, begin_head_start, take_head_start};
 mod imp;
+mod room_menu;
 mod rooms;
 mod trust;
 
@@ -175,6 +176,33 @@ impl Window {
         self.imp().room_view.get().and_then(|view| view.room_id())
     }
 
+    /// Shows the room `room_id` of the account `account` (from a notification): switches to
+    /// that account first when another one is shown, and opens the room once the room list
+    /// has it (giving up after 30 s).
+    pub fn open_room_of(&self, account: &str, room_id: &str) {
+        if self.session().map(|s| s.user_id()).as_deref() != Some(account) {
+            self.switch_account(account);
+        }
+        let account = account.to_owned();
+        let room_id = room_id.to_owned();
+        let window = self.downgrade();
+        crate::ui::bridge::spawn_ui(async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while std::time::Instant::now() < deadline {
+                let Some(window) = window.upgrade() else {
+                    return;
+                };
+                let shown = window.session().is_some_and(|s| s.user_id() == account);
+                if shown && window.imp().room_list_pane.find(&room_id).is_some() {
+                    window.open_room(&room_id);
+                    return;
+                }
+                drop(window);
+                glib::timeout_future(std::time::Duration::from_millis(50)).await;
+            }
+        });
+    }
+
     /// Shows the room `room_id` in the content pane.
     pub fn open_room(&self, room_id: &str) {
         if self.open_room_id().as_deref() == Some(room_id) {
@@ -187,6 +215,9 @@ impl Window {
         else {
             return;
         };
+        if let Some(app) = self.application().and_downcast::<adw::Application>() {
+            crate::ui::notifications::withdraw(&app, &session.user_id(), room_id);
+        }
         let view = self.room_view();
         view.show_room(&session, room_id, &summary.name, summary.is_encrypted);
         self.imp().content_stack.set_visible_child(&view);

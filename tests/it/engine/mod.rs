@@ -6,6 +6,7 @@ mod html;
 mod interop;
 mod key_sharing;
 mod media;
+mod notify;
 mod room_list;
 mod rooms;
 mod secret_service;

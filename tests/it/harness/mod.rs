@@ -5,6 +5,7 @@ pub mod bodies;
 pub mod conversation;
 pub mod link;
 pub mod nio;
+pub mod notifyd;
 pub mod peers;
 pub mod sotto_room;
 pub mod synapse;
@@ -33,6 +34,20 @@ pub struct TestProfile {
     pub profile: Profile,
     /// The folders, removed when the test ends.
     _folders: tempfile::TempDir,
+}
+
+impl Drop for TestProfile {
+    /// Stops the accounts that still run (syncing), so that they do not go on for the rest
+    /// of the test process.
+    fn drop(&mut self) {
+        let running = self.profile.running().clone();
+        let stopping = std::thread::spawn(move || {
+            runtime().block_on(async {
+                let _ = tokio::time::timeout(Duration::from_secs(10), running.stop_all()).await;
+            });
+        });
+        let _ = stopping.join();
+    }
 }
 
 impl TestProfile {

@@ -176,6 +176,39 @@ pub async fn create_dm(client: &Client, name: &str, with: &str) -> Room {
         .expect("the direct chat is created")
 }
 
+/// Creates an encrypted direct chat with `with`, who is invited with `is_direct`.
+pub async fn create_encrypted_dm(client: &Client, with: &str) -> Room {
+    let mut request = CreateRoomRequest::new();
+    request.is_direct = true;
+    request.invite = vec![OwnedUserId::try_from(with).expect("a valid user ID")];
+    request.initial_state = vec![
+        InitialStateEvent::with_empty_state_key(
+            RoomEncryptionEventContent::with_recommended_defaults(),
+        )
+        .to_raw_any(),
+    ];
+    client
+        .create_room(request)
+        .await
+        .expect("the direct chat is created")
+}
+
+/// Joins `room` for `session` as Sotto accepts a direct chat: the room is listed among the
+/// account's direct chats (`m.direct`) with `with`.
+pub async fn join_as_dm(session: &sotto::engine::session::Session, room: &Room, with: &Client) {
+    let client = session.client();
+    client
+        .join_room_by_id(room.room_id())
+        .await
+        .expect("Sotto joins the direct chat");
+    let partner = with.user_id().expect("the peer is signed in").to_owned();
+    client
+        .account()
+        .mark_as_dm(room.room_id(), &[partner])
+        .await
+        .expect("the room is listed as a direct chat");
+}
+
 /// Sends a message into `room` that mentions `user_id` (a highlight for them).
 pub async fn send_mention(room: &Room, user_id: &str, body: &str) {
     use matrix_sdk::ruma::events::Mentions;

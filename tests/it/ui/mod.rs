@@ -2,11 +2,13 @@
 
 mod accessible_names;
 mod accounts;
+mod background;
 mod conversation;
 mod greeter;
 mod key_sharing;
 mod links;
 mod markup;
+mod notifications;
 mod room_list;
 mod rooms;
 mod session;

@@ -32,6 +32,8 @@ fn room(name: &str) -> RoomSummary {
         is_favourite: false,
         dm_partner: None,
         dm_partner_verified: false,
+        is_muted: false,
+        is_marked_unread: false,
     }
 }
 
