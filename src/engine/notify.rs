@@ -281,7 +281,22 @@ impl Watcher {
             .ok()
             .flatten()
             .is_some_and(|u| u.get("redacted_because").is_some());
-        if old || redacted || sender == own.as_str() || self.parked.contains_key(&event_id) {
+        // The person's own membership in a timeline: an invitation notified already from
+        // the invitation's stripped state, and once joined it is news to nobody.
+        let own_membership = raw.get_field::<String>("type").ok().flatten().as_deref()
+            == Some("m.room.member")
+            && raw
+                .get_field::<String>("state_key")
+                .ok()
+                .flatten()
+                .as_deref()
+                == Some(own.as_str());
+        if old
+            || redacted
+            || own_membership
+            || sender == own.as_str()
+            || self.parked.contains_key(&event_id)
+        {
             return;
         }
         if raw.get_field::<String>("type").ok().flatten().as_deref() == Some("m.room.encrypted") {

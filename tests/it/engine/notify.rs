@@ -11,6 +11,7 @@ use sotto::engine::notify::{Alert, Notice, Notices};
 use sotto::engine::push_rules::{self, RoomMode};
 use sotto::engine::room_list::Preview;
 
+use crate::harness::nio::NioPeer;
 use crate::harness::sotto_room::SottoRoom;
 use crate::harness::{self, PATIENCE, TestProfile, peers, synapse};
 
@@ -202,4 +203,62 @@ where
         assert!(tokio::time::Instant::now() < deadline, "timed out");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// An encrypted message whose room key comes after it (a peer on libolm holds the key
+/// back): the event is parked while it cannot be read and notifies, with its text, once
+/// the key has come and the push rules have been evaluated again on the clear text.
+#[test]
+fn a_message_whose_key_comes_late_notifies_once_decrypted() {
+    let (test, sotto_user) = TestProfile::signed_in("late-key");
+    let server = synapse::shared();
+    harness::runtime().block_on(async {
+        let entry = test.profile.accounts().unwrap().remove(0);
+        let session = test.profile.restore(&entry).await.unwrap();
+        let (sync, _) = test.profile.sync_of(&session).await.unwrap();
+        let mut notices = sotto::engine::notify::watch(&session).await;
+        sync.resume().await;
+
+        let nio_user = server.register("late-key-nio").await;
+        let mut nio = NioPeer::login(server, &nio_user).await;
+        let room_id = nio
+            .create_room("Late keys", true, &[&sotto_user.user_id])
+            .await;
+        let _timeline = SottoRoom::open(&session, &sync, &room_id).await;
+        nio.wait_for_member(&room_id, &sotto_user.user_id).await;
+        nio.trust_device(&sotto_user.user_id, &session.device_id())
+            .await;
+
+        let event_id = nio
+            .send_text_key_later(&room_id, "late key marker 5d02")
+            .await;
+        // Proof that Sotto has the event and could not read it: its event cache holds it
+        // undecrypted (the sync's notification handler saw it before the cache did).
+        let typed_room = matrix_sdk::ruma::OwnedRoomId::try_from(room_id.as_str()).unwrap();
+        let typed_event = matrix_sdk::ruma::OwnedEventId::try_from(event_id.as_str()).unwrap();
+        let joined = session.client().get_room(&typed_room).unwrap();
+        let (cache, _handles) = joined.event_cache().await.unwrap();
+        wait_until(|| async {
+            cache
+                .find_event(&typed_event)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|event| event.kind.is_utd())
+        })
+        .await;
+
+        nio.release_keys().await;
+        // The invitation to the room notified first.
+        let alert = loop {
+            let alert = next_alert(&mut notices, "the message decrypted late").await;
+            if alert.what != Preview::Invite {
+                break alert;
+            }
+        };
+        assert_eq!(alert.event_id, event_id, "{alert:?}");
+        assert_eq!(body(&alert), "late key marker 5d02", "{alert:?}");
+        assert!(alert.is_encrypted, "{alert:?}");
+        sync.stop().await;
+    });
 }

@@ -176,6 +176,24 @@ impl NioPeer {
         answer["event_id"].as_str().unwrap().to_owned()
     }
 
+    /// Sends a text message under a new room key that nobody gets yet (its to-device
+    /// messages are held back until [`Self::release_keys`]); returns its event ID.
+    pub async fn send_text_key_later(&mut self, room_id: &str, body: &str) -> String {
+        let answer = self
+            .call(json!({"cmd": "send_key_later", "room_id": room_id, "body": body}))
+            .await;
+        assert!(
+            answer["held"].as_u64().unwrap() > 0,
+            "the room key was meant for someone"
+        );
+        answer["event_id"].as_str().unwrap().to_owned()
+    }
+
+    /// Sends the room keys held back by [`Self::send_text_key_later`].
+    pub async fn release_keys(&mut self) {
+        self.call(json!({"cmd": "release_keys"})).await;
+    }
+
     /// Waits until a text message with exactly `body` arrives in `room_id`.
     pub async fn wait_for_text(&mut self, room_id: &str, body: &str) -> Received {
         let answer = self

@@ -14,6 +14,8 @@ Commands (fields beyond "cmd"):
   wait_for_member  room_id, user_id, timeout                 -> {}
   trust_device     user_id, device_id, timeout               -> ed25519
   send             room_id, body                             -> event_id
+  send_key_later   room_id, body                             -> event_id, held
+  release_keys                                               -> released
   wait_for_message room_id, body, timeout                    -> event_id, sender, decrypted
   quit                                                       -> {}
 """
@@ -22,8 +24,10 @@ import asyncio
 import json
 import sys
 import traceback
+from uuid import uuid4
 
 from nio import (
+    Api,
     AsyncClient,
     AsyncClientConfig,
     LoginResponse,
@@ -31,6 +35,7 @@ from nio import (
     RoomCreateResponse,
     RoomMessageText,
     RoomSendResponse,
+    ShareGroupSessionResponse,
     SyncResponse,
 )
 
@@ -50,6 +55,7 @@ class Peer:
         self.sync_task = None
         self.messages = []  # (room_id, event_id, sender, body, decrypted)
         self.undecryptable = 0
+        self.held_keys = []  # (room_id, sharing_with, to-device content), for release_keys
         self.changed = asyncio.Condition()
 
     async def notify(self):
@@ -176,6 +182,44 @@ class Peer:
             raise CommandError(f"sending failed: {response}")
         return {"event_id": response.event_id}
 
+    async def send_key_later(self, room_id, body):
+        """Sends a message under a new room key that is not given to anyone yet: the key's
+        to-device messages are held back until release_keys, so the receivers get the event
+        before they can decrypt it."""
+        client = self.client
+        missing = client.get_missing_sessions(room_id)
+        if missing:
+            await client.keys_claim(missing)
+        users = list(client.rooms[room_id].users.keys())
+        held = list(client.olm.share_group_session_parallel(room_id, users))
+        client.olm.outbound_group_sessions[room_id].shared = True
+        response = await client.room_send(
+            room_id,
+            "m.room.message",
+            {"msgtype": "m.text", "body": body},
+            ignore_unverified_devices=False,
+        )
+        if not isinstance(response, RoomSendResponse):
+            raise CommandError(f"sending failed: {response}")
+        self.held_keys.extend((room_id, sharing_with, content) for sharing_with, content in held)
+        return {"event_id": response.event_id, "held": len(held)}
+
+    async def release_keys(self):
+        """Sends the room keys held back by send_key_later."""
+        released = 0
+        while self.held_keys:
+            room_id, sharing_with, content = self.held_keys.pop(0)
+            method, path, data = Api.to_device(
+                self.client.access_token, "m.room.encrypted", content, uuid4()
+            )
+            response = await self.client._send(
+                ShareGroupSessionResponse, method, path, data, response_data=(room_id, sharing_with)
+            )
+            if not isinstance(response, ShareGroupSessionResponse):
+                raise CommandError(f"sending the room key failed: {response}")
+            released += 1
+        return {"released": released}
+
     async def wait_for_message(self, room_id, body, timeout):
         def found():
             for room, event_id, sender, text, decrypted in self.messages:
@@ -210,6 +254,8 @@ COMMANDS = (
     "wait_for_member",
     "trust_device",
     "send",
+    "send_key_later",
+    "release_keys",
     "wait_for_message",
     "quit",
 )
