@@ -525,6 +525,7 @@ impl Window {
             .set_visible(account.is_some() && !retryable);
         imp.failed.replace(account);
         imp.main_stack.set_visible_child_name("problem");
+        crate::startup_trace::mark("start-up problem shown");
     }
 
     /// Forgets the account that could not be restored (its store or secrets are unusable,

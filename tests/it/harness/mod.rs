@@ -3,6 +3,7 @@
 
 pub mod bodies;
 pub mod conversation;
+pub mod keyring;
 pub mod link;
 pub mod nio;
 pub mod notifyd;
