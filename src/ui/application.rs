@@ -44,7 +44,7 @@ pub fn build() -> adw::Application {
 /// Follows the "Run in background" setting: while it is on, closing the last window
 /// leaves Sotto running (syncing and notifying); Quit ends it.
 fn keep_running_in_background(app: &adw::Application) {
-    let settings = crate::ui::settings::settings();
+    let settings = crate::ui::gsettings::settings();
     let follow = glib::clone!(
         #[weak]
         app,

@@ -1,6 +1,7 @@
 //! The GTK and libadwaita side of Sotto. It talks to the engine only through the engine's
 //! public API, through the bridge in `bridge`.
 
+pub mod account_settings;
 pub mod application;
 pub mod autostart;
 pub mod bridge;
@@ -8,6 +9,7 @@ pub mod dialogs;
 pub mod diff_store;
 pub mod error_text;
 pub mod greeter;
+pub mod gsettings;
 pub mod links;
 pub mod mnemonic_names;
 pub mod notifications;
@@ -15,7 +17,6 @@ pub mod preferences;
 pub mod room_details;
 pub mod room_list;
 pub mod room_view;
-pub mod settings;
 pub mod text;
 pub mod trust;
 pub mod widgets;

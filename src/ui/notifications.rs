@@ -24,7 +24,7 @@ use crate::i18n::{gettext, gettext_f, ngettext};
 use futures_util::StreamExt;
 
 use crate::ui::bridge::{spawn_tokio, spawn_ui};
-use crate::ui::settings::settings;
+use crate::ui::gsettings::settings;
 
 /// How much a notification says (the `notification-content` setting).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use adw::prelude::*;
 use gtk::{gio, glib};
 
 use crate::i18n::gettext;
-use crate::ui::settings::settings;
+use crate::ui::gsettings::settings;
 
 /// A switch row bound to the boolean GSettings `key`.
 fn switch_row(title: &str, subtitle: &str, key: &str) -> adw::ActionRow {

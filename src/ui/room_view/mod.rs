@@ -26,7 +26,7 @@ use crate::i18n::{gettext, gettext_f, ngettext};
 use crate::ui::bridge::{forward_stream, spawn_tokio, spawn_ui};
 use crate::ui::diff_store::{self, Touched};
 use crate::ui::error_text::describe;
-use crate::ui::settings::settings;
+use crate::ui::gsettings::settings;
 use composer::{Composer, MemberLookup, Mode};
 pub use info::RoomInfo;
 use row::MessageRow;

@@ -667,7 +667,7 @@ impl Window {
             Err(err) => self.toast(&describe(&err)),
         }
         active.sync = Some(sync);
-        let (verifications, listening) = super::trust::listen(self, &active.session);
+        let (verifications, listening) = super::account_security::listen(self, &active.session);
         active.verifications = Some(verifications);
         active.tasks.extend(listening);
     }

@@ -3,16 +3,16 @@
 
 mod accounts;
 pub use accounts::{HeadStart, begin_head_start, take_head_start};
+mod account_security;
 mod imp;
 mod room_menu;
 mod rooms;
-mod trust;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
-use crate::ui::settings::settings;
+use crate::ui::gsettings::settings;
 
 glib::wrapper! {
     /// Sotto's main window.

@@ -11,7 +11,7 @@ use adw::prelude::*;
 use gtk::glib;
 use matrix_sdk::Client;
 use sotto::engine::rooms;
-use sotto::ui::trust::settings::AccountSettings;
+use sotto::ui::account_settings::AccountSettings;
 
 use crate::harness::ui::{all, on_gtk_thread, open_window, screenshot, settle, toplevel, wait_for};
 use crate::harness::{self, PATIENCE, TestProfile, peers, synapse};

@@ -16,7 +16,7 @@ use crate::harness::{self, TestProfile, peers, synapse};
 const PATIENCE: Duration = Duration::from_secs(60);
 
 fn set_content(level: &str) {
-    sotto::ui::settings::settings()
+    sotto::ui::gsettings::settings()
         .set_string("notification-content", level)
         .unwrap();
 }

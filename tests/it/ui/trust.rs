@@ -10,8 +10,8 @@ use futures_util::StreamExt;
 use sotto::engine::session::Session;
 use sotto::engine::trust::verification::{FlowState, Verifications};
 use sotto::engine::trust::{cross_signing, identities, recovery};
+use sotto::ui::account_settings::AccountSettings;
 use sotto::ui::trust::identity_banner::IdentityBanner;
-use sotto::ui::trust::settings::AccountSettings;
 use sotto::ui::trust::verification::VerificationDialog;
 use sotto::ui::window::Window;
 

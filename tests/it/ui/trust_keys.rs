@@ -630,12 +630,12 @@ fn verified_only_switch_and_the_last_session_sign_out_warning() {
             "the recovery page",
             PATIENCE,
             || {
-                toplevel::<sotto::ui::trust::settings::AccountSettings>()
+                toplevel::<sotto::ui::account_settings::AccountSettings>()
                     .is_some_and(|s| s.visible_page_name().as_deref() == Some("recovery"))
             },
             String::new,
         );
-        let settings = toplevel::<sotto::ui::trust::settings::AccountSettings>().unwrap();
+        let settings = toplevel::<sotto::ui::account_settings::AccountSettings>().unwrap();
         settings.close();
         settle();
         assert!(window.session().is_some(), "still signed in");

@@ -13,8 +13,8 @@ use crate::engine::session::Session;
 use crate::engine::trust::missed::MissedRequest;
 use crate::engine::trust::verification::Verifications;
 use crate::i18n::gettext_f;
+use crate::ui::account_settings::AccountSettings;
 use crate::ui::bridge::{forward_stream, runtime};
-use crate::ui::trust::settings::AccountSettings;
 use crate::ui::trust::verification::{VerificationDialog, verify_person};
 
 /// Starts listening for verification requests to `session`; each opens the emoji dialog
