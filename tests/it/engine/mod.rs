@@ -10,6 +10,7 @@ mod notify;
 mod room_list;
 mod rooms;
 mod secret_service;
+mod send_media;
 mod smoke;
 mod timeline;
 pub(crate) mod trust;
