@@ -5,7 +5,7 @@ mod hostile;
 mod html;
 mod interop;
 mod key_sharing;
-mod media;
+pub(crate) mod media;
 mod notify;
 mod room_list;
 mod rooms;
