@@ -145,6 +145,18 @@ pub enum EngineError {
     /// nothing goes out unencrypted.
     #[error("the room's encryption is not set up yet")]
     EncryptionNotReady,
+    /// A picture or file cannot be sent as it is (empty, not a picture, a kind Sotto
+    /// cannot prepare, damaged, too many pixels).
+    #[error("the picture cannot be sent: {0}")]
+    Media(#[from] crate::engine::media::MediaError),
+    /// The file is larger than the homeserver takes; nothing was queued.
+    #[error("the file ({size} bytes) is larger than the server takes ({max} bytes)")]
+    TooLargeToUpload {
+        /// The file's size in bytes.
+        size: u64,
+        /// The largest upload the server takes, in bytes.
+        max: u64,
+    },
     /// Any other error reported by the Matrix SDK or the server.
     #[error("Matrix error: {0}")]
     Matrix(#[source] Box<dyn std::error::Error + Send + Sync>),

@@ -1,6 +1,7 @@
 //! The engine's errors as sentences a person can act on, translated.
 
 use crate::engine::EngineError;
+use crate::engine::media::MediaError;
 use crate::engine::trust::recovery::{
     MIN_DISTINCT_CHARS, MIN_PASSPHRASE_CHARS, PassphraseWeakness,
 };
@@ -154,8 +155,42 @@ pub fn describe(err: &EngineError) -> String {
         EngineError::EncryptionNotReady => gettext(
             "The room's encryption is not set up yet, so nothing was sent. Try again in a moment.",
         ),
+        EngineError::Media(media) => describe_media(media),
+        EngineError::TooLargeToUpload { size, max } => gettext_f(
+            "This file is {size}, but your homeserver takes files of at most {max}. Nothing was sent.",
+            &[
+                ("size", &gtk::glib::format_size(*size)),
+                ("max", &gtk::glib::format_size(*max)),
+            ],
+        ),
         EngineError::Matrix(_) => {
             gettext("Something went wrong while talking to the homeserver. Try again.")
+        }
+    }
+}
+
+/// Why a picture cannot be sent as a picture, and what to do instead.
+pub fn describe_media(err: &MediaError) -> String {
+    match err {
+        MediaError::Empty => gettext("This file is empty (0 bytes). Nothing was sent."),
+        MediaError::NotAnImage => {
+            gettext("This file is not a picture Sotto can read. You can send it as a file instead.")
+        }
+        MediaError::Unsupported => gettext(
+            "Sotto cannot prepare this kind of picture (for example HEIC, TIFF or SVG), so it cannot remove its hidden information. You can send it as a file instead, as it is.",
+        ),
+        MediaError::Corrupt => gettext(
+            "This picture is damaged or incomplete and cannot be sent. Try another copy of it.",
+        ),
+        MediaError::TooLarge { width, height } => gettext_f(
+            "This picture is too large to prepare ({width} × {height} pixels). Make it smaller in an image editor first.",
+            &[
+                ("width", &width.to_string()),
+                ("height", &height.to_string()),
+            ],
+        ),
+        MediaError::EncodeFailed => {
+            gettext("Sotto could not prepare this picture. Try again, or send another one.")
         }
     }
 }

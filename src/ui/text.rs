@@ -4,6 +4,7 @@
 //! else builds these sentences.
 
 use crate::engine::html::Word;
+use crate::engine::media::Removed;
 use crate::engine::timeline::{
     Attachment, MemberChange, ReplyText, RoomChange, StateChange, Unsupported,
 };
@@ -120,6 +121,24 @@ pub fn reply_text(text: &ReplyText) -> String {
         ReplyText::Removed => gettext("Message removed"),
         ReplyText::Encrypted => gettext("Encrypted message"),
         ReplyText::Other => gettext("A message"),
+    }
+}
+
+/// What was removed from a picture before sending, in plain words.
+pub fn removed(removed: Removed) -> String {
+    match removed {
+        Removed::Location => gettext("Location"),
+        Removed::Camera => gettext("Camera model and serial number"),
+        Removed::DateTime => gettext("Date and time"),
+        Removed::Xmp => gettext("Author and editing history (XMP)"),
+        Removed::Iptc => gettext("Author, caption and keywords (IPTC)"),
+        Removed::Comment => gettext("Comments and descriptions"),
+        Removed::TextChunks => gettext("Text stored in the file"),
+        Removed::EmbeddedThumbnail => {
+            gettext("A hidden small copy, which can show the picture before it was edited")
+        }
+        Removed::OtherExif => gettext("Other camera data (software, exposure settings)"),
+        Removed::Other => gettext("Other data that is not part of the picture"),
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod compose;
 pub mod entry;
+pub mod media;
 
 use std::pin::Pin;
 use std::sync::Arc;

@@ -33,6 +33,10 @@ pub enum Mode {
 
 /// The signal the composer emits with a `Sent` each time the person sends.
 const SEND: &str = "send";
+/// The signal the composer emits when the person asks to attach a picture or a file.
+const ATTACH: &str = "attach";
+/// The signal the composer emits with a picture pasted from the clipboard.
+const PASTE_IMAGE: &str = "paste-image";
 
 /// A message the person sends and what it is for, as the `send` signal carries it.
 #[derive(Clone, Debug, glib::Boxed)]
@@ -57,6 +61,7 @@ mod imp {
         pub view: gtk::TextView,
         pub placeholder: gtk::Label,
         pub send: gtk::Button,
+        pub attach: gtk::Button,
         pub completion: gtk::Popover,
         pub completion_list: gtk::ListBox,
         pub mode: RefCell<Option<Mode>>,
@@ -75,6 +80,10 @@ mod imp {
                 view: labelled_text_view(&gettext("Message")),
                 placeholder: gtk::Label::new(Some(&gettext("Write a message…"))),
                 send: icon_button("sotto-send-symbolic", &gettext("Send")),
+                attach: icon_button(
+                    "mail-attachment-symbolic",
+                    &gettext("Attach a Picture or File"),
+                ),
                 completion: gtk::Popover::default(),
                 completion_list: gtk::ListBox::default(),
                 mode: RefCell::default(),
@@ -110,6 +119,10 @@ mod imp {
                 vec![
                     glib::subclass::Signal::builder(SEND)
                         .param_types([Sent::static_type()])
+                        .build(),
+                    glib::subclass::Signal::builder(ATTACH).build(),
+                    glib::subclass::Signal::builder(PASTE_IMAGE)
+                        .param_types([gtk::gdk::Texture::static_type()])
                         .build(),
                 ]
             })
@@ -190,7 +203,13 @@ impl Composer {
         imp.send.add_css_class("touch-target");
         imp.send.set_valign(gtk::Align::End);
 
+        imp.attach.add_css_class("circular");
+        imp.attach.add_css_class("flat");
+        imp.attach.add_css_class("touch-target");
+        imp.attach.set_valign(gtk::Align::End);
+
         let row = gtk::Box::new(gtk::Orientation::Horizontal, 6);
+        row.append(&imp.attach);
         row.append(&field);
         row.append(&imp.send);
         self.upcast_ref::<gtk::Box>().append(&row);
@@ -213,6 +232,18 @@ impl Composer {
         imp.send.connect_clicked(move |_| {
             if let Some(composer) = composer.upgrade() {
                 composer.submit();
+            }
+        });
+        let composer = self.downgrade();
+        imp.attach.connect_clicked(move |_| {
+            if let Some(composer) = composer.upgrade() {
+                composer.emit_by_name::<()>(ATTACH, &[]);
+            }
+        });
+        let composer = self.downgrade();
+        imp.view.connect_paste_clipboard(move |view| {
+            if let Some(composer) = composer.upgrade() {
+                composer.paste(view);
             }
         });
         let composer = self.downgrade();
@@ -346,6 +377,54 @@ impl Composer {
             false,
             glib::closure_local!(move |_: &Self, sent: Sent| f(sent.outgoing, sent.mode)),
         )
+    }
+
+    /// Calls `f` when the person asks to attach a picture or a file (the `attach` signal).
+    pub fn connect_attach(&self, f: impl Fn() + 'static) -> glib::SignalHandlerId {
+        self.connect_closure(ATTACH, false, glib::closure_local!(move |_: &Self| f()))
+    }
+
+    /// Calls `f` with each picture pasted into the composer (the `paste-image` signal).
+    pub fn connect_paste_image(
+        &self,
+        f: impl Fn(gtk::gdk::Texture) + 'static,
+    ) -> glib::SignalHandlerId {
+        self.connect_closure(
+            PASTE_IMAGE,
+            false,
+            glib::closure_local!(move |_: &Self, texture: gtk::gdk::Texture| f(texture)),
+        )
+    }
+
+    /// The attach button.
+    pub fn attach_button(&self) -> gtk::Button {
+        self.imp().attach.clone()
+    }
+
+    /// A paste of a picture (and no text) becomes a picture to send; anything else is
+    /// pasted as text, as usual.
+    fn paste(&self, view: &gtk::TextView) {
+        let clipboard = view.clipboard();
+        let formats = clipboard.formats();
+        let has_text = formats.contain_mime_type("text/plain")
+            || formats.contain_mime_type("text/plain;charset=utf-8")
+            || formats.contains_type(glib::GString::static_type());
+        if has_text || !formats.contains_type(gtk::gdk::Texture::static_type()) {
+            return;
+        }
+        view.stop_signal_emission_by_name("paste-clipboard");
+        let composer = self.downgrade();
+        crate::ui::bridge::spawn_ui(async move {
+            let texture = clipboard.read_texture_future().await;
+            let Some(composer) = composer.upgrade() else {
+                return;
+            };
+            match texture {
+                Ok(Some(texture)) => composer.emit_by_name::<()>(PASTE_IMAGE, &[&texture]),
+                Ok(None) => {}
+                Err(err) => tracing::info!(%err, "the pasted picture cannot be read"),
+            }
+        });
     }
 
     /// Tells the composer how to find members for `@` completion.

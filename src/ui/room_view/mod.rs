@@ -5,6 +5,7 @@
 //! copy, retry, discard) are `room.*` actions with the entry's unique ID as target, so
 //! rows, menus and tests all go through the same code.
 
+pub mod attach;
 pub mod composer;
 mod header;
 pub mod info;
@@ -348,6 +349,40 @@ impl RoomView {
                 view.text_changed(composer);
             }
         });
+        let view = self.downgrade();
+        imp.composer.connect_attach(move || {
+            if let Some(view) = view.upgrade() {
+                view.choose_attachment();
+            }
+        });
+        let view = self.downgrade();
+        imp.composer.connect_paste_image(move |texture| {
+            if let Some(view) = view.upgrade() {
+                view.attach_pasted(&texture);
+            }
+        });
+
+        // Files dropped anywhere on the conversation are offered for sending.
+        let drop = gtk::DropTarget::new(
+            gtk::gdk::FileList::static_type(),
+            gtk::gdk::DragAction::COPY,
+        );
+        let view = self.downgrade();
+        drop.connect_drop(move |_, value, _, _| {
+            let (Some(view), Ok(files)) = (view.upgrade(), value.get::<gtk::gdk::FileList>())
+            else {
+                return false;
+            };
+            // One at a time: the first file dropped.
+            match files.files().into_iter().next() {
+                Some(file) if view.timeline().is_some() => {
+                    view.attach_file(file);
+                    true
+                }
+                _ => false,
+            }
+        });
+        self.add_controller(drop);
 
         self.install_actions();
     }
@@ -1291,6 +1326,61 @@ impl RoomView {
             child = widget.next_sibling();
         }
         None
+    }
+
+    /// Asks for a picture or file to send (through the portal when there is one).
+    pub fn choose_attachment(&self) {
+        let Some(parent) = self.root().and_downcast::<gtk::Window>() else {
+            return;
+        };
+        let chooser = gtk::FileChooserNative::new(
+            Some(&gettext("Attach a Picture or File")),
+            Some(&parent),
+            gtk::FileChooserAction::Open,
+            Some(&gettext("_Attach")),
+            Some(&gettext("_Cancel")),
+        );
+        chooser.set_modal(true);
+        let pictures = gtk::FileFilter::new();
+        pictures.set_name(Some(&gettext("Pictures")));
+        pictures.add_mime_type("image/*");
+        let all = gtk::FileFilter::new();
+        all.set_name(Some(&gettext("All Files")));
+        all.add_pattern("*");
+        chooser.add_filter(&pictures);
+        chooser.add_filter(&all);
+        chooser.set_filter(&pictures);
+        // The chooser must live until it answers: the closure keeps it, and lets it go then.
+        let keep = RefCell::new(Some(chooser.clone()));
+        let view = self.downgrade();
+        chooser.connect_response(move |chooser, response| {
+            let file = (response == gtk::ResponseType::Accept)
+                .then(|| chooser.file())
+                .flatten();
+            keep.borrow_mut().take();
+            if let (Some(view), Some(file)) = (view.upgrade(), file) {
+                view.attach_file(file);
+            }
+        });
+        chooser.show();
+    }
+
+    /// Opens the send preview for `file`.
+    pub fn attach_file(&self, file: gio::File) -> Option<attach::Preview> {
+        self.open_preview(attach::Source::File(file))
+    }
+
+    /// Opens the send preview for a picture pasted from the clipboard.
+    pub fn attach_pasted(&self, texture: &gtk::gdk::Texture) -> Option<attach::Preview> {
+        // A fresh PNG that GTK writes: nothing of the original file comes along.
+        let png = texture.save_to_png_bytes();
+        self.open_preview(attach::Source::Pasted(png.to_vec()))
+    }
+
+    fn open_preview(&self, source: attach::Source) -> Option<attach::Preview> {
+        let timeline = self.timeline()?;
+        let parent = self.root().and_downcast::<gtk::Window>()?;
+        Some(attach::Preview::open(&parent, timeline, source))
     }
 
     /// Shows a short message at the bottom of whatever shows the view.

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use sotto::engine::media::{Format, PrepareOptions, Removed, prepare_image};
 
 /// Runs exiftool with `args`; fails the test with how to install it when it is missing.
-fn exiftool(args: &[&str]) -> String {
+pub(crate) fn exiftool(args: &[&str]) -> String {
     let output = Command::new("exiftool")
         .args(args)
         .output()
@@ -26,21 +26,21 @@ fn exiftool(args: &[&str]) -> String {
 }
 
 /// Every tag exiftool reads in `file`, as "Group:Tag" → value.
-fn tags(file: &Path) -> Map<String, Value> {
+pub(crate) fn tags(file: &Path) -> Map<String, Value> {
     let json = exiftool(&["-j", "-a", "-G1", file.to_str().unwrap()]);
     let mut list: Vec<Map<String, Value>> = serde_json::from_str(&json).expect("exiftool's JSON");
     list.pop().expect("one file's tags")
 }
 
 /// Writes tags into `file` (in place).
-fn write_tags(file: &Path, assignments: &[&str]) {
+pub(crate) fn write_tags(file: &Path, assignments: &[&str]) {
     let mut args = vec!["-q", "-overwrite_original"];
     args.extend_from_slice(assignments);
     args.push(file.to_str().unwrap());
     exiftool(&args);
 }
 
-fn jpeg_of(image: &RgbImage) -> Vec<u8> {
+pub(crate) fn jpeg_of(image: &RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92)
         .write_image(
@@ -61,7 +61,7 @@ fn photo(width: u32, height: u32) -> RgbImage {
 
 /// Groups whose mere presence is a leak: EXIF (all its IFDs), GPS, maker notes, XMP of any
 /// namespace, IPTC and Photoshop records.
-const LEAKY_GROUPS: [&str; 10] = [
+pub(crate) const LEAKY_GROUPS: [&str; 10] = [
     "IFD0:",
     "IFD1:",
     "ExifIFD:",
@@ -75,7 +75,7 @@ const LEAKY_GROUPS: [&str; 10] = [
 ];
 
 /// The tags of `found` that are a leak: in a leaky group, or one of `also`.
-fn leaks(found: &Map<String, Value>, also: &[&str]) -> Vec<String> {
+pub(crate) fn leaks(found: &Map<String, Value>, also: &[&str]) -> Vec<String> {
     found
         .keys()
         .filter(|key| {

@@ -212,6 +212,49 @@ impl NioPeer {
     }
 }
 
+/// An attachment as the nio peer received and downloaded it.
+#[derive(Debug)]
+pub struct ReceivedMedia {
+    /// Its event ID.
+    pub event_id: String,
+    /// Who sent it.
+    pub sender: String,
+    /// Whether nio decrypted the event (false: it arrived unencrypted).
+    pub decrypted: bool,
+    /// The event's content as nio read it (decrypted).
+    pub content: Value,
+}
+
+impl NioPeer {
+    /// Waits for an attachment named `name` (its `filename`, else its `body`) in `room_id`,
+    /// downloads its file to `path` and its thumbnail, if it has one, to `thumbnail_path`,
+    /// decrypting both with the keys in the event when it carries them.
+    pub async fn download_media(
+        &mut self,
+        room_id: &str,
+        name: &str,
+        path: &std::path::Path,
+        thumbnail_path: &std::path::Path,
+    ) -> ReceivedMedia {
+        let answer = self
+            .call(json!({
+                "cmd": "download_media",
+                "room_id": room_id,
+                "name": name,
+                "path": path,
+                "thumbnail_path": thumbnail_path,
+                "timeout": PATIENCE.as_secs(),
+            }))
+            .await;
+        ReceivedMedia {
+            event_id: answer["event_id"].as_str().unwrap().to_owned(),
+            sender: answer["sender"].as_str().unwrap().to_owned(),
+            decrypted: answer["decrypted"].as_bool().unwrap(),
+            content: answer["content"].clone(),
+        }
+    }
+}
+
 impl Drop for NioPeer {
     fn drop(&mut self) {
         // Closing stdin makes the script stop syncing and close its store; kill it if not.

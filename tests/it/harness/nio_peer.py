@@ -17,6 +17,11 @@ Commands (fields beyond "cmd"):
   send_key_later   room_id, body                             -> event_id, held
   release_keys                                               -> released
   wait_for_message room_id, body, timeout                    -> event_id, sender, decrypted
+  download_media   room_id, name, path, thumbnail_path, timeout
+                   waits for an m.image/m.file/... event whose file name (`filename`, else
+                   `body`) is `name`, downloads its file (decrypting it with the event's
+                   EncryptedFile when it has one) to `path`, and its thumbnail, if any, to
+                   thumbnail_path                          -> event_id, sender, decrypted, content
   quit                                                       -> {}
 """
 
@@ -30,14 +35,18 @@ from nio import (
     Api,
     AsyncClient,
     AsyncClientConfig,
+    DownloadError,
     LoginResponse,
     MegolmEvent,
     RoomCreateResponse,
+    RoomEncryptedMedia,
+    RoomMessageMedia,
     RoomMessageText,
     RoomSendResponse,
     ShareGroupSessionResponse,
     SyncResponse,
 )
+from nio.crypto.attachments import decrypt_attachment
 
 # Answers go to the real stdout; anything a library prints goes to stderr.
 ANSWERS = sys.stdout
@@ -54,6 +63,7 @@ class Peer:
         self.client = None
         self.sync_task = None
         self.messages = []  # (room_id, event_id, sender, body, decrypted)
+        self.media = []  # (room_id, event)
         self.undecryptable = 0
         self.held_keys = []  # (room_id, sharing_with, to-device content), for release_keys
         self.changed = asyncio.Condition()
@@ -87,6 +97,10 @@ class Peer:
         )
         await self.notify()
 
+    async def on_media(self, room, event):
+        self.media.append((room.room_id, event))
+        await self.notify()
+
     async def on_undecryptable(self, room, event):
         self.undecryptable += 1
         await self.notify()
@@ -101,6 +115,7 @@ class Peer:
         if not isinstance(response, LoginResponse):
             raise CommandError(f"login failed: {response}")
         self.client.add_event_callback(self.on_message, RoomMessageText)
+        self.client.add_event_callback(self.on_media, (RoomMessageMedia, RoomEncryptedMedia))
         self.client.add_event_callback(self.on_undecryptable, MegolmEvent)
         self.client.add_response_callback(self.on_sync, SyncResponse)
         # Short polls, so that key uploads, queries and claims between syncs happen promptly.
@@ -235,6 +250,54 @@ class Peer:
                 f"{self.undecryptable} could not be decrypted"
             )
 
+    async def fetch(self, url, encrypted_file):
+        """The bytes at the mxc:// `url`, decrypted with `encrypted_file` (an EncryptedFile:
+        key, iv, hashes) when given; decrypt_attachment checks the SHA-256 hash."""
+        response = await self.client.download(mxc=url)
+        if isinstance(response, DownloadError):
+            raise CommandError(f"downloading {url} failed: {response}")
+        if encrypted_file is None:
+            return response.body
+        return decrypt_attachment(
+            response.body,
+            encrypted_file["key"]["k"],
+            encrypted_file["hashes"]["sha256"],
+            encrypted_file["iv"],
+        )
+
+    async def download_media(self, room_id, name, path, thumbnail_path, timeout):
+        def found():
+            for room, event in self.media:
+                content = event.source.get("content", {})
+                if room == room_id and content.get("filename", content.get("body")) == name:
+                    return event
+            return None
+
+        try:
+            event = await self.until(found, timeout, f"the attachment {name}")
+        except CommandError as err:
+            raise CommandError(
+                f"{err}; {len(self.media)} other attachments arrived, "
+                f"{self.undecryptable} events could not be decrypted"
+            )
+        content = event.source["content"]
+        encrypted_file = content.get("file")
+        url = encrypted_file["url"] if encrypted_file else content["url"]
+        with open(path, "wb") as out:
+            out.write(await self.fetch(url, encrypted_file))
+        info = content.get("info") or {}
+        thumbnail_file = info.get("thumbnail_file")
+        thumbnail_url = thumbnail_file["url"] if thumbnail_file else info.get("thumbnail_url")
+        if thumbnail_path and thumbnail_url:
+            with open(thumbnail_path, "wb") as out:
+                out.write(await self.fetch(thumbnail_url, thumbnail_file))
+        return {
+            "event_id": event.event_id,
+            "sender": event.sender,
+            "decrypted": bool(event.decrypted),
+            "content": content,
+        }
+
     async def quit(self):
         if self.client is not None:
             self.client.stop_sync_forever()
@@ -257,6 +320,7 @@ COMMANDS = (
     "send_key_later",
     "release_keys",
     "wait_for_message",
+    "download_media",
     "quit",
 )
 

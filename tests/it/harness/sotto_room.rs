@@ -38,6 +38,16 @@ impl SottoRoom {
         }
     }
 
+    /// Sotto's timeline of the room, for sends beyond text.
+    pub fn timeline(&self) -> &sotto::engine::timeline::RoomTimeline {
+        &self.conversation.timeline
+    }
+
+    /// The events Sotto shows now, local echoes included.
+    pub fn events(&self) -> Vec<sotto::engine::timeline::EventEntry> {
+        self.conversation.events()
+    }
+
     /// Sends a text message and waits until the server has it; returns its event ID.
     pub async fn send_text(&self, body: &str) -> OwnedEventId {
         self.conversation

@@ -11,6 +11,7 @@ mod markup;
 mod notifications;
 mod room_list;
 mod rooms;
+mod send_media;
 mod session;
 mod trust;
 mod trust_keys;
