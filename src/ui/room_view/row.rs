@@ -409,7 +409,7 @@ impl MessageRow {
                         fold(&gettext("Hide"));
                     }
                     StateShow::Plain | StateShow::Hidden => {
-                        centre(&text::state_change(change), "state-event")
+                        centre(&text::state_change(change), "state-event");
                     }
                 },
                 _ => {
@@ -460,8 +460,7 @@ impl MessageRow {
                     &reply
                         .text
                         .as_ref()
-                        .map(text::reply_text)
-                        .unwrap_or_else(|| gettext("A message not loaded yet")),
+                        .map_or_else(|| gettext("A message not loaded yet"), text::reply_text),
                 );
             }
             None => {
