@@ -11,6 +11,7 @@ pub mod greeter;
 pub mod links;
 pub mod mnemonic_names;
 pub mod notifications;
+pub mod portal;
 pub mod preferences;
 pub mod room_details;
 pub mod room_list;
