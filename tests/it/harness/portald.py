@@ -7,7 +7,7 @@ path), org.freedesktop.portal.Request (Close) and org.freedesktop.portal.Notific
 org.freedesktop.DBus.Properties. Prints every call it receives as one JSON line.
 
 Flags: --no-notification leaves the Notification interface out.
-Commands on stdin: "answer RESPONSE BACKGROUND AUTOSTART" answers the next request so
+Commands on stdin (each echoed as a "command" line once taken): "answer RESPONSE BACKGROUND AUTOSTART" answers the next request so
 (BACKGROUND and AUTOSTART 0 or 1); "refuse" answers it with response 1 (cancelled by the
 person). Without a command a request is granted as asked."""
 

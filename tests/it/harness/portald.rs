@@ -50,7 +50,7 @@ pub fn name_owned() -> bool {
 /// The running portal, and what it received. Dropping it stops it.
 pub struct Portal {
     child: Child,
-    input: ChildStdin,
+    input: Mutex<ChildStdin>,
     received: Arc<Mutex<Vec<Value>>>,
     exclusive: Option<MutexGuard<'static, ()>>,
 }
@@ -93,7 +93,7 @@ impl Portal {
         });
         let mut portal = Self {
             child,
-            input,
+            input: Mutex::new(input),
             received,
             exclusive: Some(exclusive),
         };
@@ -104,8 +104,15 @@ impl Portal {
         portal
     }
 
-    /// Every call and command received so far, in order.
+    /// Every call and command received so far, in order. (A command goes through first:
+    /// the portal takes it after every call before, so their lines have been read once it
+    /// is echoed.)
     pub fn received(&self) -> Vec<Value> {
+        self.command("ping");
+        self.lines()
+    }
+
+    fn lines(&self) -> Vec<Value> {
         self.received.lock().unwrap().clone()
     }
 
@@ -118,9 +125,9 @@ impl Portal {
     }
 
     /// Sends a command and waits until the portal took it.
-    fn command(&mut self, line: &str) {
+    fn command(&self, line: &str) {
         let before = self.count("command");
-        writeln!(self.input, "{line}").expect("the portal reads its input");
+        writeln!(self.input.lock().unwrap(), "{line}").expect("the portal reads its input");
         let deadline = Instant::now() + Duration::from_secs(10);
         while self.count("command") == before {
             assert!(
@@ -132,19 +139,16 @@ impl Portal {
     }
 
     fn count(&self, event: &str) -> usize {
-        self.received()
-            .iter()
-            .filter(|v| v["event"] == event)
-            .count()
+        self.lines().iter().filter(|v| v["event"] == event).count()
     }
 
     /// The next request is refused (response 1, cancelled by the person).
-    pub fn refuse_next(&mut self) {
+    pub fn refuse_next(&self) {
         self.command("refuse");
     }
 
     /// The next request gets `response` with these results.
-    pub fn answer_next(&mut self, response: u32, background: bool, autostart: bool) {
+    pub fn answer_next(&self, response: u32, background: bool, autostart: bool) {
         self.command(&format!(
             "answer {response} {} {}",
             u8::from(background),

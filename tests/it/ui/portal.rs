@@ -69,7 +69,7 @@ fn last_request(portal: &Portal) -> Value {
 
 #[test]
 fn start_at_login_asks_the_background_portal_as_specified() {
-    let mut portal = Portal::start(true);
+    let portal = Portal::start(true);
     let unique_name = session_bus().unique_name().unwrap().to_string();
 
     assert_eq!(
@@ -160,7 +160,7 @@ fn without_a_portal_the_request_says_so_at_once() {
 
 #[test]
 fn running_in_the_background_follows_the_portal() {
-    let mut portal = Portal::start(true);
+    let portal = Portal::start(true);
     let ask = || {
         answer_of(|bus| {
             Box::pin(
@@ -286,7 +286,7 @@ fn scroll_down(preferences: &adw::PreferencesWindow) {
 
 #[test]
 fn the_start_at_login_switch_shows_what_the_portal_granted() {
-    let mut portal = Portal::start(true);
+    let portal = Portal::start(true);
     on_gtk_thread(|| {
         sotto::ui::settings::settings()
             .set_boolean("start-at-login", false)
