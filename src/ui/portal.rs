@@ -133,6 +133,9 @@ pub async fn request_background(
     };
     let token = new_token();
     let expected = request_path(&unique_name, &token);
+    if !glib::Variant::is_object_path(&expected) {
+        return BackgroundAnswer::Failed;
+    }
     // Before the call: the portal may answer before its reply to the call arrives.
     let mut answers = responses(connection, &expected);
     // The portal leaving the bus ends the wait.
