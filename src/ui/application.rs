@@ -1,6 +1,6 @@
 //! The application: actions, accelerators, the About window, and the main window.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use adw::prelude::*;
 use gtk::{gio, glib};
@@ -10,6 +10,7 @@ use crate::engine::paths::Paths;
 use crate::engine::profile::Profile;
 use crate::engine::secrets::SecretStore;
 use crate::i18n::gettext;
+use crate::ui::portal::{Backend, BackgroundAnswer};
 use crate::ui::window::Window;
 
 thread_local! {
@@ -17,6 +18,8 @@ thread_local! {
     static PROFILE: RefCell<Option<Profile>> = const { RefCell::new(None) };
     /// Keeps the application running without a window while "Run in background" is on.
     static HOLD: RefCell<Option<gio::ApplicationHoldGuard>> = const { RefCell::new(None) };
+    /// Set when the Background portal does not allow running in the background.
+    static BACKGROUND_DENIED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Creates the application with its actions; `activate` opens the main window.
@@ -42,23 +45,32 @@ pub fn build() -> adw::Application {
 }
 
 /// Follows the "Run in background" setting: while it is on, closing the last window
-/// leaves Sotto running (syncing and notifying); Quit ends it.
+/// leaves Sotto running (syncing and notifying); Quit ends it. Through the portals, turning
+/// it on (or starting with it on) asks the Background portal too, and a desktop that does
+/// not allow it wins.
 fn keep_running_in_background(app: &adw::Application) {
     let settings = crate::ui::gsettings::settings();
+    let was_on = Cell::new(false);
     let follow = glib::clone!(
         #[weak]
         app,
         move |settings: &gio::Settings| {
             let on = settings.boolean("run-in-background");
-            HOLD.with(|hold| {
-                let mut hold = hold.borrow_mut();
-                match (on, hold.is_some()) {
-                    (true, false) => *hold = Some(app.hold()),
-                    // Without windows, dropping the hold ends the application.
-                    (false, true) => *hold = None,
-                    _ => {}
-                }
-            });
+            if on && !was_on.get() && Backend::detect() == Backend::Portal {
+                let app = app.downgrade();
+                crate::ui::bridge::spawn_ui(async move {
+                    match gio::bus_get_future(gio::BusType::Session).await {
+                        Ok(connection) => {
+                            if let Some(app) = app.upgrade() {
+                                ask_to_run_in_background(&app, &connection).await;
+                            }
+                        }
+                        Err(err) => tracing::warn!("no session bus for the portals: {err}"),
+                    }
+                });
+            }
+            was_on.set(on);
+            update_hold(&app);
         }
     );
     follow(&settings);
@@ -67,6 +79,60 @@ fn keep_running_in_background(app: &adw::Application) {
     });
     // The handler lives as long as the settings object.
     std::mem::forget(settings);
+}
+
+/// Holds the application while "Run in background" is on and the desktop allows it.
+fn update_hold(app: &adw::Application) {
+    let on = crate::ui::gsettings::settings().boolean("run-in-background")
+        && !BACKGROUND_DENIED.with(Cell::get);
+    HOLD.with(|hold| {
+        let mut hold = hold.borrow_mut();
+        match (on, hold.is_some()) {
+            (true, false) => *hold = Some(app.hold()),
+            // Without windows, dropping the hold ends the application.
+            (false, true) => *hold = None,
+            _ => {}
+        }
+    });
+}
+
+/// Whether closing the last window leaves Sotto running.
+pub fn keeps_running_in_background() -> bool {
+    HOLD.with(|hold| hold.borrow().is_some())
+}
+
+/// Asks the Background portal on `connection` to let Sotto run in the background (and to
+/// start it at login as last granted), and follows its answer.
+pub async fn ask_to_run_in_background(
+    app: &adw::Application,
+    connection: &gio::DBusConnection,
+) -> BackgroundAnswer {
+    let autostart = crate::ui::gsettings::settings().boolean("start-at-login");
+    let answer = crate::ui::autostart::request_through_portal(connection, autostart).await;
+    follow_background_answer(app, answer);
+    answer
+}
+
+/// Follows the Background portal's `answer`: when it does not allow running in the
+/// background, closing the last window ends Sotto.
+pub fn follow_background_answer(app: &adw::Application, answer: BackgroundAnswer) {
+    let denied = match answer {
+        BackgroundAnswer::Granted { background, .. } => !background,
+        BackgroundAnswer::Refused => true,
+        BackgroundAnswer::NoPortal | BackgroundAnswer::Failed => {
+            tracing::info!(
+                "the Background portal did not answer; running in the background as set"
+            );
+            return;
+        }
+    };
+    if denied {
+        tracing::info!(
+            "the desktop does not allow running in the background: closing the window quits Sotto"
+        );
+    }
+    BACKGROUND_DENIED.with(|slot| slot.set(denied));
+    update_hold(app);
 }
 
 /// Makes `profile` the one of this process (a window opened later shows it) and notifies

@@ -13,6 +13,7 @@ pub mod gsettings;
 pub mod links;
 pub mod mnemonic_names;
 pub mod notifications;
+pub mod portal;
 pub mod preferences;
 pub mod room_details;
 pub mod room_list;

@@ -337,35 +337,39 @@ fn what_text(what: &Preview) -> String {
     }
 }
 
-/// Whether something on the session bus can show notifications: the portal (in a
-/// sandbox), the shell's `org.gtk.Notifications`, or an `org.freedesktop.Notifications`
-/// server.
+/// Whether something on the session bus can show notifications: the portal's
+/// Notification interface (when Sotto goes through the portals), else the shell's
+/// `org.gtk.Notifications` or an `org.freedesktop.Notifications` server.
 pub fn server_present() -> bool {
+    server_present_with(crate::ui::portal::Backend::detect())
+}
+
+/// [`server_present`] for the `backend` given.
+pub fn server_present_with(backend: crate::ui::portal::Backend) -> bool {
     let Ok(bus) = gio::bus_get_sync(gio::BusType::Session, None::<&gio::Cancellable>) else {
         return false;
     };
-    let sandboxed = std::path::Path::new("/.flatpak-info").exists();
-    let names: &[&str] = if sandboxed {
-        &["org.freedesktop.portal.Desktop"]
-    } else {
-        &["org.gtk.Notifications", "org.freedesktop.Notifications"]
-    };
-    names.iter().any(|name| {
-        bus.call_sync(
-            Some("org.freedesktop.DBus"),
-            "/org/freedesktop/DBus",
-            "org.freedesktop.DBus",
-            "NameHasOwner",
-            Some(&(*name,).to_variant()),
-            Some(glib::VariantTy::new("(b)").expect("a valid type")),
-            gio::DBusCallFlags::NONE,
-            1000,
-            None::<&gio::Cancellable>,
-        )
-        .ok()
-        .and_then(|reply| reply.get::<(bool,)>())
-        .is_some_and(|(owned,)| owned)
-    })
+    if backend == crate::ui::portal::Backend::Portal {
+        return crate::ui::portal::notification_portal_present(&bus);
+    }
+    ["org.gtk.Notifications", "org.freedesktop.Notifications"]
+        .iter()
+        .any(|name| {
+            bus.call_sync(
+                Some("org.freedesktop.DBus"),
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "NameHasOwner",
+                Some(&(*name,).to_variant()),
+                Some(glib::VariantTy::new("(b)").expect("a valid type")),
+                gio::DBusCallFlags::NONE,
+                1000,
+                None::<&gio::Cancellable>,
+            )
+            .ok()
+            .and_then(|reply| reply.get::<(bool,)>())
+            .is_some_and(|(owned,)| owned)
+        })
 }
 
 #[cfg(test)]

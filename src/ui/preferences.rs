@@ -1,11 +1,15 @@
 //! The Preferences window: notifications and running in the background, and how much of
 //! the person's activity other members see.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use adw::prelude::*;
 use gtk::{gio, glib};
 
 use crate::i18n::gettext;
 use crate::ui::gsettings::settings;
+use crate::ui::portal::{Backend, BackgroundAnswer};
 
 /// A switch row bound to the boolean GSettings `key`.
 fn switch_row(title: &str, subtitle: &str, key: &str) -> adw::ActionRow {
@@ -26,6 +30,14 @@ fn switch_row(title: &str, subtitle: &str, key: &str) -> adw::ActionRow {
 
 /// Builds the Preferences window over `parent`, and shows it.
 pub fn show_preferences(parent: &impl IsA<gtk::Window>) -> adw::PreferencesWindow {
+    show_preferences_with(parent, Backend::detect())
+}
+
+/// [`show_preferences`], reaching the desktop through `backend`.
+pub fn show_preferences_with(
+    parent: &impl IsA<gtk::Window>,
+    backend: Backend,
+) -> adw::PreferencesWindow {
     let window = adw::PreferencesWindow::builder()
         .transient_for(parent)
         .modal(true)
@@ -49,14 +61,14 @@ pub fn show_preferences(parent: &impl IsA<gtk::Window>) -> adw::PreferencesWindo
         "send-typing-notices",
     ));
     page.add(&group);
-    window.add(&notifications_page());
+    window.add(&notifications_page(backend));
     window.add(&page);
     window.present();
     window
 }
 
 /// The page of notifications and running in the background.
-fn notifications_page() -> adw::PreferencesPage {
+fn notifications_page(backend: Backend) -> adw::PreferencesPage {
     let page = adw::PreferencesPage::builder()
         .title(gettext("Notifications"))
         .icon_name("preferences-system-notifications-symbolic")
@@ -65,7 +77,7 @@ fn notifications_page() -> adw::PreferencesPage {
     let group = adw::PreferencesGroup::builder()
         .title(gettext("Notifications"))
         .build();
-    if !crate::ui::notifications::server_present() {
+    if !crate::ui::notifications::server_present_with(backend) {
         let missing = adw::ActionRow::builder()
             .use_markup(false)
             .title(gettext("Notifications cannot be shown"))
@@ -130,16 +142,17 @@ fn notifications_page() -> adw::PreferencesPage {
         ),
         "run-in-background",
     ));
-    background.add(&start_at_login_row());
+    background.add(&start_at_login_row(backend));
     page.add(&background);
     page
 }
 
-/// "Start at login", which writes or removes the autostart entry.
-fn start_at_login_row() -> adw::ActionRow {
+/// "Start at login": on the host it writes or removes the autostart entry; through the
+/// portals it asks the Background portal, and shows what the portal granted.
+fn start_at_login_row(backend: Backend) -> adw::ActionRow {
     let switch = gtk::Switch::builder()
         .valign(gtk::Align::Center)
-        .active(crate::ui::autostart::is_enabled())
+        .active(crate::ui::autostart::is_enabled_with(backend))
         .build();
     let row = adw::ActionRow::builder()
         .use_markup(false)
@@ -150,25 +163,88 @@ fn start_at_login_row() -> adw::ActionRow {
         .activatable_widget(&switch)
         .name("start-at-login")
         .build();
+    // Set while the switch is moved to what the portal answered, which is no request.
+    let answering = Rc::new(Cell::new(false));
     switch.connect_state_set(glib::clone!(
         #[weak]
         row,
         #[upgrade_or]
         glib::Propagation::Proceed,
         move |switch, on| {
-            if let Err(err) = crate::ui::autostart::set_enabled(on) {
-                tracing::warn!("could not change the autostart entry: {err}");
-                if let Some(window) = row.root().and_downcast::<adw::PreferencesWindow>() {
-                    window.add_toast(adw::Toast::new(&gettext(
-                        "Could not change how Sotto starts at login.",
-                    )));
-                }
-                switch.set_active(crate::ui::autostart::is_enabled());
-                return glib::Propagation::Stop;
+            if answering.get() {
+                return glib::Propagation::Proceed;
             }
-            glib::Propagation::Proceed
+            match backend {
+                Backend::Host => set_entry(&row, switch, on),
+                Backend::Portal => {
+                    ask_portal(&row, switch, on, answering.clone());
+                    // The switch shows the request until the portal answers.
+                    glib::Propagation::Stop
+                }
+            }
         }
     ));
     row.add_suffix(&switch);
     row
+}
+
+/// Writes or removes the autostart entry for the switch of `row`.
+fn set_entry(row: &adw::ActionRow, switch: &gtk::Switch, on: bool) -> glib::Propagation {
+    if let Err(err) = crate::ui::autostart::set_enabled(on) {
+        tracing::warn!("could not change the autostart entry: {err}");
+        if let Some(window) = row.root().and_downcast::<adw::PreferencesWindow>() {
+            window.add_toast(adw::Toast::new(&gettext(
+                "Could not change how Sotto starts at login.",
+            )));
+        }
+        switch.set_active(crate::ui::autostart::is_enabled_with(Backend::Host));
+        return glib::Propagation::Stop;
+    }
+    glib::Propagation::Proceed
+}
+
+/// Asks the Background portal for starting at login (`on`) or not; meanwhile the switch
+/// cannot be moved. Afterwards it shows what the portal granted, and the row's subtitle says
+/// why when that is not what was asked. The answer is remembered even when the window has
+/// closed meanwhile.
+fn ask_portal(row: &adw::ActionRow, switch: &gtk::Switch, on: bool, answering: Rc<Cell<bool>>) {
+    switch.set_sensitive(false);
+    let row = row.downgrade();
+    let switch = switch.downgrade();
+    crate::ui::bridge::spawn_ui(async move {
+        let answer = match gio::bus_get_future(gio::BusType::Session).await {
+            Ok(connection) => crate::ui::autostart::request_through_portal(&connection, on).await,
+            Err(err) => {
+                tracing::warn!("no session bus to ask the Background portal: {err}");
+                BackgroundAnswer::NoPortal
+            }
+        };
+        let (Some(row), Some(switch)) = (row.upgrade(), switch.upgrade()) else {
+            return;
+        };
+        let enabled = crate::ui::autostart::is_enabled_with(Backend::Portal);
+        answering.set(true);
+        switch.set_active(enabled);
+        switch.set_state(enabled);
+        answering.set(false);
+        switch.set_sensitive(true);
+        let problem = match answer {
+            BackgroundAnswer::Refused => Some(gettext(
+                "Sotto is not allowed to start at login. Allow it in the system settings.",
+            )),
+            BackgroundAnswer::Granted {
+                autostart: false, ..
+            } if on => Some(gettext(
+                "Sotto is not allowed to start at login. Allow it in the system settings.",
+            )),
+            BackgroundAnswer::NoPortal | BackgroundAnswer::Failed => {
+                Some(gettext("Starting at login is not available here."))
+            }
+            BackgroundAnswer::Granted { .. } => None,
+        };
+        let subtitle = problem.unwrap_or_else(|| {
+            gettext("Start without a window when you log in, to receive messages from the start.")
+        });
+        row.set_subtitle(&subtitle);
+    });
 }

@@ -8,6 +8,7 @@ pub mod link;
 pub mod nio;
 pub mod notifyd;
 pub mod peers;
+pub mod portald;
 pub mod sotto_room;
 pub mod synapse;
 pub mod ui;

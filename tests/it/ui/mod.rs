@@ -9,6 +9,7 @@ mod key_sharing;
 mod links;
 mod markup;
 mod notifications;
+mod portal;
 mod room_list;
 mod rooms;
 mod send_media;
