@@ -210,7 +210,7 @@ where
 /// the key has come and the push rules have been evaluated again on the clear text.
 #[test]
 fn a_message_whose_key_comes_late_notifies_once_decrypted() {
-    let (test, sotto_user) = TestProfile::signed_in("late-key");
+    let (test, sotto_user) = TestProfile::signed_in("late-notify");
     let server = synapse::shared();
     harness::runtime().block_on(async {
         let entry = test.profile.accounts().unwrap().remove(0);
@@ -219,7 +219,7 @@ fn a_message_whose_key_comes_late_notifies_once_decrypted() {
         let mut notices = sotto::engine::notify::watch(&session).await;
         sync.resume().await;
 
-        let nio_user = server.register("late-key-nio").await;
+        let nio_user = server.register("late-notify-nio").await;
         let mut nio = NioPeer::login(server, &nio_user).await;
         let room_id = nio
             .create_room("Late keys", true, &[&sotto_user.user_id])
