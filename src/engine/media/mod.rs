@@ -14,7 +14,7 @@
 //! The work is CPU-bound (a 12-megapixel photo takes a few hundred milliseconds): call it
 //! off the main loop (`tokio::task::spawn_blocking`).
 
-
+pub mod autoload;
 mod blurhash;
 mod display;
 mod exif;

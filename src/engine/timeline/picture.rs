@@ -8,7 +8,9 @@ use matrix_sdk::media::{MediaFormat, MediaRequestParameters, MediaThumbnailSetti
 use matrix_sdk::ruma::UInt;
 use matrix_sdk::ruma::events::room::MediaSource;
 
-use super::entry::Media;
+use super::RoomTimeline;
+use super::entry::{EventEntry, Media};
+use crate::engine::media::autoload::{AutoloadSetting, RoomKind, SenderTrust, loads_by_itself};
 use crate::engine::media::{MediaError, Pixels, decode_for_display};
 use crate::engine::session::Session;
 
@@ -117,6 +119,33 @@ pub async fn load_picture(
         // A panic while decoding: the picture is treated as damaged, the app goes on.
         .unwrap_or(Err(MediaError::Corrupt))
         .map_err(PictureError::from)
+}
+
+impl RoomTimeline {
+    /// Whether the room is a direct chat, another room, or an invitation (now: an
+    /// invitation can be accepted while the room is open).
+    pub fn room_kind(&self) -> RoomKind {
+        if self.room.state() == matrix_sdk::RoomState::Invited {
+            RoomKind::Invited
+        } else if self.room.direct_targets_length() > 0 {
+            RoomKind::Direct
+        } else {
+            RoomKind::Group
+        }
+    }
+
+    /// Whether the picture of `event` loads without a tap, under `setting` (the rule is
+    /// [`loads_by_itself`]).
+    pub fn picture_loads_by_itself(&self, event: &EventEntry, setting: AutoloadSetting) -> bool {
+        loads_by_itself(
+            setting,
+            self.room_kind(),
+            SenderTrust {
+                own: event.is_own,
+                verified: event.sender_verified,
+            },
+        )
+    }
 }
 
 #[cfg(test)]
