@@ -5,10 +5,12 @@
 
 use crate::engine::html::Word;
 use crate::engine::media::Removed;
+use crate::engine::timeline::picture::PictureError;
 use crate::engine::timeline::{
-    Attachment, MemberChange, ReplyText, RoomChange, StateChange, Unsupported,
+    Attachment, Media, MemberChange, ReplyText, RoomChange, StateChange, Unsupported,
 };
 use crate::i18n::{gettext, gettext_f};
+use gtk::glib;
 
 /// Sotto's own words inside a converted message body (given to the engine by
 /// `crate::ui::init`, see `engine::html::set_wording`).
@@ -35,6 +37,27 @@ pub fn attachment(attachment: &Attachment) -> String {
         Attachment::Location(name) => gettext_f("Location: {name}", &[("name", name)]),
         Attachment::Sticker(m) => gettext_f("Sticker: {name}", &[("name", &m.name)]),
         Attachment::LiveLocation => gettext("Shared a live location"),
+    }
+}
+
+/// The size and type of a file: "1.2 MB · application/pdf" (what is known of it).
+pub fn media_details(media: &Media) -> String {
+    let size = media.size.map(|s| glib::format_size(s).to_string());
+    [size, media.mimetype.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// The sentence shown in place of a picture that cannot show.
+pub fn picture_problem(error: PictureError) -> String {
+    match error {
+        PictureError::TooLarge => gettext("This picture is too large to show."),
+        PictureError::Damaged => gettext("This picture is damaged and cannot be shown."),
+        PictureError::NotAPicture => gettext("This file is not a picture Sotto can show."),
+        PictureError::DownloadFailed => gettext("The picture could not be downloaded."),
+        PictureError::NeedsFullLoad => gettext("This picture is large and has no preview."),
     }
 }
 

@@ -143,6 +143,14 @@ impl NioPeer {
         answer["room_id"].as_str().unwrap().to_owned()
     }
 
+    /// Creates a direct chat (the invitation says `is_direct`) with `invite`.
+    pub async fn create_direct_room(&mut self, encrypted: bool, invite: &str) -> String {
+        let answer = self
+            .call(json!({"cmd": "create_room", "name": null, "encrypted": encrypted, "invite": [invite], "is_direct": true}))
+            .await;
+        answer["room_id"].as_str().unwrap().to_owned()
+    }
+
     /// Waits until nio sees `user_id` as a joined member of `room_id`.
     pub async fn wait_for_member(&mut self, room_id: &str, user_id: &str) {
         self.call(json!({

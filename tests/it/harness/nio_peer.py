@@ -10,7 +10,7 @@ message event, decrypted or not.
 
 Commands (fields beyond "cmd"):
   login            homeserver, user, password, device_name   -> user_id, device_id
-  create_room      name, encrypted, invite                   -> room_id
+  create_room      name, encrypted, invite, is_direct (optional) -> room_id
   wait_for_member  room_id, user_id, timeout                 -> {}
   trust_device     user_id, device_id, timeout               -> ed25519
   send             room_id, body                             -> event_id
@@ -136,7 +136,7 @@ class Peer:
         )
         return {"user_id": self.client.user_id, "device_id": self.client.device_id}
 
-    async def create_room(self, name, encrypted, invite):
+    async def create_room(self, name, encrypted, invite, is_direct=False):
         initial_state = []
         if encrypted:
             initial_state.append(
@@ -147,7 +147,7 @@ class Peer:
                 }
             )
         response = await self.client.room_create(
-            name=name, invite=invite, initial_state=initial_state
+            name=name, invite=invite, initial_state=initial_state, is_direct=is_direct
         )
         if not isinstance(response, RoomCreateResponse):
             raise CommandError(f"creating the room failed: {response}")

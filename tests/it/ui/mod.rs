@@ -9,6 +9,7 @@ mod key_sharing;
 mod links;
 mod markup;
 mod notifications;
+mod receive_media;
 mod room_list;
 mod rooms;
 mod send_media;
