@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
+use adw::prelude::*;
 use gtk::glib;
-use gtk::prelude::*;
 use sotto::engine::media::autoload::RoomKind;
 use sotto::engine::sync::AccountSync;
 use sotto::ui::room_view::RoomView;
@@ -314,6 +314,35 @@ fn in_a_group_a_strangers_picture_waits_for_a_tap() {
             "the tap downloaded the picture"
         );
         screenshot(&window, "receive-tapped-360x720");
+
+        // The setting behind the rule, in the Preferences (read only here: GSettings is
+        // shared by the tests of this process).
+        let preferences = sotto::ui::preferences::show_preferences(&window);
+        crate::harness::ui::settle();
+        let row = all::<adw::ComboRow>(&preferences)
+            .into_iter()
+            .find(|r| r.widget_name() == "media-autoload")
+            .expect("the Preferences have the picture setting");
+        let options: Vec<String> = row
+            .model()
+            .and_downcast::<gtk::StringList>()
+            .map(|list| {
+                (0..list.n_items())
+                    .filter_map(|i| list.string(i))
+                    .map(|s| s.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(
+            options,
+            [
+                "Always",
+                "In direct chats; in groups on a tap",
+                "Only on a tap"
+            ]
+        );
+        assert_eq!(row.selected(), 1, "the default is the direct-chats rule");
+        preferences.close();
         window.close();
     });
 }
