@@ -193,7 +193,7 @@ fn main() {
         _ => {
             let quick = args.iter().any(|a| a == "--quick")
                 || std::env::var_os("SOTTO_BENCH_QUICK").is_some_and(|v| v != "0");
-            parent(&Sizes::new(quick), quick)
+            parent(&Sizes::new(quick), quick);
         }
     }
 }
@@ -748,8 +748,7 @@ async fn seed_account(
         .map(|(i, room)| {
             let client = pals
                 .get(*i)
-                .map(|(_, c)| c.clone())
-                .unwrap_or_else(|| friend.clone());
+                .map_or_else(|| friend.clone(), |(_, c)| c.clone());
             let room_id = room.room_id().to_owned();
             async move {
                 client.join_room_by_id(&room_id).await.expect("joins");
@@ -786,8 +785,7 @@ async fn seed_account(
     for (i, room) in &created {
         let other = pals
             .get(*i)
-            .map(|(_, c)| c.clone())
-            .unwrap_or_else(|| friend.clone());
+            .map_or_else(|| friend.clone(), |(_, c)| c.clone());
         for m in 0..shape.messages {
             let client = if m % 5 == 4 {
                 own.clone()

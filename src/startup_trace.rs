@@ -35,6 +35,6 @@ fn thread_cpu_ms() -> f64 {
         tv_nsec: 0,
     };
     // SAFETY: clock_gettime only writes the struct it is given.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut now) };
     now.tv_sec as f64 * 1000.0 + now.tv_nsec as f64 / 1e6
 }

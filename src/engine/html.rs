@@ -589,7 +589,7 @@ impl Renderer {
             "sub" => self.tag(&mut leave, "<sub>", "</sub>"),
             "small" => self.tag(&mut leave, "<small>", "</small>"),
             "code" | "kbd" | "samp" | "tt" if self.pre == 0 => {
-                self.tag(&mut leave, "<tt>", "</tt>")
+                self.tag(&mut leave, "<tt>", "</tt>");
             }
             "pre" => {
                 self.block(&mut leave, 2);

@@ -364,10 +364,10 @@ impl Watcher {
                 invite,
             },
         );
-        let room_name = room
-            .cached_display_name()
-            .map(|n| clean_name(&n.to_string()))
-            .unwrap_or_else(|| room.room_id().to_string());
+        let room_name = room.cached_display_name().map_or_else(
+            || room.room_id().to_string(),
+            |n| clean_name(&n.to_string()),
+        );
         let _ = self.out.send(Notice::Alert(Alert {
             room_id: room.room_id().to_string(),
             event_id: event_id.to_string(),

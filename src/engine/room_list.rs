@@ -134,10 +134,10 @@ impl RoomSummary {
         };
         Self {
             room_id: room.room_id().to_string(),
-            name: room
-                .cached_display_name()
-                .map(|n| clean_name(&n.to_string()))
-                .unwrap_or_else(|| room.room_id().to_string()),
+            name: room.cached_display_name().map_or_else(
+                || room.room_id().to_string(),
+                |n| clean_name(&n.to_string()),
+            ),
             preview,
             timestamp_ms: room.latest_event_timestamp().map(|t| u64::from(t.0)),
             unread: room.num_unread_messages(),

@@ -698,8 +698,7 @@ pub fn parse_user_id(input: &str) -> Result<OwnedUserId> {
     let input = input.trim();
     let input = input
         .strip_prefix("https://matrix.to/#/")
-        .map(|rest| rest.split('?').next().unwrap_or(rest))
-        .unwrap_or(input);
+        .map_or(input, |rest| rest.split('?').next().unwrap_or(rest));
     UserId::parse(input)
         .ok()
         .filter(|id| !id.localpart().is_empty() && id.validate_strict().is_ok())

@@ -704,8 +704,7 @@ impl AccountSettings {
             .devices()
             .iter()
             .find(|d| d.device_id == device_id)
-            .map(device_name)
-            .unwrap_or_else(|| device_id.clone());
+            .map_or_else(|| device_id.clone(), device_name);
         let body = problem.unwrap_or_else(|| {
             gettext_f(
                 "{session} will be signed out and lose access to your messages. Enter your account password to confirm.",

@@ -63,7 +63,7 @@ fn keep_running_in_background(app: &adw::Application) {
     );
     follow(&settings);
     settings.connect_changed(Some("run-in-background"), move |settings, _| {
-        follow(settings)
+        follow(settings);
     });
     // The handler lives as long as the settings object.
     std::mem::forget(settings);

@@ -71,13 +71,11 @@ pub fn choose_renderer() {
 
 /// True when a GPU driver offers a render node (`/dev/dri/renderD128` and so on).
 fn has_gpu_render_node() -> bool {
-    std::fs::read_dir("/dev/dri")
-        .map(|entries| {
-            entries
-                .flatten()
-                .any(|entry| entry.file_name().to_string_lossy().starts_with("renderD"))
-        })
-        .unwrap_or(false)
+    std::fs::read_dir("/dev/dri").is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|entry| entry.file_name().to_string_lossy().starts_with("renderD"))
+    })
 }
 
 /// Starts GTK and libadwaita and registers Sotto's resources. Fails without a display.
@@ -99,6 +97,6 @@ fn register_resources() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         gio::resources_register_include!("sotto.gresource")
-            .expect("the bundled resources are valid")
+            .expect("the bundled resources are valid");
     });
 }

@@ -80,8 +80,7 @@ pub fn set_status_description(page: &adw::StatusPage, text: Option<&str>) {
 /// back what a widget that only takes markup shows.
 pub fn shown_text(markup: &str) -> String {
     gtk::pango::parse_markup(markup, '\0')
-        .map(|(_, text, _)| text.to_string())
-        .unwrap_or_else(|_| markup.to_owned())
+        .map_or_else(|_| markup.to_owned(), |(_, text, _)| text.to_string())
 }
 
 /// Removes every child of `container` with the container's own `remove` (GTK 4.12 has

@@ -424,7 +424,7 @@ impl Writer {
         if self.full {
             // The note's line break only follows something shown.
             let note = std::mem::take(&mut self.note);
-            let skip = if self.started { 0 } else { 1 };
+            let skip = usize::from(!self.started);
             self.release(&note[skip..]);
         }
         debug_assert!(self.buf.len() <= MAX_MARKUP_BYTES);

@@ -31,7 +31,7 @@ pub(super) fn strip(input: &[u8]) -> Result<Stripped, MediaError> {
             .ok_or(MediaError::Corrupt)?;
         let end = (pos + 12)
             .checked_add(length)
-            .filter(|&end| end <= input.len() && length <= i32::MAX as usize)
+            .filter(|&end| end <= input.len() && i32::try_from(length).is_ok())
             .ok_or(MediaError::Corrupt)?;
         if !kind.iter().all(u8::is_ascii_alphabetic) {
             return Err(MediaError::Corrupt);

@@ -279,7 +279,7 @@ fn damaged_files_never_panic() {
     for file in &files {
         for _ in 0..300 {
             let mut damaged = file.clone();
-            for _ in 0..1 + next() % 4 {
+            for _ in 0..=(next() % 4) {
                 let at = (next() % damaged.len() as u64) as usize;
                 damaged[at] = next() as u8;
             }

@@ -738,11 +738,11 @@ fn state_summary(content: &TimelineItemContent, event: &EventTimelineItem) -> St
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| change.user_id().to_string());
             let change = match change.change() {
-                Some(MembershipChange::Joined) | Some(MembershipChange::InvitationAccepted) => {
+                Some(MembershipChange::Joined | MembershipChange::InvitationAccepted) => {
                     MemberChange::Joined
                 }
                 Some(MembershipChange::Left) => MemberChange::Left,
-                Some(MembershipChange::Banned) | Some(MembershipChange::KickedAndBanned) => {
+                Some(MembershipChange::Banned | MembershipChange::KickedAndBanned) => {
                     MemberChange::Banned
                 }
                 Some(MembershipChange::Unbanned) => MemberChange::Unbanned,

@@ -494,8 +494,7 @@ async fn member_name(room: &Room, user: &matrix_sdk::ruma::UserId) -> MemberName
     let name = match room.get_member_no_sync(user).await {
         Ok(Some(member)) => member
             .display_name()
-            .map(super::bidi::strip_direction_overrides)
-            .unwrap_or_else(|| user.to_string()),
+            .map_or_else(|| user.to_string(), super::bidi::strip_direction_overrides),
         _ => user.to_string(),
     };
     MemberName {

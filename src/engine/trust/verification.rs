@@ -809,7 +809,7 @@ fn received<T: Clone>(rx: broadcast::Receiver<T>) -> impl Stream<Item = T> {
         loop {
             match rx.recv().await {
                 Ok(item) => return Some((item, rx)),
-                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
         }

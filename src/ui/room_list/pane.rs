@@ -506,8 +506,7 @@ impl RoomListPane {
         }
         let name = self
             .find(&room_id)
-            .map(|s| s.name)
-            .unwrap_or_else(|| room_id.clone());
+            .map_or_else(|| room_id.clone(), |s| s.name);
         let target = room_id.clone();
         let answering = async move {
             if accept {

@@ -457,12 +457,11 @@ fn clock_format() -> &'static str {
             gtk::gio::SettingsSchemaSource::default()
                 .and_then(|source| source.lookup("org.gnome.desktop.interface", true))
                 .filter(|schema| schema.has_key("clock-format"))
-                .map(|_| {
+                .is_some_and(|_| {
                     gtk::gio::Settings::new("org.gnome.desktop.interface")
                         .string("clock-format")
                         == "12h"
                 })
-                .unwrap_or(false)
         };
     }
     if TWELVE_HOURS.with(|twelve| *twelve) {

@@ -585,10 +585,10 @@ impl Preview {
         inner.file_icon.set_visible(true);
         inner.quality_row.set_visible(false);
         inner.keep_name_row.set_visible(false);
-        let kind = mime
-            .as_deref()
-            .map(|m| gio::content_type_get_description(m).to_string())
-            .unwrap_or_else(|| gettext("Unknown"));
+        let kind = mime.as_deref().map_or_else(
+            || gettext("Unknown"),
+            |m| gio::content_type_get_description(m).to_string(),
+        );
         self.set_details(&[
             (gettext("Name"), name),
             (gettext("Size"), glib::format_size(size).to_string()),

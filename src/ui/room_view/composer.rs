@@ -338,11 +338,7 @@ impl Composer {
                 gtk::gdk::Key::Down | gtk::gdk::Key::Up => {
                     let rows = count_rows(&imp.completion_list);
                     if rows > 0 {
-                        let current = imp
-                            .completion_list
-                            .selected_row()
-                            .map(|r| r.index())
-                            .unwrap_or(-1);
+                        let current = imp.completion_list.selected_row().map_or(-1, |r| r.index());
                         let step = if key == gtk::gdk::Key::Down { 1 } else { -1 };
                         let next = (current + step).rem_euclid(rows);
                         if let Some(row) = imp.completion_list.row_at_index(next) {
@@ -622,8 +618,7 @@ impl Composer {
         let user_id = row.widget_name().to_string();
         let name = row
             .tooltip_text()
-            .map(|t| t.to_string())
-            .unwrap_or_else(|| user_id.clone());
+            .map_or_else(|| user_id.clone(), |t| t.to_string());
         imp.completion.popdown();
         let Some((start, _)) = self.mention_query() else {
             return;

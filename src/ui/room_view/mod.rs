@@ -1198,8 +1198,7 @@ impl RoomView {
         {
             let text = event
                 .copy_text()
-                .map(str::to_owned)
-                .unwrap_or_else(|| gettext("A message"));
+                .map_or_else(|| gettext("A message"), str::to_owned);
             self.imp()
                 .composer
                 .set_reply(event_id, &event.sender_name, &text);

@@ -715,7 +715,7 @@ impl MessageRow {
                         fold(&gettext("Hide"));
                     }
                     StateShow::Plain | StateShow::Hidden => {
-                        centre(&text::state_change(change), "state-event")
+                        centre(&text::state_change(change), "state-event");
                     }
                 },
                 _ => {
@@ -771,8 +771,7 @@ impl MessageRow {
                     &reply
                         .text
                         .as_ref()
-                        .map(text::reply_text)
-                        .unwrap_or_else(|| gettext("A message not loaded yet")),
+                        .map_or_else(|| gettext("A message not loaded yet"), text::reply_text),
                 );
             }
             None => {

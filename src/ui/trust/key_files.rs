@@ -165,6 +165,5 @@ pub fn write_private_file(path: &std::path::Path, text: &str) -> std::io::Result
 pub fn shown_name(path: &std::path::Path) -> String {
     gio::File::for_path(path)
         .basename()
-        .map(|n| n.display().to_string())
-        .unwrap_or_else(|| path.display().to_string())
+        .map_or_else(|| path.display().to_string(), |n| n.display().to_string())
 }

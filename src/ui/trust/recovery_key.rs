@@ -234,11 +234,11 @@ pub fn ask_recovery_key(
     problem: Option<&str>,
     on_key: impl Fn(zeroize::Zeroizing<String>) + 'static,
 ) -> adw::MessageDialog {
-    let body = problem.map(ToOwned::to_owned).unwrap_or_else(|| {
+    let body = problem.map_or_else(|| {
         gettext(
             "Enter the recovery key you saved when you turned on recovery, or your recovery passphrase. This session then becomes verified and can read your encrypted history.",
         )
-    });
+    }, ToOwned::to_owned);
     let dialog = adw::MessageDialog::new(
         Some(parent),
         Some(&gettext("Enter Recovery Key")),

@@ -413,19 +413,19 @@ impl VerificationDialog {
             group.add_action(&action);
         };
         add("accept", |d| {
-            d.act(|flow| async move { flow.accept().await })
+            d.act(|flow| async move { flow.accept().await });
         });
         add("start", |d| {
-            d.act(|flow| async move { flow.start_sas().await })
+            d.act(|flow| async move { flow.start_sas().await });
         });
         add("confirm", |d| {
-            d.act(|flow| async move { flow.confirm().await })
+            d.act(|flow| async move { flow.confirm().await });
         });
         add("mismatch", |d| {
-            d.act(|flow| async move { flow.mismatch().await })
+            d.act(|flow| async move { flow.mismatch().await });
         });
         add("cancel", |d| {
-            d.act(|flow| async move { flow.cancel().await })
+            d.act(|flow| async move { flow.cancel().await });
         });
         add("close", |d| d.close());
         self.insert_action_group("verification", Some(&group));
@@ -488,14 +488,11 @@ impl VerificationDialog {
         let mut shown = Vec::new();
         let mut child = self.widgets().emoji_box.first_child();
         while let Some(flow_child) = child {
-            let labels = flow_child
-                .first_child()
-                .map(|column| {
-                    let symbol = column.first_child();
-                    let name = symbol.as_ref().and_then(|s| s.next_sibling());
-                    (symbol, name)
-                })
-                .unwrap_or((None, None));
+            let labels = flow_child.first_child().map_or((None, None), |column| {
+                let symbol = column.first_child();
+                let name = symbol.as_ref().and_then(|s| s.next_sibling());
+                (symbol, name)
+            });
             if let (Some(symbol), Some(name)) = labels {
                 let text = |w: gtk::Widget| {
                     w.downcast::<gtk::Label>()

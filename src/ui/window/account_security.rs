@@ -134,8 +134,7 @@ fn visible_dialog_parent(window: &Window) -> gtk::Window {
         .into_iter()
         .filter_map(|w| w.downcast::<AccountSettings>().ok())
         .find(|s| s.is_visible() && s.transient_for().as_ref() == Some(window.upcast_ref()))
-        .map(|s| s.upcast())
-        .unwrap_or_else(|| window.clone().upcast())
+        .map_or_else(|| window.clone().upcast(), |s| s.upcast())
 }
 
 impl Window {

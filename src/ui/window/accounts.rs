@@ -321,10 +321,7 @@ impl Window {
     /// The accounts of the profile, for the switcher: user ID, and whether it is shown.
     pub fn account_switcher_entries(&self) -> Vec<(String, bool)> {
         let shown = self.session().map(|s| s.user_id());
-        let accounts = self
-            .profile()
-            .map(|p| p.accounts())
-            .unwrap_or(Ok(Vec::new()));
+        let accounts = self.profile().map_or(Ok(Vec::new()), |p| p.accounts());
         accounts
             .unwrap_or_default()
             .into_iter()

@@ -96,10 +96,10 @@ impl ObjectSubclass for Window {
         );
         klass.install_action("win.retry", None, |window, _, _| window.start_accounts());
         klass.install_action("win.sign-in-again", None, |window, _, _| {
-            window.sign_in_again()
+            window.sign_in_again();
         });
         klass.install_action("win.sign-out", None, |window, _, _| {
-            window.confirm_sign_out()
+            window.confirm_sign_out();
         });
         klass.install_action("win.add-account", None, |window, _, _| window.add_account());
         klass.install_action("win.preferences", None, |window, _, _| {
@@ -107,10 +107,10 @@ impl ObjectSubclass for Window {
         });
         klass.install_action("win.new-room", None, |window, _, _| window.show_new_room());
         klass.install_action("win.new-direct-chat", None, |window, _, _| {
-            window.show_new_direct_chat()
+            window.show_new_direct_chat();
         });
         klass.install_action("win.join-room", None, |window, _, _| {
-            window.show_join_room()
+            window.show_join_room();
         });
         klass.install_action(
             "win.open-link",

@@ -22,9 +22,10 @@ use sotto::engine::secrets::SecretStore;
 /// The project's root folder. Read when the tests run (cargo sets `CARGO_MANIFEST_DIR` for
 /// them), not when they were built: a cached test binary may come from another checkout.
 pub fn repo_root() -> std::path::PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into())
+    std::env::var_os("CARGO_MANIFEST_DIR").map_or_else(
+        || env!("CARGO_MANIFEST_DIR").into(),
+        std::path::PathBuf::from,
+    )
 }
 
 pub const PATIENCE: Duration = Duration::from_secs(60);

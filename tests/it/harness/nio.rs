@@ -113,13 +113,12 @@ impl NioPeer {
             .unwrap_or_else(|_| panic!("the nio peer never answered `{name}`\n{}", self.log()))
             .unwrap_or_else(|| panic!("the nio peer quit during `{name}`\n{}", self.log()));
         let answer: Value = serde_json::from_str(&line).expect("a JSON answer");
-        if answer["ok"] != Value::Bool(true) {
-            panic!(
-                "the nio peer failed `{name}`: {}\n{}",
-                answer["error"],
-                self.log()
-            );
-        }
+        assert!(
+            answer["ok"] == Value::Bool(true),
+            "the nio peer failed `{name}`: {}\n{}",
+            answer["error"],
+            self.log()
+        );
         answer["result"].clone()
     }
 

@@ -97,7 +97,7 @@ impl CapturedLog {
     }
 
     fn from_file(path: &Path) -> Self {
-        let from = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let from = std::fs::metadata(path).map_or(0, |m| m.len());
         Self {
             path: path.to_owned(),
             from,

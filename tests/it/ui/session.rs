@@ -96,7 +96,7 @@ fn a_session_ended_elsewhere_offers_to_sign_in_again() {
             harness::runtime().block_on(async {
                 let other = peers::login(server, &revoker).await;
                 peers::delete_device(&other, &revoker, &device).await;
-            })
+            });
         });
         wait_for(
             "the problem page",

@@ -201,7 +201,7 @@ fn emoji_dialog_verifies_another_session_of_the_account() {
             })
             .await;
             sync_b.stop().await;
-        })
+        });
     });
 
     let profile = test_a.profile.clone();
@@ -339,7 +339,7 @@ fn emoji_dialog_says_when_the_other_side_timed_out_or_signed_out() {
                 .logout()
                 .await
                 .expect("B signs out");
-        })
+        });
     });
 
     let profile = test_a.profile.clone();
@@ -718,7 +718,7 @@ fn identity_banner_warns_until_acknowledged() {
                 .await
                 .expect("Alice resets her identity");
             sync_alice.stop().await;
-        })
+        });
     });
     on_gtk_thread(move || {
         let window = window_with_sync(profile);
@@ -822,7 +822,7 @@ fn a_verified_persons_new_identity_offers_to_verify_again_or_withdraw() {
             // Alice keeps syncing until Bob is done, so that his request reaches her.
             let _ = tokio::task::spawn_blocking(move || done_rx.recv()).await;
             sync_alice.stop().await;
-        })
+        });
     });
     on_gtk_thread(move || {
         let window = window_with_sync(profile);
@@ -1030,7 +1030,7 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
             .await;
             assert_eq!(done, Ok(Some(FlowState::Done)), "done at Alice");
             sync.stop().await;
-        })
+        });
     });
 
     let profile = test_me.profile.clone();
