@@ -33,7 +33,7 @@ use matrix_sdk_ui::room_list_service::{RoomListDynamicEntriesController, RoomLis
 use super::bidi::strip_direction_overrides;
 use super::html::html_to_preview_text;
 use super::sync::AccountSync;
-use super::timeline::entry::{Attachment, MemberChange, StateChange, Unsupported};
+use super::timeline::entry::{Attachment, Media, MemberChange, StateChange, Unsupported};
 use super::{EngineError, Result};
 
 /// How many rows of a new list go out together: a phone's or a laptop's screenful (12
@@ -265,7 +265,9 @@ pub(crate) fn preview_of_event(raw: &Raw<AnySyncTimelineEvent>, own_user: &UserI
         }
         AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::Sticker(
             SyncMessageLikeEvent::Original(sticker),
-        )) => Preview::Attachment(Attachment::Sticker(one_line(&sticker.content.body))),
+        )) => Preview::Attachment(Attachment::Sticker(Box::new(Media::of_sticker(
+            &sticker.content,
+        )))),
         AnySyncTimelineEvent::MessageLike(AnySyncMessageLikeEvent::UnstablePollStart(_)) => {
             Preview::Unsupported(Unsupported::Poll)
         }

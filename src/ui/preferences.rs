@@ -61,10 +61,49 @@ pub fn show_preferences_with(
         "send-typing-notices",
     ));
     page.add(&group);
+    page.add(&pictures_group());
     window.add(&notifications_page(backend));
     window.add(&page);
     window.present();
     window
+}
+
+/// When pictures from others load by themselves (`media-autoload`).
+fn pictures_group() -> adw::PreferencesGroup {
+    let group = adw::PreferencesGroup::builder()
+        .title(gettext("Pictures"))
+        .build();
+    let row = adw::ComboRow::builder()
+        .use_markup(false)
+        .title(gettext("Load Pictures"))
+        .subtitle(gettext(
+            "Loading a picture tells the server that you looked at it. Pictures from people you have verified always load; in invitations nothing loads.",
+        ))
+        .model(&gtk::StringList::new(&[
+            &gettext("Always"),
+            &gettext("In direct chats; in groups on a tap"),
+            &gettext("Only on a tap"),
+        ]))
+        .name("media-autoload")
+        .build();
+    let stored = settings();
+    row.set_selected(match stored.string("media-autoload").as_str() {
+        "always" => 0,
+        "never" => 2,
+        _ => 1,
+    });
+    row.connect_selected_notify(move |row| {
+        let nick = match row.selected() {
+            0 => "always",
+            2 => "never",
+            _ => "direct-chats",
+        };
+        if let Err(err) = stored.set_string("media-autoload", nick) {
+            tracing::warn!("could not store the picture setting: {err}");
+        }
+    });
+    group.add(&row);
+    group
 }
 
 /// The page of notifications and running in the background.

@@ -5,10 +5,12 @@
 
 use crate::engine::html::Word;
 use crate::engine::media::Removed;
+use crate::engine::timeline::picture::PictureError;
 use crate::engine::timeline::{
-    Attachment, MemberChange, ReplyText, RoomChange, StateChange, Unsupported,
+    Attachment, Media, MemberChange, ReplyText, RoomChange, StateChange, Unsupported,
 };
 use crate::i18n::{gettext, gettext_f};
+use gtk::glib;
 
 /// Sotto's own words inside a converted message body (given to the engine by
 /// `crate::ui::init`, see `engine::html::set_wording`).
@@ -28,13 +30,34 @@ pub fn word(word: Word<'_>) -> String {
 /// One line for an attachment, which is described, never loaded.
 pub fn attachment(attachment: &Attachment) -> String {
     match attachment {
-        Attachment::Image(name) => gettext_f("Image: {name}", &[("name", name)]),
-        Attachment::Video(name) => gettext_f("Video: {name}", &[("name", name)]),
-        Attachment::Audio(name) => gettext_f("Audio: {name}", &[("name", name)]),
-        Attachment::File(name) => gettext_f("File: {name}", &[("name", name)]),
+        Attachment::Image(m) => gettext_f("Image: {name}", &[("name", &m.name)]),
+        Attachment::Video(m) => gettext_f("Video: {name}", &[("name", &m.name)]),
+        Attachment::Audio(m) => gettext_f("Audio: {name}", &[("name", &m.name)]),
+        Attachment::File(m) => gettext_f("File: {name}", &[("name", &m.name)]),
         Attachment::Location(name) => gettext_f("Location: {name}", &[("name", name)]),
-        Attachment::Sticker(name) => gettext_f("Sticker: {name}", &[("name", name)]),
+        Attachment::Sticker(m) => gettext_f("Sticker: {name}", &[("name", &m.name)]),
         Attachment::LiveLocation => gettext("Shared a live location"),
+    }
+}
+
+/// The size and type of a file: "1.2 MB · application/pdf" (what is known of it).
+pub fn media_details(media: &Media) -> String {
+    let size = media.size.map(|s| glib::format_size(s).to_string());
+    [size, media.mimetype.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// The sentence shown in place of a picture that cannot show.
+pub fn picture_problem(error: PictureError) -> String {
+    match error {
+        PictureError::TooLarge => gettext("This picture is too large to show."),
+        PictureError::Damaged => gettext("This picture is damaged and cannot be shown."),
+        PictureError::NotAPicture => gettext("This file is not a picture Sotto can show."),
+        PictureError::DownloadFailed => gettext("The picture could not be downloaded."),
+        PictureError::NeedsFullLoad => gettext("This picture is large and has no preview."),
     }
 }
 
@@ -185,8 +208,8 @@ mod tests {
             "Ann turned on end-to-end encryption"
         );
         assert_eq!(
-            attachment(&Attachment::Image("cat.png".to_owned())),
-            "Image: cat.png"
+            attachment(&Attachment::Location("Home".to_owned())),
+            "Location: Home"
         );
         assert_eq!(
             unsupported(&Unsupported::Event("m.custom".to_owned())),

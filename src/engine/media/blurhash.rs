@@ -66,6 +66,64 @@ pub(super) fn encode(pixels: &RgbImage, x: u32, y: u32) -> String {
     hash
 }
 
+/// The largest picture [`decode`] makes: a placeholder is scaled up by the toolkit.
+pub const MAX_DECODE_SIDE: u32 = 64;
+
+/// The placeholder a blurhash describes, `width` × `height` pixels (each at most
+/// [`MAX_DECODE_SIDE`]), as straight RGBA bytes; `None` when the hash is malformed.
+pub fn decode(hash: &str, width: u32, height: u32) -> Option<Vec<u8>> {
+    let (width, height) = (
+        width.clamp(1, MAX_DECODE_SIDE) as usize,
+        height.clamp(1, MAX_DECODE_SIDE) as usize,
+    );
+    let digits: Vec<u32> = hash.bytes().map(digit83).collect::<Option<_>>()?;
+    let size = *digits.first()?;
+    let (x, y) = ((size % 9 + 1) as usize, (size / 9 + 1) as usize);
+    if digits.len() != 4 + 2 * x * y {
+        return None;
+    }
+    let value = |from: usize, to: usize| digits[from..to].iter().fold(0u32, |v, d| v * 83 + d);
+    let maximum = f64::from(digits[1] + 1) / 166.0;
+    let dc = value(2, 6);
+    let mut colours = Vec::with_capacity(x * y);
+    colours.push([
+        srgb_to_linear((dc >> 16) as u8),
+        srgb_to_linear((dc >> 8) as u8),
+        srgb_to_linear(dc as u8),
+    ]);
+    for i in 1..x * y {
+        let v = value(4 + 2 * i, 6 + 2 * i);
+        let q = [v / (19 * 19), (v / 19) % 19, v % 19];
+        colours.push(q.map(|q| sign_pow((f64::from(q) - 9.0) / 9.0, 2.0) * maximum));
+    }
+    let mut out = Vec::with_capacity(width * height * 4);
+    for py in 0..height {
+        for px in 0..width {
+            let mut sum = [0.0f64; 3];
+            for j in 0..y {
+                let cos_y = (std::f64::consts::PI * py as f64 * j as f64 / height as f64).cos();
+                for i in 0..x {
+                    let basis =
+                        cos_y * (std::f64::consts::PI * px as f64 * i as f64 / width as f64).cos();
+                    let colour = colours[i + j * x];
+                    for c in 0..3 {
+                        sum[c] += colour[c] * basis;
+                    }
+                }
+            }
+            for c in sum {
+                out.push(linear_to_srgb(c).min(255) as u8);
+            }
+            out.push(u8::MAX);
+        }
+    }
+    Some(out)
+}
+
+fn digit83(byte: u8) -> Option<u32> {
+    DIGITS.iter().position(|&d| d == byte).map(|p| p as u32)
+}
+
 fn push83(hash: &mut String, value: u32, digits: u32) {
     for i in (0..digits).rev() {
         let digit = (value / 83u32.pow(i)) % 83;
@@ -127,6 +185,38 @@ mod tests {
             ])
         });
         assert_eq!(encode(&gradient, 4, 3), REFERENCE_GRADIENT);
+    }
+
+    #[test]
+    fn decoding_gives_back_the_colours() {
+        let red = RgbImage::from_pixel(4, 4, Rgb([255, 0, 0]));
+        let pixels = decode(&encode(&red, 1, 1), 2, 2).unwrap();
+        assert_eq!(pixels, [255, 0, 0, 255].repeat(4));
+        let halves = RgbImage::from_fn(32, 16, |x, _| {
+            if x < 16 {
+                Rgb([255, 0, 0])
+            } else {
+                Rgb([0, 0, 255])
+            }
+        });
+        let pixels = decode(&encode(&halves, 4, 3), 8, 4).unwrap();
+        assert_eq!(pixels.len(), 8 * 4 * 4);
+        // A blur of a sharp edge rings a little: compare the halves' averages.
+        let average = |from: usize, to: usize, c: usize| {
+            let values: Vec<u32> = pixels
+                .chunks(4)
+                .enumerate()
+                .filter(|(i, _)| (from..to).contains(&(i % 8)))
+                .map(|(_, p)| u32::from(p[c]))
+                .collect();
+            values.iter().sum::<u32>() / values.len() as u32
+        };
+        assert!(average(0, 4, 0) > average(0, 4, 2) + 80);
+        assert!(average(4, 8, 2) > average(4, 8, 0) + 80);
+        // Malformed: wrong length, a character outside the alphabet.
+        assert_eq!(decode("L00000fQ", 4, 4), None);
+        assert_eq!(decode("00TI:\"", 4, 4), None);
+        assert_eq!(decode("", 4, 4), None);
     }
 
     const REFERENCE_GRADIENT: &str = "LjF=at3Fb1xvzQNNfSnUeuf9fRf8";

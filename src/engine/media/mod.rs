@@ -14,7 +14,9 @@
 //! The work is CPU-bound (a 12-megapixel photo takes a few hundred milliseconds): call it
 //! off the main loop (`tokio::task::spawn_blocking`).
 
+pub mod autoload;
 mod blurhash;
+mod display;
 mod exif;
 mod gif;
 mod jpeg;
@@ -26,6 +28,8 @@ mod scale;
 mod turn;
 mod webp;
 
+pub use blurhash::decode as decode_blurhash;
+pub use display::{Pixels, decode_for_display};
 pub use prepare::prepare_image;
 
 /// Pictures larger than this many pixels are refused before decoding (a 100-megapixel

@@ -149,7 +149,7 @@ fn previews(image: &DynamicImage) -> Result<(Option<Thumbnail>, String), MediaEr
 
 /// Refuses a picture whose header claims more than [`MAX_PIXELS`], before anything is
 /// decoded (a few kilobytes of PNG can claim 50,000 × 50,000).
-fn check_size(width: u32, height: u32) -> Result<(), MediaError> {
+pub(super) fn check_size(width: u32, height: u32) -> Result<(), MediaError> {
     if u64::from(width) * u64::from(height) > MAX_PIXELS {
         Err(MediaError::TooLarge { width, height })
     } else {

@@ -148,7 +148,7 @@ pub fn chunks(png: &[u8]) -> Vec<([u8; 4], Vec<u8>)> {
     out
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
+pub(super) fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = u32::MAX;
     for &b in bytes {
         crc ^= u32::from(b);

@@ -5,11 +5,15 @@
 
 use matrix_sdk::ruma::UserId;
 use matrix_sdk::ruma::events::room::message::{MessageFormat, MessageType};
+use matrix_sdk::ruma::events::room::{ImageInfo, MediaSource};
+use matrix_sdk::ruma::events::sticker::StickerEventContent;
 use matrix_sdk_ui::timeline::{
     AnyOtherStateEventContentChange, EventSendState, EventTimelineItem, MembershipChange,
     MsgLikeKind, Profile, TimelineDetails, TimelineEventItemId, TimelineItem, TimelineItemContent,
     TimelineItemKind, VirtualTimelineItem,
 };
+
+use matrix_sdk::deserialized_responses::VerificationState;
 
 use crate::engine::bidi::strip_direction_overrides;
 use crate::engine::html::{html_to_markup_with_spoilers, plain_to_markup};
@@ -70,6 +74,9 @@ pub struct EventEntry {
     pub read_by: Vec<String>,
     /// The event came end-to-end encrypted.
     pub encrypted: bool,
+    /// It came encrypted from a device its owner vouches for, and the owner is someone
+    /// this account has verified (or is this account).
+    pub sender_verified: bool,
     /// It mentions this account (or matches a highlight rule).
     pub highlighted: bool,
     /// The person may reply to it.
@@ -136,24 +143,141 @@ pub enum Body {
     Unsupported(Unsupported),
 }
 
-/// A file, image, video, sound or location, by its name (one line, without direction
-/// overrides, shortened).
+/// A file, image, video, sound or location. Pictures and files carry what loading them
+/// needs ([`Media`]); a location is described by its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Attachment {
     /// An image.
-    Image(String),
+    Image(Box<Media>),
     /// A video.
-    Video(String),
+    Video(Box<Media>),
     /// A sound.
-    Audio(String),
+    Audio(Box<Media>),
     /// Any other file.
-    File(String),
+    File(Box<Media>),
     /// A location, by its description.
     Location(String),
-    /// A sticker, by its description.
-    Sticker(String),
+    /// A sticker (a picture).
+    Sticker(Box<Media>),
     /// A location shared live.
     LiveLocation,
+}
+
+impl Attachment {
+    /// The media of a picture, file, video or sound.
+    pub fn media(&self) -> Option<&Media> {
+        match self {
+            Attachment::Image(m)
+            | Attachment::Video(m)
+            | Attachment::Audio(m)
+            | Attachment::File(m)
+            | Attachment::Sticker(m) => Some(m),
+            Attachment::Location(_) | Attachment::LiveLocation => None,
+        }
+    }
+}
+
+/// Where the bytes of an attachment are: an `mxc://` URI, with the keys when the file is
+/// encrypted. Two are equal when their URIs are.
+#[derive(Clone, Debug)]
+pub struct MediaRef(pub(crate) MediaSource);
+
+impl MediaRef {
+    /// The `mxc://` URI.
+    pub fn uri(&self) -> &str {
+        match &self.0 {
+            MediaSource::Plain(uri) => uri.as_str(),
+            MediaSource::Encrypted(file) => file.url.as_str(),
+        }
+    }
+
+    /// Whether the file is encrypted (the server cannot make thumbnails of it).
+    pub fn is_encrypted(&self) -> bool {
+        matches!(self.0, MediaSource::Encrypted(_))
+    }
+}
+
+impl PartialEq for MediaRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.uri() == other.uri()
+    }
+}
+
+impl Eq for MediaRef {}
+
+/// A picture, file, video or sound as its event describes it. Everything here is what the
+/// sender claims; a picture is checked when it is decoded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Media {
+    /// The file name (or the description), one line, without direction overrides, shortened.
+    pub name: String,
+    /// The caption, when the sender wrote one (plain text, without direction overrides).
+    pub caption: Option<String>,
+    /// The claimed MIME type.
+    pub mimetype: Option<String>,
+    /// The claimed size in bytes.
+    pub size: Option<u64>,
+    /// The claimed width in pixels (pictures and videos).
+    pub width: Option<u32>,
+    /// The claimed height in pixels.
+    pub height: Option<u32>,
+    /// The blurhash to show while the picture loads (checked when it is decoded).
+    pub blurhash: Option<String>,
+    /// The file.
+    pub source: MediaRef,
+    /// A smaller copy the sender made, if any.
+    pub thumbnail: Option<MediaRef>,
+}
+
+/// The longest caption kept; the rest is cut.
+const MAX_CAPTION: usize = 2000;
+
+impl Media {
+    fn new(name: &str, caption: Option<&str>, source: &MediaSource) -> Self {
+        Self {
+            name: one_line(name, 200),
+            caption: caption.map(|c| {
+                let c = strip_direction_overrides(c.trim());
+                if c.chars().count() > MAX_CAPTION {
+                    let mut short: String = c.chars().take(MAX_CAPTION).collect();
+                    short.push('…');
+                    short
+                } else {
+                    c
+                }
+            }),
+            mimetype: None,
+            size: None,
+            width: None,
+            height: None,
+            blurhash: None,
+            source: MediaRef(source.clone()),
+            thumbnail: None,
+        }
+    }
+
+    /// What an image's `info` says.
+    fn with_image_info(mut self, info: Option<&ImageInfo>) -> Self {
+        if let Some(info) = info {
+            self.mimetype = info.mimetype.as_deref().map(|m| one_line(m, 100));
+            self.size = info.size.map(u64::from);
+            self.width = info.width.and_then(|v| u32::try_from(u64::from(v)).ok());
+            self.height = info.height.and_then(|v| u32::try_from(u64::from(v)).ok());
+            self.blurhash = info
+                .blurhash
+                .as_deref()
+                .filter(|b| b.len() <= 100)
+                .map(str::to_owned);
+            self.thumbnail = info.thumbnail_source.clone().map(MediaRef);
+        }
+        self
+    }
+
+    /// The media of a sticker.
+    pub(crate) fn of_sticker(content: &StickerEventContent) -> Self {
+        let source: MediaSource = content.source.clone().into();
+        Media::new(&content.body, None, &source).with_image_info(Some(&content.info))
+    }
 }
 
 /// What Sotto does not show (yet).
@@ -346,7 +470,9 @@ fn event_entry(event: &EventTimelineItem, own_user: &UserId) -> EventEntry {
                 MsgLikeKind::Redacted => (Body::Removed, false),
                 MsgLikeKind::UnableToDecrypt(_) => (Body::Undecryptable, false),
                 MsgLikeKind::Sticker(sticker) => (
-                    Body::Attachment(Attachment::Sticker(one_line(&sticker.content().body, 200))),
+                    Body::Attachment(Attachment::Sticker(Box::new(Media::of_sticker(
+                        sticker.content(),
+                    )))),
                     false,
                 ),
                 MsgLikeKind::Poll(_) => (Body::Unsupported(Unsupported::Poll), false),
@@ -428,6 +554,9 @@ fn event_entry(event: &EventTimelineItem, own_user: &UserId) -> EventEntry {
             .map(|user| user.to_string())
             .collect(),
         encrypted: event.encryption_info().is_some(),
+        sender_verified: event
+            .encryption_info()
+            .is_some_and(|info| matches!(info.verification_state, VerificationState::Verified)),
         highlighted: event.is_highlighted(),
         can_reply: is_message && event.can_be_replied_to(),
         can_edit: event.is_editable() && matches!(body, Body::Text { .. } | Body::Emote { .. }),
@@ -498,16 +627,38 @@ fn message_body(msgtype: &MessageType, sent_html: Option<&str>) -> Body {
                 plain: strip_direction_overrides(&notice.body),
             }
         }
-        MessageType::Image(image) => {
-            Body::Attachment(Attachment::Image(one_line(&image.body, 200)))
-        }
+        MessageType::Image(image) => Body::Attachment(Attachment::Image(Box::new(
+            Media::new(image.filename(), image.caption(), &image.source)
+                .with_image_info(image.info.as_deref()),
+        ))),
         MessageType::Video(video) => {
-            Body::Attachment(Attachment::Video(one_line(&video.body, 200)))
+            let mut media = Media::new(video.filename(), video.caption(), &video.source);
+            if let Some(info) = video.info.as_deref() {
+                media.mimetype = info.mimetype.as_deref().map(|m| one_line(m, 100));
+                media.size = info.size.map(u64::from);
+                media.width = info.width.and_then(|v| u32::try_from(u64::from(v)).ok());
+                media.height = info.height.and_then(|v| u32::try_from(u64::from(v)).ok());
+                media.thumbnail = info.thumbnail_source.clone().map(MediaRef);
+            }
+            Body::Attachment(Attachment::Video(Box::new(media)))
         }
         MessageType::Audio(audio) => {
-            Body::Attachment(Attachment::Audio(one_line(&audio.body, 200)))
+            let mut media = Media::new(audio.filename(), audio.caption(), &audio.source);
+            if let Some(info) = audio.info.as_deref() {
+                media.mimetype = info.mimetype.as_deref().map(|m| one_line(m, 100));
+                media.size = info.size.map(u64::from);
+            }
+            Body::Attachment(Attachment::Audio(Box::new(media)))
         }
-        MessageType::File(file) => Body::Attachment(Attachment::File(one_line(&file.body, 200))),
+        MessageType::File(file) => {
+            let mut media = Media::new(file.filename(), file.caption(), &file.source);
+            if let Some(info) = file.info.as_deref() {
+                media.mimetype = info.mimetype.as_deref().map(|m| one_line(m, 100));
+                media.size = info.size.map(u64::from);
+                media.thumbnail = info.thumbnail_source.clone().map(MediaRef);
+            }
+            Body::Attachment(Attachment::File(Box::new(media)))
+        }
         MessageType::Location(location) => {
             Body::Attachment(Attachment::Location(one_line(&location.body, 200)))
         }

@@ -5,6 +5,7 @@
 pub mod compose;
 pub mod entry;
 pub mod media;
+pub mod picture;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -24,8 +25,8 @@ use matrix_sdk_ui::timeline::{RoomExt, Timeline, TimelineEventItemId};
 
 pub use compose::{Mention, Outgoing};
 pub use entry::{
-    Attachment, Body, Entry, EntryKind, EventEntry, ItemId, MemberChange, Reaction, ReplyPreview,
-    ReplyText, RoomChange, SendState, StateChange, Unsupported,
+    Attachment, Body, Entry, EntryKind, EventEntry, ItemId, Media, MediaRef, MemberChange,
+    Reaction, ReplyPreview, ReplyText, RoomChange, SendState, StateChange, Unsupported,
 };
 
 use super::session::Session;

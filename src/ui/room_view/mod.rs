@@ -10,6 +10,7 @@ pub mod composer;
 mod header;
 pub mod info;
 mod menu;
+pub mod pictures;
 pub mod row;
 
 use std::cell::{Cell, OnceCell, RefCell};
@@ -105,6 +106,8 @@ mod imp {
         pub typing_timer: RefCell<Option<glib::SourceId>>,
         pub read_pending: Cell<bool>,
         pub unfolded: RefCell<std::collections::HashSet<String>>,
+        /// The pictures of the open room.
+        pub pictures: RefCell<Option<Rc<pictures::Pictures>>>,
     }
 
     impl Default for RoomView {
@@ -141,6 +144,7 @@ mod imp {
                 typing_timer: RefCell::default(),
                 read_pending: Cell::default(),
                 unfolded: RefCell::default(),
+                pictures: RefCell::default(),
             }
         }
     }
@@ -267,7 +271,8 @@ impl RoomView {
                 } else {
                     view.state_show(position, &entry, previous.as_ref())
                 };
-                row.bind(&entry, previous.as_ref(), state);
+                let pictures = view.imp().pictures.borrow().clone();
+                row.bind(&entry, previous.as_ref(), state, pictures);
             }
         });
         imp.list.set_factory(Some(&factory));
@@ -445,6 +450,8 @@ impl RoomView {
         imp.store.replace(Some(store.clone()));
         imp.entries.replace(Some(entries.clone()));
         imp.timeline.replace(Some(timeline.clone()));
+        imp.pictures
+            .replace(Some(pictures::Pictures::new(timeline.clone())));
         imp.stick_to_bottom.set(true);
         imp.jump.set_visible(false);
         imp.reached_start.set(false);
@@ -564,6 +571,7 @@ impl RoomView {
         self.flush_draft();
         self.stop_typing();
         imp.timeline.replace(None);
+        imp.pictures.replace(None);
         imp.store.replace(None);
         imp.entries.replace(None);
         imp.list.set_model(None::<&gtk::SelectionModel>);

@@ -3,20 +3,30 @@
 //! marker, or a one-line summary of a change to the room. Built in code, without a
 //! template, because rows are made and rebound while scrolling.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
+use std::rc::Rc;
 
 use adw::prelude::*;
-use gtk::glib;
 use gtk::subclass::prelude::*;
+use gtk::{gdk, glib};
 
 use crate::engine::html::SPOILER_URI;
-use crate::engine::timeline::{Body, Entry, EntryKind, EventEntry, SendState};
+use crate::engine::timeline::picture::PictureError;
+use crate::engine::timeline::{Attachment, Body, Entry, EntryKind, EventEntry, Media, SendState};
 use crate::i18n::{gettext, gettext_f, ngettext};
+use crate::ui::room_view::pictures::{self, Loaded, Pictures};
 use crate::ui::text;
 
 /// The sender's avatar beside the first message of a group, and the space after it.
 const AVATAR_SIZE: i32 = 36;
 const EVENT_SPACING: i32 = 8;
+
+/// The largest a picture shows, in logical pixels: it fits beside the avatar on a phone
+/// 360 pixels wide.
+const PICTURE_MAX_WIDTH: i32 = 280;
+const PICTURE_MAX_HEIGHT: i32 = 360;
+/// The smallest side a picture shows at (a very long, thin picture stays visible).
+const PICTURE_MIN_SIDE: i32 = 48;
 
 /// Messages of one sender closer together than this share one header.
 const GROUP_WINDOW_MS: u64 = 5 * 60 * 1000;
@@ -60,6 +70,32 @@ mod imp {
         pub reply: OnceCell<ReplyQuote>,
         pub reactions: OnceCell<gtk::FlowBox>,
         pub footer: OnceCell<Footer>,
+        pub media: OnceCell<MediaPart>,
+        /// Counts the pictures this row was bound to: a load that finishes for an earlier
+        /// one (the row was recycled meanwhile) is ignored.
+        pub picture_generation: Cell<u64>,
+        /// The picture shown now, what the load button loads, and how it is going.
+        pub picture: RefCell<Option<ShownPicture>>,
+    }
+
+    /// A picture bound to the row.
+    pub struct ShownPicture {
+        pub pictures: Rc<Pictures>,
+        pub media: Media,
+        /// The load button loads the whole file (it has no thumbnail and is large).
+        pub whole: bool,
+        pub status: super::PictureStatus,
+    }
+
+    /// A picture (with its placeholder, the load button and the sentence when it cannot
+    /// show) and a caption.
+    pub struct MediaPart {
+        pub frame: gtk::Overlay,
+        pub area: gtk::Box,
+        pub picture: gtk::Picture,
+        pub load: gtk::Button,
+        pub problem: gtk::Label,
+        pub caption: gtk::Label,
     }
 
     /// A day divider, the "new messages" marker, or a change to the room.
@@ -102,6 +138,19 @@ mod imp {
     }
     impl WidgetImpl for MessageRow {}
     impl BoxImpl for MessageRow {}
+}
+
+/// Where the picture of a row is, for tests and the accessibility tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PictureStatus {
+    /// Loading; the placeholder shows.
+    Loading,
+    /// Waiting for a tap on "Load Picture".
+    WaitingForTap,
+    /// Shown, decoded at this size.
+    Shown(u32, u32),
+    /// It cannot show: the sentence in its place.
+    Problem(String),
 }
 
 glib::wrapper! {
@@ -316,6 +365,255 @@ impl MessageRow {
         })
     }
 
+    /// The picture and caption, made (under the body) the first time they are needed.
+    fn media_part(&self) -> &imp::MediaPart {
+        let imp = self.imp();
+        imp.media.get_or_init(|| {
+            let picture = gtk::Picture::new();
+            picture.set_can_shrink(true);
+            picture.set_content_fit(gtk::ContentFit::Cover);
+            let load = gtk::Button::with_label(&gettext("Load Picture"));
+            load.add_css_class("osd");
+            load.add_css_class("pill");
+            load.set_halign(gtk::Align::Center);
+            load.set_valign(gtk::Align::Center);
+            // The frame's size is its empty child's, set from the event's width and height;
+            // the picture is an overlay, so it takes that size whatever it holds (a
+            // placeholder or a picture of slightly other proportions never moves the list).
+            let area = gtk::Box::new(gtk::Orientation::Vertical, 0);
+            let frame = gtk::Overlay::new();
+            frame.add_css_class("picture-frame");
+            frame.set_overflow(gtk::Overflow::Hidden);
+            frame.set_halign(gtk::Align::Start);
+            frame.set_child(Some(&area));
+            frame.add_overlay(&picture);
+            frame.add_overlay(&load);
+            let problem = gtk::Label::new(None);
+            problem.add_css_class("dim-label");
+            problem.set_xalign(0.0);
+            problem.set_wrap(true);
+            set_wrapping_widths(&problem);
+            let caption = gtk::Label::new(None);
+            caption.set_xalign(0.0);
+            caption.set_wrap(true);
+            caption.set_wrap_mode(gtk::pango::WrapMode::WordChar);
+            caption.set_selectable(false);
+            set_wrapping_widths(&caption);
+            imp.column.insert_child_after(&frame, Some(&imp.body));
+            imp.column.insert_child_after(&problem, Some(&frame));
+            imp.column.insert_child_after(&caption, Some(&problem));
+            let row = self.downgrade();
+            load.connect_clicked(move |_| {
+                if let Some(row) = row.upgrade() {
+                    row.load_tapped();
+                }
+            });
+            imp::MediaPart {
+                frame,
+                area,
+                picture,
+                load,
+                problem,
+                caption,
+            }
+        })
+    }
+
+    /// Where the picture of this row is, if it shows one.
+    pub fn picture_status(&self) -> Option<PictureStatus> {
+        self.imp()
+            .picture
+            .borrow()
+            .as_ref()
+            .map(|p| p.status.clone())
+    }
+
+    /// The file name of the picture this row shows, if it shows one.
+    pub fn picture_name(&self) -> Option<String> {
+        self.imp()
+            .picture
+            .borrow()
+            .as_ref()
+            .map(|p| p.media.name.clone())
+    }
+
+    /// The "Load Picture" button, when the row shows a picture.
+    pub fn load_button(&self) -> Option<gtk::Button> {
+        self.imp().media.get().map(|m| m.load.clone())
+    }
+
+    fn set_picture_status(&self, status: PictureStatus) {
+        if let Some(shown) = self.imp().picture.borrow_mut().as_mut() {
+            shown.status = status;
+        }
+    }
+
+    /// Hides the picture part (a row that shows no picture).
+    fn hide_media(&self) {
+        let imp = self.imp();
+        imp.picture_generation
+            .set(imp.picture_generation.get().wrapping_add(1));
+        imp.picture.replace(None);
+        if let Some(part) = imp.media.get() {
+            part.frame.set_visible(false);
+            part.problem.set_visible(false);
+            part.caption.set_visible(false);
+            part.picture.set_paintable(None::<&gdk::Paintable>);
+        }
+    }
+
+    /// Shows the caption of `media` under it, if it has one.
+    fn bind_caption(&self, media: &Media) {
+        let part = self.media_part();
+        match media.caption.as_deref().filter(|c| !c.is_empty()) {
+            Some(caption) => {
+                part.caption.set_text(caption);
+                part.caption.set_visible(true);
+            }
+            None => part.caption.set_visible(false),
+        }
+    }
+
+    /// Shows a picture: at its proportions (its size is known before it loads, so the list
+    /// does not jump), the blurhash or a neutral placeholder meanwhile, then the picture,
+    /// or "Load Picture" when the rule says so, or a sentence when it cannot show.
+    fn bind_picture(&self, event: &EventEntry, media: &Media, pictures: Option<Rc<Pictures>>) {
+        let imp = self.imp();
+        imp.body.set_visible(false);
+        let part = self.media_part();
+        let (width, height) = picture_size(media.width, media.height);
+        part.area.set_size_request(width, height);
+        part.frame.set_visible(true);
+        part.problem.set_visible(false);
+        part.load.set_visible(false);
+        part.picture
+            .set_alternative_text(Some(media.caption.as_deref().unwrap_or(&media.name)));
+        self.bind_caption(media);
+        let generation = imp.picture_generation.get().wrapping_add(1);
+        imp.picture_generation.set(generation);
+        let Some(pictures) = pictures else {
+            imp.picture.replace(None);
+            return;
+        };
+        imp.picture.replace(Some(imp::ShownPicture {
+            pictures: pictures.clone(),
+            media: media.clone(),
+            whole: false,
+            status: PictureStatus::Loading,
+        }));
+        if let Some(result) = pictures.result(media) {
+            self.show_loaded(result);
+            return;
+        }
+        part.picture
+            .set_paintable(pictures::placeholder(media, width, height).as_ref());
+        if pictures.loads_by_itself(event, media) {
+            self.start_loading(false);
+        } else {
+            self.wait_for_tap(false);
+        }
+    }
+
+    /// Shows "Load Picture" (with the size when it loads the whole file).
+    fn wait_for_tap(&self, whole: bool) {
+        let imp = self.imp();
+        let part = self.media_part();
+        let label = match imp.picture.borrow().as_ref().and_then(|p| p.media.size) {
+            Some(size) if whole => gettext_f(
+                "Load Picture ({size})",
+                &[("size", &glib::format_size(size))],
+            ),
+            _ => gettext("Load Picture"),
+        };
+        part.load.set_label(&label);
+        part.load.set_tooltip_text(Some(&gettext(
+            "Loading a picture tells the server that you looked at it",
+        )));
+        part.load.set_visible(true);
+        part.load.set_sensitive(true);
+        if let Some(shown) = imp.picture.borrow_mut().as_mut() {
+            shown.whole = whole;
+        }
+        self.set_picture_status(PictureStatus::WaitingForTap);
+    }
+
+    /// The person tapped "Load Picture".
+    fn load_tapped(&self) {
+        let whole = {
+            let shown = self.imp().picture.borrow();
+            let Some(shown) = shown.as_ref() else {
+                return;
+            };
+            shown.pictures.tapped(&shown.media);
+            shown.whole
+        };
+        self.media_part().load.set_visible(false);
+        self.start_loading(whole);
+    }
+
+    /// Loads the bound picture; the result shows if the row still shows it by then.
+    fn start_loading(&self, whole: bool) {
+        let imp = self.imp();
+        let Some((pictures, media)) = imp
+            .picture
+            .borrow()
+            .as_ref()
+            .map(|p| (p.pictures.clone(), p.media.clone()))
+        else {
+            return;
+        };
+        self.set_picture_status(PictureStatus::Loading);
+        let generation = imp.picture_generation.get();
+        let (width, height) = picture_size(media.width, media.height);
+        let side = u32::try_from(width.max(height) * self.scale_factor().max(1)).unwrap_or(512);
+        let row = self.downgrade();
+        crate::ui::bridge::spawn_ui(async move {
+            let result = pictures.load(media, side, whole).await;
+            if let Some(row) = row.upgrade()
+                && row.imp().picture_generation.get() == generation
+            {
+                row.show_loaded(result);
+            }
+        });
+    }
+
+    /// Shows what became of the bound picture.
+    fn show_loaded(&self, result: Loaded) {
+        let part = self.media_part();
+        match result {
+            Ok(texture) => {
+                part.picture.set_paintable(Some(&texture));
+                part.load.set_visible(false);
+                self.set_picture_status(PictureStatus::Shown(
+                    texture.width() as u32,
+                    texture.height() as u32,
+                ));
+            }
+            Err(PictureError::NeedsFullLoad) => self.wait_for_tap(true),
+            Err(error) => {
+                let sentence = text::picture_problem(error);
+                // Which picture it was: "Image: name", then the sentence.
+                let name = self
+                    .imp()
+                    .picture
+                    .borrow()
+                    .as_ref()
+                    .map(|p| text::attachment(&Attachment::Image(Box::new(p.media.clone()))));
+                if let Some(name) = name {
+                    let body = &self.imp().body;
+                    body.set_text(&name);
+                    body.add_css_class("dim-label");
+                    body.set_visible(true);
+                }
+                part.frame.set_visible(false);
+                part.picture.set_paintable(None::<&gdk::Paintable>);
+                part.problem.set_text(&sentence);
+                part.problem.set_visible(true);
+                self.set_picture_status(PictureStatus::Problem(sentence));
+            }
+        }
+    }
+
     /// Runs a `room.*` action with this row's entry as its target.
     pub fn activate_for_row(&self, action: &str) {
         let id = self.imp().unique_id.borrow().clone();
@@ -340,8 +638,16 @@ impl MessageRow {
 
     /// Shows `entry`; `previous` is the entry above it, which decides whether the sender's
     /// name and avatar repeat; `state` says how a change to the room shows in its run.
-    pub fn bind(&self, entry: &Entry, previous: Option<&Entry>, state: StateShow) {
+    pub fn bind(
+        &self,
+        entry: &Entry,
+        previous: Option<&Entry>,
+        state: StateShow,
+        pictures: Option<Rc<Pictures>>,
+    ) {
         let imp = self.imp();
+        self.hide_media();
+        imp.body.set_visible(true);
         if imp.revealed_for.borrow().as_deref() != Some(entry.unique_id.as_str()) {
             imp.revealed_for.replace(None);
         }
@@ -415,13 +721,18 @@ impl MessageRow {
                 _ => {
                     hide_centre();
                     imp.event.set_visible(true);
-                    self.bind_event(event, previous);
+                    self.bind_event(event, previous, pictures);
                 }
             },
         }
     }
 
-    fn bind_event(&self, event: &EventEntry, previous: Option<&Entry>) {
+    fn bind_event(
+        &self,
+        event: &EventEntry,
+        previous: Option<&Entry>,
+        pictures: Option<Rc<Pictures>>,
+    ) {
         let imp = self.imp();
         let continues = previous.is_some_and(|p| continues_group(p, event));
         if event.is_own {
@@ -494,6 +805,24 @@ impl MessageRow {
             } => {
                 imp.body.set_markup(&shown(markup, revealed));
                 imp.body.add_css_class("notice");
+            }
+            Body::Attachment(Attachment::Image(media) | Attachment::Sticker(media)) => {
+                self.bind_picture(event, media, pictures);
+            }
+            Body::Attachment(
+                attachment @ (Attachment::Video(media)
+                | Attachment::Audio(media)
+                | Attachment::File(media)),
+            ) => {
+                let details = text::media_details(media);
+                let line = text::attachment(attachment);
+                imp.body.set_text(&if details.is_empty() {
+                    line
+                } else {
+                    format!("{line}\n{details}")
+                });
+                imp.body.add_css_class("dim-label");
+                self.bind_caption(media);
             }
             other => {
                 imp.body.set_text(&placeholder(other));
@@ -607,6 +936,21 @@ impl MessageRow {
 fn set_wrapping_widths(label: &gtk::Label) {
     label.set_width_chars(8);
     label.set_max_width_chars(80);
+}
+
+/// The size a picture of `width` × `height` pixels shows at: its proportions, no larger
+/// than [`PICTURE_MAX_WIDTH`] × [`PICTURE_MAX_HEIGHT`], never upscaled; a picture whose size
+/// is unknown gets a 4:3 frame.
+fn picture_size(width: Option<u32>, height: Option<u32>) -> (i32, i32) {
+    let (Some(w), Some(h)) = (width.filter(|w| *w > 0), height.filter(|h| *h > 0)) else {
+        return (PICTURE_MAX_WIDTH * 3 / 4, PICTURE_MAX_WIDTH * 9 / 16);
+    };
+    let (w, h) = (f64::from(w), f64::from(h));
+    let scale = (f64::from(PICTURE_MAX_WIDTH) / w)
+        .min(f64::from(PICTURE_MAX_HEIGHT) / h)
+        .min(1.0);
+    let side = |v: f64, max: i32| ((v * scale).round() as i32).clamp(PICTURE_MIN_SIDE, max);
+    (side(w, PICTURE_MAX_WIDTH), side(h, PICTURE_MAX_HEIGHT))
 }
 
 /// True when `entry` is a change to the room (a join, a rename…).

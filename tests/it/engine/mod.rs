@@ -7,6 +7,7 @@ mod interop;
 mod key_sharing;
 pub(crate) mod media;
 mod notify;
+pub(crate) mod receive_media;
 mod room_list;
 mod rooms;
 mod secret_service;

@@ -22,7 +22,7 @@ use crate::harness::{self, TestProfile};
 
 /// Sotto signed in and syncing, a nio peer, and an encrypted room (created by nio) that
 /// both are in and whose keys nio shares with Sotto's device.
-async fn encrypted_room_with_nio(
+pub(super) async fn encrypted_room_with_nio(
     test: &TestProfile,
     sotto_user: &synapse::TestUser,
     nio_name: &str,

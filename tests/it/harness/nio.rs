@@ -142,6 +142,14 @@ impl NioPeer {
         answer["room_id"].as_str().unwrap().to_owned()
     }
 
+    /// Creates a direct chat (the invitation says `is_direct`) with `invite`.
+    pub async fn create_direct_room(&mut self, encrypted: bool, invite: &str) -> String {
+        let answer = self
+            .call(json!({"cmd": "create_room", "name": null, "encrypted": encrypted, "invite": [invite], "is_direct": true}))
+            .await;
+        answer["room_id"].as_str().unwrap().to_owned()
+    }
+
     /// Waits until nio sees `user_id` as a joined member of `room_id`.
     pub async fn wait_for_member(&mut self, room_id: &str, user_id: &str) {
         self.call(json!({
@@ -251,6 +259,59 @@ impl NioPeer {
             decrypted: answer["decrypted"].as_bool().unwrap(),
             content: answer["content"].clone(),
         }
+    }
+}
+
+/// A picture for [`NioPeer::send_image`]: the file and what its event claims.
+#[derive(Debug, Clone)]
+pub struct ImageToSend<'a> {
+    /// The file sent (any bytes).
+    pub path: &'a std::path::Path,
+    /// The file name in the event.
+    pub name: &'a str,
+    /// The claimed MIME type.
+    pub mimetype: &'a str,
+    /// The claimed width and height.
+    pub size: (u32, u32),
+    /// The claimed size in bytes (`None`: the file's).
+    pub bytes: Option<u64>,
+    /// A caption.
+    pub caption: Option<&'a str>,
+    /// A thumbnail: its file, MIME type, width and height.
+    pub thumbnail: Option<(&'a std::path::Path, &'a str, u32, u32)>,
+    /// A blurhash.
+    pub blurhash: Option<&'a str>,
+}
+
+impl NioPeer {
+    /// Uploads a picture (and its thumbnail) encrypted and sends it as an `m.image`; returns
+    /// the event ID and the file's `mxc://` URI.
+    pub async fn send_image(&mut self, room_id: &str, image: &ImageToSend<'_>) -> (String, String) {
+        let size = image
+            .bytes
+            .unwrap_or_else(|| std::fs::metadata(image.path).unwrap().len());
+        let thumbnail = image.thumbnail.map(|(path, mimetype, width, height)| {
+            json!({"path": path, "mimetype": mimetype, "width": width, "height": height})
+        });
+        let answer = self
+            .call(json!({
+                "cmd": "send_image",
+                "room_id": room_id,
+                "path": image.path,
+                "name": image.name,
+                "mimetype": image.mimetype,
+                "width": image.size.0,
+                "height": image.size.1,
+                "size": size,
+                "caption": image.caption,
+                "thumbnail": thumbnail,
+                "blurhash": image.blurhash,
+            }))
+            .await;
+        (
+            answer["event_id"].as_str().unwrap().to_owned(),
+            answer["url"].as_str().unwrap().to_owned(),
+        )
     }
 }
 

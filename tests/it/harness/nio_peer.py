@@ -10,7 +10,7 @@ message event, decrypted or not.
 
 Commands (fields beyond "cmd"):
   login            homeserver, user, password, device_name   -> user_id, device_id
-  create_room      name, encrypted, invite                   -> room_id
+  create_room      name, encrypted, invite, is_direct (optional) -> room_id
   wait_for_member  room_id, user_id, timeout                 -> {}
   trust_device     user_id, device_id, timeout               -> ed25519
   send             room_id, body                             -> event_id
@@ -22,11 +22,18 @@ Commands (fields beyond "cmd"):
                    `body`) is `name`, downloads its file (decrypting it with the event's
                    EncryptedFile when it has one) to `path`, and its thumbnail, if any, to
                    thumbnail_path                          -> event_id, sender, decrypted, content
+  send_image       room_id, path, name, mimetype, width, height, size, caption,
+                   thumbnail (null or {path, mimetype, width, height}), blurhash
+                   uploads the file at `path` (and the thumbnail) encrypted with nio's
+                   upload(encrypt=True) and sends an m.image whose `file` (and
+                   `info.thumbnail_file`) carry the keys; `info` says what the caller
+                   claims (mimetype, w, h, size: nothing is checked)  -> event_id, url
   quit                                                       -> {}
 """
 
 import asyncio
 import json
+import os
 import sys
 import traceback
 from uuid import uuid4
@@ -45,6 +52,7 @@ from nio import (
     RoomSendResponse,
     ShareGroupSessionResponse,
     SyncResponse,
+    UploadResponse,
 )
 from nio.crypto.attachments import decrypt_attachment
 
@@ -128,7 +136,7 @@ class Peer:
         )
         return {"user_id": self.client.user_id, "device_id": self.client.device_id}
 
-    async def create_room(self, name, encrypted, invite):
+    async def create_room(self, name, encrypted, invite, is_direct=False):
         initial_state = []
         if encrypted:
             initial_state.append(
@@ -139,7 +147,7 @@ class Peer:
                 }
             )
         response = await self.client.room_create(
-            name=name, invite=invite, initial_state=initial_state
+            name=name, invite=invite, initial_state=initial_state, is_direct=is_direct
         )
         if not isinstance(response, RoomCreateResponse):
             raise CommandError(f"creating the room failed: {response}")
@@ -298,6 +306,46 @@ class Peer:
             "content": content,
         }
 
+    async def upload_encrypted(self, path, mimetype):
+        with open(path, "rb") as data:
+            response, keys = await self.client.upload(
+                data,
+                content_type=mimetype,
+                filename=os.path.basename(path),
+                encrypt=True,
+                filesize=os.path.getsize(path),
+            )
+        if not isinstance(response, UploadResponse):
+            raise CommandError(f"uploading failed: {response}")
+        return {"url": response.content_uri, "mimetype": mimetype, **keys}
+
+    async def send_image(
+        self, room_id, path, name, mimetype, width, height, size, caption, thumbnail, blurhash
+    ):
+        file = await self.upload_encrypted(path, mimetype)
+        info = {"mimetype": mimetype, "size": size, "w": width, "h": height}
+        if blurhash:
+            info["xyz.amorgan.blurhash"] = blurhash
+        if thumbnail:
+            info["thumbnail_file"] = await self.upload_encrypted(
+                thumbnail["path"], thumbnail["mimetype"]
+            )
+            info["thumbnail_info"] = {
+                "mimetype": thumbnail["mimetype"],
+                "w": thumbnail["width"],
+                "h": thumbnail["height"],
+                "size": os.path.getsize(thumbnail["path"]),
+            }
+        content = {"msgtype": "m.image", "body": caption or name, "info": info, "file": file}
+        if caption:
+            content["filename"] = name
+        response = await self.client.room_send(
+            room_id, "m.room.message", content, ignore_unverified_devices=False
+        )
+        if not isinstance(response, RoomSendResponse):
+            raise CommandError(f"sending failed: {response}")
+        return {"event_id": response.event_id, "url": file["url"]}
+
     async def quit(self):
         if self.client is not None:
             self.client.stop_sync_forever()
@@ -321,6 +369,7 @@ COMMANDS = (
     "release_keys",
     "wait_for_message",
     "download_media",
+    "send_image",
     "quit",
 )
 

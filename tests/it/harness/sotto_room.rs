@@ -105,6 +105,15 @@ impl SottoRoom {
         }
     }
 
+    /// Waits until Sotto shows an event whose body `found` accepts.
+    pub async fn wait_for_body(
+        &self,
+        what: &str,
+        found: impl Fn(&sotto::engine::timeline::Body) -> bool,
+    ) -> sotto::engine::timeline::EventEntry {
+        self.conversation.wait_for(what, |e| found(&e.body)).await
+    }
+
     async fn wait_for_own(&self, body: &str) -> OwnedEventId {
         let event = self
             .conversation

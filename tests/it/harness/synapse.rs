@@ -262,8 +262,14 @@ rc_media_create: {limit}
         std::fs::write(self.dir.path().join("homeserver.yaml"), config).unwrap();
         // `SOTTO_SYNAPSE_ACCESS_LOG=FILE` also writes Synapse's request log (each request's
         // time, CPU and database share) to FILE, for work on the benchmarks' figures.
-        let access = match std::env::var("SOTTO_SYNAPSE_ACCESS_LOG") {
-            Ok(file) if !file.is_empty() => format!(
+        // The request log always goes to `access.log` in the server's folder (tests prove
+        // from it which requests were made), or to that FILE.
+        let access = {
+            let file = match std::env::var("SOTTO_SYNAPSE_ACCESS_LOG") {
+                Ok(file) if !file.is_empty() => file,
+                _ => format!("{dir}/access.log"),
+            };
+            format!(
                 r#"  access:
     class: logging.FileHandler
     formatter: precise
@@ -274,8 +280,7 @@ loggers:
     handlers: [access]
     propagate: false
 "#
-            ),
-            _ => String::new(),
+            )
         };
         let log = format!(
             r#"version: 1
@@ -294,6 +299,16 @@ disable_existing_loggers: false
 "#
         );
         std::fs::write(self.dir.path().join("log.yaml"), log).unwrap();
+    }
+
+    /// Synapse's request log so far (one line per request, with its path): what tests
+    /// read to prove that a request was made, or was not.
+    pub fn access_log(&self) -> String {
+        let file = match std::env::var("SOTTO_SYNAPSE_ACCESS_LOG") {
+            Ok(file) if !file.is_empty() => std::path::PathBuf::from(file),
+            _ => self.dir.path().join("access.log"),
+        };
+        std::fs::read_to_string(file).unwrap_or_default()
     }
 
     /// Registers a user with a random password through the shared-secret registration API.

@@ -10,6 +10,7 @@ mod links;
 mod markup;
 mod notifications;
 mod portal;
+mod receive_media;
 mod room_list;
 mod rooms;
 mod send_media;

@@ -238,7 +238,7 @@ fn the_preview_shows_what_is_removed_and_sends_the_prepared_picture() {
                 events(&view).iter().any(|e| {
                     e.is_own
                         && e.send_state == SendState::Remote
-                        && matches!(&e.body, Body::Attachment(Attachment::Image(text)) if text == "Our meadow")
+                        && matches!(&e.body, Body::Attachment(Attachment::Image(m)) if m.caption.as_deref() == Some("Our meadow"))
                 })
             },
             || format!("{:#?}", events(&view)),
