@@ -4,7 +4,7 @@
 use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId};
 use sotto::engine::session::Session;
 use sotto::engine::sync::AccountSync;
-use sotto::engine::timeline::{Outgoing, SendState};
+use sotto::engine::timeline::{Body, MemberChange, Outgoing, SendState, StateChange};
 
 use super::conversation::{Conversation, text_of};
 
@@ -33,9 +33,22 @@ impl SottoRoom {
             .join_room_by_id(&typed)
             .await
             .expect("Sotto joins the room");
-        Self {
-            conversation: Conversation::open(session, sync, room_id).await,
-        }
+        let conversation = Conversation::open(session, sync, room_id).await;
+        // The sync has brought the join: before that, a sync answer computed before the join
+        // can still show the room as an invitation, and the send queue refuses to send.
+        conversation
+            .wait_for("Sotto's own join in the timeline", |e| {
+                e.is_own
+                    && matches!(
+                        &e.body,
+                        Body::State(StateChange::Member {
+                            change: MemberChange::Joined,
+                            ..
+                        })
+                    )
+            })
+            .await;
+        Self { conversation }
     }
 
     /// Sotto's timeline of the room, for sends beyond text.
