@@ -230,6 +230,20 @@ fn background(me: &Path, dir: &Path, server: &harness::synapse::Synapse, dm: &ma
         })
         .unwrap_or_default();
     println!("  resident memory then: {} MB (target 60)", rss / 1024);
+    // What it is made of: the program's own memory, and the mapped files (libraries).
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+    let field = |name: &str| {
+        rollup
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or_default()
+    };
+    println!(
+        "  of which anonymous (heap, stacks): {} MB, mapped files (libraries, fonts): {} MB",
+        field("Anonymous:") / 1024,
+        (field("Rss:").saturating_sub(field("Anonymous:"))) / 1024
+    );
 
     let mut latencies = Vec::with_capacity(NOTIFIED_MESSAGES);
     for i in 0..NOTIFIED_MESSAGES {
