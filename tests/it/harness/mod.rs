@@ -9,6 +9,7 @@ pub mod nio;
 pub mod notifyd;
 pub mod peers;
 pub mod portald;
+pub mod script_server;
 pub mod sotto_room;
 pub mod synapse;
 pub mod ui;

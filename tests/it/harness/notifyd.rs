@@ -2,18 +2,15 @@
 //! `org.freedesktop.Notifications` as specified and reports every call it receives, which
 //! the tests read; they can also click a notification (`ActionInvoked`).
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use super::script_server::ScriptServer;
+
 /// The running server, and what it received.
 pub struct NotificationServer {
-    _child: Child,
-    input: Mutex<ChildStdin>,
-    received: Arc<Mutex<Vec<Value>>>,
+    server: ScriptServer,
 }
 
 /// One `Notify` call as the server received it.
@@ -42,46 +39,18 @@ impl NotificationServer {
     /// Starts the server (once per test process) and waits until it owns its bus name.
     pub fn start() -> &'static Self {
         SERVER.get_or_init(|| {
-            super::assert_private_session();
-            let script = super::repo_root().join("tests/it/harness/notifyd.py");
-            let mut child = Command::new("/usr/bin/python3")
-                .arg(script)
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()
-                .expect("the notification server starts (python3-dbus, python3-gi)");
-            let output = child.stdout.take().expect("its output");
-            let input = child.stdin.take().expect("its input");
-            let received = Arc::new(Mutex::new(Vec::new()));
-            let (ready, is_ready) = std::sync::mpsc::channel();
-            let sink = received.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(output).lines() {
-                    let Ok(line) = line else { return };
-                    let Ok(value) = serde_json::from_str::<Value>(&line) else {
-                        continue;
-                    };
-                    if value["event"] == "ready" {
-                        let _ = ready.send(());
-                        continue;
-                    }
-                    sink.lock().unwrap().push(value);
-                }
-            });
-            is_ready
-                .recv_timeout(Duration::from_secs(20))
-                .expect("the notification server owns org.freedesktop.Notifications");
-            Self {
-                _child: child,
-                input: Mutex::new(input),
-                received,
-            }
+            let server = ScriptServer::spawn("notifyd.py", &[]);
+            assert!(
+                server.wait_ready(),
+                "the notification server owns org.freedesktop.Notifications"
+            );
+            Self { server }
         })
     }
 
     /// Every call received so far, in order.
     pub fn received(&self) -> Vec<Value> {
-        self.received.lock().unwrap().clone()
+        self.server.lines()
     }
 
     /// Every notification shown so far.
@@ -115,7 +84,6 @@ impl NotificationServer {
 
     /// Clicks the notification `id` (its default action).
     pub fn click(&self, id: u64) {
-        writeln!(self.input.lock().unwrap(), "invoke {id} default")
-            .expect("the notification server reads its input");
+        self.server.send(&format!("invoke {id} default"));
     }
 }

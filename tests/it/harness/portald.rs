@@ -6,13 +6,13 @@
 //! there, so one portal runs at a time (a lock held as long as it runs), started by the test
 //! that needs it and gone from the bus when that test drops it.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use gtk::{gio, glib};
 use serde_json::Value;
+
+use super::script_server::ScriptServer;
 
 /// The bus name of the portals.
 pub const NAME: &str = "org.freedesktop.portal.Desktop";
@@ -49,9 +49,7 @@ pub fn name_owned() -> bool {
 
 /// The running portal, and what it received. Dropping it stops it.
 pub struct Portal {
-    child: Child,
-    input: Mutex<ChildStdin>,
-    received: Arc<Mutex<Vec<Value>>>,
+    server: ScriptServer,
     exclusive: Option<MutexGuard<'static, ()>>,
 }
 
@@ -59,45 +57,18 @@ impl Portal {
     /// Starts the portal, with the Notification interface or without it, once no other
     /// test's portal runs; waits until it owns its name.
     pub fn start(notification: bool) -> Self {
-        super::assert_private_session();
         let exclusive = exclusive();
         assert!(!name_owned(), "another portal owns {NAME}");
-        let script = super::repo_root().join("tests/it/harness/portald.py");
-        let mut command = Command::new("/usr/bin/python3");
-        command.arg(script);
-        if !notification {
-            command.arg("--no-notification");
-        }
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the portal starts (python3-dbus, python3-gi)");
-        let output = child.stdout.take().expect("its output");
-        let input = child.stdin.take().expect("its input");
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let (ready, is_ready) = std::sync::mpsc::channel();
-        let sink = received.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(output).lines() {
-                let Ok(line) = line else { return };
-                let Ok(value) = serde_json::from_str::<Value>(&line) else {
-                    continue;
-                };
-                if value["event"] == "ready" {
-                    let _ = ready.send(());
-                    continue;
-                }
-                sink.lock().unwrap().push(value);
-            }
-        });
+        let args: &[&str] = if notification {
+            &[]
+        } else {
+            &["--no-notification"]
+        };
         let mut portal = Self {
-            child,
-            input: Mutex::new(input),
-            received,
+            server: ScriptServer::spawn("portald.py", args),
             exclusive: Some(exclusive),
         };
-        if is_ready.recv_timeout(Duration::from_secs(20)).is_err() {
+        if !portal.server.wait_ready() {
             portal.halt();
             panic!("the portal did not come to own {NAME}");
         }
@@ -113,7 +84,7 @@ impl Portal {
     }
 
     fn lines(&self) -> Vec<Value> {
-        self.received.lock().unwrap().clone()
+        self.server.lines()
     }
 
     /// The `RequestBackground` calls received so far.
@@ -127,7 +98,7 @@ impl Portal {
     /// Sends a command and waits until the portal took it.
     fn command(&self, line: &str) {
         let before = self.count("command");
-        writeln!(self.input.lock().unwrap(), "{line}").expect("the portal reads its input");
+        self.server.send(line);
         let deadline = Instant::now() + Duration::from_secs(10);
         while self.count("command") == before {
             assert!(
@@ -164,8 +135,8 @@ impl Portal {
 
     /// Stops the portal and waits until its name has left the bus.
     fn halt(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.server.child.kill();
+        let _ = self.server.child.wait();
         let deadline = Instant::now() + Duration::from_secs(10);
         while name_owned() {
             if Instant::now() > deadline {
