@@ -244,10 +244,7 @@ fn add_actions(app: &adw::Application) {
             let window = window_of_account(app, &account)
                 .or_else(|| {
                     // No window shows this account's profile (it ran in the background).
-                    let profile = adopted_profile().filter(|p| {
-                        p.accounts()
-                            .is_ok_and(|a| a.iter().any(|a| a.user_id == account))
-                    })?;
+                    let profile = crate::ui::notifications::profile_of(&account)?;
                     let window = Window::new(app);
                     window.start(profile);
                     Some(window)

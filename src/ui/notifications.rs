@@ -70,8 +70,8 @@ struct State {
     watchers: HashMap<String, glib::JoinHandle<()>>,
     /// The rooms with a notification out.
     rooms: HashMap<RoomKey, RoomNote>,
-    /// The profile of each account watched, to name the account when its profile runs
-    /// several.
+    /// The profile of each account watched: to name the account when its profile runs
+    /// several, and to open a window on it when a notification is clicked.
     profiles_of: HashMap<String, Profile>,
 }
 
@@ -81,6 +81,12 @@ thread_local! {
 
 fn state() -> Rc<RefCell<State>> {
     STATE.with(Rc::clone)
+}
+
+/// The profile holding `account`, when its account is watched: the one a notification of
+/// that account opens in a window.
+pub fn profile_of(account: &str) -> Option<Profile> {
+    state().borrow().profiles_of.get(account).cloned()
 }
 
 /// The ID of the notification of `room_id` for `account`.
