@@ -196,17 +196,23 @@ fn dm_partner(room: &Room) -> Option<String> {
     users.next().is_none().then(|| partner.to_string())
 }
 
-/// The display name of `sender` in `room`, from the member event the store holds (one
-/// read, no request to the server).
+/// The display name of `sender` in `room`, from the member event the store holds (no
+/// request to the server). A room the person is invited to holds only the stripped state
+/// the invitation came with (the inviter's member event among it), which has no profile.
 pub(crate) async fn display_name(room: &Room, sender: &str) -> Option<String> {
     let sender = UserId::parse(sender).ok()?;
-    let profile = room
-        .client()
-        .state_store()
-        .get_profile(room.room_id(), &sender)
-        .await
-        .ok()??;
-    let name = clean_name(profile.content.displayname.as_deref()?);
+    let name = if room.state() == RoomState::Invited {
+        let member = room.get_member_no_sync(&sender).await.ok()??;
+        clean_name(member.display_name()?)
+    } else {
+        let profile = room
+            .client()
+            .state_store()
+            .get_profile(room.room_id(), &sender)
+            .await
+            .ok()??;
+        clean_name(profile.content.displayname.as_deref()?)
+    };
     (!name.is_empty()).then_some(name)
 }
 

@@ -463,6 +463,11 @@ fn every_account_notifies_and_names_itself() {
         let invitation = wait_for_shown(notifications, "the invitation's notification", |n| {
             n.summary.starts_with("Invitation from") && n.body.contains(&other_id)
         });
+        // By the inviter's name, from the invitation's own state.
+        assert_eq!(
+            invitation.summary, "Invitation from Fenna",
+            "{invitation:?}"
+        );
         assert_eq!(invitation.body, format!("To {other_id}"));
         let shown = wait_for_shown(notifications, "the message's notification", |n| {
             n.summary == "New message from Fenna"
