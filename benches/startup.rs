@@ -221,28 +221,9 @@ fn background(me: &Path, dir: &Path, server: &harness::synapse::Synapse, dm: &ma
         "window closed, {ROOMS} rooms, idle: {used} ms of CPU in 60 s ({:.2} ms per second; target 1)",
         used as f64 / 60.0
     );
-    let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .unwrap_or_default();
-    println!("  resident memory then: {} MB (target 60)", rss / 1024);
-    // What it is made of: the program's own memory, and the mapped files (libraries).
-    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-    let field = |name: &str| {
-        rollup
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .unwrap_or_default()
-    };
     println!(
-        "  of which anonymous (heap, stacks): {} MB, mapped files (libraries, fonts): {} MB",
-        field("Anonymous:") / 1024,
-        (field("Rss:").saturating_sub(field("Anonymous:"))) / 1024
+        "  resident memory then: {} (target 60 MB)",
+        common::Resident::of(&pid.to_string()).describe()
     );
 
     let mut latencies = Vec::with_capacity(NOTIFIED_MESSAGES);
@@ -263,6 +244,11 @@ fn background(me: &Path, dir: &Path, server: &harness::synapse::Synapse, dm: &ma
         "peer's message → notification, window closed: median {} ms, slowest {} ms over {NOTIFIED_MESSAGES} (target 300)",
         median(&latencies),
         latencies.iter().max().unwrap()
+    );
+    // What the sync and the notifications brought back in.
+    println!(
+        "  resident memory after those {NOTIFIED_MESSAGES} notifications: {}",
+        common::Resident::of(&pid.to_string()).describe()
     );
     // SAFETY: kill only sends a signal to the child started above.
     unsafe { libc::kill(pid as i32, libc::SIGTERM) };
@@ -286,7 +272,6 @@ fn child_background(dir: &Path) {
     drop(window);
     drop(rooms);
     common::app::run_main_loop_for(Duration::from_secs(1));
-    sotto::memory::release_free_memory();
     println!("CLOSED");
     let _app = started.app;
     let context = gtk::glib::MainContext::default();
@@ -461,7 +446,7 @@ fn child_window(dir: &Path) {
     println!("ROOMS_IN_MODEL_MS {}", filled_at.get().unwrap_or_default());
     println!("PAINTED_MS {}", began.elapsed().as_millis());
     common::app::run_main_loop_for(Duration::from_secs(1));
-    println!("RSS_KB {}", rss_kb());
+    println!("RSS_KB {}", common::Resident::of("self").total_kib);
     for second in 1..=3 {
         let before = cpu_ms();
         let frames_before = paints.get();
@@ -470,17 +455,6 @@ fn child_window(dir: &Path) {
         println!("FRAMES_{second} {}", paints.get() - frames_before);
     }
     println!("ROOMS_SHOWN {}", rooms.n_items());
-}
-
-fn rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or_default()
 }
 
 /// User and system CPU time of this process so far.

@@ -16,6 +16,41 @@ pub fn process_cpu_ms(pid: u32) -> Option<u64> {
     Some(ticks * 1000 / per_second)
 }
 
+/// Resident memory of process `pid` ("self" for this one), in kibibytes: all of it, and
+/// the anonymous part (heap, stacks; the rest is mapped files), from `smaps_rollup`.
+pub struct Resident {
+    pub total_kib: u64,
+    pub anonymous_kib: u64,
+}
+
+impl Resident {
+    pub fn of(pid: &str) -> Self {
+        let rollup =
+            std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+        let field = |name: &str| {
+            rollup
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .unwrap_or_default()
+        };
+        Self {
+            total_kib: field("Rss:"),
+            anonymous_kib: field("Anonymous:"),
+        }
+    }
+
+    /// "N MB (anonymous A MB, mapped files F MB)".
+    pub fn describe(&self) -> String {
+        format!(
+            "{} MB (anonymous: heap, stacks {} MB; mapped files: code, libraries, fonts {} MB)",
+            self.total_kib / 1024,
+            self.anonymous_kib / 1024,
+            self.total_kib.saturating_sub(self.anonymous_kib) / 1024
+        )
+    }
+}
+
 /// Waits until process `pid` (the benchmark's Synapse) has used at most 10 ms of CPU (one clock
 /// tick) in a quarter of a second, for at most `patience`: a figure taken while the server still
 /// works through the setup's requests would measure that server, which on a phone runs

@@ -37,11 +37,46 @@ pub fn build() -> adw::Application {
             start_in_background(app);
         }
     });
+    app.connect_window_removed(|app, _| {
+        if app.windows().is_empty() {
+            compact_when_windowless(app);
+        }
+    });
     app.connect_activate(|app| {
         crate::startup_trace::mark("application activated");
         present_main_window(app);
     });
     app
+}
+
+/// How long Sotto waits after its last window went (or after a start without one) before
+/// it hands back the memory that served the window: the widgets are gone by then, and the
+/// sync that followed has settled.
+const WINDOWLESS_SETTLE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Once Sotto runs without a window, gives the system back the memory that served one: the
+/// allocator's free pages, and the pages of GTK's and Sotto's code and data files that only
+/// this process holds (see [`crate::memory::page_out_mapped_files`]). Off the main loop.
+fn compact_when_windowless(app: &adw::Application) {
+    let app = app.downgrade();
+    glib::timeout_add_local_once(WINDOWLESS_SETTLE, move || {
+        let Some(app) = app.upgrade() else {
+            return;
+        };
+        if !app.windows().is_empty() {
+            return;
+        }
+        crate::ui::bridge::runtime().spawn_blocking(|| {
+            crate::memory::release_free_memory();
+            let paged = crate::memory::page_out_mapped_files();
+            tracing::info!(
+                "without a window: mapped files resident {} MB, {} MB before",
+                paged.after_kib / 1024,
+                paged.before_kib / 1024
+            );
+            crate::startup_trace::mark("memory handed back without a window");
+        });
+    });
 }
 
 /// Follows the "Run in background" setting: while it is on, closing the last window
@@ -159,6 +194,7 @@ pub fn start_in_background(app: &adw::Application) {
     crate::ui::bridge::runtime().spawn(async move { profile.run_all().await });
     // After any activation the start-up might have brought (none: no window).
     glib::idle_add_local_once(|| crate::startup_trace::mark("running in the background"));
+    compact_when_windowless(app);
 }
 
 /// Builds and runs the application until its last window closes.
