@@ -198,7 +198,17 @@ fn background(me: &Path, dir: &Path, server: &harness::synapse::Synapse, dm: &ma
     if let Some(pid) = server.pid() {
         common::wait_until_idle(pid, Duration::from_secs(20));
     }
-    let mut child = Command::new(me)
+    // Sotto runs alone on a phone: the child runs from a copy of this program, so that the
+    // pages of code this process uses too are not shared between the two (shared pages
+    // stay resident in both, and would hide what the child hands back).
+    let own_copy = dir.join("sotto-background");
+    std::fs::copy(me, &own_copy).expect("a copy of the benchmark program");
+    // Written to the disk, as an installed program is: the kernel keeps pages that still
+    // have to be written.
+    std::fs::File::open(&own_copy)
+        .and_then(|file| file.sync_all())
+        .expect("the copy written");
+    let mut child = Command::new(&own_copy)
         .arg("--child-background")
         .arg(dir)
         .stdout(Stdio::piped())
@@ -214,6 +224,13 @@ fn background(me: &Path, dir: &Path, server: &harness::synapse::Synapse, dm: &ma
     }
     // Let the window's end and the sync settle, then measure a quiet minute.
     std::thread::sleep(Duration::from_secs(5));
+    println!(
+        "  resident memory 5 s after closing: {}",
+        common::Resident::of(&pid.to_string()).describe()
+    );
+    for file in common::Resident::largest_files(&pid.to_string(), 3) {
+        println!("    {file}");
+    }
     let before = common::process_cpu_ms(pid).unwrap();
     std::thread::sleep(Duration::from_secs(60));
     let used = common::process_cpu_ms(pid).unwrap() - before;
@@ -225,6 +242,9 @@ fn background(me: &Path, dir: &Path, server: &harness::synapse::Synapse, dm: &ma
         "  resident memory then: {} (target 60 MB)",
         common::Resident::of(&pid.to_string()).describe()
     );
+    for file in common::Resident::largest_files(&pid.to_string(), 8) {
+        println!("    {file}");
+    }
 
     let mut latencies = Vec::with_capacity(NOTIFIED_MESSAGES);
     for i in 0..NOTIFIED_MESSAGES {

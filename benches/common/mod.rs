@@ -40,6 +40,51 @@ impl Resident {
         }
     }
 
+    /// The `count` files of process `pid` with the most resident memory: "name: N MB (S MB
+    /// shared with other processes)", from `smaps`.
+    pub fn largest_files(pid: &str, count: usize) -> Vec<String> {
+        let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+        let mut files: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+        let mut current: Option<String> = None;
+        for line in smaps.lines() {
+            let mut fields = line.split_whitespace();
+            let first = fields.next().unwrap_or_default();
+            if first.contains('-') && !first.ends_with(':') {
+                // A mapping's header: "start-end perms offset dev inode [path]".
+                let inode = fields.nth(3);
+                current = fields
+                    .next()
+                    .filter(|_| inode != Some("0"))
+                    .map(|path| path.rsplit('/').next().unwrap_or(path).to_owned());
+                continue;
+            }
+            let Some(name) = &current else { continue };
+            let kib = fields
+                .next()
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or_default();
+            let entry = files.entry(name.clone()).or_default();
+            match first {
+                "Rss:" => entry.0 += kib,
+                "Shared_Clean:" | "Shared_Dirty:" => entry.1 += kib,
+                _ => {}
+            }
+        }
+        let mut files: Vec<_> = files.into_iter().collect();
+        files.sort_by_key(|(_, (rss, _))| std::cmp::Reverse(*rss));
+        files
+            .into_iter()
+            .take(count)
+            .map(|(name, (rss, shared))| {
+                format!(
+                    "{name}: {:.1} MB ({:.1} MB shared)",
+                    rss as f64 / 1024.0,
+                    shared as f64 / 1024.0
+                )
+            })
+            .collect()
+    }
+
     /// "N MB (anonymous A MB, mapped files F MB)".
     pub fn describe(&self) -> String {
         format!(
