@@ -26,9 +26,8 @@ use crate::i18n::{gettext, gettext_f, ngettext};
 use crate::ui::bridge::{forward_stream, run_for, run_or_toast};
 use crate::ui::dialogs::{ask_password, inform};
 use crate::ui::error_text::describe;
-use crate::ui::trust::key_files::{
-    self, EXPORT_FILE_NAME, ask_passphrase, choose_open_path, choose_save_path,
-};
+use crate::ui::file_choosers::{choose_open_path, choose_save_path};
+use crate::ui::trust::key_files::{self, EXPORT_FILE_NAME, ask_passphrase};
 use crate::ui::trust::recovery_key::{ask_recovery_key, show_recovery_key};
 use crate::ui::trust::verification::VerificationDialog;
 use crate::ui::widgets::{icon_button, labelled_image};

@@ -8,6 +8,7 @@ pub mod bridge;
 pub mod dialogs;
 pub mod diff_store;
 pub mod error_text;
+pub mod file_choosers;
 pub mod greeter;
 pub mod gsettings;
 pub mod links;

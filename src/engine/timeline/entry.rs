@@ -90,6 +90,14 @@ pub struct EventEntry {
 }
 
 impl EventEntry {
+    /// The file of an attachment (picture, file, video, sound, sticker), if it is one.
+    pub fn media(&self) -> Option<&Media> {
+        match &self.body {
+            Body::Attachment(attachment) => attachment.media(),
+            _ => None,
+        }
+    }
+
     /// The text to copy: the plain body of a message, or what the row says otherwise.
     pub fn copy_text(&self) -> Option<&str> {
         match &self.body {

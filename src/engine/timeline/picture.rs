@@ -114,6 +114,44 @@ pub async fn load_picture(
             return Err(PictureError::DownloadFailed);
         }
     };
+    decode_picture(bytes, side).await
+}
+
+/// The file of `media` as its sender sent it (decrypted, its hash checked), to save or to
+/// show whole. Cached in Sotto's encrypted media store like the pictures shown.
+pub async fn download_file(session: &Session, media: &Media) -> Result<Vec<u8>, PictureError> {
+    let request = request_for(media, 0, true)?;
+    session
+        .client()
+        .media()
+        .get_media_content(&request, true)
+        .await
+        .map_err(|err| {
+            tracing::debug!("a file did not download: {err}");
+            PictureError::DownloadFailed
+        })
+}
+
+/// A file name to offer when the person saves the file of `media`: the sender's name for
+/// it, without folders, hidden-file dots or characters file systems refuse; `fallback`
+/// when nothing of it is left.
+pub fn name_to_save(media: &Media, fallback: &str) -> String {
+    let last = media.name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last
+        .chars()
+        .map(|c| if c.is_control() || c == ':' { '_' } else { c })
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim();
+    if cleaned.is_empty() {
+        fallback.to_owned()
+    } else {
+        cleaned.chars().take(120).collect()
+    }
+}
+
+/// Decodes the picture in `bytes` for display at most `side` pixels wide and high, off
+/// the calling thread, with the limits of `engine::media`.
+pub async fn decode_picture(bytes: Vec<u8>, side: u32) -> Result<Pixels, PictureError> {
     tokio::task::spawn_blocking(move || decode_for_display(&bytes, side))
         .await
         // A panic while decoding: the picture is treated as damaged, the app goes on.
@@ -180,5 +218,21 @@ mod tests {
         let request = request_for(&media(true, 100), 300, true).unwrap();
         assert!(matches!(&request.source, MediaSource::Plain(u) if u.as_str() == "mxc://s/file"));
         assert!(matches!(request.format, MediaFormat::File));
+    }
+
+    #[test]
+    fn a_saved_file_gets_a_plain_name_of_its_own() {
+        let named = |name: &str| {
+            let mut m = media(false, 1);
+            name.clone_into(&mut m.name);
+            name_to_save(&m, "picture")
+        };
+        assert_eq!(named("meadow.png"), "meadow.png");
+        assert_eq!(named("../../.bashrc"), "bashrc", "no folders, not hidden");
+        assert_eq!(named("C:\\Users\\x\\photo.jpg"), "photo.jpg");
+        assert_eq!(named("a:b\u{7}.txt"), "a_b_.txt");
+        assert_eq!(named(" .. "), "picture");
+        assert_eq!(named("/"), "picture");
+        assert_eq!(named(&"x".repeat(300)).chars().count(), 120);
     }
 }

@@ -1,5 +1,5 @@
 //! The actions menu of a message, opened by right-click or long-press: quick reactions
-//! and the emoji chooser, Reply, Edit, Copy Text, Remove. Touch-sized buttons; each runs
+//! and the emoji chooser, Reply, Edit, Copy Text, Open Picture, Save, Remove. Touch-sized buttons; each runs
 //! a `room.*` action on the message.
 
 use adw::prelude::*;
@@ -77,6 +77,21 @@ pub fn open(row: &MessageRow, at: Option<(f64, f64)>) -> Option<gtk::Popover> {
     }
     if event.copy_text().is_some() {
         entries.push((gettext("_Copy Text"), "room.copy"));
+    }
+    if event.media().is_some() {
+        let picture = matches!(
+            event.body,
+            crate::engine::timeline::Body::Attachment(crate::engine::timeline::Attachment::Image(
+                _
+            ))
+        );
+        if picture {
+            entries.push((gettext("_Open Picture"), "room.view-picture"));
+        }
+        // Not a file still on its way out (its source is on this device).
+        if event.event_id.is_some() {
+            entries.push((gettext("_Save…"), "room.save-attachment"));
+        }
     }
     if event.can_remove {
         entries.push((gettext("Re_move…"), "room.remove"));

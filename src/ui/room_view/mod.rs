@@ -12,6 +12,7 @@ pub mod info;
 mod menu;
 pub mod pictures;
 pub mod row;
+pub mod viewer;
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::ops::ControlFlow;
@@ -415,6 +416,10 @@ impl RoomView {
             view.open_menu(id);
         });
         add("toggle-fold", |view, id| view.toggle_fold(id));
+        add("view-picture", |view, id| {
+            view.view_picture(id);
+        });
+        add("save-attachment", |view, id| view.save_attachment(id));
         let toggle = gio::SimpleAction::new(
             "toggle-reaction",
             Some(&<(String, String)>::static_variant_type()),
@@ -1190,6 +1195,78 @@ impl RoomView {
         };
         label.set_text(&text);
         label.set_visible(!text.is_empty());
+    }
+
+    /// Opens the picture of the event `unique_id` in the viewer, with the room's other
+    /// pictures (those loaded in the view) a swipe away.
+    pub fn view_picture(&self, unique_id: &str) -> Option<viewer::PictureViewer> {
+        let store = self.store()?;
+        let session = self.timeline()?.session().clone();
+        let window = self.root().and_downcast::<gtk::Window>()?;
+        let pictures = self.imp().pictures.borrow().clone();
+        let mut shown = Vec::new();
+        let mut index = None;
+        for i in 0..store.n_items() {
+            let Some(entry) = store
+                .item(i)
+                .and_then(|item| diff_store::value_of::<Entry>(&item))
+            else {
+                continue;
+            };
+            let EntryKind::Event(event) = entry.kind else {
+                continue;
+            };
+            let crate::engine::timeline::Body::Attachment(
+                crate::engine::timeline::Attachment::Image(media),
+            ) = &event.body
+            else {
+                continue;
+            };
+            if entry.unique_id == unique_id {
+                index = Some(shown.len());
+            }
+            let preview = pictures
+                .as_ref()
+                .and_then(|p| p.result(media))
+                .and_then(Result::ok);
+            shown.push(viewer::ViewedPicture {
+                sender: event.sender_name.clone(),
+                media: (**media).clone(),
+                preview,
+            });
+        }
+        Some(viewer::PictureViewer::open(&window, session, shown, index?))
+    }
+
+    /// Asks where to save the file of the event `unique_id`, then saves it there (as its
+    /// sender sent it, decrypted) and says so.
+    fn save_attachment(&self, unique_id: &str) {
+        let (Some(event), Some(timeline)) = (self.event(unique_id), self.timeline()) else {
+            return;
+        };
+        let Some(media) = event.media().cloned() else {
+            return;
+        };
+        let Some(window) = self.root().and_downcast::<gtk::Window>() else {
+            return;
+        };
+        let session = timeline.session().clone();
+        let name = crate::engine::timeline::picture::name_to_save(&media, &gettext("file"));
+        let view = self.downgrade();
+        crate::ui::file_choosers::choose_save_path(
+            &window,
+            &gettext("Save File"),
+            &name,
+            move |path| {
+                let (session, media, view) = (session.clone(), media.clone(), view.clone());
+                spawn_ui(async move {
+                    let saved = viewer::save_file(session, media, path.clone()).await;
+                    if let Some(view) = view.upgrade() {
+                        view.toast(&viewer::saved_sentence(&path, saved));
+                    }
+                });
+            },
+        );
     }
 
     fn start_reply(&self, unique_id: &str) {

@@ -10,6 +10,7 @@ use std::rc::Rc;
 use gtk::prelude::*;
 use gtk::{gdk, gio, glib};
 
+use crate::engine::media::Pixels;
 use crate::engine::media::autoload::AutoloadSetting;
 use crate::engine::timeline::picture::{PictureError, load_picture};
 use crate::engine::timeline::{EventEntry, Media, RoomTimeline};
@@ -20,6 +21,19 @@ const KEPT: usize = 40;
 
 /// What became of a picture.
 pub type Loaded = Result<gdk::Texture, PictureError>;
+
+/// A texture of decoded `pixels` (RGBA, 8 bits each).
+pub fn texture_of(pixels: Pixels) -> gdk::Texture {
+    let stride = pixels.width as usize * 4;
+    gdk::MemoryTexture::new(
+        i32::try_from(pixels.width).unwrap_or(i32::MAX),
+        i32::try_from(pixels.height).unwrap_or(i32::MAX),
+        gdk::MemoryFormat::R8g8b8a8,
+        &glib::Bytes::from_owned(pixels.rgba),
+        stride,
+    )
+    .into()
+}
 
 /// The pictures of one open room.
 pub struct Pictures {
@@ -84,17 +98,7 @@ impl Pictures {
         let key = key(&media, whole);
         let pixels =
             spawn_tokio(async move { load_picture(&session, &media, side, whole).await }).await;
-        let loaded = pixels.map(|p| {
-            let stride = p.width as usize * 4;
-            gdk::MemoryTexture::new(
-                p.width as i32,
-                p.height as i32,
-                gdk::MemoryFormat::R8g8b8a8,
-                &glib::Bytes::from_owned(p.rgba),
-                stride,
-            )
-            .into()
-        });
+        let loaded = pixels.map(texture_of);
         // A failed download may work later: not kept.
         if loaded != Err(PictureError::DownloadFailed) {
             let mut done = self.done.borrow_mut();

@@ -402,6 +402,19 @@ impl MessageRow {
             imp.column.insert_child_after(&frame, Some(&imp.body));
             imp.column.insert_child_after(&problem, Some(&frame));
             imp.column.insert_child_after(&caption, Some(&problem));
+            // A tap on a shown picture opens it large.
+            let open = gtk::GestureClick::new();
+            let row = self.downgrade();
+            open.connect_released(move |gesture, presses, _, _| {
+                let Some(row) = row.upgrade() else {
+                    return;
+                };
+                if presses == 1 && matches!(row.picture_status(), Some(PictureStatus::Shown(..))) {
+                    gesture.set_state(gtk::EventSequenceState::Claimed);
+                    row.activate_for_row("room.view-picture");
+                }
+            });
+            frame.add_controller(open);
             let row = self.downgrade();
             load.connect_clicked(move |_| {
                 if let Some(row) = row.upgrade() {

@@ -1,9 +1,8 @@
 //! Files the person chooses for their keys: the room key export (asked for a passphrase,
-//! twice when it is new) and the recovery key saved to a file. The file choosers go
-//! through the portal when there is one (`gtk::FileChooserNative`); nothing is written
+//! twice when it is new) and the recovery key saved to a file. The file choosers
+//! (`ui::file_choosers`) go through the portal when there is one; nothing is written
 //! anywhere but the file the person picked.
 
-use std::path::PathBuf;
 use std::rc::Rc;
 
 use adw::prelude::*;
@@ -13,60 +12,6 @@ use crate::i18n::gettext;
 
 /// The name a room key export gets by default.
 pub const EXPORT_FILE_NAME: &str = "sotto-room-keys.txt";
-
-/// Asks where to save a file over `parent`, suggesting `name`. `on_path` gets the chosen
-/// path (nothing when the person cancels).
-pub fn choose_save_path(
-    parent: &impl IsA<gtk::Window>,
-    title: &str,
-    name: &str,
-    on_path: impl Fn(PathBuf) + 'static,
-) -> gtk::FileChooserNative {
-    let chooser = gtk::FileChooserNative::new(
-        Some(title),
-        Some(parent),
-        gtk::FileChooserAction::Save,
-        Some(&gettext("_Save")),
-        Some(&gettext("_Cancel")),
-    );
-    chooser.set_modal(true);
-    chooser.set_current_name(name);
-    run_chooser(&chooser, on_path);
-    chooser
-}
-
-/// Asks for a file to open over `parent`. `on_path` gets the chosen path.
-pub fn choose_open_path(
-    parent: &impl IsA<gtk::Window>,
-    title: &str,
-    on_path: impl Fn(PathBuf) + 'static,
-) -> gtk::FileChooserNative {
-    let chooser = gtk::FileChooserNative::new(
-        Some(title),
-        Some(parent),
-        gtk::FileChooserAction::Open,
-        Some(&gettext("_Open")),
-        Some(&gettext("_Cancel")),
-    );
-    chooser.set_modal(true);
-    run_chooser(&chooser, on_path);
-    chooser
-}
-
-fn run_chooser(chooser: &gtk::FileChooserNative, on_path: impl Fn(PathBuf) + 'static) {
-    // The chooser must live until it answers: the closure keeps it, and lets it go then.
-    let keep = Rc::new(std::cell::RefCell::new(Some(chooser.clone())));
-    chooser.connect_response(move |chooser, response| {
-        let path = (response == gtk::ResponseType::Accept)
-            .then(|| chooser.file().and_then(|f| f.path()))
-            .flatten();
-        keep.borrow_mut().take();
-        if let Some(path) = path {
-            on_path(path);
-        }
-    });
-    chooser.show();
-}
 
 /// A passphrase dialog over `parent`: one entry, or two that must match when `confirm`
 /// (a new passphrase). `problem` says what was wrong with the last try. `on_passphrase`

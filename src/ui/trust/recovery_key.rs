@@ -8,9 +8,10 @@ use std::time::Duration;
 use adw::prelude::*;
 use gtk::{gdk, glib};
 
-use super::key_files::{choose_save_path, shown_name, write_private_file};
+use super::key_files::{shown_name, write_private_file};
 use crate::engine::trust::recovery::RecoveryKey;
 use crate::i18n::{gettext, gettext_f};
+use crate::ui::file_choosers::choose_save_path;
 
 /// The name a saved recovery key file gets by default.
 pub const RECOVERY_KEY_FILE_NAME: &str = "recovery-key.txt";

@@ -2,8 +2,11 @@
 //! pictures. In a direct chat they load by themselves and show at their proportions with
 //! the caption; a bomb, a cut JPEG and a text file that claims to be a PNG each show a
 //! sentence instead. In a group, a stranger's picture waits for a tap, and Synapse's request
-//! log proves that nothing was fetched until then. Screenshots at 360×720 and 1280×800.
+//! log proves that nothing was fetched until then. A tapped picture opens in the viewer
+//! (the whole file, zoom, paging, copy, save byte for byte). Screenshots at 360×720 and
+//! 1280×800.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use adw::prelude::*;
@@ -12,6 +15,7 @@ use sotto::engine::media::autoload::RoomKind;
 use sotto::engine::sync::AccountSync;
 use sotto::ui::room_view::RoomView;
 use sotto::ui::room_view::row::{MessageRow, PictureStatus};
+use sotto::ui::room_view::viewer::{PictureViewer, ViewerState};
 
 use crate::engine::receive_media::{bomb_png, halves_png, truncated_jpeg, wait_for_picture};
 use crate::harness::nio::{ImageToSend, NioPeer};
@@ -343,6 +347,201 @@ fn in_a_group_a_strangers_picture_waits_for_a_tap() {
         );
         assert_eq!(row.selected(), 1, "the default is the direct-chats rule");
         preferences.close();
+        window.close();
+    });
+}
+
+/// The picture viewer open over the window.
+fn viewer() -> PictureViewer {
+    crate::harness::ui::toplevel::<PictureViewer>("Picture")
+}
+
+fn viewer_state(viewer: &PictureViewer) -> String {
+    format!("{:?} at {:?}", viewer.state(), viewer.position())
+}
+
+#[test]
+fn a_picture_opens_large_zooms_pages_and_saves_as_sent() {
+    let (test, sotto_user) = TestProfile::signed_in("viewer-sotto");
+    let dir = tempfile::tempdir().unwrap();
+    let meadow = halves_png(1200, 800, [46, 140, 60], [70, 130, 220]);
+    let lake = halves_png(500, 750, [20, 60, 160], [230, 230, 240]);
+    let meadow_sent = meadow.clone();
+    let (room_id, _nio) = harness::runtime().block_on(async {
+        let (sync, mut nio, room, room_id) =
+            room_with_nio(&test, &sotto_user, "viewer-nio", true).await;
+        let file = dir.path().join("meadow.png");
+        std::fs::write(&file, &meadow_sent).unwrap();
+        let thumb = dir.path().join("thumb.png");
+        std::fs::write(&thumb, halves_png(300, 200, [46, 140, 60], [70, 130, 220])).unwrap();
+        nio.send_image(
+            &room_id,
+            &ImageToSend {
+                caption: Some("Our meadow"),
+                thumbnail: Some((&thumb, "image/png", 300, 200)),
+                ..image(&file, "meadow.png", (1200, 800))
+            },
+        )
+        .await;
+        let file = dir.path().join("lake.png");
+        std::fs::write(&file, &lake).unwrap();
+        nio.send_image(&room_id, &image(&file, "lake.png", (500, 750)))
+            .await;
+        wait_for_picture(&room, "lake.png").await;
+        sync.stop().await;
+        (room_id, nio)
+    });
+
+    let saved = dir.path().join("saved.png");
+    on_gtk_thread(move || {
+        let (window, view) = open_room(&test, &room_id, 360, 720);
+        for name in ["meadow.png", "lake.png"] {
+            wait_for(
+                &format!("{name} to show"),
+                Duration::from_secs(60),
+                || matches!(status_of(&view, name), Some(PictureStatus::Shown(..))),
+                || statuses(&view),
+            );
+        }
+        // A tap on the shown picture opens the viewer.
+        let row = picture_row(&view, "meadow.png").unwrap();
+        let frame = all::<gtk::Overlay>(&row)
+            .into_iter()
+            .find(|o| o.has_css_class("picture-frame"))
+            .unwrap();
+        let tap = frame
+            .observe_controllers()
+            .into_iter()
+            .find_map(|c| c.ok()?.downcast::<gtk::GestureClick>().ok())
+            .expect("the picture takes taps");
+        tap.emit_by_name::<()>("released", &[&1i32, &10f64, &10f64]);
+        let viewer = viewer();
+        // The file itself, not the thumbnail the row shows.
+        wait_for(
+            "the whole picture in the viewer",
+            Duration::from_secs(60),
+            || {
+                viewer.state()
+                    == ViewerState::Shown {
+                        width: 1200,
+                        height: 800,
+                    }
+            },
+            || viewer_state(&viewer),
+        );
+        assert_eq!(viewer.position(), (0, 2), "the room's two pictures");
+        let titles: Vec<String> = all::<gtk::Label>(&viewer)
+            .iter()
+            .filter(|l| l.is_mapped())
+            .map(|l| l.text().to_string())
+            .collect();
+        assert!(titles.iter().any(|t| t == "Our meadow"), "{titles:?}");
+        crate::harness::ui::settle();
+        screenshot(&viewer, "viewer-360x720");
+
+        // Zoom: larger than the window, scrollable; then fitted again.
+        let picture = all::<gtk::Picture>(&viewer)
+            .into_iter()
+            .find(|p| p.is_mapped())
+            .unwrap();
+        let fitted_width = picture.width();
+        viewer.zoom_in();
+        viewer.zoom_in();
+        crate::harness::ui::settle();
+        let zoom = viewer.zoom().expect("zoomed in");
+        assert!(
+            picture.width() > fitted_width,
+            "{} after zooming in",
+            picture.width()
+        );
+        assert_eq!(
+            picture.width(),
+            (1200.0 * zoom).round() as i32,
+            "zoom {zoom}"
+        );
+        viewer.zoom_out();
+        viewer.zoom_out();
+        viewer.zoom_out();
+        assert_eq!(viewer.zoom(), None, "zoomed out to fit");
+
+        // Paging: the next picture, no further; back.
+        viewer.go(1);
+        wait_for(
+            "the next picture",
+            Duration::from_secs(60),
+            || {
+                viewer.state()
+                    == ViewerState::Shown {
+                        width: 500,
+                        height: 750,
+                    }
+            },
+            || viewer_state(&viewer),
+        );
+        assert_eq!(viewer.position(), (1, 2));
+        viewer.go(1);
+        assert_eq!(viewer.position(), (1, 2), "nothing after the last");
+        viewer.go(-1);
+        assert_eq!(viewer.position(), (0, 2));
+        wait_for(
+            "the first picture again",
+            Duration::from_secs(60),
+            || matches!(viewer.state(), ViewerState::Shown { width: 1200, .. }),
+            || viewer_state(&viewer),
+        );
+
+        // Copy: the picture on the clipboard.
+        viewer.copy_to_clipboard();
+        let pasted = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let slot = pasted.clone();
+        let clipboard = gtk::prelude::WidgetExt::clipboard(&viewer);
+        glib::MainContext::default().spawn_local(async move {
+            let texture = clipboard.read_texture_future().await;
+            slot.replace(Some(texture.map(|t| t.map(|t| (t.width(), t.height())))));
+        });
+        wait_for(
+            "the clipboard's picture",
+            Duration::from_secs(30),
+            || pasted.borrow().is_some(),
+            String::new,
+        );
+        assert_eq!(
+            pasted
+                .borrow()
+                .as_ref()
+                .unwrap()
+                .as_ref()
+                .ok()
+                .copied()
+                .flatten(),
+            Some((1200, 800))
+        );
+
+        // Save: the file as the sender sent it, byte for byte.
+        viewer.save_to(saved.clone());
+        wait_for(
+            "the saved file",
+            Duration::from_secs(60),
+            || std::fs::read(&saved).is_ok_and(|b| b == meadow),
+            || format!("{:?}", std::fs::metadata(&saved).map(|m| m.len())),
+        );
+        // Saving where nothing can be written says why.
+        viewer.save_to(PathBuf::from("/proc/no-such-folder/x.png"));
+        wait_for(
+            "the failure said",
+            Duration::from_secs(30),
+            || {
+                all::<gtk::Label>(&viewer)
+                    .iter()
+                    .any(|l| l.is_mapped() && l.text().starts_with("Could not save x.png"))
+            },
+            String::new,
+        );
+
+        present_at(&viewer, 1280, 800);
+        crate::harness::ui::settle();
+        screenshot(&viewer, "viewer-1280x800");
+        gtk::prelude::GtkWindowExt::close(&viewer);
         window.close();
     });
 }
