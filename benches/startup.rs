@@ -226,7 +226,7 @@ fn background(me: &Path, dir: &Path, server: &harness::synapse::Synapse, dm: &ma
     std::thread::sleep(Duration::from_secs(5));
     println!(
         "  resident memory 5 s after closing: {}",
-        common::Resident::of(&pid.to_string()).describe()
+        common::Resident::describe(&pid.to_string())
     );
     for file in common::Resident::largest_files(&pid.to_string(), 3) {
         println!("    {file}");
@@ -240,7 +240,7 @@ fn background(me: &Path, dir: &Path, server: &harness::synapse::Synapse, dm: &ma
     );
     println!(
         "  resident memory then: {} (target 60 MB)",
-        common::Resident::of(&pid.to_string()).describe()
+        common::Resident::describe(&pid.to_string())
     );
     for file in common::Resident::largest_files(&pid.to_string(), 8) {
         println!("    {file}");
@@ -268,7 +268,7 @@ fn background(me: &Path, dir: &Path, server: &harness::synapse::Synapse, dm: &ma
     // What the sync and the notifications brought back in.
     println!(
         "  resident memory after those {NOTIFIED_MESSAGES} notifications: {}",
-        common::Resident::of(&pid.to_string()).describe()
+        common::Resident::describe(&pid.to_string())
     );
     // SAFETY: kill only sends a signal to the child started above.
     unsafe { libc::kill(pid as i32, libc::SIGTERM) };

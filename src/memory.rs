@@ -80,17 +80,43 @@ fn read_only_file_mapping(line: &str) -> Option<(usize, usize)> {
     (end > start).then_some((start, end))
 }
 
-/// The resident memory of the process's mapped files, in kibibytes (0 when unknown).
+/// Resident memory of a process, in kibibytes, from `/proc/PID/smaps_rollup` (zero when
+/// it cannot be read).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Resident {
+    /// All of it.
+    pub total_kib: u64,
+    /// Its anonymous part (heap, stacks); the rest is mapped files.
+    pub anonymous_kib: u64,
+}
+
+impl Resident {
+    /// Of process `pid` ("self" for this one).
+    pub fn of(pid: &str) -> Self {
+        let rollup =
+            std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
+        let field = |name: &str| {
+            rollup
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .unwrap_or_default()
+        };
+        Self {
+            total_kib: field("Rss:"),
+            anonymous_kib: field("Anonymous:"),
+        }
+    }
+
+    /// The mapped files' part.
+    pub fn mapped_files_kib(&self) -> u64 {
+        self.total_kib.saturating_sub(self.anonymous_kib)
+    }
+}
+
+/// The resident memory of this process's mapped files, in kibibytes (0 when unknown).
 fn mapped_file_kib() -> u64 {
-    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap_or_default();
-    let field = |name: &str| {
-        rollup
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .unwrap_or_default()
-    };
-    field("Rss:").saturating_sub(field("Anonymous:"))
+    Resident::of("self").mapped_files_kib()
 }
 
 #[cfg(test)]

@@ -16,28 +16,13 @@ pub fn process_cpu_ms(pid: u32) -> Option<u64> {
     Some(ticks * 1000 / per_second)
 }
 
-/// Resident memory of process `pid` ("self" for this one), in kibibytes: all of it, and
-/// the anonymous part (heap, stacks; the rest is mapped files), from `smaps_rollup`.
-pub struct Resident {
-    pub total_kib: u64,
-    pub anonymous_kib: u64,
-}
+/// Resident memory of a process (see `sotto::memory::Resident`), with what the benchmarks
+/// print of it.
+pub struct Resident;
 
 impl Resident {
-    pub fn of(pid: &str) -> Self {
-        let rollup =
-            std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-        let field = |name: &str| {
-            rollup
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-                .unwrap_or_default()
-        };
-        Self {
-            total_kib: field("Rss:"),
-            anonymous_kib: field("Anonymous:"),
-        }
+    pub fn of(pid: &str) -> sotto::memory::Resident {
+        sotto::memory::Resident::of(pid)
     }
 
     /// The `count` files of process `pid` with the most resident memory: "name: N MB (S MB
@@ -85,13 +70,14 @@ impl Resident {
             .collect()
     }
 
-    /// "N MB (anonymous A MB, mapped files F MB)".
-    pub fn describe(&self) -> String {
+    /// "N MB (anonymous A MB, mapped files F MB)" of process `pid`.
+    pub fn describe(pid: &str) -> String {
+        let resident = Self::of(pid);
         format!(
             "{} MB (anonymous: heap, stacks {} MB; mapped files: code, libraries, fonts {} MB)",
-            self.total_kib / 1024,
-            self.anonymous_kib / 1024,
-            self.total_kib.saturating_sub(self.anonymous_kib) / 1024
+            resident.total_kib / 1024,
+            resident.anonymous_kib / 1024,
+            resident.mapped_files_kib() / 1024
         )
     }
 }
