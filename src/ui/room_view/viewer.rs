@@ -163,7 +163,8 @@ impl PictureViewer {
         header.pack_end(&imp.copy);
 
         imp.picture.set_can_shrink(true);
-        imp.picture.set_content_fit(gtk::ContentFit::Contain);
+        // Fitted, a picture smaller than the window shows at its own size, not blown up.
+        imp.picture.set_content_fit(gtk::ContentFit::ScaleDown);
         imp.picture.set_hexpand(true);
         imp.picture.set_vexpand(true);
         imp.scroller.set_child(Some(&imp.picture));
@@ -499,11 +500,13 @@ impl PictureViewer {
                     (f64::from(texture.height()) * zoom).round() as i32,
                 );
                 imp.picture.set_size_request(width, height);
+                imp.picture.set_content_fit(gtk::ContentFit::Fill);
                 imp.scroller
                     .set_policy(gtk::PolicyType::Automatic, gtk::PolicyType::Automatic);
             }
             _ => {
                 imp.picture.set_size_request(-1, -1);
+                imp.picture.set_content_fit(gtk::ContentFit::ScaleDown);
                 imp.scroller
                     .set_policy(gtk::PolicyType::Never, gtk::PolicyType::Never);
             }
