@@ -102,12 +102,7 @@ pub async fn load_picture(
             if media.size.is_some_and(|size| size > WHOLE_FILE_LIMIT) {
                 return Err(PictureError::NeedsFullLoad);
             }
-            let request = request_for(media, side, true)?;
-            client
-                .media()
-                .get_media_content(&request, true)
-                .await
-                .map_err(|_| PictureError::DownloadFailed)?
+            download_file(session, media).await?
         }
         Err(err) => {
             tracing::debug!("a picture did not download: {err}");

@@ -12,6 +12,7 @@ pub mod info;
 mod menu;
 pub mod pictures;
 pub mod row;
+pub mod save;
 pub mod viewer;
 
 use std::cell::{Cell, OnceCell, RefCell};
@@ -1250,21 +1251,17 @@ impl RoomView {
         let Some(window) = self.root().and_downcast::<gtk::Window>() else {
             return;
         };
-        let session = timeline.session().clone();
-        let name = crate::engine::timeline::picture::name_to_save(&media, &gettext("file"));
         let view = self.downgrade();
-        crate::ui::file_choosers::choose_save_path(
+        save::ask_and_save(
             &window,
             &gettext("Save File"),
-            &name,
-            move |path| {
-                let (session, media, view) = (session.clone(), media.clone(), view.clone());
-                spawn_ui(async move {
-                    let saved = viewer::save_file(session, media, path.clone()).await;
-                    if let Some(view) = view.upgrade() {
-                        view.toast(&viewer::saved_sentence(&path, saved));
-                    }
-                });
+            &gettext("file"),
+            timeline.session().clone(),
+            media,
+            move |sentence| {
+                if let Some(view) = view.upgrade() {
+                    view.toast(sentence);
+                }
             },
         );
     }

@@ -15,8 +15,8 @@ use gtk::{gdk, glib};
 use super::pictures::texture_of;
 use crate::engine::session::Session;
 use crate::engine::timeline::Media;
-use crate::engine::timeline::picture::{PictureError, decode_picture, download_file, name_to_save};
-use crate::i18n::{gettext, gettext_f};
+use crate::engine::timeline::picture::{PictureError, decode_picture, download_file};
+use crate::i18n::gettext;
 use crate::ui::bridge::{spawn_tokio, spawn_ui};
 use crate::ui::text;
 
@@ -531,20 +531,17 @@ impl PictureViewer {
 
     /// Asks where to save the picture's file, then saves it there.
     fn ask_where_to_save(&self) {
-        let Some(shown) = self.current() else {
+        let (Some(shown), Some(session)) = (self.current(), self.imp().session.borrow().clone())
+        else {
             return;
         };
-        let name = name_to_save(&shown.media, &gettext("picture"));
-        let viewer = self.downgrade();
-        crate::ui::file_choosers::choose_save_path(
+        super::save::ask_and_save(
             self,
             &gettext("Save Picture"),
-            &name,
-            move |path| {
-                if let Some(viewer) = viewer.upgrade() {
-                    viewer.save_to(path);
-                }
-            },
+            &gettext("picture"),
+            session,
+            shown.media,
+            self.toaster(),
         );
     }
 
@@ -554,62 +551,16 @@ impl PictureViewer {
         else {
             return;
         };
-        let viewer = self.downgrade();
-        spawn_ui(async move {
-            let saved = save_file(session, shown.media, path.clone()).await;
-            if let Some(viewer) = viewer.upgrade() {
-                viewer.toast(&saved_sentence(&path, saved));
-            }
-        });
+        super::save::save_and_say(session, shown.media, path, self.toaster());
     }
-}
 
-/// Why a file could not be saved.
-#[derive(Debug)]
-pub enum SaveError {
-    Download(PictureError),
-    Write(std::io::Error),
-}
-
-/// Downloads the file of `media` (decrypted) and writes it to `path`, off the main loop.
-pub async fn save_file(session: Session, media: Media, path: PathBuf) -> Result<(), SaveError> {
-    spawn_tokio(async move {
-        let bytes = download_file(&session, &media)
-            .await
-            .map_err(SaveError::Download)?;
-        tokio::fs::write(&path, bytes)
-            .await
-            .map_err(SaveError::Write)
-    })
-    .await
-}
-
-/// What the person is told after saving to `path`.
-pub fn saved_sentence(path: &std::path::Path, saved: Result<(), SaveError>) -> String {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    match saved {
-        Ok(()) => gettext_f("Saved as {name}", &[("name", &name)]),
-        Err(SaveError::Download(_)) => {
-            gettext("The file could not be downloaded, so it was not saved.")
-        }
-        Err(SaveError::Write(err)) => {
-            let reason = match err.kind() {
-                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
-                    gettext("Sotto may not write there")
-                }
-                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
-                    gettext("the disk is full")
-                }
-                std::io::ErrorKind::NotFound => gettext("the folder is not there"),
-                _ => gettext("the file could not be written"),
-            };
-            gettext_f(
-                "Could not save {name}: {reason}",
-                &[("name", &name), ("reason", &reason)],
-            )
+    /// Shows a sentence as a toast over the viewer, while the viewer is there.
+    fn toaster(&self) -> impl Fn(&str) + Clone + 'static {
+        let viewer = self.downgrade();
+        move |sentence| {
+            if let Some(viewer) = viewer.upgrade() {
+                viewer.toast(sentence);
+            }
         }
     }
 }
