@@ -25,6 +25,32 @@ pub fn release_free_memory() {
     }
 }
 
+/// What the C allocator holds, in kibibytes, summed over its arenas.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeapUse {
+    /// Handed out and not yet freed (Rust's, GTK's, SQLite's live data).
+    pub in_use_kib: u64,
+    /// Freed but kept by the allocator (between live blocks, so not given back).
+    pub free_kib: u64,
+}
+
+/// What the C allocator holds now (zeros where the allocator cannot tell).
+pub fn heap_use() -> HeapUse {
+    #[cfg(target_env = "gnu")]
+    {
+        // SAFETY: mallinfo2 only reads the allocator's counters (it takes the arenas'
+        // locks); it has no arguments and returns a plain struct.
+        let info = unsafe { libc::mallinfo2() };
+        let kib = |bytes: usize| bytes as u64 / 1024;
+        HeapUse {
+            in_use_kib: kib(info.uordblks) + kib(info.hblkhd),
+            free_kib: kib(info.fordblks),
+        }
+    }
+    #[cfg(not(target_env = "gnu"))]
+    HeapUse::default()
+}
+
 /// What [`page_out_mapped_files`] did, in kibibytes of resident memory.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PagedOut {

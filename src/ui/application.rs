@@ -38,7 +38,8 @@ pub fn build() -> adw::Application {
         }
     });
     app.connect_window_removed(|app, _| {
-        if app.windows().is_empty() {
+        // Without the hold, the last window going ends Sotto: nothing to hand back.
+        if app.windows().is_empty() && keeps_running_in_background() {
             compact_when_windowless(app);
         }
     });
@@ -69,10 +70,14 @@ fn compact_when_windowless(app: &adw::Application) {
         crate::ui::bridge::runtime().spawn_blocking(|| {
             crate::memory::release_free_memory();
             let paged = crate::memory::page_out_mapped_files();
+            let heap = crate::memory::heap_use();
             tracing::info!(
-                "without a window: mapped files resident {} MB, {} MB before",
+                "without a window: mapped files resident {} MB, {} MB before; heap {} MB in \
+                 use, {} MB free in the allocator",
                 paged.after_kib / 1024,
-                paged.before_kib / 1024
+                paged.before_kib / 1024,
+                heap.in_use_kib / 1024,
+                heap.free_kib / 1024,
             );
             crate::startup_trace::mark("memory handed back without a window");
         });
