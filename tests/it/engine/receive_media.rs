@@ -36,6 +36,22 @@ pub(crate) fn bomb_png() -> Vec<u8> {
     bomb
 }
 
+/// `png` with a `tEXt` chunk `keyword` = `text` after its header: still a valid picture.
+pub(crate) fn png_with_text_chunk(png: &[u8], keyword: &str, text: &str) -> Vec<u8> {
+    let mut chunk = b"tEXt".to_vec();
+    chunk.extend_from_slice(keyword.as_bytes());
+    chunk.push(0);
+    chunk.extend_from_slice(text.as_bytes());
+    // The signature (8 bytes) and IHDR (4 length + 4 type + 13 data + 4 CRC) come first.
+    let after_header = 8 + 25;
+    let mut out = png[..after_header].to_vec();
+    out.extend_from_slice(&u32::try_from(chunk.len() - 4).unwrap().to_be_bytes());
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&crc32(&chunk).to_be_bytes());
+    out.extend_from_slice(&png[after_header..]);
+    out
+}
+
 /// CRC-32 as PNG uses it.
 fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = u32::MAX;

@@ -3,6 +3,7 @@
 
 mod default_log;
 mod markers;
+mod media_markers;
 mod recovery_key;
 mod scan;
 mod secrets_at_rest;

@@ -11,8 +11,10 @@ use std::time::Duration;
 
 use adw::prelude::*;
 use gtk::glib;
+use matrix_sdk::attachment::AttachmentConfig;
 use sotto::engine::media::autoload::RoomKind;
 use sotto::engine::sync::AccountSync;
+use sotto::engine::timeline::{Attachment, Body};
 use sotto::ui::room_view::RoomView;
 use sotto::ui::room_view::row::{MessageRow, PictureStatus};
 use sotto::ui::room_view::viewer::{PictureViewer, ViewerState};
@@ -21,7 +23,7 @@ use crate::engine::receive_media::{bomb_png, halves_png, truncated_jpeg, wait_fo
 use crate::harness::nio::{ImageToSend, NioPeer};
 use crate::harness::sotto_room::SottoRoom;
 use crate::harness::ui::{all, on_gtk_thread, open_window, present_at, screenshot, wait_for};
-use crate::harness::{self, TestProfile, synapse};
+use crate::harness::{self, TestProfile, peers, synapse};
 
 /// The rows showing a picture named `name`.
 fn picture_row(view: &RoomView, name: &str) -> Option<MessageRow> {
@@ -137,6 +139,32 @@ fn image<'a>(path: &'a std::path::Path, name: &'a str, size: (u32, u32)) -> Imag
     }
 }
 
+/// Sends "meadow.png" (`bytes`, `size` pixels) captioned "Our meadow", with a 300×200
+/// thumbnail of the same green and blue halves (and `blurhash`, if any).
+async fn send_meadow(
+    nio: &mut NioPeer,
+    room_id: &str,
+    dir: &std::path::Path,
+    bytes: &[u8],
+    size: (u32, u32),
+    blurhash: Option<&str>,
+) {
+    let file = dir.join("meadow.png");
+    std::fs::write(&file, bytes).unwrap();
+    let thumb = dir.join("thumb.png");
+    std::fs::write(&thumb, halves_png(300, 200, [46, 140, 60], [70, 130, 220])).unwrap();
+    nio.send_image(
+        room_id,
+        &ImageToSend {
+            caption: Some("Our meadow"),
+            thumbnail: Some((&thumb, "image/png", 300, 200)),
+            blurhash,
+            ..image(&file, "meadow.png", size)
+        },
+    )
+    .await;
+}
+
 #[test]
 fn pictures_show_in_a_direct_chat_and_bad_ones_say_why() {
     let (test, sotto_user) = TestProfile::signed_in("recvui-sotto");
@@ -159,18 +187,13 @@ fn pictures_show_in_a_direct_chat_and_bad_ones_say_why() {
             nio.send_image(&room_id, &image(&path, name, (160, 48)))
                 .await;
         }
-        let file = dir.path().join("meadow.png");
-        std::fs::write(&file, halves_png(600, 400, [46, 140, 60], [70, 130, 220])).unwrap();
-        let thumb = dir.path().join("thumb.png");
-        std::fs::write(&thumb, halves_png(300, 200, [46, 140, 60], [70, 130, 220])).unwrap();
-        nio.send_image(
+        send_meadow(
+            &mut nio,
             &room_id,
-            &ImageToSend {
-                caption: Some("Our meadow"),
-                thumbnail: Some((&thumb, "image/png", 300, 200)),
-                blurhash: Some("LsTSUA_3fQ_3~qt7fQt7fQfQfQfQ"),
-                ..image(&file, "meadow.png", (600, 400))
-            },
+            dir.path(),
+            &halves_png(600, 400, [46, 140, 60], [70, 130, 220]),
+            (600, 400),
+            Some("LsTSUA_3fQ_3~qt7fQt7fQfQfQfQ"),
         )
         .await;
         // Decrypted and in Sotto's store before the window opens.
@@ -351,6 +374,127 @@ fn in_a_group_a_strangers_picture_waits_for_a_tap() {
     });
 }
 
+#[test]
+fn in_a_group_a_verified_senders_picture_loads_by_itself() {
+    let (test, sotto_user) = TestProfile::signed_in("verifiedui-sotto");
+    let (room_id, url) = harness::runtime().block_on(async {
+        let server = synapse::shared();
+        let session = test.restored_with_identity(&sotto_user).await;
+        let sync = AccountSync::start(&session).await.unwrap();
+        // A matrix-sdk peer with a cross-signing identity, which Sotto's account verifies
+        // (signs, as after comparing emoji) before it sends anything.
+        let friend = server.register("verifiedui-friend").await;
+        let friend_client = peers::login(server, &friend).await;
+        friend_client
+            .encryption()
+            .bootstrap_cross_signing(None)
+            .await
+            .expect("the friend's identity");
+        let friend_id = matrix_sdk::ruma::OwnedUserId::try_from(friend.user_id.as_str()).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let identity = loop {
+            if let Some(identity) = session
+                .client()
+                .encryption()
+                .request_user_identity(&friend_id)
+                .await
+                .unwrap()
+            {
+                break identity;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the friend's identity is published"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        identity
+            .verify()
+            .await
+            .expect("Sotto's account signs the friend's identity");
+        // The signature counts once the identity is fetched again.
+        loop {
+            let identity = session
+                .client()
+                .encryption()
+                .request_user_identity(&friend_id)
+                .await
+                .unwrap();
+            if identity.is_some_and(|identity| identity.is_verified()) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the friend reads as verified"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+
+        let room = peers::create_room(
+            &friend_client,
+            "Verified pictures",
+            true,
+            &[&sotto_user.user_id],
+        )
+        .await;
+        let room_id = room.room_id().to_string();
+        let sotto_room = SottoRoom::open(&session, &sync, &room_id).await;
+        assert_eq!(sotto_room.timeline().room_kind(), RoomKind::Group);
+        peers::wait_for_device_keys(&friend_client, &sotto_user.user_id, &session.device_id())
+            .await;
+        friend_client
+            .sync_once(Default::default())
+            .await
+            .expect("the friend syncs");
+        let picture = halves_png(400, 300, [40, 160, 60], [240, 240, 240]);
+        room.send_attachment(
+            "verified.png",
+            &mime::IMAGE_PNG,
+            picture,
+            AttachmentConfig::new(),
+        )
+        .await
+        .expect("the friend sends the picture");
+        let event = sotto_room
+            .wait_for_body("the verified friend's picture", |body| {
+                matches!(body, Body::Attachment(Attachment::Image(m)) if m.name == "verified.png")
+            })
+            .await;
+        assert!(event.sender_verified, "Sotto counts the sender as verified");
+        let Body::Attachment(Attachment::Image(media)) = event.body else {
+            unreachable!()
+        };
+        sync.stop().await;
+        (room_id, media.source.uri().to_owned())
+    });
+    let id = media_id(&url);
+    assert!(
+        !synapse::shared().access_log().contains(&id),
+        "nothing fetched the picture before the window"
+    );
+
+    on_gtk_thread(move || {
+        let (window, view) = open_room(&test, &room_id, 360, 720);
+        // No tap: the picture of a verified sender loads in a group by itself.
+        wait_for(
+            "the verified friend's picture to show without a tap",
+            Duration::from_secs(60),
+            || {
+                matches!(
+                    status_of(&view, "verified.png"),
+                    Some(PictureStatus::Shown(..))
+                )
+            },
+            || statuses(&view),
+        );
+        assert!(
+            synapse::shared().access_log().contains(&id),
+            "the picture was fetched without a tap"
+        );
+        window.close();
+    });
+}
+
 /// The picture viewer open over the window.
 fn viewer() -> PictureViewer {
     crate::harness::ui::toplevel::<PictureViewer>("Picture")
@@ -370,17 +514,13 @@ fn a_picture_opens_large_zooms_pages_and_saves_as_sent() {
     let (room_id, _nio) = harness::runtime().block_on(async {
         let (sync, mut nio, room, room_id) =
             room_with_nio(&test, &sotto_user, "viewer-nio", true).await;
-        let file = dir.path().join("meadow.png");
-        std::fs::write(&file, &meadow_sent).unwrap();
-        let thumb = dir.path().join("thumb.png");
-        std::fs::write(&thumb, halves_png(300, 200, [46, 140, 60], [70, 130, 220])).unwrap();
-        nio.send_image(
+        send_meadow(
+            &mut nio,
             &room_id,
-            &ImageToSend {
-                caption: Some("Our meadow"),
-                thumbnail: Some((&thumb, "image/png", 300, 200)),
-                ..image(&file, "meadow.png", (1200, 800))
-            },
+            dir.path(),
+            &meadow_sent,
+            (1200, 800),
+            None,
         )
         .await;
         let file = dir.path().join("lake.png");
