@@ -26,6 +26,12 @@
 //!    4000×3000 JPEG with EXIF orientation 6 and a GPS position, through `prepare_image`
 //!    (metadata removed, turned upright, scaled to 2048 px, thumbnail and blurhash), the
 //!    median and slowest of 20 runs (target: 400 ms). `-- --prepare-image` runs only this.
+//! 8. a direct chat of 50 encrypted pictures (1600×1200 JPEGs with 400×300 thumbnails)
+//!    whose thumbnails a first process loaded into Sotto's media cache: in the real window
+//!    at 360×720, a tap on the room to the first frame with a full screen whose pictures
+//!    are all shown (target 300 ms), then scrolling up through all 50 and back down, and
+//!    the resident memory that adds (target 60 MB). `-- --pictures` runs only this (with
+//!    its own server).
 
 // matrix-sdk-ui's timeline futures are deep; the default limit is too small for them.
 #![recursion_limit = "256"]
@@ -187,7 +193,16 @@ fn main() {
             number(4),
             args.get(5).and_then(|pid| pid.parse().ok()),
         ),
+        Some("--child-pictures-fill") => child_pictures_fill(Path::new(&args[2]), &arg(3)),
+        Some("--child-pictures-window") => child_pictures_window(Path::new(&args[2]), &arg(3)),
         _ if args.iter().any(|a| a == "--render") => render_figures(),
+        _ if args.iter().any(|a| a == "--pictures") => {
+            let quick = args.iter().any(|a| a == "--quick")
+                || std::env::var_os("SOTTO_BENCH_QUICK").is_some_and(|v| v != "0");
+            let server = harness::synapse::Synapse::start();
+            let me = std::env::current_exe().unwrap();
+            pictures_figures(&server, &me, Sizes::new(quick).open_runs);
+        }
         _ if args.iter().any(|a| a == "--prepare-image") => prepare_image_figures(),
         // `cargo bench` passes `--bench`; anything else runs the benchmark.
         _ => {
@@ -671,6 +686,7 @@ fn parent(sizes: &Sizes, quick: bool) {
         "ms",
         "",
     );
+    pictures_figures(&server, &me, sizes.open_runs);
     println!(
         "total benchmark time: {:.0} s",
         began.elapsed().as_secs_f64()
@@ -1178,6 +1194,345 @@ impl Entries {
     }
 }
 
+/// Scenario 8: pictures in a room.
+const PICTURES: usize = 50;
+/// The pictures' and their thumbnails' sizes.
+const PICTURE_SIZE: (u32, u32) = (1600, 1200);
+const THUMBNAIL_SIZE: (u32, u32) = (400, 300);
+
+/// Scenario 8: a room of pictures, opened in the window from the cache, and scrolled.
+fn pictures_figures(server: &harness::synapse::Synapse, me: &Path, runs: usize) {
+    let dir = tempfile::Builder::new()
+        .prefix("sotto-bench-pictures-")
+        .tempdir()
+        .unwrap();
+    let setup = Instant::now();
+    let room_id = seed_pictures(server, dir.path());
+    println!(
+        "setup 8: {PICTURES} encrypted pictures ({}×{} JPEG with a {}×{} thumbnail) sent to a \
+         direct chat in {:.1} s",
+        PICTURE_SIZE.0,
+        PICTURE_SIZE.1,
+        THUMBNAIL_SIZE.0,
+        THUMBNAIL_SIZE.1,
+        setup.elapsed().as_secs_f64()
+    );
+    let mut command = Command::new(me);
+    command
+        .arg("--child-pictures-fill")
+        .arg(dir.path())
+        .arg(&room_id);
+    let fill = run_child(command);
+    println!(
+        "setup 8: a first process loaded the room and the thumbnails of its {} pictures into \
+         Sotto's cache in {} ms",
+        fill.field("PICTURES").unwrap_or_default(),
+        fill.field("FILL_MS").unwrap_or_default(),
+    );
+    let opens: Vec<Run> = (0..runs)
+        .map(|_| {
+            let mut command = Command::new(me);
+            command
+                .arg("--child-pictures-window")
+                .arg(dir.path())
+                .arg(&room_id);
+            run_child(command)
+        })
+        .collect();
+    report(
+        &format!(
+            "8. in the window (360×720): tap a room of {PICTURES} pictures (in the cache) → \
+             first frame of a full screen with its pictures shown"
+        ),
+        &field(&opens, "FIRST_SCREEN_MS"),
+        "ms",
+        "≤ 300 ms",
+    );
+    report(
+        "   pictures on screen in that frame",
+        &field(&opens, "FIRST_SCREEN_PICTURES"),
+        "",
+        "",
+    );
+    report(
+        "   resident memory before scrolling",
+        &field(&opens, "RSS_BEFORE_MB"),
+        "MB",
+        "",
+    );
+    report(
+        &format!("   scrolling up through all {PICTURES} and back down: time"),
+        &field(&opens, "SCROLL_MS"),
+        "ms",
+        "",
+    );
+    report(
+        "   pictures shown on the way",
+        &field(&opens, "PICTURES_SEEN"),
+        "",
+        "",
+    );
+    report(
+        "   resident memory added by the scroll",
+        &field(&opens, "RSS_GROWTH_MB"),
+        "MB",
+        "≤ 60 MB",
+    );
+}
+
+/// A picture of the room (a colour gradient of its own) and its thumbnail, as JPEGs.
+fn picture_and_thumbnail(index: usize) -> (Vec<u8>, Vec<u8>) {
+    use image::ImageEncoder;
+    let (width, height) = PICTURE_SIZE;
+    let hue = (index * 37 % 256) as f32;
+    let picture = image::RgbImage::from_fn(width, height, |x, y| {
+        let (fx, fy) = (x as f32 / width as f32, y as f32 / height as f32);
+        image::Rgb([
+            (hue * (1.0 - fx) + 255.0 * fx * fy) as u8,
+            (120.0 + 100.0 * fy) as u8,
+            (255.0 - hue * fy) as u8,
+        ])
+    });
+    let jpeg = |picture: &image::RgbImage| {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
+            .write_image(
+                picture,
+                picture.width(),
+                picture.height(),
+                image::ExtendedColorType::Rgb8,
+            )
+            .expect("the picture encodes");
+        out
+    };
+    let thumbnail = image::imageops::thumbnail(&picture, THUMBNAIL_SIZE.0, THUMBNAIL_SIZE.1);
+    (jpeg(&picture), jpeg(&thumbnail))
+}
+
+/// A reader signed in to Sotto in `dir`, and a direct chat in which a friend has sent
+/// [`PICTURES`] encrypted pictures with thumbnails; the room's ID.
+fn seed_pictures(server: &harness::synapse::Synapse, dir: &Path) -> String {
+    use matrix_sdk::attachment::{AttachmentConfig, AttachmentInfo, BaseImageInfo, Thumbnail};
+    let runtime = harness::runtime();
+    runtime.block_on(async {
+        let reader = server.register("picture-reader").await;
+        let friend_user = server.register("photographer").await;
+        let session = profile_in(dir)
+            .login(&server.url(), &reader.localpart, &reader.password)
+            .await
+            .expect("the reader signs in");
+        let friend = harness::peers::login(server, &friend_user).await;
+        harness::peers::publish_sotto_keys(&session, &friend).await;
+        let room = harness::peers::create_encrypted_dm(&friend, &reader.user_id).await;
+        harness::peers::join_as_dm(&session, &room, &friend).await;
+        friend.sync_once(Default::default()).await.unwrap();
+        let room = friend.get_room(room.room_id()).unwrap();
+        for index in 0..PICTURES {
+            let (picture, thumbnail) = picture_and_thumbnail(index);
+            let size = |n: usize| matrix_sdk::ruma::UInt::try_from(n as u64).ok();
+            let config = AttachmentConfig::new()
+                .thumbnail(Some(Thumbnail {
+                    size: size(thumbnail.len()).unwrap(),
+                    data: thumbnail,
+                    content_type: mime::IMAGE_JPEG,
+                    width: THUMBNAIL_SIZE.0.into(),
+                    height: THUMBNAIL_SIZE.1.into(),
+                }))
+                .info(AttachmentInfo::Image(BaseImageInfo {
+                    width: Some(PICTURE_SIZE.0.into()),
+                    height: Some(PICTURE_SIZE.1.into()),
+                    size: size(picture.len()),
+                    blurhash: None,
+                    is_animated: Some(false),
+                }));
+            room.send_attachment(
+                format!("photo-{index:02}.jpg"),
+                &mime::IMAGE_JPEG,
+                picture,
+                config,
+            )
+            .await
+            .expect("the picture is sent");
+        }
+        room.room_id().to_string()
+    })
+}
+
+/// The pictures among `entries`.
+fn pictures_in(entries: &Entries) -> Vec<sotto::engine::timeline::Media> {
+    use sotto::engine::timeline::Attachment;
+    entries
+        .events()
+        .filter_map(|e| match &e.body {
+            Body::Attachment(Attachment::Image(media)) => Some((**media).clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The first process after seeding pictures: loads the room and the pictures' thumbnails
+/// (as the window shows them) into Sotto's stores.
+fn child_pictures_fill(dir: &Path, room_id: &str) {
+    child_runtime().block_on(async {
+        let (session, sync) = restore(dir).await;
+        sync.wait_until_rooms_synced(harness::PATIENCE)
+            .await
+            .expect("the sync runs");
+        let start = Instant::now();
+        let timeline = RoomTimeline::open(&session, &sync, room_id)
+            .await
+            .expect("opens");
+        let mut entries = Entries::of(&timeline).await;
+        entries
+            .load_until(&timeline, SCROLL_PAGE, |e| pictures_in(e).len() >= PICTURES)
+            .await;
+        let pictures = pictures_in(&entries);
+        for media in &pictures {
+            sotto::engine::timeline::picture::load_picture(&session, media, 300, false)
+                .await
+                .expect("the thumbnail loads");
+        }
+        println!("FILL_MS {}", ms_since(start));
+        println!("PICTURES {}", pictures.len());
+        drop(entries);
+        drop(timeline);
+        sync.stop().await;
+    });
+}
+
+/// The conversation's rows on screen, with their picture status if they show one.
+fn rows_on_screen(
+    list: &gtk::ListView,
+) -> Vec<(
+    Option<String>,
+    Option<sotto::ui::room_view::row::PictureStatus>,
+)> {
+    use gtk::prelude::*;
+    use sotto::ui::room_view::row::MessageRow;
+    let height = list.height() as f32;
+    harness::ui::all::<MessageRow>(list)
+        .into_iter()
+        .filter(|row| {
+            row.is_mapped()
+                && row
+                    .compute_bounds(list)
+                    .is_some_and(|b| b.y() + b.height() > 0.0 && b.y() < height && b.height() > 0.0)
+        })
+        .map(|row| (row.picture_name(), row.picture_status()))
+        .collect()
+}
+
+/// Whether every picture on screen shows (none loading).
+fn pictures_on_screen_shown(list: &gtk::ListView) -> (bool, usize) {
+    use sotto::ui::room_view::row::PictureStatus;
+    let pictures: Vec<_> = rows_on_screen(list)
+        .into_iter()
+        .filter_map(|(name, status)| name.zip(status))
+        .collect();
+    let shown = pictures
+        .iter()
+        .all(|(_, status)| matches!(status, PictureStatus::Shown(..)));
+    (shown, pictures.len())
+}
+
+/// A fresh process with the window at 360×720: taps the room of pictures, times its first
+/// full screen with the pictures shown, then scrolls up through all of them and back down.
+fn child_pictures_window(dir: &Path, room_id: &str) {
+    use gtk::prelude::*;
+    use sotto::ui::room_view::row::PictureStatus;
+    let started = common::app::start(profile_in(dir), 360, 720);
+    let window = started.window;
+    let listed = common::app::run_main_loop_until(harness::PATIENCE, || {
+        window.room_list_pane().find(room_id).is_some()
+    });
+    assert!(listed, "the room is listed");
+    common::app::run_main_loop_for(Duration::from_secs(1));
+
+    let clock = common::app::frame_clock(&window);
+    let shown = std::rc::Rc::new(std::cell::Cell::new(None::<(u64, usize)>));
+    let start = Instant::now();
+    window.open_room(room_id);
+    let view = window.room_view();
+    let list = view.list_view();
+    let record = shown.clone();
+    let watched = list.clone();
+    let handler = clock.connect_after_paint(move |_| {
+        if record.get().is_some() {
+            return;
+        }
+        let Some(adjustment) = watched.vadjustment() else {
+            return;
+        };
+        let (all_shown, pictures) = pictures_on_screen_shown(&watched);
+        if pictures > 0 && all_shown && fills_the_page(&watched, &adjustment) {
+            record.set(Some((ms_since(start), pictures)));
+        }
+    });
+    let painted = common::app::run_main_loop_until(harness::PATIENCE, || shown.get().is_some());
+    clock.disconnect(handler);
+    assert!(painted, "the room's first screen of pictures was painted");
+    let (ms, pictures) = shown.get().unwrap();
+    println!("FIRST_SCREEN_MS {ms}");
+    println!("FIRST_SCREEN_PICTURES {pictures}");
+
+    common::app::run_main_loop_for(Duration::from_secs(2));
+    let before = rss_mb();
+    println!("RSS_BEFORE_MB {before}");
+    let adjustment = list.vadjustment().expect("the list scrolls");
+    let mut seen = std::collections::BTreeSet::new();
+    let note_shown = |seen: &mut std::collections::BTreeSet<String>| {
+        for (name, status) in rows_on_screen(&list) {
+            if let (Some(name), Some(PictureStatus::Shown(..))) = (name, status) {
+                seen.insert(name);
+            }
+        }
+    };
+    // One screen at a time, as a thumb flicks: each step waits until the pictures on screen
+    // show (at most two seconds), and older events load as the top comes near.
+    let step = |up: bool| {
+        let page = adjustment.page_size();
+        let target = if up {
+            (adjustment.value() - page * 0.8).max(0.0)
+        } else {
+            (adjustment.value() + page * 0.8).min(adjustment.upper() - page)
+        };
+        adjustment.set_value(target);
+        // The rows move at the next frames; then the pictures they bind load.
+        let frame = clock.frame_counter();
+        common::app::run_main_loop_until(Duration::from_secs(2), || {
+            clock.frame_counter() >= frame + 2
+        });
+        common::app::run_main_loop_until(Duration::from_secs(2), || {
+            pictures_on_screen_shown(&list).0
+        });
+    };
+    let scroll = Instant::now();
+    // Ten seconds without anything moving at the top: the room's start (or a failure to
+    // load, which the count of pictures seen shows).
+    let mut still = 0;
+    while seen.len() < PICTURES && still < 50 {
+        let (value, upper) = (adjustment.value(), adjustment.upper());
+        step(true);
+        note_shown(&mut seen);
+        // At the top with nothing more loading for a while: the room's start.
+        let moved = |a: f64, b: f64| (a - b).abs() >= 0.5;
+        if !moved(adjustment.value(), value) && !moved(adjustment.upper(), upper) {
+            still += 1;
+            common::app::run_main_loop_for(Duration::from_millis(200));
+        } else {
+            still = 0;
+        }
+    }
+    while adjustment.value() + adjustment.page_size() < adjustment.upper() - 1.0 {
+        step(false);
+        note_shown(&mut seen);
+    }
+    println!("SCROLL_MS {}", ms_since(scroll));
+    println!("PICTURES_SEEN {}", seen.len());
+    common::app::run_main_loop_for(Duration::from_secs(2));
+    println!("RSS_GROWTH_MB {}", rss_mb().saturating_sub(before));
+}
+
 /// The first process after seeding: loads the whole history once, from the server.
 fn child_fill(dir: &Path, room_id: &str) {
     child_runtime().block_on(async {
@@ -1290,17 +1645,8 @@ fn open_to_full_screen(window: &sotto::ui::window::Window, room_id: &str) -> (u6
         let Some(adjustment) = list.vadjustment() else {
             return;
         };
-        // The adjustment's upper bound is never below the page: the rows drawn are counted.
         let rows = view.store().map(|s| s.n_items()).unwrap_or_default();
-        let mut height = 0;
-        let mut child = list.first_child();
-        while let Some(row) = child {
-            if row.is_mapped() {
-                height += row.height();
-            }
-            child = row.next_sibling();
-        }
-        if rows > 0 && adjustment.page_size() > 0.0 && f64::from(height) >= adjustment.page_size() {
+        if rows > 0 && fills_the_page(&list, &adjustment) {
             record.set(Some((ms_since(start), rows)));
         }
     });
@@ -1308,6 +1654,21 @@ fn open_to_full_screen(window: &sotto::ui::window::Window, room_id: &str) -> (u6
     clock.disconnect(handler);
     assert!(painted, "the room's first screen was painted");
     shown.get().unwrap()
+}
+
+/// Whether the rows `list` draws fill its page (the adjustment's upper bound is never
+/// below the page, so the rows drawn are measured).
+fn fills_the_page(list: &gtk::ListView, adjustment: &gtk::Adjustment) -> bool {
+    use gtk::prelude::*;
+    let mut height = 0;
+    let mut child = list.first_child();
+    while let Some(row) = child {
+        if row.is_mapped() {
+            height += row.height();
+        }
+        child = row.next_sibling();
+    }
+    adjustment.page_size() > 0.0 && f64::from(height) >= adjustment.page_size()
 }
 
 /// Sends `count` messages one after the other, each once the previous one came back, and
