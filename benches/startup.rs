@@ -293,6 +293,18 @@ fn child_background(dir: &Path) {
     drop(rooms);
     common::app::run_main_loop_for(Duration::from_secs(1));
     println!("CLOSED");
+    // What the allocator holds, beside the parent's figures: live data against what is
+    // free inside its arenas (fragmentation), when the parent reads the memory.
+    for after in [5, 65] {
+        gtk::glib::timeout_add_seconds_local_once(after, move || {
+            let heap = sotto::memory::heap_use();
+            eprintln!(
+                "  (the allocator {after} s after closing: {} MB in use, {} MB free inside it)",
+                heap.in_use_kib / 1024,
+                heap.free_kib / 1024
+            );
+        });
+    }
     let _app = started.app;
     let context = gtk::glib::MainContext::default();
     loop {
