@@ -14,6 +14,7 @@
 //! The work is CPU-bound (a 12-megapixel photo takes a few hundred milliseconds): call it
 //! off the main loop (`tokio::task::spawn_blocking`).
 
+mod animation;
 pub mod autoload;
 mod blurhash;
 mod display;
@@ -28,6 +29,7 @@ mod scale;
 mod turn;
 mod webp;
 
+pub use animation::{Frame, MAX_FRAMES, decode_frames};
 pub use blurhash::decode as decode_blurhash;
 pub use display::{Pixels, decode_for_display};
 pub use prepare::prepare_image;

@@ -11,7 +11,7 @@ use matrix_sdk::ruma::events::room::MediaSource;
 use super::RoomTimeline;
 use super::entry::{EventEntry, Media};
 use crate::engine::media::autoload::{AutoloadSetting, RoomKind, SenderTrust, loads_by_itself};
-use crate::engine::media::{MediaError, Pixels, decode_for_display};
+use crate::engine::media::{Frame, MediaError, Pixels, decode_for_display, decode_frames};
 use crate::engine::session::Session;
 
 /// A picture without a thumbnail loads as a whole only up to this size (as its event
@@ -110,6 +110,37 @@ pub async fn load_picture(
         }
     };
     decode_picture(bytes, side).await
+}
+
+/// Animated pictures play from the file itself (a sender's thumbnail is a still): a GIF up
+/// to this size as its event claims,
+pub const ANIMATION_FILE_LIMIT: u64 = 8 * 1024 * 1024;
+/// and a WebP (more often a photo than an animation) up to this one.
+const WEBP_ANIMATION_FILE_LIMIT: u64 = 2 * 1024 * 1024;
+
+/// Whether the picture of `media` may be animated and is loaded whole to play it.
+pub fn plays_from_file(media: &Media) -> bool {
+    let limit = match media.mimetype.as_deref() {
+        Some("image/gif") => ANIMATION_FILE_LIMIT,
+        Some("image/webp") => WEBP_ANIMATION_FILE_LIMIT,
+        _ => return false,
+    };
+    media.size.is_some_and(|size| size <= limit)
+}
+
+/// Loads the picture of `media` frame by frame from its file (one frame for a still one),
+/// each at most `side` pixels wide and high; decoded on a blocking thread within the
+/// bounds of `engine::media::decode_frames`.
+pub async fn load_frames(
+    session: &Session,
+    media: &Media,
+    side: u32,
+) -> Result<Vec<Frame>, PictureError> {
+    let bytes = download_file(session, media).await?;
+    tokio::task::spawn_blocking(move || decode_frames(&bytes, side))
+        .await
+        .unwrap_or(Err(MediaError::Corrupt))
+        .map_err(PictureError::from)
 }
 
 /// The file of `media` as its sender sent it (decrypted, its hash checked), to save or to

@@ -91,7 +91,8 @@ impl super::RoomView {
             let preview = pictures
                 .as_ref()
                 .and_then(|p| p.result(media))
-                .and_then(Result::ok);
+                .and_then(Result::ok)
+                .map(|shown| shown.first().clone());
             shown.push(viewer::ViewedPicture {
                 sender: event.sender_name.clone(),
                 media: (**media).clone(),

@@ -8,6 +8,7 @@
 //! `composing` (sending, attachments, drafts, typing), `watchers` (the open room's trust
 //! and the account leaving it), `viewer` and `save` (pictures and files).
 
+pub mod animation;
 pub mod attach;
 pub mod composer;
 mod composing;

@@ -6,21 +6,41 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
+use std::time::Duration;
 
 use gtk::prelude::*;
 use gtk::{gdk, gio, glib};
 
-use crate::engine::media::Pixels;
+use super::animation::Frames;
 use crate::engine::media::autoload::AutoloadSetting;
-use crate::engine::timeline::picture::{PictureError, load_picture};
+use crate::engine::media::{Frame, Pixels};
+use crate::engine::timeline::picture::{PictureError, load_frames, load_picture, plays_from_file};
 use crate::engine::timeline::{EventEntry, Media, RoomTimeline};
 use crate::ui::bridge::spawn_tokio;
 
 /// How many pictures stay decoded (each at most about a megabyte at the sizes shown).
 const KEPT: usize = 40;
 
+/// A picture made ready to show: its frames (one for a still picture) as textures.
+#[derive(Clone, Debug)]
+pub struct Shown {
+    pub frames: Frames,
+}
+
+impl Shown {
+    /// The first frame (the picture itself, when it does not move).
+    pub fn first(&self) -> &gdk::Texture {
+        &self.frames[0].0
+    }
+
+    /// Whether it has frames to play.
+    pub fn moves(&self) -> bool {
+        self.frames.len() > 1
+    }
+}
+
 /// What became of a picture.
-pub type Loaded = Result<gdk::Texture, PictureError>;
+pub type Loaded = Result<Shown, PictureError>;
 
 /// A texture of decoded `pixels` (RGBA, 8 bits each).
 pub fn texture_of(pixels: Pixels) -> gdk::Texture {
@@ -96,11 +116,28 @@ impl Pictures {
     pub async fn load(self: Rc<Self>, media: Media, side: u32, whole: bool) -> Loaded {
         let session = self.timeline.session().clone();
         let key = key(&media, whole);
-        let pixels =
-            spawn_tokio(async move { load_picture(&session, &media, side, whole).await }).await;
-        let loaded = pixels.map(texture_of);
+        let frames = spawn_tokio(async move {
+            // A picture that may move plays from its file; the rest shows the smallest copy
+            // that serves.
+            if !whole && plays_from_file(&media) {
+                load_frames(&session, &media, side).await
+            } else {
+                let pixels = load_picture(&session, &media, side, whole).await?;
+                Ok(vec![Frame {
+                    pixels,
+                    delay: Duration::ZERO,
+                }])
+            }
+        })
+        .await;
+        let loaded = frames.map(|frames| Shown {
+            frames: frames
+                .into_iter()
+                .map(|frame| (texture_of(frame.pixels), frame.delay))
+                .collect(),
+        });
         // A failed download may work later: not kept.
-        if loaded != Err(PictureError::DownloadFailed) {
+        if !matches!(loaded, Err(PictureError::DownloadFailed)) {
             let mut done = self.done.borrow_mut();
             let mut order = self.order.borrow_mut();
             if done.insert(key.clone(), loaded.clone()).is_none() {

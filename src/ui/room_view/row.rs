@@ -14,6 +14,7 @@ use crate::engine::html::SPOILER_URI;
 use crate::engine::timeline::picture::PictureError;
 use crate::engine::timeline::{Attachment, Body, Entry, EntryKind, EventEntry, Media, SendState};
 use crate::i18n::{gettext, gettext_f, ngettext};
+use crate::ui::room_view::animation;
 use crate::ui::room_view::pictures::{self, Loaded, Pictures};
 use crate::ui::text;
 
@@ -76,6 +77,8 @@ mod imp {
         pub picture_generation: Cell<u64>,
         /// The picture shown now, what the load button loads, and how it is going.
         pub picture: RefCell<Option<ShownPicture>>,
+        /// Plays the picture shown, when it moves.
+        pub animation: RefCell<Option<crate::ui::room_view::animation::Player>>,
     }
 
     /// A picture bound to the row.
@@ -441,6 +444,16 @@ impl MessageRow {
             .map(|p| p.status.clone())
     }
 
+    /// The frame of a moving picture shown now, and how many it has (`None` for a still
+    /// picture or none).
+    pub fn animation_frame(&self) -> Option<(usize, usize)> {
+        self.imp()
+            .animation
+            .borrow()
+            .as_ref()
+            .map(|player| (player.frame(), player.frames()))
+    }
+
     /// The file name of the picture this row shows, if it shows one.
     pub fn picture_name(&self) -> Option<String> {
         self.imp()
@@ -467,6 +480,7 @@ impl MessageRow {
         imp.picture_generation
             .set(imp.picture_generation.get().wrapping_add(1));
         imp.picture.replace(None);
+        imp.animation.replace(None);
         if let Some(part) = imp.media.get() {
             part.frame.set_visible(false);
             part.problem.set_visible(false);
@@ -504,6 +518,7 @@ impl MessageRow {
         self.bind_caption(media);
         let generation = imp.picture_generation.get().wrapping_add(1);
         imp.picture_generation.set(generation);
+        imp.animation.replace(None);
         let Some(pictures) = pictures else {
             imp.picture.replace(None);
             return;
@@ -594,13 +609,16 @@ impl MessageRow {
     fn show_loaded(&self, result: Loaded) {
         let part = self.media_part();
         match result {
-            Ok(texture) => {
-                part.picture.set_paintable(Some(&texture));
+            Ok(shown) => {
+                let (width, height) = (shown.first().width(), shown.first().height());
+                if shown.moves() {
+                    let player = animation::Player::play(&part.picture, shown.frames.clone());
+                    self.imp().animation.replace(Some(player));
+                } else {
+                    part.picture.set_paintable(Some(shown.first()));
+                }
                 part.load.set_visible(false);
-                self.set_picture_status(PictureStatus::Shown(
-                    texture.width() as u32,
-                    texture.height() as u32,
-                ));
+                self.set_picture_status(PictureStatus::Shown(width as u32, height as u32));
             }
             Err(PictureError::NeedsFullLoad) => self.wait_for_tap(true),
             Err(error) => {

@@ -495,6 +495,91 @@ fn in_a_group_a_verified_senders_picture_loads_by_itself() {
     });
 }
 
+/// An animated GIF of `frames` frames of `width` × `height`, each 100 ms, each a colour of
+/// its own.
+fn animated_gif(width: u32, height: u32, frames: u32) -> Vec<u8> {
+    use image::codecs::gif::{GifEncoder, Repeat};
+    use image::{Delay, Frame, Rgba, RgbaImage};
+    let mut out = Vec::new();
+    {
+        let mut encoder = GifEncoder::new(&mut out);
+        encoder.set_repeat(Repeat::Infinite).unwrap();
+        let frames = (0..frames).map(|n| {
+            let shade = (n * 80 % 256) as u8;
+            let image = RgbaImage::from_pixel(width, height, Rgba([shade, 90, 255 - shade, 255]));
+            Frame::from_parts(image, 0, 0, Delay::from_numer_denom_ms(100, 1))
+        });
+        encoder.encode_frames(frames).unwrap();
+    }
+    out
+}
+
+#[test]
+fn an_animated_gif_plays_and_one_of_thousands_of_frames_is_bounded() {
+    let (test, sotto_user) = TestProfile::signed_in("gifui-sotto");
+    let dir = tempfile::tempdir().unwrap();
+    let (room_id, _nio) = harness::runtime().block_on(async {
+        let (sync, mut nio, room, room_id) =
+            room_with_nio(&test, &sotto_user, "gifui-nio", true).await;
+        for (name, gif) in [
+            ("many.gif", animated_gif(16, 16, 3000)),
+            ("wave.gif", animated_gif(240, 160, 3)),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, gif).unwrap();
+            let size = if name == "wave.gif" {
+                (240, 160)
+            } else {
+                (16, 16)
+            };
+            nio.send_image(
+                &room_id,
+                &ImageToSend {
+                    mimetype: "image/gif",
+                    ..image(&path, name, size)
+                },
+            )
+            .await;
+        }
+        wait_for_picture(&room, "wave.gif").await;
+        sync.stop().await;
+        (room_id, nio)
+    });
+
+    on_gtk_thread(move || {
+        let (window, view) = open_room(&test, &room_id, 360, 720);
+        for name in ["wave.gif", "many.gif"] {
+            wait_for(
+                &format!("{name} to show"),
+                Duration::from_secs(60),
+                || matches!(status_of(&view, name), Some(PictureStatus::Shown(..))),
+                || statuses(&view),
+            );
+        }
+        let frame_of = |name: &str| picture_row(&view, name).and_then(|row| row.animation_frame());
+        assert_eq!(
+            frame_of("wave.gif").map(|(_, n)| n),
+            Some(3),
+            "all three frames"
+        );
+        assert_eq!(
+            frame_of("many.gif").map(|(_, n)| n),
+            Some(sotto::engine::media::MAX_FRAMES),
+            "3,000 frames are cut to the bound"
+        );
+        // It plays: the frame shown moves on by itself.
+        let first = frame_of("wave.gif").unwrap().0;
+        wait_for(
+            "the GIF to move on to another frame",
+            Duration::from_secs(10),
+            || frame_of("wave.gif").is_some_and(|(frame, _)| frame != first),
+            || format!("{:?}", frame_of("wave.gif")),
+        );
+        screenshot(&window, "receive-gif-360x720");
+        window.close();
+    });
+}
+
 /// The picture viewer open over the window.
 fn viewer() -> PictureViewer {
     crate::harness::ui::toplevel::<PictureViewer>("Picture")
