@@ -3,10 +3,8 @@
 //! message in an unencrypted room is the positive control: the same scan finds it in the
 //! server's database.
 
-use sotto::engine::sync::AccountSync;
-
+use super::fixture::{TwoRooms, two_rooms};
 use super::scan::{CapturedLog, contains_any, encodings, files_containing};
-use crate::harness::sotto_room::SottoRoom;
 use crate::harness::synapse::{Synapse, random_hex};
 use crate::harness::{TestProfile, peers};
 
@@ -31,30 +29,15 @@ fn encrypted_message_text_is_nowhere_at_rest_or_in_logs() {
     let unencrypted = marker("unencrypted");
 
     runtime.block_on(async {
-        let user = server.register("markers").await;
-        let friend = server.register("markers-friend").await;
-        let friend_client = peers::login(&server, &friend).await;
-        let secret_room =
-            peers::create_room(&friend_client, "Encrypted", true, &[&user.user_id]).await;
-        let open_room =
-            peers::create_room(&friend_client, "Unencrypted", false, &[&user.user_id]).await;
-
-        let session = test
-            .profile
-            .login(&server.url(), &user.localpart, &user.password)
-            .await
-            .unwrap();
-        let sync = AccountSync::start(&session).await.unwrap();
-        let sotto_secret = SottoRoom::open(&session, &sync, secret_room.room_id().as_str()).await;
-        let sotto_open = SottoRoom::open(&session, &sync, open_room.room_id().as_str()).await;
-
-        // The peer encrypts for Sotto's device once its keys are on the server and the peer
-        // has seen Sotto join.
-        peers::wait_for_device_keys(&friend_client, &user.user_id, &session.device_id()).await;
-        friend_client
-            .sync_once(Default::default())
-            .await
-            .expect("the peer syncs");
+        let TwoRooms {
+            friend: friend_client,
+            secret_room,
+            open_room,
+            session: _,
+            sync,
+            sotto_secret,
+            sotto_open,
+        } = two_rooms(&server, &test, "markers").await;
 
         peers::send_text(&secret_room, &from_peer).await;
         let shown = sotto_secret.wait_for_text(&from_peer).await;

@@ -7,15 +7,15 @@
 //! encrypted store hides even that one.
 
 use matrix_sdk::attachment::AttachmentConfig;
-use sotto::engine::sync::AccountSync;
 use sotto::engine::timeline::picture::{download_file, load_picture};
 use sotto::engine::timeline::{Attachment, Body, Media};
 
+use super::fixture::{TwoRooms, two_rooms};
 use super::scan::{encodings, files_containing};
 use crate::engine::receive_media::{halves_png, png_with_text_chunk};
+use crate::harness::TestProfile;
 use crate::harness::sotto_room::SottoRoom;
 use crate::harness::synapse::{Synapse, random_hex};
-use crate::harness::{TestProfile, peers};
 
 fn marker(what: &str) -> String {
     format!("marker-{what}-{}", random_hex(16))
@@ -60,27 +60,15 @@ fn received_media_of_encrypted_rooms_is_nowhere_readable_at_rest() {
     let open_file = format!("Public notes\n{unencrypted}\n").into_bytes();
 
     runtime.block_on(async {
-        let user = server.register("media-markers").await;
-        let friend = server.register("media-markers-friend").await;
-        let friend_client = peers::login(&server, &friend).await;
-        let secret_room =
-            peers::create_room(&friend_client, "Encrypted", true, &[&user.user_id]).await;
-        let open_room =
-            peers::create_room(&friend_client, "Unencrypted", false, &[&user.user_id]).await;
-
-        let session = test
-            .profile
-            .login(&server.url(), &user.localpart, &user.password)
-            .await
-            .unwrap();
-        let sync = AccountSync::start(&session).await.unwrap();
-        let sotto_secret = SottoRoom::open(&session, &sync, secret_room.room_id().as_str()).await;
-        let sotto_open = SottoRoom::open(&session, &sync, open_room.room_id().as_str()).await;
-        peers::wait_for_device_keys(&friend_client, &user.user_id, &session.device_id()).await;
-        friend_client
-            .sync_once(Default::default())
-            .await
-            .expect("the peer syncs");
+        let TwoRooms {
+            secret_room,
+            open_room,
+            session,
+            sync,
+            sotto_secret,
+            sotto_open,
+            ..
+        } = two_rooms(&server, &test, "media-markers").await;
 
         for (room, name, mime, bytes) in [
             (&secret_room, "picture.png", mime::IMAGE_PNG, &picture),

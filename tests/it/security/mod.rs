@@ -2,6 +2,7 @@
 //! a file or a log line.
 
 mod default_log;
+mod fixture;
 mod markers;
 mod media_markers;
 mod recovery_key;
