@@ -1448,32 +1448,15 @@ fn child_pictures_window(dir: &Path, room_id: &str) {
     assert!(listed, "the room is listed");
     common::app::run_main_loop_for(Duration::from_secs(1));
 
-    let clock = common::app::frame_clock(&window);
-    let shown = std::rc::Rc::new(std::cell::Cell::new(None::<(u64, usize)>));
-    let start = Instant::now();
-    window.open_room(room_id);
-    let view = window.room_view();
-    let list = view.list_view();
-    let record = shown.clone();
-    let watched = list.clone();
-    let handler = clock.connect_after_paint(move |_| {
-        if record.get().is_some() {
-            return;
-        }
-        let Some(adjustment) = watched.vadjustment() else {
-            return;
-        };
-        let (all_shown, pictures) = pictures_on_screen_shown(&watched);
-        if pictures > 0 && all_shown && fills_the_page(&watched, &adjustment) {
-            record.set(Some((ms_since(start), pictures)));
-        }
+    let (ms, pictures) = open_until_painted(&window, room_id, |_, list, adjustment| {
+        let (all_shown, pictures) = pictures_on_screen_shown(list);
+        (pictures > 0 && all_shown && fills_the_page(list, adjustment)).then_some(pictures)
     });
-    let painted = common::app::run_main_loop_until(harness::PATIENCE, || shown.get().is_some());
-    clock.disconnect(handler);
-    assert!(painted, "the room's first screen of pictures was painted");
-    let (ms, pictures) = shown.get().unwrap();
     println!("FIRST_SCREEN_MS {ms}");
     println!("FIRST_SCREEN_PICTURES {pictures}");
+    let clock = common::app::frame_clock(&window);
+    let view = window.room_view();
+    let list = view.list_view();
 
     common::app::run_main_loop_for(Duration::from_secs(2));
     let before = rss_mb();
@@ -1631,8 +1614,23 @@ fn child_window_open(dir: &Path, room_id: &str) {
 /// full screen of it, and how many timeline rows that frame had.
 fn open_to_full_screen(window: &sotto::ui::window::Window, room_id: &str) -> (u64, u32) {
     use gtk::prelude::*;
+    open_until_painted(window, room_id, |view, list, adjustment| {
+        let rows = view.store().map(|s| s.n_items()).unwrap_or_default();
+        (rows > 0 && fills_the_page(list, adjustment)).then_some(rows)
+    })
+}
+
+/// Opens `room_id` in `window`; the milliseconds until the first frame painted after
+/// which `ready` gives a value, and that value.
+fn open_until_painted<T: Copy + 'static>(
+    window: &sotto::ui::window::Window,
+    room_id: &str,
+    ready: impl Fn(&sotto::ui::room_view::RoomView, &gtk::ListView, &gtk::Adjustment) -> Option<T>
+    + 'static,
+) -> (u64, T) {
+    use gtk::prelude::*;
     let clock = common::app::frame_clock(window);
-    let shown = std::rc::Rc::new(std::cell::Cell::new(None::<(u64, u32)>));
+    let shown = std::rc::Rc::new(std::cell::Cell::new(None::<(u64, T)>));
     let start = Instant::now();
     window.open_room(room_id);
     let view = window.room_view();
@@ -1645,9 +1643,8 @@ fn open_to_full_screen(window: &sotto::ui::window::Window, room_id: &str) -> (u6
         let Some(adjustment) = list.vadjustment() else {
             return;
         };
-        let rows = view.store().map(|s| s.n_items()).unwrap_or_default();
-        if rows > 0 && fills_the_page(&list, &adjustment) {
-            record.set(Some((ms_since(start), rows)));
+        if let Some(value) = ready(&view, &list, &adjustment) {
+            record.set(Some((ms_since(start), value)));
         }
     });
     let painted = common::app::run_main_loop_until(harness::PATIENCE, || shown.get().is_some());
