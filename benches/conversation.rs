@@ -1479,11 +1479,14 @@ fn child_pictures_window(dir: &Path, room_id: &str) {
         } else {
             (adjustment.value() + page * 0.8).min(adjustment.upper() - page)
         };
+        let moved = (adjustment.value() - target).abs() >= 0.5;
         adjustment.set_value(target);
-        // The rows move at the next frames; then the pictures they bind load.
+        // The rows move at the next frames; then the pictures they bind load. (At the
+        // room's start nothing moves and no frame comes.)
         let frame = clock.frame_counter();
+        let frames = if moved { 2 } else { 0 };
         common::app::run_main_loop_until(Duration::from_secs(2), || {
-            clock.frame_counter() >= frame + 2
+            clock.frame_counter() >= frame + frames
         });
         common::app::run_main_loop_until(Duration::from_secs(2), || {
             pictures_on_screen_shown(&list).0
