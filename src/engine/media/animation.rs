@@ -40,12 +40,13 @@ pub struct Frame {
 /// at most `max_side`. A still picture (or a format without animation) is one frame.
 /// Errors as [`decode_for_display`]'s, for the first frame.
 pub fn decode_frames(bytes: &[u8], max_side: u32) -> Result<Vec<Frame>, MediaError> {
-    let animated = match detect(bytes) {
-        Some(Format::Gif) => gif::strip(bytes).map(|s| (s.animated, s.width, s.height))?,
-        Some(Format::WebP) => webp::strip(bytes).map(|s| (s.animated, s.width, s.height))?,
-        _ => (false, 0, 0),
+    let format = detect(bytes);
+    let header = match format {
+        Some(Format::Gif) => Some(gif::strip(bytes)?),
+        Some(Format::WebP) => Some(webp::strip(bytes)?),
+        _ => None,
     };
-    let (true, width, height) = animated else {
+    let Some((width, height)) = header.filter(|h| h.animated).map(|h| (h.width, h.height)) else {
         let pixels = decode_for_display(bytes, max_side)?;
         return Ok(vec![Frame {
             pixels,
@@ -53,20 +54,16 @@ pub fn decode_frames(bytes: &[u8], max_side: u32) -> Result<Vec<Frame>, MediaErr
         }]);
     };
     check_size(width, height)?;
-    let format = detect(bytes).unwrap_or(Format::Gif);
     let result = catch_unwind(AssertUnwindSafe(|| {
         let cursor = Cursor::new(bytes);
-        match format {
-            Format::WebP => {
-                let mut decoder = WebPDecoder::new(cursor)?;
-                decoder.set_limits(limits())?;
-                collect(decoder.into_frames(), max_side)
-            }
-            _ => {
-                let mut decoder = GifDecoder::new(cursor)?;
-                decoder.set_limits(limits())?;
-                collect(decoder.into_frames(), max_side)
-            }
+        if format == Some(Format::WebP) {
+            let mut decoder = WebPDecoder::new(cursor)?;
+            decoder.set_limits(limits())?;
+            collect(decoder.into_frames(), max_side)
+        } else {
+            let mut decoder = GifDecoder::new(cursor)?;
+            decoder.set_limits(limits())?;
+            collect(decoder.into_frames(), max_side)
         }
     }));
     match result {
@@ -105,14 +102,10 @@ fn collect(frames: image::Frames<'_>, max_side: u32) -> image::ImageResult<Vec<F
         } else {
             delay
         };
-        let canvas = DynamicImage::ImageRgba8(frame.into_buffer());
-        let (width, height) = pixels::fit(canvas.width(), canvas.height(), max_side.max(1));
-        let scaled = if (width, height) == (canvas.width(), canvas.height()) {
-            canvas
-        } else {
-            pixels::downscale(&canvas, width, height)
-        };
-        let rgba = scaled.into_rgba8().into_raw();
+        let scaled = pixels::fit_within(DynamicImage::ImageRgba8(frame.into_buffer()), max_side)
+            .into_rgba8();
+        let (width, height) = scaled.dimensions();
+        let rgba = scaled.into_raw();
         bytes += rgba.len();
         if bytes > MAX_ANIMATION_BYTES && !out.is_empty() {
             break;

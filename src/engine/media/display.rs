@@ -3,9 +3,6 @@
 //! the bytes, the size checked from the header before anything is decoded ([`MAX_PIXELS`]),
 //! a memory limit while decoding — then it is turned upright and scaled down to the size
 //! it is shown at. CPU-bound: call it off the main loop.
-
-use image::GenericImageView;
-
 use super::pixels::{self, Decoded};
 use super::prepare::check_size;
 use super::{Format, MediaError, detect, gif, jpeg, png, webp};
@@ -50,20 +47,13 @@ pub fn decode_for_display(bytes: &[u8], max_side: u32) -> Result<Pixels, MediaEr
     check_size(stripped.width, stripped.height)?;
     let Decoded { image, .. } = pixels::decode(&stripped.bytes, format)?;
     drop(stripped.bytes);
-    let (width, height) = image.dimensions();
     let orientation = if stripped.animated {
         1
     } else {
         stripped.orientation
     };
     // Scaled before it is turned (the longest side is the same either way).
-    let side = max_side.max(1);
-    let (w, h) = pixels::fit(width, height, side);
-    let mut image = if (w, h) == (width, height) {
-        image
-    } else {
-        pixels::downscale(&image, w, h)
-    };
+    let mut image = pixels::fit_within(image, max_side);
     pixels::orient(&mut image, orientation);
     let rgba = image.into_rgba8();
     let (width, height) = rgba.dimensions();

@@ -112,6 +112,17 @@ pub(super) fn downscale(image: &DynamicImage, width: u32, height: u32) -> Dynami
     }
 }
 
+/// `image` itself when its longest side is at most `side` (at least 1), else scaled down
+/// to that.
+pub(super) fn fit_within(image: DynamicImage, side: u32) -> DynamicImage {
+    let (width, height) = fit(image.width(), image.height(), side.max(1));
+    if (width, height) == (image.width(), image.height()) {
+        image
+    } else {
+        downscale(&image, width, height)
+    }
+}
+
 /// Turns `image` so it stands as the EXIF orientation (1–8) says.
 pub(super) fn orient(image: &mut DynamicImage, orientation: u8) {
     if orientation == 1 {
