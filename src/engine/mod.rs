@@ -2,6 +2,7 @@
 //! tests and by the UI through the same public API.
 
 pub mod accounts;
+pub mod avatars;
 pub mod bidi;
 pub mod discovery;
 pub mod error;

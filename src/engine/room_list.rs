@@ -30,6 +30,7 @@ use matrix_sdk_ui::room_list_service::filters::{
 };
 use matrix_sdk_ui::room_list_service::{RoomListDynamicEntriesController, RoomListItem};
 
+use super::avatars::{self, Avatar};
 use super::bidi::strip_direction_overrides;
 use super::html::html_to_preview_text;
 use super::sync::AccountSync;
@@ -105,6 +106,8 @@ pub struct RoomSummary {
     pub is_muted: bool,
     /// The person marked the room as unread (`m.marked_unread`).
     pub is_marked_unread: bool,
+    /// The room's picture (or the direct-chat partner's), with who set it.
+    pub avatar: Option<Avatar>,
 }
 
 impl RoomSummary {
@@ -132,7 +135,9 @@ impl RoomSummary {
                 },
             }
         };
+        let dm_partner = dm_partner(room);
         Self {
+            avatar: avatars::room_avatar_quick(room, dm_partner.as_deref()),
             room_id: room.room_id().to_string(),
             name: room.cached_display_name().map_or_else(
                 || room.room_id().to_string(),
@@ -146,7 +151,7 @@ impl RoomSummary {
             is_direct: room.is_dm(),
             is_encrypted: room.encryption_state().is_encrypted(),
             is_favourite: room.is_favourite(),
-            dm_partner: dm_partner(room),
+            dm_partner,
             dm_partner_verified: false,
             is_muted: room.cached_user_defined_notification_mode()
                 == Some(RoomNotificationMode::Mute),
@@ -177,6 +182,14 @@ impl RoomSummary {
         if let Some(partner) = &summary.dm_partner {
             summary.dm_partner_verified =
                 super::trust::identities::is_verified_locally(&room.client(), partner).await;
+        }
+        if summary.avatar.is_some() || summary.dm_partner.is_some() {
+            summary.avatar = avatars::room_avatar(
+                room,
+                summary.dm_partner.as_deref(),
+                summary.dm_partner_verified,
+            )
+            .await;
         }
         summary
     }
@@ -490,6 +503,11 @@ impl std::fmt::Debug for RoomListHandle {
 }
 
 impl RoomListHandle {
+    /// Loads the avatars of the rooms listed.
+    pub fn avatars(&self) -> avatars::AvatarLoader {
+        avatars::AvatarLoader::new(self.client.clone())
+    }
+
     /// Shows only the rooms that pass `filter`. Each section restarts with a
     /// `VectorDiff::Reset` of its matching rooms, then follows them by diffs.
     pub fn set_filter(&self, filter: &RoomListFilter) {
@@ -775,6 +793,10 @@ async fn partner_changes(
             }
             let mut value = summary.clone();
             value.dm_partner_verified = verified;
+            // In a direct chat the picture is the partner's (or set by one of the two).
+            if let Some(avatar) = value.avatar.as_mut().filter(|a| !a.trust.own) {
+                avatar.trust.verified = verified;
+            }
             diffs.push(VectorDiff::Set { index, value });
         }
         if !diffs.is_empty() {
@@ -966,6 +988,7 @@ mod tests {
             dm_partner_verified: false,
             is_muted: false,
             is_marked_unread: false,
+            avatar: None,
         };
         let mut sections = RoomListSections::default();
         sections.apply(RoomListUpdate {

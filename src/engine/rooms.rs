@@ -22,13 +22,15 @@ use matrix_sdk::ruma::events::room::power_levels::{
 use matrix_sdk::ruma::events::{AnyStateEvent, InitialStateEvent, StateEventType};
 use matrix_sdk::ruma::room_version_rules::RoomVersionRules;
 use matrix_sdk::ruma::{
-    MatrixToUri, MatrixUri, OwnedRoomId, OwnedRoomOrAliasId, OwnedServerName, OwnedUserId, RoomId,
-    RoomVersionId, UserId, matrix_uri::MatrixId,
+    MatrixToUri, MatrixUri, OwnedMxcUri, OwnedRoomId, OwnedRoomOrAliasId, OwnedServerName,
+    OwnedUserId, RoomId, RoomVersionId, UserId, matrix_uri::MatrixId,
 };
 use matrix_sdk::{Client, Room, RoomState};
 
+use super::avatars::Avatar;
 use super::bidi::strip_direction_overrides;
 use super::error::Call;
+use super::media::autoload::SenderTrust;
 use super::session::Session;
 use super::{EngineError, Result};
 
@@ -98,6 +100,8 @@ pub struct Member {
     pub can_ban: bool,
     /// This account verified the member's identity (read from the local store).
     pub verified: bool,
+    /// Their avatar in this room.
+    pub avatar_url: Option<OwnedMxcUri>,
 }
 
 /// A room as the server has it now.
@@ -115,6 +119,8 @@ pub struct RoomDetails {
     pub canonical_alias: Option<String>,
     /// Messages are end-to-end encrypted.
     pub is_encrypted: bool,
+    /// A direct chat (the account's `m.direct` names it).
+    pub is_direct: bool,
     /// Anyone may join (join rule `public`).
     pub is_public: bool,
     /// People in the room (not counting the invited).
@@ -131,6 +137,10 @@ pub struct RoomDetails {
     pub can_set_name: bool,
     /// May change the topic.
     pub can_set_topic: bool,
+    /// The room's picture, with who set it.
+    pub avatar: Option<Avatar>,
+    /// May change the picture.
+    pub can_set_avatar: bool,
 }
 
 /// Creates a room and returns its ID. A private room is always encrypted.
@@ -328,7 +338,8 @@ pub async fn details(session: &Session, room_id: &str) -> Result<RoomDetails> {
                 MembershipState::Invite => (joined, invited + 1),
                 _ => (joined, invited),
             });
-    let sdk_name = match session.client().get_room(&state.room_id) {
+    let known = session.client().get_room(&state.room_id);
+    let sdk_name = match &known {
         Some(room) => room.display_name().await.ok().map(|n| n.to_string()),
         None => None,
     };
@@ -345,6 +356,7 @@ pub async fn details(session: &Session, room_id: &str) -> Result<RoomDetails> {
         topic: state.topic.clone(),
         canonical_alias: state.canonical_alias.clone(),
         is_encrypted: state.encrypted,
+        is_direct: known.is_some_and(|room| room.direct_targets_length() > 0),
         is_public: state.public,
         joined_count,
         invited_count,
@@ -353,6 +365,22 @@ pub async fn details(session: &Session, room_id: &str) -> Result<RoomDetails> {
         can_ban: levels.user_can_ban(&me),
         can_set_name: levels.user_can_send_state(&me, StateEventType::RoomName),
         can_set_topic: levels.user_can_send_state(&me, StateEventType::RoomTopic),
+        can_set_avatar: levels.user_can_send_state(&me, StateEventType::RoomAvatar),
+        avatar: match &state.avatar {
+            Some((url, setter)) => Some(Avatar {
+                url: url.clone(),
+                trust: SenderTrust {
+                    own: *setter == me,
+                    verified: *setter != me
+                        && super::trust::identities::is_verified_locally(
+                            session.client(),
+                            setter.as_str(),
+                        )
+                        .await,
+                },
+            }),
+            None => None,
+        },
     })
 }
 
@@ -406,6 +434,7 @@ pub async fn members(session: &Session, room_id: &str) -> Result<Vec<Member>> {
                 can_kick: **user_id != *me && levels.user_can_kick_user(&me, user_id),
                 can_ban: **user_id != *me && levels.user_can_ban_user(&me, user_id),
                 verified: false,
+                avatar_url: content.avatar_url.clone(),
             }
         })
         .collect();
@@ -434,6 +463,8 @@ struct RoomStateSnapshot {
     public: bool,
     power_levels: RoomPowerLevels,
     members: HashMap<OwnedUserId, RoomMemberEventContent>,
+    /// The room's picture and who set it.
+    avatar: Option<(OwnedMxcUri, OwnedUserId)>,
 }
 
 impl RoomStateSnapshot {
@@ -462,6 +493,7 @@ impl RoomStateSnapshot {
                 Vec::new(),
             ),
             members: HashMap::new(),
+            avatar: None,
         };
         let mut power_levels = None;
         let mut version = RoomVersionId::V1;
@@ -497,6 +529,11 @@ impl RoomStateSnapshot {
                         .as_original()
                         .and_then(|e| e.content.alias.as_ref())
                         .map(ToString::to_string);
+                }
+                AnyStateEvent::RoomAvatar(event) => {
+                    snapshot.avatar = event
+                        .as_original()
+                        .and_then(|e| Some((e.content.url.clone()?, e.sender.clone())));
                 }
                 AnyStateEvent::RoomEncryption(_) => snapshot.encrypted = true,
                 AnyStateEvent::RoomJoinRules(event) => {

@@ -163,6 +163,8 @@ impl AccountSync {
             .event_cache()
             .subscribe()
             .map_err(EngineError::matrix)?;
+        // Attachments being sent say how far their upload has come (EventEntry::upload).
+        session.client().send_queue().enable_upload_progress(true);
         let service = SyncService::builder(session.client().clone())
             .with_offline_mode()
             .build()

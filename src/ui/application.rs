@@ -67,6 +67,7 @@ fn compact_when_windowless(app: &adw::Application) {
         if !app.windows().is_empty() {
             return;
         }
+        crate::ui::avatars::forget();
         crate::ui::bridge::runtime().spawn_blocking(|| {
             crate::memory::release_free_memory();
             let paged = crate::memory::page_out_mapped_files();

@@ -4,6 +4,7 @@
 pub mod account_settings;
 pub mod application;
 pub mod autostart;
+pub mod avatars;
 pub mod bridge;
 pub mod dialogs;
 pub mod diff_store;

@@ -164,3 +164,16 @@ pub async fn first_frame(widget: &impl IsA<gtk::Widget>, limit: std::time::Durat
     let timeout = std::pin::pin!(gtk::glib::timeout_future(limit));
     futures_util::future::select(frame, timeout).await;
 }
+
+/// A texture of decoded `pixels` (RGBA, 8 bits each).
+pub fn texture_of(pixels: crate::engine::media::Pixels) -> gtk::gdk::Texture {
+    let stride = pixels.width as usize * 4;
+    gtk::gdk::MemoryTexture::new(
+        i32::try_from(pixels.width).unwrap_or(i32::MAX),
+        i32::try_from(pixels.height).unwrap_or(i32::MAX),
+        gtk::gdk::MemoryFormat::R8g8b8a8,
+        &gtk::glib::Bytes::from_owned(pixels.rgba),
+        stride,
+    )
+    .into()
+}

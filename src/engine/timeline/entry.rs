@@ -3,10 +3,10 @@
 //! row costs the UI little more than setting labels. What Sotto itself says about an event
 //! (an attachment, a change to the room) is a typed value the UI puts into words.
 
-use matrix_sdk::ruma::UserId;
 use matrix_sdk::ruma::events::room::message::{MessageFormat, MessageType};
 use matrix_sdk::ruma::events::room::{ImageInfo, MediaSource};
 use matrix_sdk::ruma::events::sticker::StickerEventContent;
+use matrix_sdk::ruma::{OwnedMxcUri, UserId};
 use matrix_sdk_ui::timeline::{
     AnyOtherStateEventContentChange, EventSendState, EventTimelineItem, MembershipChange,
     MsgLikeKind, Profile, TimelineDetails, TimelineEventItemId, TimelineItem, TimelineItemContent,
@@ -56,6 +56,8 @@ pub struct EventEntry {
     /// The sender's name as shown: the display name, with the Matrix ID when another member
     /// has the same name or the name looks like a Matrix ID.
     pub sender_name: String,
+    /// The sender's avatar, as their member event in the room has it.
+    pub sender_avatar: Option<OwnedMxcUri>,
     /// Sent by this account.
     pub is_own: bool,
     /// Milliseconds since the Unix epoch.
@@ -70,6 +72,8 @@ pub struct EventEntry {
     pub reactions: Vec<Reaction>,
     /// Whether and how it reached the server.
     pub send_state: SendState,
+    /// How far the upload of an attachment being sent has come, once it started.
+    pub upload: Option<UploadProgress>,
     /// Members (other than this account) whose read receipt is on this event.
     pub read_by: Vec<String>,
     /// The event came end-to-end encrypted.
@@ -450,6 +454,24 @@ pub enum SendState {
     },
 }
 
+/// How far the upload of an attachment (its file and thumbnail together) has come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UploadProgress {
+    /// Bytes sent.
+    pub sent: u64,
+    /// Bytes in all.
+    pub total: u64,
+}
+
+impl UploadProgress {
+    /// The share sent, from 0 to 100.
+    pub fn percent(self) -> u64 {
+        (self.sent.min(self.total) * 100)
+            .checked_div(self.total)
+            .unwrap_or(0)
+    }
+}
+
 /// Maps an SDK timeline item to what the view shows.
 pub fn entry_of(item: &TimelineItem, own_user: &UserId) -> Entry {
     let kind = match item.kind() {
@@ -540,6 +562,15 @@ fn event_entry(event: &EventTimelineItem, own_user: &UserId) -> EventEntry {
             will_retry: *is_recoverable,
         },
     };
+    let upload = match event.send_state() {
+        Some(EventSendState::NotSentYet {
+            progress: Some(progress),
+        }) => Some(UploadProgress {
+            sent: progress.progress.current as u64,
+            total: progress.progress.total as u64,
+        }),
+        _ => None,
+    };
     let is_message = matches!(
         body,
         Body::Text { .. } | Body::Emote { .. } | Body::Notice { .. } | Body::Attachment(_)
@@ -550,6 +581,10 @@ fn event_entry(event: &EventTimelineItem, own_user: &UserId) -> EventEntry {
         event_id: event.event_id().map(|e| e.to_string()),
         sender: event.sender().to_string(),
         sender_name: shown_name(event.sender(), event.sender_profile()),
+        sender_avatar: match event.sender_profile() {
+            TimelineDetails::Ready(profile) => profile.avatar_url.clone(),
+            _ => None,
+        },
         is_own: event.is_own(),
         timestamp_ms: u64::from(event.timestamp().0),
         reply_to,
@@ -571,6 +606,7 @@ fn event_entry(event: &EventTimelineItem, own_user: &UserId) -> EventEntry {
         can_remove: event.is_own() && !matches!(body, Body::Removed | Body::State(_)),
         can_react: is_message && sent,
         send_state,
+        upload,
         body,
     }
 }
@@ -817,6 +853,15 @@ mod tests {
     use matrix_sdk::ruma::{owned_device_id, owned_user_id};
 
     use super::*;
+
+    #[test]
+    fn an_upload_is_a_share_of_the_whole() {
+        let at = |sent, total| UploadProgress { sent, total }.percent();
+        assert_eq!(at(0, 0), 0);
+        assert_eq!(at(50, 200), 25);
+        assert_eq!(at(199, 200), 99);
+        assert_eq!(at(300, 200), 100);
+    }
 
     #[test]
     fn a_verification_request_is_a_line_not_its_fallback_text() {

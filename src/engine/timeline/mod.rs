@@ -27,6 +27,7 @@ pub use compose::{Mention, Outgoing};
 pub use entry::{
     Attachment, Body, Entry, EntryKind, EventEntry, ItemId, Media, MediaRef, MemberChange,
     Reaction, ReplyPreview, ReplyText, RoomChange, SendState, StateChange, Unsupported,
+    UploadProgress,
 };
 
 use super::session::Session;

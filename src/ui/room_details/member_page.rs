@@ -9,6 +9,8 @@ use std::sync::Arc;
 
 use adw::prelude::*;
 
+use crate::engine::avatars::Avatar;
+use crate::engine::media::autoload::{RoomKind, SenderTrust};
 use crate::engine::rooms::{Member, Role};
 use crate::engine::session::Session;
 use crate::engine::trust::identities::UserTrust;
@@ -34,6 +36,7 @@ pub fn show_member(
     session: Session,
     member: &Member,
     own: bool,
+    room: RoomKind,
     verifications: Option<Arc<Verifications>>,
 ) -> adw::Window {
     let window = adw::Window::builder()
@@ -60,6 +63,14 @@ pub fn show_member(
         .build();
     let avatar = adw::Avatar::new(96, Some(member.display_name.trim_start_matches('@')), true);
     avatar.set_halign(gtk::Align::Center);
+    let picture = member.avatar_url.clone().map(|url| Avatar {
+        url,
+        trust: SenderTrust {
+            own,
+            verified: member.verified,
+        },
+    });
+    crate::ui::avatars::show(&avatar, &session.avatars(), picture.as_ref(), room);
     body.append(&avatar);
     let name_box = gtk::Box::builder()
         .spacing(6)
@@ -164,7 +175,9 @@ pub fn show_member(
             }
         });
         let follower = RefCell::new(Some(follower));
-        window.connect_destroy(move |_| {
+        // On unrealize, when the window closes ("destroy" would wait for the last
+        // reference, and the page holds the window).
+        window.connect_unrealize(move |_| {
             if let Some(follower) = follower.take() {
                 follower.abort();
             }
@@ -182,9 +195,9 @@ pub fn show_member(
             }
         });
     });
-    // The window owns the page until it is destroyed.
+    // The window owns the page until it closes.
     let owned = RefCell::new(Some(page));
-    window.connect_destroy(move |_| {
+    window.connect_unrealize(move |_| {
         owned.take();
     });
     window.present();

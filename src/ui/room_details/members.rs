@@ -29,6 +29,7 @@ pub(super) fn row(view: &Rc<View>, member: &Member) -> adw::ActionRow {
     let row = crate::ui::widgets::plain_row(&member.display_name, &subtitle);
     row.set_widget_name(&member.user_id);
     let avatar = adw::Avatar::new(36, Some(member.display_name.trim_start_matches('@')), true);
+    view.show_member_avatar(&avatar, member);
     row.add_prefix(&avatar);
     if member.verified {
         row.add_suffix(&crate::ui::trust::shield::verified_shield());

@@ -10,12 +10,15 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::engine::EngineError;
+use crate::engine::avatars::{self, Avatar};
+use crate::engine::media::autoload::{RoomKind, SenderTrust};
 use crate::engine::rooms::{self, Member, RoomDetails};
 use crate::engine::session::Session;
 use crate::engine::trust::verification::Verifications;
 use crate::i18n::{gettext, gettext_f, ngettext};
 use crate::ui::bridge::{run_for, run_or_toast};
 use crate::ui::error_text::describe;
+use crate::ui::file_choosers::choose_open_path;
 use crate::ui::widgets::Toasts;
 use adw::prelude::*;
 
@@ -49,7 +52,10 @@ pub fn show_room_details(
         room_id: room_id.clone(),
         groups: RefCell::new(Vec::new()),
         verifications,
+        kind: std::cell::Cell::new(RoomKind::Group),
+        chooser: RefCell::new(None),
     });
+    install_actions(&view);
     view.show_loading();
     view.reload();
     // The shields follow verifications and identity changes while the window is open.
@@ -66,7 +72,9 @@ pub fn show_room_details(
         ControlFlow::Continue(())
     });
     let follower = RefCell::new(Some(follower));
-    window.connect_destroy(move |_| {
+    // On unrealize, when the window closes: "destroy" would wait for the last reference,
+    // and the view (held below) holds the window.
+    window.connect_unrealize(move |_| {
         if let Some(follower) = follower.take() {
             follower.abort();
         }
@@ -87,9 +95,9 @@ pub fn show_room_details(
             }
         });
     });
-    // The window owns the view (everything else holds it weakly) until it is destroyed.
+    // The window owns the view (everything else holds it weakly) until it closes.
     let owned = RefCell::new(Some(view));
-    window.connect_destroy(move |_| {
+    window.connect_unrealize(move |_| {
         owned.take();
     });
     window.present();
@@ -104,6 +112,10 @@ struct View {
     room_id: String,
     groups: RefCell<Vec<adw::PreferencesGroup>>,
     verifications: Option<Arc<Verifications>>,
+    /// Direct chat or group, for the rule of which avatars load by themselves.
+    kind: std::cell::Cell<RoomKind>,
+    /// The file chooser open now, if any.
+    chooser: RefCell<Option<gtk::FileChooserNative>>,
 }
 
 impl View {
@@ -166,13 +178,37 @@ impl View {
             self.session.clone(),
             member,
             own,
+            self.kind.get(),
             self.verifications.clone(),
+        );
+    }
+
+    /// Shows `member`'s picture on `widget` when it may load by itself.
+    fn show_member_avatar(&self, widget: &adw::Avatar, member: &Member) {
+        let avatar = member.avatar_url.clone().map(|url| Avatar {
+            url,
+            trust: SenderTrust {
+                own: member.user_id == self.session.user_id(),
+                verified: member.verified,
+            },
+        });
+        crate::ui::avatars::show(
+            widget,
+            &self.session.avatars(),
+            avatar.as_ref(),
+            self.kind.get(),
         );
     }
 
     fn show(self: &Rc<Self>, details: &RoomDetails, members: &[Member]) {
         self.window.set_title(Some(&details.display_name));
+        self.kind.set(if details.is_direct {
+            RoomKind::Direct
+        } else {
+            RoomKind::Group
+        });
         let groups = vec![
+            self.picture_group(details),
             self.about_group(details),
             self.notifications_group(),
             self.members_group(details, members),
@@ -233,6 +269,73 @@ impl View {
         let group = adw::PreferencesGroup::new();
         group.add(&row);
         group
+    }
+
+    /// The room's picture, and for those allowed, buttons to change or remove it.
+    fn picture_group(self: &Rc<Self>, details: &RoomDetails) -> adw::PreferencesGroup {
+        let group = adw::PreferencesGroup::new();
+        let top = gtk::Box::builder()
+            .orientation(gtk::Orientation::Vertical)
+            .spacing(12)
+            .build();
+        let editable = crate::ui::avatars::EditableAvatar::new(
+            96,
+            &details.display_name,
+            "details.change-avatar",
+            "details.remove-avatar",
+        );
+        let avatar = &editable.avatar;
+        avatar.set_widget_name("room-avatar");
+        crate::ui::avatars::show(
+            avatar,
+            &self.session.avatars(),
+            details.avatar.as_ref(),
+            self.kind.get(),
+        );
+        if details.can_set_avatar {
+            editable.set_removable(details.avatar.is_some());
+            top.append(&editable.widget);
+        } else {
+            // Nothing to change: the avatar alone.
+            editable.widget.set_child(None::<&gtk::Widget>);
+            avatar.set_halign(gtk::Align::Center);
+            top.append(avatar);
+        }
+        group.add(&top);
+        group
+    }
+
+    /// Asks for a picture, then makes it the room's.
+    fn change_avatar(self: &Rc<Self>) {
+        let view = Rc::downgrade(self);
+        let chooser = choose_open_path(&self.window, &gettext("Choose a Picture"), move |path| {
+            if let Some(view) = view.upgrade() {
+                view.set_avatar_from(path);
+            }
+        });
+        let filter = gtk::FileFilter::new();
+        filter.set_name(Some(&gettext("Pictures")));
+        filter.add_mime_type("image/*");
+        chooser.add_filter(&filter);
+        self.chooser.replace(Some(chooser));
+    }
+
+    /// Makes the picture in the file at `path` the room's, without its metadata.
+    fn set_avatar_from(self: &Rc<Self>, path: std::path::PathBuf) {
+        let (session, room_id) = (self.session.clone(), self.room_id.clone());
+        self.act(async move {
+            let bytes = std::fs::read(&path).map_err(|err| EngineError::io(path, err))?;
+            let room_id = typed_room_id(room_id)?;
+            avatars::set_room_avatar(&session, &room_id, bytes).await
+        });
+    }
+
+    fn remove_avatar(self: &Rc<Self>) {
+        let (session, room_id) = (self.session.clone(), self.room_id.clone());
+        self.act(async move {
+            let room_id = typed_room_id(room_id)?;
+            avatars::remove_room_avatar(&session, &room_id).await
+        });
     }
 
     fn about_group(self: &Rc<Self>, details: &RoomDetails) -> adw::PreferencesGroup {
@@ -412,10 +515,48 @@ impl View {
     }
 }
 
+/// An action of the window and what it runs.
+type ViewAction = (&'static str, fn(&Rc<View>));
+
+/// The window's actions (group `details`): change or remove the room's picture, and make
+/// the picture in a file (the action's target, a path) the room's, as the chooser does.
+fn install_actions(view: &Rc<View>) {
+    let group = gtk::gio::SimpleActionGroup::new();
+    let plain: [ViewAction; 2] = [
+        ("change-avatar", View::change_avatar),
+        ("remove-avatar", View::remove_avatar),
+    ];
+    for (name, run) in plain {
+        let action = gtk::gio::SimpleAction::new(name, None);
+        let weak = Rc::downgrade(view);
+        action.connect_activate(move |_, _| {
+            if let Some(view) = weak.upgrade() {
+                run(&view);
+            }
+        });
+        group.add_action(&action);
+    }
+    let from_file =
+        gtk::gio::SimpleAction::new("set-avatar-file", Some(gtk::glib::VariantTy::STRING));
+    let weak = Rc::downgrade(view);
+    from_file.connect_activate(move |_, target| {
+        if let (Some(view), Some(path)) = (weak.upgrade(), target.and_then(|t| t.get::<String>())) {
+            view.set_avatar_from(path.into());
+        }
+    });
+    group.add_action(&from_file);
+    view.window.insert_action_group("details", Some(&group));
+}
+
 #[derive(Clone, Copy)]
 enum Change {
     Name,
     Topic,
+}
+
+fn typed_room_id(room_id: String) -> Result<matrix_sdk::ruma::OwnedRoomId, EngineError> {
+    matrix_sdk::ruma::OwnedRoomId::try_from(room_id.as_str())
+        .map_err(|_| EngineError::RoomNotFound(room_id))
 }
 
 fn info_row(title: &str, subtitle: &str) -> adw::ActionRow {

@@ -10,21 +10,29 @@ use gtk::{gio, glib};
 
 use row::RoomRow;
 
-/// A list view showing the rooms of `store`; `on_activate` gets the activated room's ID.
-pub fn build_view(store: &gio::ListModel, on_activate: impl Fn(String) + 'static) -> gtk::ListView {
+use crate::engine::room_list::RoomSummary;
+
+/// A list view showing the rooms of `store`; `on_activate` gets the activated room's ID,
+/// `on_bind` each row as it is bound to a room (after the row's own texts are set).
+pub fn build_view(
+    store: &gio::ListModel,
+    on_activate: impl Fn(String) + 'static,
+    on_bind: impl Fn(&RoomRow, &RoomSummary) + 'static,
+) -> gtk::ListView {
     let factory = gtk::SignalListItemFactory::new();
     factory.connect_setup(|_, item| {
         if let Some(item) = item.downcast_ref::<gtk::ListItem>() {
             item.set_child(Some(&RoomRow::default()));
         }
     });
-    factory.connect_bind(|_, item| {
+    factory.connect_bind(move |_, item| {
         let Some(item) = item.downcast_ref::<gtk::ListItem>() else {
             return;
         };
         let summary = item.item().and_then(|object| model::summary_of(&object));
         if let (Some(row), Some(summary)) = (item.child().and_downcast::<RoomRow>(), summary) {
             row.bind(&summary);
+            on_bind(&row, &summary);
         }
     });
     let selection = gtk::SingleSelection::builder()

@@ -12,6 +12,7 @@ use gtk::{CompositeTemplate, gio, glib};
 
 use super::model::RoomListModel;
 use super::row::RoomRow;
+use crate::engine::media::autoload::RoomKind as MediaRoomKind;
 use crate::engine::room_list::{
     RoomKind, RoomListFilter, RoomListHandle, RoomListUpdate, RoomSummary, room_list,
 };
@@ -154,6 +155,11 @@ impl RoomListPane {
                 #[weak(rename_to = pane)]
                 self,
                 move |room_id| pane.emit_by_name::<()>(ROOM_ACTIVATED, &[&room_id])
+            ),
+            glib::clone!(
+                #[weak(rename_to = pane)]
+                self,
+                move |row, summary| pane.show_avatar(row, summary)
             ),
         );
         imp.scroller.set_child(Some(&view));
@@ -316,6 +322,28 @@ impl RoomListPane {
     /// Gives the list view more rooms when fewer than two screens of them are left below
     /// what shows. The adjustment changes while the list view lays itself out, so the
     /// rooms are added once that is over.
+    /// Shows the picture of `summary`'s room on `row`, when it may load by itself.
+    fn show_avatar(&self, row: &RoomRow, summary: &RoomSummary) {
+        let imp = self.imp();
+        let handle = imp.handle.borrow();
+        let Some(handle) = handle.as_ref() else {
+            return;
+        };
+        let kind = if summary.is_invite {
+            MediaRoomKind::Invited
+        } else if summary.is_direct {
+            MediaRoomKind::Direct
+        } else {
+            MediaRoomKind::Group
+        };
+        crate::ui::avatars::show(
+            &row.avatar(),
+            &handle.avatars(),
+            summary.avatar.as_ref(),
+            kind,
+        );
+    }
+
     fn show_more_if_near_end(&self) {
         let imp = self.imp();
         if imp.growing.get() || !self.near_end() {

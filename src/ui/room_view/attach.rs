@@ -81,6 +81,10 @@ struct Inner {
     /// Counts preparations, so that only the latest one's result is shown.
     generation: Cell<u32>,
     max_upload: Cell<Option<u64>>,
+    /// Which of several files dropped together this is (from 1), and how many.
+    position: Cell<Option<(usize, usize)>>,
+    /// The title without the position ("Send Picture", "Send File").
+    base_title: RefCell<String>,
 }
 
 impl Preview {
@@ -91,6 +95,36 @@ impl Preview {
         let this = preview.clone();
         spawn_ui(async move { this.load(source).await });
         preview
+    }
+
+    /// Says that this is file `number` (from 1) of `count` dropped together.
+    pub fn set_position(&self, number: usize, count: usize) {
+        self.inner.position.set(Some((number, count)));
+        let base = self.inner.base_title.borrow().clone();
+        self.set_title(&base);
+    }
+
+    /// The dialog's title: `base`, with the file's place among several.
+    pub fn title(&self) -> String {
+        self.inner.title.title().to_string()
+    }
+
+    fn set_title(&self, base: &str) {
+        let inner = &self.inner;
+        inner.base_title.replace(base.to_owned());
+        let title = match inner.position.get() {
+            Some((number, count)) => gettext_f(
+                "{title} ({number} of {count})",
+                &[
+                    ("title", base),
+                    ("number", &number.to_string()),
+                    ("count", &count.to_string()),
+                ],
+            ),
+            None => base.to_owned(),
+        };
+        inner.title.set_title(&title);
+        inner.window.set_title(Some(&title));
     }
 
     /// The dialog window.
@@ -289,6 +323,8 @@ impl Preview {
                 ready: RefCell::new(Ready::Nothing),
                 generation: Cell::new(0),
                 max_upload: Cell::new(None),
+                position: Cell::new(None),
+                base_title: RefCell::new(gettext("Send Picture")),
             }),
         };
         preview.connect(&cancel);
@@ -327,9 +363,11 @@ impl Preview {
                 Preview { inner }.show_file();
             }
         });
-        // The window holds the preview while it is open; closing lets it go.
+        // The window holds the preview while it is open; closing lets it go. (Not on
+        // "destroy": that comes only once the last reference is gone, and this closure
+        // is one, so the window and the preview would keep each other.)
         let keep = RefCell::new(Some(self.clone()));
-        inner.window.connect_destroy(move |_| {
+        inner.window.connect_unrealize(move |_| {
             keep.borrow_mut().take();
         });
     }
@@ -579,8 +617,7 @@ impl Preview {
         self.clear_error();
         inner.ready.replace(Ready::File);
         self.show_sections(true);
-        inner.title.set_title(&gettext("Send File"));
-        inner.window.set_title(Some(&gettext("Send File")));
+        self.set_title(&gettext("Send File"));
         inner.picture.set_visible(false);
         inner.file_icon.set_visible(true);
         inner.quality_row.set_visible(false);

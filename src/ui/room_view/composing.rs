@@ -205,6 +205,45 @@ impl super::RoomView {
         self.open_preview(attach::Source::File(file))
     }
 
+    /// Opens the send preview for each of `files` (dropped together), one after the other:
+    /// the next when the previous is sent or cancelled.
+    pub fn attach_files(&self, files: Vec<gio::File>) -> Option<attach::Preview> {
+        let count = files.len();
+        let queue: std::collections::VecDeque<(usize, gio::File)> = files
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| (i + 1, f))
+            .collect();
+        self.attach_next(queue, count)
+    }
+
+    fn attach_next(
+        &self,
+        mut queue: std::collections::VecDeque<(usize, gio::File)>,
+        count: usize,
+    ) -> Option<attach::Preview> {
+        let (number, file) = queue.pop_front()?;
+        let preview = self.attach_file(file)?;
+        if count > 1 {
+            preview.set_position(number, count);
+        }
+        if !queue.is_empty() {
+            let view = self.downgrade();
+            let rest = std::cell::RefCell::new(Some(queue));
+            // When the preview goes (sent or cancelled; "destroy" would come too late).
+            preview.window().connect_unrealize(move |_| {
+                let (Some(view), Some(queue)) = (view.upgrade(), rest.take()) else {
+                    return;
+                };
+                // After the closing window is gone, so the next one is presented on top.
+                glib::idle_add_local_once(move || {
+                    view.attach_next(queue, count);
+                });
+            });
+        }
+        Some(preview)
+    }
+
     /// Opens the send preview for a picture pasted from the clipboard.
     pub fn attach_pasted(&self, texture: &gtk::gdk::Texture) -> Option<attach::Preview> {
         // A fresh PNG that GTK writes: nothing of the original file comes along.

@@ -379,14 +379,12 @@ impl RoomView {
             else {
                 return false;
             };
-            // One at a time: the first file dropped.
-            match files.files().into_iter().next() {
-                Some(file) if view.timeline().is_some() => {
-                    view.attach_file(file);
-                    true
-                }
-                _ => false,
+            let files = files.files();
+            if files.is_empty() || view.timeline().is_none() {
+                return false;
             }
+            view.attach_files(files);
+            true
         });
         self.add_controller(drop);
 

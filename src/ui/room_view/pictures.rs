@@ -12,11 +12,13 @@ use gtk::prelude::*;
 use gtk::{gdk, gio, glib};
 
 use super::animation::Frames;
-use crate::engine::media::autoload::AutoloadSetting;
-use crate::engine::media::{Frame, Pixels};
+use crate::engine::avatars::Avatar;
+use crate::engine::media::Frame;
+use crate::engine::media::autoload::{AutoloadSetting, SenderTrust};
 use crate::engine::timeline::picture::{PictureError, load_frames, load_picture, plays_from_file};
 use crate::engine::timeline::{EventEntry, Media, RoomTimeline};
 use crate::ui::bridge::spawn_tokio;
+use crate::ui::widgets::texture_of;
 
 /// How many pictures stay decoded (each at most about a megabyte at the sizes shown).
 const KEPT: usize = 40;
@@ -41,19 +43,6 @@ impl Shown {
 
 /// What became of a picture.
 pub type Loaded = Result<Shown, PictureError>;
-
-/// A texture of decoded `pixels` (RGBA, 8 bits each).
-pub fn texture_of(pixels: Pixels) -> gdk::Texture {
-    let stride = pixels.width as usize * 4;
-    gdk::MemoryTexture::new(
-        i32::try_from(pixels.width).unwrap_or(i32::MAX),
-        i32::try_from(pixels.height).unwrap_or(i32::MAX),
-        gdk::MemoryFormat::R8g8b8a8,
-        &glib::Bytes::from_owned(pixels.rgba),
-        stride,
-    )
-    .into()
-}
 
 /// The pictures of one open room.
 pub struct Pictures {
@@ -102,6 +91,24 @@ impl Pictures {
         }
         let setting = AutoloadSetting::from_nick(&self.settings.string("media-autoload"));
         self.timeline.picture_loads_by_itself(event, setting)
+    }
+
+    /// Shows the avatar of the sender of `event` on `widget` (its picture when it may load
+    /// by itself, with the same rule as pictures).
+    pub fn show_avatar(&self, widget: &adw::Avatar, event: &EventEntry) {
+        let avatar = event.sender_avatar.clone().map(|url| Avatar {
+            url,
+            trust: SenderTrust {
+                own: event.is_own,
+                verified: event.sender_verified,
+            },
+        });
+        crate::ui::avatars::show(
+            widget,
+            &self.timeline.session().avatars(),
+            avatar.as_ref(),
+            self.timeline.room_kind(),
+        );
     }
 
     /// The person asked for the picture of `media`.

@@ -463,6 +463,11 @@ impl MessageRow {
             .map(|p| p.media.name.clone())
     }
 
+    /// The sender's avatar beside the first message of a group.
+    pub fn sender_avatar(&self) -> adw::Avatar {
+        self.imp().avatar.clone()
+    }
+
     /// The "Load Picture" button, when the row shows a picture.
     pub fn load_button(&self) -> Option<gtk::Button> {
         self.imp().media.get().map(|m| m.load.clone())
@@ -782,6 +787,10 @@ impl MessageRow {
         });
         if !continues {
             imp.avatar.set_text(Some(&event.sender_name));
+            match &pictures {
+                Some(pictures) => pictures.show_avatar(&imp.avatar, event),
+                None => imp.avatar.set_custom_image(None::<&gtk::gdk::Paintable>),
+            }
             imp.sender.set_text(&event.sender_name);
             crate::ui::widgets::set_tooltip(&imp.sender, &event.sender);
         }
@@ -913,7 +922,16 @@ impl MessageRow {
                 },
                 false,
             ),
-            SendState::Sending => (gettext("Sending…"), false),
+            SendState::Sending => match event.upload {
+                Some(upload) if upload.total > 0 => (
+                    gettext_f(
+                        "Uploading… {percent} %",
+                        &[("percent", &upload.percent().to_string())],
+                    ),
+                    false,
+                ),
+                _ => (gettext("Sending…"), false),
+            },
             SendState::Sent => (gettext("Sent"), false),
             SendState::Failed { will_retry: true } => (
                 gettext("Not sent yet: Sotto retries when the server answers."),

@@ -3,7 +3,8 @@
 //! row's smaller copy while it loads. Pinch, Ctrl+scroll, the keyboard (+, −, 0) and a
 //! double tap zoom; the arrows (buttons and keys) go to the room's previous and next
 //! picture; Save asks where (through the portal in a Flatpak) and writes the file as the
-//! sender sent it; Copy puts the picture on the clipboard.
+//! sender sent it; Copy puts the picture on the clipboard. An animated GIF or WebP plays
+//! (its frames decoded within `engine::media`'s bounds, at most [`ANIMATION_SIDE`]).
 
 use std::cell::{Cell, RefCell};
 use std::path::PathBuf;
@@ -12,18 +13,25 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gdk, glib};
 
-use super::pictures::texture_of;
+use crate::engine::media::Frame;
 use crate::engine::session::Session;
 use crate::engine::timeline::Media;
-use crate::engine::timeline::picture::{PictureError, decode_picture, download_file};
+use crate::engine::timeline::picture::{
+    PictureError, decode_picture, download_file, load_frames, plays_from_file,
+};
 use crate::i18n::gettext;
 use crate::ui::bridge::{spawn_tokio, spawn_ui};
+use crate::ui::room_view::animation::{Frames, Player};
 use crate::ui::text;
+use crate::ui::widgets::texture_of;
 
 /// The longest side a picture is decoded at for the viewer (a phone's screen is 1440
 /// pixels high at most; zooming in needs more, a 12-megapixel photo's 4000 would take
 /// 64 MB).
 pub const VIEWER_SIDE: u32 = 2560;
+/// The longest side an animated picture's frames are decoded at in the viewer: every
+/// frame is kept, so fewer pixels each (the frames' bytes are bounded too).
+pub const ANIMATION_SIDE: u32 = 1024;
 /// The largest zoom, in screen pixels per picture pixel.
 const MAX_ZOOM: f64 = 8.0;
 /// One step of zooming in or out.
@@ -61,6 +69,8 @@ mod imp {
         pub pictures: RefCell<Vec<ViewedPicture>>,
         pub index: Cell<usize>,
         pub texture: RefCell<Option<gdk::Texture>>,
+        /// Plays an animated picture's frames while it is shown.
+        pub player: RefCell<Option<Player>>,
         /// Screen pixels per picture pixel; `None` fits the picture to the window.
         pub zoom: Cell<Option<f64>>,
         /// The zoom when a pinch began.
@@ -378,6 +388,7 @@ impl PictureViewer {
         imp.title.set_subtitle(&shown.sender);
         imp.picture.set_alternative_text(Some(&title));
         imp.texture.replace(None);
+        imp.player.replace(None);
         imp.zoom.set(None);
         self.apply_zoom();
         imp.picture.set_paintable(shown.preview.as_ref());
@@ -391,9 +402,16 @@ impl PictureViewer {
         let media = shown.media;
         let viewer = self.downgrade();
         spawn_ui(async move {
-            let pixels = spawn_tokio(async move {
+            let frames = spawn_tokio(async move {
+                if plays_from_file(&media) {
+                    return load_frames(&session, &media, ANIMATION_SIDE).await;
+                }
                 let bytes = download_file(&session, &media).await?;
-                decode_picture(bytes, VIEWER_SIDE).await
+                let pixels = decode_picture(bytes, VIEWER_SIDE).await?;
+                Ok(vec![Frame {
+                    pixels,
+                    delay: std::time::Duration::ZERO,
+                }])
             })
             .await;
             let Some(viewer) = viewer.upgrade() else {
@@ -402,25 +420,46 @@ impl PictureViewer {
             if viewer.imp().generation.get() != generation {
                 return;
             }
-            viewer.show_loaded(pixels.map(texture_of));
+            viewer.show_loaded(frames.map(|frames| {
+                frames
+                    .into_iter()
+                    .map(|frame| (texture_of(frame.pixels), frame.delay))
+                    .collect()
+            }));
         });
     }
 
-    fn show_loaded(&self, loaded: Result<gdk::Texture, PictureError>) {
+    fn show_loaded(&self, loaded: Result<Frames, PictureError>) {
         let imp = self.imp();
         match loaded {
-            Ok(texture) => {
-                imp.picture.set_paintable(Some(&texture));
+            Ok(frames) if !frames.is_empty() => {
+                let texture = frames[0].0.clone();
+                if frames.len() > 1 {
+                    imp.player.replace(Some(Player::play(&imp.picture, frames)));
+                } else {
+                    imp.picture.set_paintable(Some(&texture));
+                }
                 let (width, height) = (texture.width(), texture.height());
                 imp.texture.replace(Some(texture));
                 self.apply_zoom();
                 self.set_state(ViewerState::Shown { width, height });
             }
+            Ok(_) => self.show_loaded(Err(PictureError::Damaged)),
             Err(error) => {
                 imp.picture.set_paintable(None::<&gdk::Paintable>);
                 self.set_state(ViewerState::Problem(text::picture_problem(error)));
             }
         }
+    }
+
+    /// The frame of an animated picture shown now, and how many it has; `None` for a
+    /// picture that does not move.
+    pub fn animation_frame(&self) -> Option<(usize, usize)> {
+        self.imp()
+            .player
+            .borrow()
+            .as_ref()
+            .map(|player| (player.frame(), player.frames()))
     }
 
     /// Goes `step` pictures on (back when negative), if there is one there.

@@ -10,6 +10,8 @@ use gtk::glib;
 use super::Window;
 use crate::engine::EngineError;
 use crate::engine::accounts::AccountEntry;
+use crate::engine::avatars::own_avatar;
+use crate::engine::media::autoload::RoomKind;
 use crate::engine::profile::Profile;
 use crate::engine::room_list::{RoomListHandle, RoomListUpdate, room_list};
 use crate::engine::session::Session;
@@ -332,6 +334,28 @@ impl Window {
             .collect()
     }
 
+    /// Opens the account switcher, as its button does, and returns it.
+    pub fn open_account_switcher(&self) -> gtk::Popover {
+        let popover = self.imp().account_popover.get();
+        popover.popup();
+        popover
+    }
+
+    /// The avatars of the account switcher's rows, in their order.
+    pub fn account_switcher_avatars(&self) -> Vec<adw::Avatar> {
+        let mut avatars = Vec::new();
+        let mut row = self.imp().account_list.first_child();
+        while let Some(current) = row {
+            let avatar = current
+                .first_child()
+                .and_then(|row_box| row_box.first_child())
+                .and_downcast::<adw::Avatar>();
+            avatars.extend(avatar);
+            row = current.next_sibling();
+        }
+        avatars
+    }
+
     fn fill_account_list(&self) {
         let list = self.imp().account_list.clone();
         // ListBox::remove_all needs GTK 4.12.
@@ -345,6 +369,24 @@ impl Window {
                 .margin_bottom(6)
                 .build();
             let avatar = adw::Avatar::new(32, Some(user_id.trim_start_matches('@')), true);
+            if let Some(open) = self.profile().and_then(|p| p.running().get(&user_id)) {
+                let session = open.session;
+                run_for(
+                    &avatar,
+                    {
+                        let session = session.clone();
+                        async move { own_avatar(&session).await }
+                    },
+                    move |avatar, own| {
+                        crate::ui::avatars::show(
+                            avatar,
+                            &session.avatars(),
+                            own.as_ref(),
+                            RoomKind::Direct,
+                        );
+                    },
+                );
+            }
             let label = gtk::Label::builder()
                 .label(user_id.as_str())
                 .xalign(0.0)

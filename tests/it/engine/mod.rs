@@ -11,7 +11,7 @@ pub(crate) mod receive_media;
 mod room_list;
 mod rooms;
 mod secret_service;
-mod send_media;
+pub(crate) mod send_media;
 mod smoke;
 mod timeline;
 pub(crate) mod trust;

@@ -6,13 +6,14 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use image::{Rgb, RgbImage, Rgba, RgbaImage};
 use serde_json::Value;
 use sotto::engine::EngineError;
 use sotto::engine::media::{PrepareOptions, PreparedImage};
 use sotto::engine::sync::AccountSync;
 use sotto::engine::timeline::media::prepare;
-use sotto::engine::timeline::{Attachment, Body};
+use sotto::engine::timeline::{Attachment, Body, EntryKind};
 
 use super::media::{jpeg_of, leaks, tags, write_tags};
 use crate::harness::nio::NioPeer;
@@ -50,7 +51,7 @@ fn near(p: &Rgb<u8>, want: [u8; 3]) -> bool {
 /// A photo as a phone stores it: 1200×800 pixels, lying on its side (EXIF orientation 6,
 /// "turn 90° clockwise to show"), red on the left half and blue on the right, with location,
 /// camera, serial numbers, time, XMP, IPTC, a comment and an embedded thumbnail.
-fn sideways_photo(dir: &std::path::Path) -> Vec<u8> {
+pub(crate) fn sideways_photo(dir: &std::path::Path) -> Vec<u8> {
     let thumb = dir.join("exif-thumb.jpg");
     std::fs::write(
         &thumb,
@@ -106,7 +107,7 @@ fn sideways_photo(dir: &std::path::Path) -> Vec<u8> {
 }
 
 /// A small PNG with text chunks (author, comment, title, time), XMP and EXIF.
-fn png_with_text(dir: &std::path::Path) -> Vec<u8> {
+pub(crate) fn png_with_text(dir: &std::path::Path) -> Vec<u8> {
     let input = dir.join("Screenshot from 2024-05-06.png");
     RgbaImage::from_fn(40, 30, |x, y| Rgba([(x * 6) as u8, (y * 8) as u8, 90, 255]))
         .save(&input)
@@ -142,7 +143,7 @@ const PNG_TEXT: [&str; 5] = [
     "PNG:ModifyDate",
 ];
 
-fn assert_no_leaks(file: &std::path::Path, what: &str) {
+pub(crate) fn assert_no_leaks(file: &std::path::Path, what: &str) {
     let found = tags(file);
     assert_eq!(
         leaks(&found, &PNG_TEXT),
@@ -343,6 +344,27 @@ fn files_arrive_byte_for_byte_and_oversized_ones_are_refused_before_queueing() {
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect();
         let name = format!("report-{}.pdf", random_hex(4));
+        // Every upload progress the timeline reports, from a subscription of its own.
+        let (initial, mut diffs) = room.timeline().entries().await;
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let progress = tokio::spawn({
+            let seen = seen.clone();
+            async move {
+                let mut entries: eyeball_im::Vector<_> = initial.into_iter().collect();
+                while let Some(batch) = diffs.next().await {
+                    for diff in batch {
+                        diff.apply(&mut entries);
+                    }
+                    for entry in &entries {
+                        if let EntryKind::Event(event) = &entry.kind
+                            && let Some(upload) = event.upload
+                        {
+                            seen.lock().unwrap().push(upload);
+                        }
+                    }
+                }
+            }
+        });
         room.timeline()
             .send_file(
                 bytes.clone(),
@@ -366,6 +388,14 @@ fn files_arrive_byte_for_byte_and_oversized_ones_are_refused_before_queueing() {
         assert!(
             std::fs::read(&path).unwrap() == bytes,
             "the file arrived unchanged"
+        );
+        // The file's row said how far its upload had come.
+        progress.abort();
+        let seen = seen.lock().unwrap().clone();
+        assert!(
+            seen.iter()
+                .any(|u| u.total >= bytes.len() as u64 && u.sent <= u.total),
+            "upload progress reported: {seen:?}"
         );
 
         // An empty file is refused as such.

@@ -2,6 +2,7 @@
 
 mod accessible_names;
 mod accounts;
+mod avatars;
 mod background;
 mod conversation;
 mod greeter;

@@ -576,8 +576,45 @@ fn an_animated_gif_plays_and_one_of_thousands_of_frames_is_bounded() {
             || format!("{:?}", frame_of("wave.gif")),
         );
         screenshot(&window, "receive-gif-360x720");
+
+        // Opened large, it plays there too.
+        let row = picture_row(&view, "wave.gif").unwrap();
+        tap_picture(&row);
+        let viewer = viewer();
+        wait_for(
+            "the GIF's frames in the viewer",
+            Duration::from_secs(60),
+            || viewer.animation_frame().is_some_and(|(_, n)| n == 3),
+            || format!("{} {:?}", viewer_state(&viewer), viewer.animation_frame()),
+        );
+        let first = viewer.animation_frame().unwrap().0;
+        wait_for(
+            "the GIF to move on in the viewer",
+            Duration::from_secs(10),
+            || {
+                viewer
+                    .animation_frame()
+                    .is_some_and(|(frame, _)| frame != first)
+            },
+            || format!("{:?}", viewer.animation_frame()),
+        );
+        viewer.close();
         window.close();
     });
+}
+
+/// Taps the picture of `row`, as a finger does.
+fn tap_picture(row: &MessageRow) {
+    let frame = all::<gtk::Overlay>(row)
+        .into_iter()
+        .find(|o| o.has_css_class("picture-frame"))
+        .unwrap();
+    let tap = frame
+        .observe_controllers()
+        .into_iter()
+        .find_map(|c| c.ok()?.downcast::<gtk::GestureClick>().ok())
+        .expect("the picture takes taps");
+    tap.emit_by_name::<()>("released", &[&1i32, &10f64, &10f64]);
 }
 
 /// The picture viewer open over the window.
@@ -630,16 +667,7 @@ fn a_picture_opens_large_zooms_pages_and_saves_as_sent() {
         }
         // A tap on the shown picture opens the viewer.
         let row = picture_row(&view, "meadow.png").unwrap();
-        let frame = all::<gtk::Overlay>(&row)
-            .into_iter()
-            .find(|o| o.has_css_class("picture-frame"))
-            .unwrap();
-        let tap = frame
-            .observe_controllers()
-            .into_iter()
-            .find_map(|c| c.ok()?.downcast::<gtk::GestureClick>().ok())
-            .expect("the picture takes taps");
-        tap.emit_by_name::<()>("released", &[&1i32, &10f64, &10f64]);
+        tap_picture(&row);
         let viewer = viewer();
         // The file itself, not the thumbnail the row shows.
         wait_for(

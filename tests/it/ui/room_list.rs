@@ -34,6 +34,7 @@ fn room(name: &str) -> RoomSummary {
         dm_partner_verified: false,
         is_muted: false,
         is_marked_unread: false,
+        avatar: None,
     }
 }
 

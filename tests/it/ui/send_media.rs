@@ -304,7 +304,9 @@ fn the_preview_shows_what_is_removed_and_sends_the_prepared_picture() {
             .filter_map(|c| c.ok())
             .find_map(|c| c.downcast::<gtk::DropTarget>().ok())
             .expect("the conversation takes drops");
-        let files = gdk::FileList::from_array(&[gio::File::for_path(&photo)]);
+        // Two at once: one preview after the other, each saying which of the two it is.
+        let files =
+            gdk::FileList::from_array(&[gio::File::for_path(&photo), gio::File::for_path(&notes)]);
         // The signal carries the dropped value inside a GValue, as GTK emits it.
         let value = glib::BoxedValue(files.to_value());
         let taken: bool = drop.emit_by_name("drop", &[&value, &10.0f64, &10.0f64]);
@@ -316,7 +318,20 @@ fn the_preview_shows_what_is_removed_and_sends_the_prepared_picture() {
             || labels(&dropped).iter().any(|l| l == "Location"),
             || format!("{:?}", labels(&dropped)),
         );
+        assert_eq!(dropped.title().as_deref(), Some("Send Picture (1 of 2)"));
         close(&dropped);
+        let second = open_preview_window();
+        assert_ne!(second, dropped);
+        wait_for(
+            "the second dropped file",
+            Duration::from_secs(60),
+            || labels(&second).iter().any(|l| l == "meeting notes.txt"),
+            || format!("{:?}", labels(&second)),
+        );
+        assert_eq!(second.title().as_deref(), Some("Send File (2 of 2)"));
+        present_at(&second, 360, 720);
+        screenshot(&second, "send-dropped-second-360x720");
+        close(&second);
         window.destroy();
     });
 }

@@ -136,7 +136,10 @@ pub(crate) fn open_settings(window: &Window) -> AccountSettings {
         || toplevel::<AccountSettings>().is_some(),
         String::new,
     );
-    toplevel::<AccountSettings>().unwrap()
+    // The window opens at the profile; these tests are about sessions and recovery.
+    let settings = toplevel::<AccountSettings>().unwrap();
+    settings.set_visible_page_name("sessions");
+    settings
 }
 
 pub(crate) fn both_sizes(window: &(impl IsA<gtk::Window> + IsA<gtk::Widget>), name: &str) {

@@ -1,6 +1,6 @@
-//! The account settings window: the account's sessions (rename this one, verify or sign out
-//! the others, verify this one) and recovery (turn on, change the key, turn off, reset the
-//! identity). Its buttons are actions of the group `settings`, so tests and keyboard users
+//! The account settings window: the account's profile (name and avatar, `profile`), its
+//! sessions (rename this one, verify or sign out the others, verify this one) and recovery
+//! (turn on, change the key, turn off, reset the identity). Its buttons are actions of the group `settings`, so tests and keyboard users
 //! reach them the same way.
 
 use std::cell::{Cell, OnceCell, RefCell};
@@ -32,12 +32,15 @@ use crate::ui::trust::recovery_key::{ask_recovery_key, show_recovery_key};
 use crate::ui::trust::verification::VerificationDialog;
 use crate::ui::widgets::{icon_button, labelled_image};
 
+mod profile;
+
 /// An action of the window and what it runs.
 type Plain = (&'static str, fn(&AccountSettings));
 /// An action that names a device, and what it runs.
 type WithDevice = (&'static str, fn(&AccountSettings, String));
 
 struct Widgets {
+    profile: profile::ProfileWidgets,
     verify_group: adw::PreferencesGroup,
     name_row: adw::EntryRow,
     this_row: adw::ActionRow,
@@ -168,6 +171,7 @@ impl AccountSettings {
         window.build();
         window.install_actions();
         window.follow();
+        window.load_profile();
         window.reload_devices();
         window
     }
@@ -181,6 +185,7 @@ impl AccountSettings {
     }
 
     fn build(&self) {
+        let profile = self.build_profile_page();
         let sessions = adw::PreferencesPage::builder()
             .name("sessions")
             .title(gettext("Sessions"))
@@ -359,6 +364,7 @@ impl AccountSettings {
         self.add(&recovery_page);
 
         let _ = self.imp().widgets.set(Widgets {
+            profile,
             verify_group,
             name_row,
             this_row,
@@ -380,7 +386,9 @@ impl AccountSettings {
 
     fn install_actions(&self) {
         let group = gio::SimpleActionGroup::new();
-        let plain: [Plain; 8] = [
+        let plain: [Plain; 10] = [
+            ("change-avatar", Self::change_avatar),
+            ("remove-avatar", Self::remove_avatar),
             ("export-keys", |w| w.export_keys(None)),
             ("import-keys", Self::import_keys),
             ("verify-this-session", Self::verify_this_session),
