@@ -37,6 +37,10 @@ SOTTO_DEBIAN_NEEDS=(
   # The notification server of the notification tests (tests/it/harness/notifyd.py).
   "py:dbus:python3-dbus"
   "py:gi:python3-gi"
+  # GTK's GStreamer media backend and the plugins that play received videos and sounds
+  # (the playback test plays a WAV).
+  "deb:libgtk-4-media-gstreamer:libgtk-4-media-gstreamer"
+  "deb:gstreamer1.0-plugins-good:gstreamer1.0-plugins-good"
   # Emoji in reactions, for the screenshots of the UI tests.
   "file:/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf:fonts-noto-color-emoji"
 )
@@ -59,6 +63,7 @@ missing_debian_packages() {
       cmd) command -v "$name" >/dev/null 2>&1 || echo "$pkg" ;;
       py) /usr/bin/python3 -c "import ensurepip, $name" >/dev/null 2>&1 || echo "$pkg" ;;
       file) [ -e "$name" ] || echo "$pkg" ;;
+      deb) dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -q 'ok installed' || echo "$pkg" ;;
     esac
   done | sort -u
 }

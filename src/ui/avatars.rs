@@ -8,7 +8,7 @@
 //! now, and a picture that arrives for an avatar that has moved on is only kept.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use adw::prelude::*;
 use gtk::{gdk, gio, glib};
@@ -27,6 +27,8 @@ const SCALE: u32 = 2;
 
 /// The key under which an avatar remembers the picture it wants.
 const WANTED: &str = "sotto-avatar-wanted";
+/// The key under which an avatar keeps the picture a tap would load.
+const ON_TAP: &str = "sotto-avatar-on-tap";
 
 #[derive(Default)]
 struct Cache {
@@ -36,6 +38,8 @@ struct Cache {
     order: VecDeque<String>,
     /// Loads under way, with the avatars waiting for each.
     waiting: HashMap<String, Vec<glib::WeakRef<adw::Avatar>>>,
+    /// Pictures the person tapped to load (by URL): they load from then on, everywhere.
+    tapped: HashSet<String>,
     settings: Option<gio::Settings>,
 }
 
@@ -75,7 +79,24 @@ fn wanted(widget: &adw::Avatar) -> Option<String> {
 /// lets it load by itself; with its initials until then, and otherwise. Cheap when the
 /// picture was made before: binding a row may call it on every scroll.
 pub fn show(widget: &adw::Avatar, loader: &AvatarLoader, avatar: Option<&Avatar>, room: RoomKind) {
-    let avatar = avatar.filter(|avatar| loads_by_itself(setting(), room, avatar.trust));
+    let tapped =
+        |avatar: &Avatar| CACHE.with_borrow(|cache| cache.tapped.contains(avatar.url.as_str()));
+    let waits = avatar.filter(|avatar| {
+        room != RoomKind::Invited
+            && !loads_by_itself(setting(), room, avatar.trust)
+            && !tapped(avatar)
+    });
+    // SAFETY: only this module uses this key, and it always stores this type.
+    unsafe {
+        widget.set_data::<Option<(AvatarLoader, Avatar)>>(
+            ON_TAP,
+            waits.map(|avatar| (loader.clone(), avatar.clone())),
+        );
+    }
+    let avatar = avatar.filter(|avatar| {
+        loads_by_itself(setting(), room, avatar.trust)
+            || (room != RoomKind::Invited && tapped(avatar))
+    });
     let Some(avatar) = avatar else {
         set_wanted(widget, None);
         widget.set_custom_image(None::<&gdk::Paintable>);
@@ -94,6 +115,44 @@ pub fn show(widget: &adw::Avatar, loader: &AvatarLoader, avatar: Option<&Avatar>
             widget.set_custom_image(None::<&gdk::Paintable>);
             load(widget, loader, avatar, side, key);
         }
+    }
+}
+
+/// Lets a tap on `widget` load the picture that waits for one (a stranger's in a group):
+/// call once, when the avatar is made.
+pub fn load_on_tap(widget: &adw::Avatar) {
+    let tap = gtk::GestureClick::new();
+    tap.connect_released(|gesture, presses, _, _| {
+        let Some(widget) = gesture.widget().and_downcast::<adw::Avatar>() else {
+            return;
+        };
+        if presses != 1 {
+            return;
+        }
+        // SAFETY: as in `show`: the value under this key is this type.
+        let waiting = unsafe {
+            widget
+                .data::<Option<(AvatarLoader, Avatar)>>(ON_TAP)
+                .and_then(|value| value.as_ref().clone())
+        };
+        if let Some((loader, avatar)) = waiting {
+            gesture.set_state(gtk::EventSequenceState::Claimed);
+            CACHE.with_borrow_mut(|cache| cache.tapped.insert(avatar.url.to_string()));
+            // Tapped: it loads whatever kind of room this is (not an invitation, which
+            // never stores a picture to tap).
+            show(&widget, &loader, Some(&avatar), RoomKind::Direct);
+        }
+    });
+    widget.add_controller(tap);
+}
+
+/// Whether a tap on `widget` would load a picture.
+pub fn waits_for_tap(widget: &adw::Avatar) -> bool {
+    // SAFETY: as in `show`.
+    unsafe {
+        widget
+            .data::<Option<(AvatarLoader, Avatar)>>(ON_TAP)
+            .is_some_and(|value| value.as_ref().is_some())
     }
 }
 

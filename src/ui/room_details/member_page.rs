@@ -71,6 +71,7 @@ pub fn show_member(
         },
     });
     crate::ui::avatars::show(&avatar, &session.avatars(), picture.as_ref(), room);
+    crate::ui::avatars::load_on_tap(&avatar);
     body.append(&avatar);
     let name_box = gtk::Box::builder()
         .spacing(6)

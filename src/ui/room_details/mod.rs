@@ -286,6 +286,7 @@ impl View {
         );
         let avatar = &editable.avatar;
         avatar.set_widget_name("room-avatar");
+        crate::ui::avatars::load_on_tap(avatar);
         crate::ui::avatars::show(
             avatar,
             &self.session.avatars(),

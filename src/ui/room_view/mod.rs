@@ -18,6 +18,7 @@ mod header;
 pub mod info;
 mod menu;
 pub mod pictures;
+pub mod playback;
 pub mod row;
 pub mod save;
 mod scroll;

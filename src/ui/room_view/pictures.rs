@@ -93,6 +93,11 @@ impl Pictures {
         self.timeline.picture_loads_by_itself(event, setting)
     }
 
+    /// The session the room belongs to.
+    pub fn session(&self) -> crate::engine::session::Session {
+        self.timeline.session().clone()
+    }
+
     /// Shows the avatar of the sender of `event` on `widget` (its picture when it may load
     /// by itself, with the same rule as pictures).
     pub fn show_avatar(&self, widget: &adw::Avatar, event: &EventEntry) {

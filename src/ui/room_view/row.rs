@@ -16,6 +16,7 @@ use crate::engine::timeline::{Attachment, Body, Entry, EntryKind, EventEntry, Me
 use crate::i18n::{gettext, gettext_f, ngettext};
 use crate::ui::room_view::animation;
 use crate::ui::room_view::pictures::{self, Loaded, Pictures};
+use crate::ui::room_view::playback::Playback;
 use crate::ui::text;
 
 /// The sender's avatar beside the first message of a group, and the space after it.
@@ -79,6 +80,8 @@ mod imp {
         pub picture: RefCell<Option<ShownPicture>>,
         /// Plays the picture shown, when it moves.
         pub animation: RefCell<Option<crate::ui::room_view::animation::Player>>,
+        /// Plays a video or sound (made the first time a row shows one).
+        pub playback: OnceCell<Rc<Playback>>,
     }
 
     /// A picture bound to the row.
@@ -176,6 +179,8 @@ impl MessageRow {
         self.add_css_class("message-row");
 
         imp.avatar.set_size(AVATAR_SIZE);
+        // A stranger's picture in a group waits for a tap, as pictures do.
+        crate::ui::avatars::load_on_tap(&imp.avatar);
         imp.avatar.set_show_initials(true);
         imp.avatar.set_valign(gtk::Align::Start);
         imp.avatar.set_margin_top(2);
@@ -494,6 +499,28 @@ impl MessageRow {
         }
     }
 
+    /// The play button and player, made (under the body) the first time a row needs them.
+    fn playback(&self) -> Rc<Playback> {
+        let imp = self.imp();
+        imp.playback
+            .get_or_init(|| {
+                let playback = Playback::new();
+                imp.column
+                    .insert_child_after(&playback.widget, Some(&imp.body));
+                playback
+            })
+            .clone()
+    }
+
+    /// The player of a video or sound, when the row shows one.
+    pub fn playback_part(&self) -> Option<Rc<Playback>> {
+        self.imp()
+            .playback
+            .get()
+            .filter(|p| p.widget.is_visible())
+            .cloned()
+    }
+
     /// Shows the caption of `media` under it, if it has one.
     fn bind_caption(&self, media: &Media) {
         let part = self.media_part();
@@ -692,6 +719,13 @@ impl MessageRow {
             _ => None,
         });
         imp.unique_id.replace(entry.unique_id.clone());
+        // A video or sound that plays goes on when its row is bound again (a receipt or a
+        // reaction came); the row showing something else stops it.
+        let plays = matches!(&entry.kind, EntryKind::Event(event)
+            if matches!(event.body, Body::Attachment(Attachment::Video(_) | Attachment::Audio(_))));
+        if !plays && let Some(playback) = imp.playback.get() {
+            playback.unbind();
+        }
         for class in [
             "day-divider",
             "read-marker",
@@ -863,6 +897,12 @@ impl MessageRow {
                 });
                 imp.body.add_css_class("dim-label");
                 self.bind_caption(media);
+                let video = matches!(attachment, Attachment::Video(_));
+                if let (Attachment::Video(_) | Attachment::Audio(_), Some(pictures)) =
+                    (attachment, &pictures)
+                {
+                    self.playback().bind(media, video, pictures.session());
+                }
             }
             other => {
                 imp.body.set_text(&placeholder(other));

@@ -181,6 +181,21 @@ fn avatars_load_in_direct_chats_and_stay_initials_for_strangers_in_groups() {
             !shows_picture(&row.sender_avatar()),
             "a stranger's picture in a group waits"
         );
+        // A tap loads it, as a tap loads a picture.
+        let avatar = row.sender_avatar();
+        assert!(sotto::ui::avatars::waits_for_tap(&avatar));
+        let tap = avatar
+            .observe_controllers()
+            .into_iter()
+            .find_map(|c| c.ok()?.downcast::<gtk::GestureClick>().ok())
+            .expect("the avatar takes taps");
+        tap.emit_by_name::<()>("released", &[&1i32, &5f64, &5f64]);
+        wait_for(
+            "the tapped avatar's picture",
+            PATIENCE,
+            || shows_picture(&avatar),
+            String::new,
+        );
         present_at(&window, 1280, 800);
         screenshot(&window, "avatars-group-1280x800");
         window.close();

@@ -10,6 +10,7 @@ mod key_sharing;
 mod links;
 mod markup;
 mod notifications;
+mod playback;
 mod portal;
 mod receive_media;
 mod room_list;
