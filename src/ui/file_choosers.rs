@@ -48,6 +48,20 @@ pub fn choose_open_path(
     chooser
 }
 
+/// Asks for a picture to open over `parent` (pictures only in the list). `on_path` gets
+/// the chosen path.
+pub fn choose_picture(
+    parent: &impl IsA<gtk::Window>,
+    on_path: impl Fn(PathBuf) + 'static,
+) -> gtk::FileChooserNative {
+    let chooser = choose_open_path(parent, &gettext("Choose a Picture"), on_path);
+    let filter = gtk::FileFilter::new();
+    filter.set_name(Some(&gettext("Pictures")));
+    filter.add_mime_type("image/*");
+    chooser.add_filter(&filter);
+    chooser
+}
+
 fn run_chooser(chooser: &gtk::FileChooserNative, on_path: impl Fn(PathBuf) + 'static) {
     // The chooser must live until it answers: the closure keeps it, and lets it go then.
     let keep = Rc::new(std::cell::RefCell::new(Some(chooser.clone())));

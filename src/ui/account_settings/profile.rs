@@ -13,7 +13,7 @@ use crate::engine::media::autoload::RoomKind;
 use crate::i18n::gettext;
 use crate::ui::avatars::EditableAvatar;
 use crate::ui::bridge::{run_for, run_or_toast};
-use crate::ui::file_choosers::choose_open_path;
+use crate::ui::file_choosers::choose_picture;
 
 /// The widgets of the profile page.
 pub(super) struct ProfileWidgets {
@@ -126,15 +126,11 @@ impl AccountSettings {
     /// Asks for a picture, then makes it the avatar.
     pub(super) fn change_avatar(&self) {
         let weak = self.downgrade();
-        let chooser = choose_open_path(self, &gettext("Choose a Picture"), move |path| {
+        let chooser = choose_picture(self, move |path| {
             if let Some(window) = weak.upgrade() {
                 window.set_avatar_from(path);
             }
         });
-        let filter = gtk::FileFilter::new();
-        filter.set_name(Some(&gettext("Pictures")));
-        filter.add_mime_type("image/*");
-        chooser.add_filter(&filter);
         self.keep_chooser(chooser);
     }
 

@@ -18,7 +18,7 @@ use crate::engine::trust::verification::Verifications;
 use crate::i18n::{gettext, gettext_f, ngettext};
 use crate::ui::bridge::{run_for, run_or_toast};
 use crate::ui::error_text::describe;
-use crate::ui::file_choosers::choose_open_path;
+use crate::ui::file_choosers::choose_picture;
 use crate::ui::widgets::Toasts;
 use adw::prelude::*;
 
@@ -309,15 +309,11 @@ impl View {
     /// Asks for a picture, then makes it the room's.
     fn change_avatar(self: &Rc<Self>) {
         let view = Rc::downgrade(self);
-        let chooser = choose_open_path(&self.window, &gettext("Choose a Picture"), move |path| {
+        let chooser = choose_picture(&self.window, move |path| {
             if let Some(view) = view.upgrade() {
                 view.set_avatar_from(path);
             }
         });
-        let filter = gtk::FileFilter::new();
-        filter.set_name(Some(&gettext("Pictures")));
-        filter.add_mime_type("image/*");
-        chooser.add_filter(&filter);
         self.chooser.replace(Some(chooser));
     }
 
