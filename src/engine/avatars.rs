@@ -254,12 +254,9 @@ async fn prepare_avatar(session: &Session, bytes: Vec<u8>) -> Result<PreparedIma
     if prepared.bytes.is_empty() {
         return Err(EngineError::Media(MediaError::Empty));
     }
-    let max = session
-        .client()
-        .load_or_fetch_max_upload_size()
-        .await
-        .map(u64::from)
-        .map_err(|err| EngineError::from_sdk(err, Call::Authenticated))?;
+    // Unlike a message's attachment (queued while offline), an avatar is uploaded at
+    // once: an unknown limit is an error here.
+    let max = session.max_upload_size().await?;
     let size = prepared.bytes.len() as u64;
     if size > max {
         return Err(EngineError::TooLargeToUpload { size, max });

@@ -150,6 +150,15 @@ impl Session {
         self.key_sharing
     }
 
+    /// The largest upload the server takes, in bytes (asked once per client, then cached).
+    pub async fn max_upload_size(&self) -> Result<u64> {
+        self.client
+            .load_or_fetch_max_upload_size()
+            .await
+            .map(u64::from)
+            .map_err(|err| EngineError::from_sdk(err, Call::Authenticated))
+    }
+
     /// This device's ID.
     pub fn device_id(&self) -> String {
         self.client

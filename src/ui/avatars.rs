@@ -79,13 +79,14 @@ fn wanted(widget: &adw::Avatar) -> Option<String> {
 /// lets it load by itself; with its initials until then, and otherwise. Cheap when the
 /// picture was made before: binding a row may call it on every scroll.
 pub fn show(widget: &adw::Avatar, loader: &AvatarLoader, avatar: Option<&Avatar>, room: RoomKind) {
-    let tapped =
-        |avatar: &Avatar| CACHE.with_borrow(|cache| cache.tapped.contains(avatar.url.as_str()));
-    let waits = avatar.filter(|avatar| {
-        room != RoomKind::Invited
-            && !loads_by_itself(setting(), room, avatar.trust)
-            && !tapped(avatar)
+    // Decided once: by the rule, or because the person tapped this picture before (never
+    // in an invitation).
+    let allowed = avatar.map(|avatar| {
+        loads_by_itself(setting(), room, avatar.trust)
+            || (room != RoomKind::Invited
+                && CACHE.with_borrow(|cache| cache.tapped.contains(avatar.url.as_str())))
     });
+    let waits = avatar.filter(|_| allowed == Some(false) && room != RoomKind::Invited);
     // SAFETY: only this module uses this key, and it always stores this type.
     unsafe {
         widget.set_data::<Option<(AvatarLoader, Avatar)>>(
@@ -93,11 +94,7 @@ pub fn show(widget: &adw::Avatar, loader: &AvatarLoader, avatar: Option<&Avatar>
             waits.map(|avatar| (loader.clone(), avatar.clone())),
         );
     }
-    let avatar = avatar.filter(|avatar| {
-        loads_by_itself(setting(), room, avatar.trust)
-            || (room != RoomKind::Invited && tapped(avatar))
-    });
-    let Some(avatar) = avatar else {
+    let Some(avatar) = avatar.filter(|_| allowed == Some(true)) else {
         set_wanted(widget, None);
         widget.set_custom_image(None::<&gdk::Paintable>);
         return;

@@ -53,12 +53,7 @@ fn caption_of(caption: Option<&str>) -> Option<TextMessageEventContent> {
 impl RoomTimeline {
     /// The largest upload the server takes, in bytes (asked once per client, then cached).
     pub async fn max_upload_size(&self) -> Result<u64> {
-        self.session
-            .client()
-            .load_or_fetch_max_upload_size()
-            .await
-            .map(u64::from)
-            .map_err(|err| EngineError::from_sdk(err, crate::engine::error::Call::Authenticated))
+        self.session.max_upload_size().await
     }
 
     /// Refuses a file larger than the server takes, before it is queued: inside the send
