@@ -58,8 +58,8 @@ use matrix_sdk::ruma::events::InitialStateEvent;
 use matrix_sdk::ruma::events::direct::{DirectEventContent, OwnedDirectUserIdentifier};
 use matrix_sdk::ruma::events::room::encryption::RoomEncryptionEventContent;
 use matrix_sdk::ruma::events::room::message::RoomMessageEventContent;
+use sotto::engine::accounts::Accounts;
 use sotto::engine::paths::Paths;
-use sotto::engine::profile::Profile;
 use sotto::engine::room_list::{PAGE_SIZE, RoomListSections, Section, room_list};
 use sotto::engine::secrets::SecretStore;
 use sotto::engine::sync::AccountSync;
@@ -213,8 +213,8 @@ fn main() {
     }
 }
 
-fn profile_in(dir: &Path) -> Profile {
-    Profile::new(
+fn accounts_in(dir: &Path) -> Accounts {
+    Accounts::new(
         Paths::new(dir.join("data"), dir.join("cache")),
         SecretStore::new(),
     )
@@ -423,7 +423,7 @@ fn parent(sizes: &Sizes, quick: bool) {
             first_target,
         );
         report(
-            "   of which Profile::login (server-side password hashing included)",
+            "   of which Accounts::login (server-side password hashing included)",
             &field(&runs, "LOGIN_MS"),
             "ms",
             "",
@@ -844,8 +844,8 @@ fn seed_history(server: &harness::synapse::Synapse, dir: &Path, count: usize) ->
     runtime.block_on(async {
         let reader = server.register("reader").await;
         let friend_user = server.register("writer").await;
-        let profile = profile_in(dir);
-        let session = profile
+        let accounts = accounts_in(dir);
+        let session = accounts
             .login(&server.url(), &reader.localpart, &reader.password)
             .await
             .expect("the reader signs in");
@@ -1042,9 +1042,9 @@ fn first_screen_named(rooms: &RoomListSections, total: usize) -> bool {
 fn child_login(dir: &Path, homeserver: &str, localpart: &str, total: usize, settle_secs: u64) {
     let password = std::env::var(PASSWORD_VAR).expect("the password in the environment");
     child_runtime().block_on(async {
-        let profile = profile_in(dir);
+        let accounts = accounts_in(dir);
         let start = Instant::now();
-        let session = profile
+        let session = accounts
             .login(homeserver, localpart, &password)
             .await
             .expect("signs in");
@@ -1107,9 +1107,9 @@ fn child_login(dir: &Path, homeserver: &str, localpart: &str, total: usize, sett
 }
 
 async fn restore(dir: &Path) -> (sotto::engine::session::Session, AccountSync) {
-    let profile = profile_in(dir);
-    let entry = profile.accounts().unwrap().remove(0);
-    let session = profile.restore(&entry).await.expect("restores");
+    let accounts = accounts_in(dir);
+    let entry = accounts.list().unwrap().remove(0);
+    let session = accounts.restore(&entry).await.expect("restores");
     let sync = AccountSync::start(&session).await.unwrap();
     (session, sync)
 }
@@ -1317,7 +1317,7 @@ fn seed_pictures(server: &harness::synapse::Synapse, dir: &Path) -> String {
     runtime.block_on(async {
         let reader = server.register("picture-reader").await;
         let friend_user = server.register("photographer").await;
-        let session = profile_in(dir)
+        let session = accounts_in(dir)
             .login(&server.url(), &reader.localpart, &reader.password)
             .await
             .expect("the reader signs in");
@@ -1440,7 +1440,7 @@ fn pictures_on_screen_shown(list: &gtk::ListView) -> (bool, usize) {
 fn child_pictures_window(dir: &Path, room_id: &str) {
     use gtk::prelude::*;
     use sotto::ui::room_view::row::PictureStatus;
-    let started = common::app::start(profile_in(dir), 360, 720);
+    let started = common::app::start(accounts_in(dir), 360, 720);
     let window = started.window;
     let listed = common::app::run_main_loop_until(harness::PATIENCE, || {
         window.room_list_pane().find(room_id).is_some()
@@ -1594,7 +1594,7 @@ fn child_open(dir: &Path, room_id: &str, scroll: usize) {
 /// big room a second later: the time from the tap to the first frame painted with a full
 /// screen of its messages (the list at least as tall as its viewport).
 fn child_window_open(dir: &Path, room_id: &str) {
-    let started = common::app::start(profile_in(dir), 360, 720);
+    let started = common::app::start(accounts_in(dir), 360, 720);
     let window = started.window;
     let listed = common::app::run_main_loop_until(harness::PATIENCE, || {
         window.room_list_pane().find(room_id).is_some()

@@ -16,7 +16,7 @@
 //! `-- --background` runs only the last part.
 //!
 //! `SOTTO_BENCH_WRAP` puts a command before each child (a profiler, say); its output
-//! file is overwritten by each run, so the last run's profile is what remains.
+//! file is overwritten by each run, so the last run's is what remains.
 
 // matrix-sdk-ui's timeline futures are deep; the default limit is too small for them.
 #![recursion_limit = "256"]
@@ -34,8 +34,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use sotto::engine::accounts::Accounts;
 use sotto::engine::paths::Paths;
-use sotto::engine::profile::Profile;
 use sotto::engine::room_list::{RoomListSections, room_list};
 use sotto::engine::secrets::SecretStore;
 use sotto::engine::sync::AccountSync;
@@ -54,8 +54,8 @@ fn main() {
     }
 }
 
-fn profile_in(dir: &Path) -> Profile {
-    Profile::new(
+fn accounts_in(dir: &Path) -> Accounts {
+    Accounts::new(
         Paths::new(dir.join("data"), dir.join("cache")),
         SecretStore::new(),
     )
@@ -73,8 +73,8 @@ fn parent() {
     let setup = Instant::now();
     let dm = runtime.block_on(async {
         let user = server.register("bench").await;
-        let profile = profile_in(dir.path());
-        let session = profile
+        let accounts = accounts_in(dir.path());
+        let session = accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .expect("signs in");
@@ -278,7 +278,7 @@ fn background(me: &Path, dir: &Path, server: &harness::synapse::Synapse, dm: &ma
 /// Sotto with its window opened on the saved account and then closed: it runs on in the
 /// background, syncing and notifying, until the parent ends it.
 fn child_background(dir: &Path) {
-    let started = common::app::start(profile_in(dir), 360, 720);
+    let started = common::app::start(accounts_in(dir), 360, 720);
     let window = started.window;
     let rooms = window.rooms();
     let listed = common::app::run_main_loop_until(Duration::from_secs(60), || {
@@ -420,9 +420,9 @@ fn child_engine(dir: &Path) {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let profile = profile_in(dir);
-        let entry = profile.accounts().unwrap().remove(0);
-        let session = profile.restore(&entry).await.unwrap();
+        let accounts = accounts_in(dir);
+        let entry = accounts.list().unwrap().remove(0);
+        let session = accounts.restore(&entry).await.unwrap();
         let sync = AccountSync::start(&session).await.unwrap();
         wait_for_rooms(&sync).await;
         println!("ROOMS");
@@ -439,7 +439,7 @@ fn child_engine(dir: &Path) {
 fn child_window(dir: &Path) {
     use gtk::prelude::*;
     let began = Instant::now();
-    let started = common::app::start(profile_in(dir), 360, 720);
+    let started = common::app::start(accounts_in(dir), 360, 720);
     println!("GTK_INIT_MS {}", started.gtk_init.as_millis());
     let window = started.window;
     let context = gtk::glib::MainContext::default();

@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         );
     }
     // The engine restores the account while GTK starts.
-    sotto::ui::window::begin_head_start(sotto::ui::application::profile_from_env());
+    sotto::ui::window::begin_head_start(sotto::ui::application::accounts_from_env());
 
     if let Err(err) = sotto::ui::init() {
         eprintln!(

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use gtk::glib;
 use gtk::prelude::*;
-use sotto::engine::profile::Profile;
+use sotto::engine::accounts::Accounts;
 use sotto::ui::window::Window;
 
 /// The app and its window, presented.
@@ -16,14 +16,14 @@ pub struct Started {
     pub gtk_init: Duration,
 }
 
-/// Starts Sotto on the saved account of `profile` as `main` does: the head start begins
+/// Starts Sotto on the saved account of `accounts` as `main` does: the head start begins
 /// before GTK, then the window (`width`×`height`) takes it over and is presented.
-pub fn start(profile: Profile, width: i32, height: i32) -> Started {
+pub fn start(accounts: Accounts, width: i32, height: i32) -> Started {
     let began = Instant::now();
     sotto::startup_trace::mark("benchmark child started");
     sotto::ui::choose_renderer();
     sotto::i18n::init();
-    sotto::ui::window::begin_head_start(profile);
+    sotto::ui::window::begin_head_start(accounts);
     sotto::ui::init().expect("a display");
     let gtk_init = began.elapsed();
     sotto::startup_trace::mark("GTK and libadwaita started");

@@ -29,7 +29,7 @@ pub enum EngineError {
     /// The server offers no password login.
     #[error("the homeserver does not offer password login")]
     PasswordLoginUnsupported,
-    /// This account is already signed in in this profile.
+    /// This account is already signed in here.
     #[error("{0} is already signed in")]
     AlreadySignedIn(String),
     /// The username or password is wrong (Synapse does not tell which).

@@ -11,7 +11,6 @@ pub mod links;
 pub mod media;
 pub mod notify;
 pub mod paths;
-pub mod profile;
 pub mod push_rules;
 pub mod room_list;
 pub mod rooms;

@@ -9,7 +9,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The folders of one Sotto profile (the normal one, or the demo's).
+/// The folders of one Sotto (the normal one, or the demo's).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Paths {
     data: PathBuf,
@@ -34,7 +34,7 @@ impl Paths {
         )
     }
 
-    /// Explicit folders (tests, the demo profile).
+    /// Explicit folders (tests, the demo).
     pub fn new(data: impl Into<PathBuf>, cache: impl Into<PathBuf>) -> Self {
         Self {
             data: data.into(),

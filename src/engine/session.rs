@@ -363,7 +363,7 @@ async fn build(
         backup_download_strategy:
             matrix_sdk::encryption::BackupDownloadStrategy::AfterDecryptionFailure,
     };
-    // One process per profile: the application is unique on the session bus, and each
+    // One process per set of accounts: the application is unique on the session bus, and each
     // process would take the SDK's cross-process locks under the same holder name anyway
     // (so they could never keep two processes apart). Left on, they cost a write to the
     // encrypted stores every 50 ms while held (the encryption sync holds the crypto lock

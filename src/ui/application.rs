@@ -6,16 +6,16 @@ use adw::prelude::*;
 use gtk::{gio, glib};
 
 use crate::config::{APP_ID, RESOURCE_BASE, VERSION};
+use crate::engine::accounts::Accounts;
 use crate::engine::paths::Paths;
-use crate::engine::profile::Profile;
 use crate::engine::secrets::SecretStore;
 use crate::i18n::gettext;
 use crate::ui::portal::{Backend, BackgroundAnswer};
 use crate::ui::window::Window;
 
 thread_local! {
-    /// The profile of this process's windows and background work, once one started.
-    static PROFILE: RefCell<Option<Profile>> = const { RefCell::new(None) };
+    /// The accounts of this process's windows and background work, once one started.
+    static ACCOUNTS: RefCell<Option<Accounts>> = const { RefCell::new(None) };
     /// Keeps the application running without a window while "Run in background" is on.
     static HOLD: RefCell<Option<gio::ApplicationHoldGuard>> = const { RefCell::new(None) };
     /// Set when the Background portal does not allow running in the background.
@@ -176,28 +176,28 @@ pub fn follow_background_answer(app: &adw::Application, answer: BackgroundAnswer
     update_hold(app);
 }
 
-/// Makes `profile` the one of this process (a window opened later shows it) and notifies
+/// Makes `accounts` the one of this process (a window opened later shows it) and notifies
 /// for its accounts.
-pub fn adopt_profile(app: &adw::Application, profile: &Profile) {
-    PROFILE.with(|slot| {
-        slot.replace(Some(profile.clone()));
+pub fn adopt_accounts(app: &adw::Application, accounts: &Accounts) {
+    ACCOUNTS.with(|slot| {
+        slot.replace(Some(accounts.clone()));
     });
-    crate::ui::notifications::watch_profile(app, profile);
+    crate::ui::notifications::watch_accounts(app, accounts);
 }
 
-/// The profile of this process, once a window or the background start took one.
-pub fn adopted_profile() -> Option<Profile> {
-    PROFILE.with(|slot| slot.borrow().clone())
+/// The accounts of this process, once a window or the background start took one.
+pub fn adopted_accounts() -> Option<Accounts> {
+    ACCOUNTS.with(|slot| slot.borrow().clone())
 }
 
-/// Runs the accounts without a window: they sync and notify. The profile is the one of
+/// Runs the accounts without a window: they sync and notify. The set is the one of
 /// this process, else the one the head start restores.
 pub fn start_in_background(app: &adw::Application) {
-    let profile = adopted_profile()
-        .or_else(|| crate::ui::window::take_head_start().map(|h| h.into_profile()))
-        .unwrap_or_else(profile_from_env);
-    adopt_profile(app, &profile);
-    crate::ui::bridge::runtime().spawn(async move { profile.run_all().await });
+    let accounts = adopted_accounts()
+        .or_else(|| crate::ui::window::take_head_start().map(|h| h.into_accounts()))
+        .unwrap_or_else(accounts_from_env);
+    adopt_accounts(app, &accounts);
+    crate::ui::bridge::runtime().spawn(async move { accounts.run_all().await });
     // After any activation the start-up might have brought (none: no window).
     glib::idle_add_local_once(|| crate::startup_trace::mark("running in the background"));
     compact_when_windowless(app);
@@ -219,11 +219,11 @@ pub fn present_main_window(app: &adw::Application) -> Window {
         .unwrap_or_else(|| {
             let window = Window::new(app);
             crate::startup_trace::mark("main window built");
-            match (crate::ui::window::take_head_start(), adopted_profile()) {
+            match (crate::ui::window::take_head_start(), adopted_accounts()) {
                 (Some(head_start), _) => window.start_head_start(head_start),
                 // Opened again after running in the background: what runs is taken over.
-                (None, Some(profile)) => window.start(profile),
-                (None, None) => window.start(profile_from_env()),
+                (None, Some(accounts)) => window.start(accounts),
+                (None, None) => window.start(accounts_from_env()),
             }
             window
         });
@@ -244,22 +244,22 @@ pub fn present_main_window(app: &adw::Application) -> Window {
     window
 }
 
-/// The main window whose profile holds the account `user_id`.
+/// The main window whose set of accounts holds `user_id`.
 fn window_of_account(app: &adw::Application, user_id: &str) -> Option<Window> {
     app.windows()
         .into_iter()
         .filter_map(|w| w.downcast::<Window>().ok())
         .find(|w| {
-            w.profile()
-                .and_then(|p| p.accounts().ok())
+            w.accounts()
+                .and_then(|p| p.list().ok())
                 .is_some_and(|accounts| accounts.iter().any(|a| a.user_id == user_id))
         })
 }
 
-/// The profile Sotto opens: its folders from the environment (`XDG_*`), its secrets in
+/// The accounts Sotto opens: their folders from the environment (`XDG_*`), their secrets in
 /// the Secret Service.
-pub fn profile_from_env() -> Profile {
-    Profile::new(Paths::from_env(), SecretStore::new())
+pub fn accounts_from_env() -> Accounts {
+    Accounts::new(Paths::from_env(), SecretStore::new())
 }
 
 fn add_actions(app: &adw::Application) {
@@ -285,10 +285,10 @@ fn add_actions(app: &adw::Application) {
             };
             let window = window_of_account(app, &account)
                 .or_else(|| {
-                    // No window shows this account's profile (it ran in the background).
-                    let profile = crate::ui::notifications::profile_of(&account)?;
+                    // No window shows this account (it ran in the background).
+                    let accounts = crate::ui::notifications::accounts_of(&account)?;
                     let window = Window::new(app);
-                    window.start(profile);
+                    window.start(accounts);
                     Some(window)
                 })
                 .unwrap_or_else(|| present_main_window(app));

@@ -16,8 +16,8 @@ use std::rc::Rc;
 use adw::prelude::*;
 use gtk::{gio, glib};
 
+use crate::engine::accounts::Accounts;
 use crate::engine::notify::{Alert, Notice};
-use crate::engine::profile::Profile;
 use crate::engine::room_list::Preview;
 use crate::engine::running::RunningChange;
 use crate::i18n::{gettext, gettext_f, ngettext};
@@ -64,15 +64,15 @@ type RoomKey = (String, String);
 
 #[derive(Default)]
 struct State {
-    /// The profiles (by their running accounts) whose accounts are watched.
-    profiles: HashSet<usize>,
+    /// The sets of accounts watched (by their running accounts).
+    watched: HashSet<usize>,
     /// The watchers of accounts, by Matrix ID.
     watchers: HashMap<String, glib::JoinHandle<()>>,
     /// The rooms with a notification out.
     rooms: HashMap<RoomKey, RoomNote>,
-    /// The profile of each account watched: to name the account when its profile runs
+    /// The set of accounts of each account watched: to name the account when its set runs
     /// several, and to open a window on it when a notification is clicked.
-    profiles_of: HashMap<String, Profile>,
+    accounts_by_user: HashMap<String, Accounts>,
 }
 
 thread_local! {
@@ -83,10 +83,10 @@ fn state() -> Rc<RefCell<State>> {
     STATE.with(Rc::clone)
 }
 
-/// The profile holding `account`, when its account is watched: the one a notification of
+/// The set of accounts holding `account`, when its account is watched: the one a notification of
 /// that account opens in a window.
-pub fn profile_of(account: &str) -> Option<Profile> {
-    state().borrow().profiles_of.get(account).cloned()
+pub fn accounts_of(account: &str) -> Option<Accounts> {
+    state().borrow().accounts_by_user.get(account).cloned()
 }
 
 /// The ID of the notification of `room_id` for `account`.
@@ -94,20 +94,20 @@ pub fn notification_id(account: &str, room_id: &str) -> String {
     format!("room:{account}:{room_id}")
 }
 
-/// Notifies for every account of `profile` that runs now or starts running later. Calling
-/// it again for the same profile changes nothing.
-pub fn watch_profile(app: &adw::Application, profile: &Profile) {
-    let key = profile.running().key();
-    if !state().borrow_mut().profiles.insert(key) {
+/// Notifies for every account of `accounts` that runs now or starts running later. Calling
+/// it again for the same set changes nothing.
+pub fn watch_accounts(app: &adw::Application, accounts: &Accounts) {
+    let key = accounts.running().key();
+    if !state().borrow_mut().watched.insert(key) {
         return;
     }
-    for open in profile.running().all() {
+    for open in accounts.running().all() {
         if open.sync.is_some() {
-            watch_account(app, profile, open.session);
+            watch_account(app, accounts, open.session);
         }
     }
-    let profile = profile.clone();
-    let mut changes = profile.running().changes();
+    let accounts = accounts.clone();
+    let mut changes = accounts.running().changes();
     let app = app.downgrade();
     spawn_ui(async move {
         loop {
@@ -120,7 +120,7 @@ pub fn watch_profile(app: &adw::Application, profile: &Profile) {
                 return;
             };
             match change {
-                RunningChange::Syncing(session, _) => watch_account(&app, &profile, session),
+                RunningChange::Syncing(session, _) => watch_account(&app, &accounts, session),
                 RunningChange::Stopped { user_id } => stop_account(&app, &user_id),
             }
         }
@@ -130,15 +130,15 @@ pub fn watch_profile(app: &adw::Application, profile: &Profile) {
 /// Notifies for `session`'s account (in place of any earlier watcher of it).
 fn watch_account(
     app: &adw::Application,
-    profile: &Profile,
+    accounts: &Accounts,
     session: crate::engine::session::Session,
 ) {
     let account = session.user_id();
     let key = account.clone();
     state()
         .borrow_mut()
-        .profiles_of
-        .insert(account.clone(), profile.clone());
+        .accounts_by_user
+        .insert(account.clone(), accounts.clone());
     let app = app.downgrade();
     let watching = spawn_ui(async move {
         let mut notices =
@@ -166,7 +166,7 @@ fn stop_account(app: &adw::Application, account: &str) {
     if let Some(watcher) = state.borrow_mut().watchers.remove(account) {
         watcher.abort();
     }
-    state.borrow_mut().profiles_of.remove(account);
+    state.borrow_mut().accounts_by_user.remove(account);
     let rooms: Vec<RoomKey> = state
         .borrow()
         .rooms
@@ -195,14 +195,14 @@ fn is_shown(app: &adw::Application, account: &str, room_id: &str) -> bool {
     })
 }
 
-/// Whether the profile of `account` runs more than one account (then each notification
+/// Whether the set of accounts of `account` runs more than one account (then each notification
 /// names its account).
 fn several_accounts(account: &str) -> bool {
     state()
         .borrow()
-        .profiles_of
+        .accounts_by_user
         .get(account)
-        .is_some_and(|profile| profile.running().count() > 1)
+        .is_some_and(|accounts| accounts.running().count() > 1)
 }
 
 fn alerted(app: &adw::Application, account: &str, alert: Alert) {

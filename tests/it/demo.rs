@@ -1,5 +1,5 @@
 //! The demo that `tools/run` starts: a private Synapse seeded with demo people, rooms and an
-//! encrypted direct chat, and Sotto signed in as the demo user in a profile of its own (its
+//! encrypted direct chat, and Sotto signed in as the demo user with accounts of its own (its
 //! own folders and Secret Service item, in the private session of `tools/run`), so it never
 //! touches a real account. It lives in the test binary to reuse the harness without linking
 //! another binary; it is ignored by normal test runs.
@@ -7,8 +7,8 @@
 use std::process::Command;
 
 use matrix_sdk::ruma::OwnedRoomId;
+use sotto::engine::accounts::Accounts;
 use sotto::engine::paths::Paths;
-use sotto::engine::profile::Profile;
 use sotto::engine::secrets::SecretStore;
 
 use crate::harness::{self, peers, synapse};
@@ -43,7 +43,7 @@ fn run_demo() {
     assert!(status.success(), "Sotto exited with {status}");
 }
 
-/// Creates the demo people and rooms and signs the demo user in to the demo profile.
+/// Creates the demo people and rooms and signs the demo user in in the demo's folders.
 async fn seed(server: &synapse::Synapse, folders: &std::path::Path) -> Vec<matrix_sdk::Client> {
     let demo = server.register_with_password("demo", DEMO_PASSWORD).await;
     let alice = server.register_with_password("alice", DEMO_PASSWORD).await;
@@ -52,8 +52,8 @@ async fn seed(server: &synapse::Synapse, folders: &std::path::Path) -> Vec<matri
     // Sign in through Sotto's engine first, so that the encrypted messages below are
     // encrypted for the demo device too.
     let paths = Paths::new(folders.join("data/sotto"), folders.join("cache/sotto"));
-    let profile = Profile::new(paths, SecretStore::new());
-    let session = profile
+    let accounts = Accounts::new(paths, SecretStore::new());
+    let session = accounts
         .login(&server.url(), &demo.localpart, DEMO_PASSWORD)
         .await
         .expect("the demo user signs in");

@@ -83,7 +83,7 @@ pub async fn rename_this_session(session: &Session, name: &str) -> Result<()> {
 
 /// Signs out another session of the account. The server asks for the password first
 /// (`PasswordNeeded` without one, `WrongPassword` for a wrong one). Signing out this
-/// session goes through the profile's sign-out instead.
+/// session goes through `Accounts::sign_out` instead.
 pub async fn sign_out_session(
     session: &Session,
     device_id: &str,
@@ -91,7 +91,7 @@ pub async fn sign_out_session(
 ) -> Result<()> {
     if session.client().device_id().map(|d| d.as_str()) == Some(device_id) {
         return Err(EngineError::matrix(std::io::Error::other(
-            "this session is signed out through the profile",
+            "this session is signed out through the accounts",
         )));
     }
     let devices: [OwnedDeviceId; 1] = [device_id.into()];

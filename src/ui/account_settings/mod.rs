@@ -15,7 +15,7 @@ use gtk::{gio, glib};
 use zeroize::Zeroizing;
 
 use crate::engine::EngineError;
-use crate::engine::profile::Profile;
+use crate::engine::accounts::Accounts;
 use crate::engine::session::KeySharing;
 use crate::engine::session::Session;
 use crate::engine::trust::cross_signing::{self, SessionVerification};
@@ -73,7 +73,7 @@ mod imp {
         pub(super) verification: RefCell<Option<SessionVerification>>,
         pub(super) has_identity: RefCell<Option<bool>>,
         pub(super) tasks: RefCell<Vec<glib::JoinHandle<()>>>,
-        pub(super) profile: RefCell<Option<Profile>>,
+        pub(super) accounts: RefCell<Option<Accounts>>,
         /// The "encrypt only for verified devices" setting stored differs from the one the
         /// open session was built with: the account is opened again when this closes.
         pub(super) key_sharing_changed: Cell<bool>,
@@ -877,10 +877,10 @@ impl AccountSettings {
 
     /// Lets the window keep the "encrypt only for verified devices" setting in `profile`
     /// (the switch works only then).
-    pub fn set_profile(&self, profile: Profile) {
+    pub fn set_accounts(&self, accounts: Accounts) {
         let user_id = self.session().user_id();
-        let stored = profile.account_key_sharing(&user_id);
-        self.imp().profile.replace(Some(profile));
+        let stored = accounts.account_key_sharing(&user_id);
+        self.imp().accounts.replace(Some(accounts));
         let switch = &self.widgets().verified_only;
         match stored {
             Ok(stored) => {
@@ -910,7 +910,7 @@ impl AccountSettings {
     }
 
     fn key_sharing_toggled(&self, on: bool) {
-        let Some(profile) = self.imp().profile.borrow().clone() else {
+        let Some(accounts) = self.imp().accounts.borrow().clone() else {
             return;
         };
         let wanted = if on {
@@ -919,7 +919,7 @@ impl AccountSettings {
             KeySharing::VouchedDevices
         };
         let session = self.session();
-        if let Err(err) = profile.set_account_key_sharing(&session.user_id(), wanted) {
+        if let Err(err) = accounts.set_account_key_sharing(&session.user_id(), wanted) {
             self.toast(&describe(&err));
             return;
         }

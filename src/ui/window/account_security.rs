@@ -168,8 +168,8 @@ impl Window {
     pub fn open_account_settings(&self) -> Option<AccountSettings> {
         let session = self.session()?;
         let settings = AccountSettings::new(Some(self.upcast_ref()), session, self.verifications());
-        if let Some(profile) = self.profile() {
-            settings.set_profile(profile);
+        if let Some(accounts) = self.accounts() {
+            settings.set_accounts(accounts);
         }
         // "Encrypt only for verified devices" is fixed when the client is built: a change
         // opens the account again once the settings close.

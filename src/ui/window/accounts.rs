@@ -10,9 +10,9 @@ use gtk::glib;
 use super::Window;
 use crate::engine::EngineError;
 use crate::engine::accounts::AccountEntry;
+use crate::engine::accounts::Accounts;
 use crate::engine::avatars::own_avatar;
 use crate::engine::media::autoload::RoomKind;
-use crate::engine::profile::Profile;
 use crate::engine::room_list::{RoomListHandle, RoomListUpdate, room_list};
 use crate::engine::session::Session;
 use crate::engine::sync::{AccountSync, SyncState};
@@ -51,12 +51,12 @@ impl Active {
 
 /// Restores `entry` and remembers it as the account shown.
 async fn restore_and_activate(
-    profile: &Profile,
+    accounts: &Accounts,
     entry: AccountEntry,
 ) -> Result<Session, StartProblem> {
-    match profile.open(&entry).await {
+    match accounts.open(&entry).await {
         Ok(session) => {
-            if let Err(err) = profile.set_active(&entry.user_id) {
+            if let Err(err) = accounts.set_active(&entry.user_id) {
                 tracing::warn!("could not remember the active account: {err}");
             }
             Ok(session)
@@ -94,27 +94,27 @@ pub struct Restored {
     sync_and_rooms: Option<SyncAndRooms>,
 }
 
-/// Restores the account of `profile` shown first; `None` when there is none (then the
+/// Restores the account of `accounts` shown first; `None` when there is none (then the
 /// Secret Service is checked, before the person types anything). With `prepare_sync`,
 /// also builds its sync and room list, which list the stored rooms without asking the
 /// server anything.
 async fn restore_first(
-    profile: Profile,
+    accounts: Accounts,
     prepare_sync: bool,
 ) -> Result<Option<Restored>, StartProblem> {
     let problem = |error| StartProblem {
         error,
         account: None,
     };
-    let accounts = profile.accounts_active_first().map_err(problem)?;
-    let Some(entry) = accounts.into_iter().next() else {
-        profile.check_secret_service().await.map_err(problem)?;
+    let entries = accounts.list_active_first().map_err(problem)?;
+    let Some(entry) = entries.into_iter().next() else {
+        accounts.check_secret_service().await.map_err(problem)?;
         return Ok(None);
     };
     // Reading the account's item tells as much about the Secret Service.
-    let session = restore_and_activate(&profile, entry).await?;
+    let session = restore_and_activate(&accounts, entry).await?;
     let sync_and_rooms = if prepare_sync {
-        Some(build_sync_and_rooms(&profile, &session).await)
+        Some(build_sync_and_rooms(&accounts, &session).await)
     } else {
         None
     };
@@ -125,8 +125,8 @@ async fn restore_first(
 }
 
 /// The sync of `session` (the one that runs, else built, not started) and a room list.
-async fn build_sync_and_rooms(profile: &Profile, session: &Session) -> SyncAndRooms {
-    let (sync, _) = profile.sync_of(session).await?;
+async fn build_sync_and_rooms(accounts: &Accounts, session: &Session) -> SyncAndRooms {
+    let (sync, _) = accounts.sync_of(session).await?;
     let rooms = room_list(&sync)
         .await
         .map(|(handle, updates)| (handle, Box::pin(updates) as _));
@@ -135,33 +135,33 @@ async fn build_sync_and_rooms(profile: &Profile, session: &Session) -> SyncAndRo
 
 /// The restore begun before the window exists (see [`begin_head_start`]).
 pub struct HeadStart {
-    profile: Profile,
+    accounts: Accounts,
     task: tokio::task::JoinHandle<Result<Option<Restored>, StartProblem>>,
 }
 
 impl HeadStart {
-    /// The profile, leaving the restore to finish on its own: what it opens is kept among
-    /// the profile's running accounts.
-    pub fn into_profile(self) -> Profile {
-        self.profile
+    /// The accounts, leaving the restore to finish on its own: what it opens is kept among
+    /// the running accounts.
+    pub fn into_accounts(self) -> Accounts {
+        self.accounts
     }
 }
 
 static HEAD_START: std::sync::Mutex<Option<HeadStart>> = std::sync::Mutex::new(None);
 
-/// Begins restoring the account of `profile` shown first, on the engine's threads, while
+/// Begins restoring the account of `accounts` shown first, on the engine's threads, while
 /// GTK starts on this one (GTK takes ~0.1 s to start; the restore and the stored rooms
 /// take about as long): the window's first frame can then show the rooms. The sync is
 /// built but does not start before the window takes it over ([`Window::start_head_start`]),
 /// so a second Sotto process, which only hands its activation over to the first one and
 /// ends, never syncs the same account.
-pub fn begin_head_start(profile: Profile) {
+pub fn begin_head_start(accounts: Accounts) {
     crate::startup_trace::mark("head start begun");
-    let task = runtime().spawn(restore_first(profile.clone(), true));
+    let task = runtime().spawn(restore_first(accounts.clone(), true));
     let previous = HEAD_START
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .replace(HeadStart { profile, task });
+        .replace(HeadStart { accounts, task });
     if let Some(previous) = previous {
         previous.task.abort();
     }
@@ -176,22 +176,22 @@ pub fn take_head_start() -> Option<HeadStart> {
 }
 
 impl Window {
-    /// Shows the accounts of `profile`: the first one restored from its store, or the
+    /// Shows the signed-in accounts of `accounts`: the first one restored from its store, or the
     /// greeter when there is none.
-    pub fn start(&self, profile: Profile) {
-        self.adopt(&profile);
-        if self.imp().profile.set(profile).is_err() {
-            tracing::warn!("the window already has a profile");
+    pub fn start(&self, accounts: Accounts) {
+        self.adopt(&accounts);
+        if self.imp().accounts.set(accounts).is_err() {
+            tracing::warn!("the window already has its accounts");
         }
         self.start_accounts();
     }
 
     /// Like [`Window::start`], taking over what `head_start` restored.
     pub fn start_head_start(&self, head_start: HeadStart) {
-        let HeadStart { profile, task } = head_start;
-        self.adopt(&profile);
-        if self.imp().profile.set(profile).is_err() {
-            tracing::warn!("the window already has a profile");
+        let HeadStart { accounts, task } = head_start;
+        self.adopt(&accounts);
+        if self.imp().accounts.set(accounts).is_err() {
+            tracing::warn!("the window already has its accounts");
         }
         if task.is_finished() {
             // Done while GTK started: show the account before the first frame.
@@ -207,10 +207,10 @@ impl Window {
         self.restore_accounts(Some(task));
     }
 
-    /// Makes `profile` the application's (its accounts notify, window or not).
-    fn adopt(&self, profile: &Profile) {
+    /// Makes `accounts` the application's (its accounts notify, window or not).
+    fn adopt(&self, accounts: &Accounts) {
         if let Some(app) = self.application().and_downcast::<adw::Application>() {
-            crate::ui::application::adopt_profile(&app, profile);
+            crate::ui::application::adopt_accounts(&app, accounts);
         }
     }
 
@@ -223,9 +223,9 @@ impl Window {
         }
     }
 
-    /// The profile of this window.
-    pub fn profile(&self) -> Option<Profile> {
-        self.imp().profile.get().cloned()
+    /// The set of accounts of this window.
+    pub fn accounts(&self) -> Option<Accounts> {
+        self.imp().accounts.get().cloned()
     }
 
     /// The account shown now.
@@ -264,7 +264,7 @@ impl Window {
         &self,
         head_start: Option<tokio::task::JoinHandle<Result<Option<Restored>, StartProblem>>>,
     ) {
-        let Some(profile) = self.profile() else {
+        let Some(accounts) = self.accounts() else {
             return;
         };
         self.imp().main_stack.set_visible_child_name("loading");
@@ -278,7 +278,7 @@ impl Window {
                         Err(err) => tracing::warn!("the head start failed: {err}"),
                     }
                 }
-                restore_first(profile, false).await
+                restore_first(accounts, false).await
             },
             |window, restored| window.show_restored(restored),
         );
@@ -320,11 +320,11 @@ impl Window {
         self.imp().account_button.clone()
     }
 
-    /// The accounts of the profile, for the switcher: user ID, and whether it is shown.
+    /// The signed-in accounts, for the switcher: user ID, and whether it is shown.
     pub fn account_switcher_entries(&self) -> Vec<(String, bool)> {
         let shown = self.session().map(|s| s.user_id());
-        let accounts = self.profile().map_or(Ok(Vec::new()), |p| p.accounts());
-        accounts
+        self.accounts()
+            .map_or(Ok(Vec::new()), |a| a.list())
             .unwrap_or_default()
             .into_iter()
             .map(|a| {
@@ -369,7 +369,7 @@ impl Window {
                 .margin_bottom(6)
                 .build();
             let avatar = adw::Avatar::new(32, Some(user_id.trim_start_matches('@')), true);
-            if let Some(open) = self.profile().and_then(|p| p.running().get(&user_id)) {
+            if let Some(open) = self.accounts().and_then(|p| p.running().get(&user_id)) {
                 let session = open.session;
                 run_for(
                     &avatar,
@@ -407,14 +407,14 @@ impl Window {
 
     /// Shows the account `user_id` (restored from its store) instead of the one shown now.
     pub fn switch_account(&self, user_id: &str) {
-        let Some(profile) = self.profile() else {
+        let Some(accounts) = self.accounts() else {
             return;
         };
         if self.session().is_some_and(|s| s.user_id() == user_id) {
             return;
         }
-        let Some(entry) = profile
-            .accounts()
+        let Some(entry) = accounts
+            .list()
             .unwrap_or_default()
             .into_iter()
             .find(|a| a.user_id == user_id)
@@ -427,7 +427,7 @@ impl Window {
         self.imp().main_stack.set_visible_child_name("loading");
         run_for(
             self,
-            async move { restore_and_activate(&profile, entry).await },
+            async move { restore_and_activate(&accounts, entry).await },
             Self::show_opened,
         );
     }
@@ -436,7 +436,7 @@ impl Window {
     /// fixes when it is built changed ("encrypt only for verified devices"). The sync of
     /// the old client stops before the new one starts.
     pub fn reopen_session(&self) {
-        let (Some(profile), Some(active)) = (self.profile(), self.imp().active.take()) else {
+        let (Some(accounts), Some(active)) = (self.accounts(), self.imp().active.take()) else {
             return;
         };
         let entry = AccountEntry {
@@ -450,8 +450,8 @@ impl Window {
         run_for(
             self,
             async move {
-                profile.running().stop(&entry.user_id).await;
-                restore_and_activate(&profile, entry).await
+                accounts.running().stop(&entry.user_id).await;
+                restore_and_activate(&accounts, entry).await
             },
             Self::show_opened,
         );
@@ -482,7 +482,7 @@ impl Window {
     /// Signs in with what the greeter holds: into a new device, or, after a soft logout of
     /// that same account, into the device and store it already has.
     fn sign_in(&self, credentials: crate::ui::greeter::Credentials) {
-        let Some(profile) = self.profile() else {
+        let Some(accounts) = self.accounts() else {
             return;
         };
         let reauth = self
@@ -496,12 +496,12 @@ impl Window {
         let signing_in = async move {
             let session = match &reauth {
                 Some(entry) => {
-                    profile
+                    accounts
                         .sign_in_again_keeping_store(entry, &credentials.password)
                         .await?
                 }
                 None => {
-                    profile
+                    accounts
                         .login(
                             &credentials.homeserver,
                             &credentials.username,
@@ -510,7 +510,7 @@ impl Window {
                         .await?
                 }
             };
-            if let Err(err) = profile.set_active(&session.user_id()) {
+            if let Err(err) = accounts.set_active(&session.user_id()) {
                 tracing::warn!("could not remember the active account: {err}");
             }
             Ok::<_, EngineError>(session)
@@ -570,7 +570,7 @@ impl Window {
     /// Forgets the account that could not be restored (its store or secrets are unusable,
     /// or the server ended the session) and opens the greeter with its Matrix ID filled in.
     pub(super) fn sign_in_again(&self) {
-        let Some(profile) = self.profile() else {
+        let Some(accounts) = self.accounts() else {
             return;
         };
         let Some(entry) = self.imp().failed.take() else {
@@ -588,7 +588,7 @@ impl Window {
         let user_id = entry.user_id.clone();
         run_for(
             self,
-            async move { profile.forget(&entry).await },
+            async move { accounts.forget(&entry).await },
             move |window, forgotten| {
                 if let Err(err) = forgotten {
                     window.toast(&describe(&err));
@@ -637,12 +637,12 @@ impl Window {
             None => {
                 // The room list starts in the same engine task, so that the cached rooms
                 // come without waiting for the main loop in between.
-                let Some(profile) = self.profile() else {
+                let Some(accounts) = self.accounts() else {
                     return;
                 };
                 let starting = run_for(
                     self,
-                    async move { build_sync_and_rooms(&profile, &session).await },
+                    async move { build_sync_and_rooms(&accounts, &session).await },
                     Self::take_over_sync,
                 );
                 if let Some(active) = imp.active.borrow_mut().as_mut() {
@@ -661,7 +661,7 @@ impl Window {
                 // only compete with that first frame for the CPU.
                 // (With no account active any more, sync_started stops this sync instead.)
                 let starting = (!self.is_mapped()).then_some(self.downgrade());
-                let profile = self.profile();
+                let accounts = self.accounts();
                 if let Some(active) = self.imp().active.borrow_mut().as_mut() {
                     active.tasks.push(spawn_ui(async move {
                         if let Some(window) = starting.and_then(|w| w.upgrade()) {
@@ -670,8 +670,8 @@ impl Window {
                         runtime().spawn(async move {
                             resuming.resume().await;
                             // The other accounts sync too, so that each one notifies.
-                            if let Some(profile) = profile {
-                                profile.run_all().await;
+                            if let Some(accounts) = accounts {
+                                accounts.run_all().await;
                             }
                         });
                     }));
@@ -738,9 +738,9 @@ impl Window {
             folder: active.session.folder().to_owned(),
         };
         active.stop();
-        if let Some(profile) = self.profile() {
+        if let Some(accounts) = self.accounts() {
             let user_id = entry.user_id.clone();
-            runtime().spawn(async move { profile.running().stop(&user_id).await });
+            runtime().spawn(async move { accounts.running().stop(&user_id).await });
         }
         // After a soft logout the device and its keys still exist on the server: signing
         // in again keeps this device's store.
@@ -838,7 +838,7 @@ impl Window {
 
     /// Signs the account shown now out, then shows the next account or the greeter.
     pub fn sign_out(&self) {
-        let (Some(profile), Some(active)) = (self.profile(), self.imp().active.take()) else {
+        let (Some(accounts), Some(active)) = (self.accounts(), self.imp().active.take()) else {
             return;
         };
         let session = active.session.clone();
@@ -847,7 +847,7 @@ impl Window {
         self.imp().main_stack.set_visible_child_name("loading");
         run_for(
             self,
-            async move { profile.sign_out(session).await },
+            async move { accounts.sign_out(session).await },
             |window, result| {
                 if let Err(err) = result {
                     window.toast(&describe(&err));

@@ -5,7 +5,7 @@ use adw::subclass::prelude::*;
 use gtk::{CompositeTemplate, glib};
 
 use crate::engine::accounts::AccountEntry;
-use crate::engine::profile::Profile;
+use crate::engine::accounts::Accounts;
 use crate::ui::greeter::Greeter;
 use crate::ui::room_list::pane::RoomListPane;
 
@@ -59,8 +59,8 @@ pub struct Window {
     /// The conversations opened last on this account, most recent last, kept open so that
     /// going back to one of them does not build its timeline again (see `RECENT_ROOMS`).
     pub recent_timelines: RefCell<Vec<crate::engine::timeline::RoomTimeline>>,
-    /// The profile whose accounts this window shows.
-    pub profile: OnceCell<Profile>,
+    /// The accounts whose accounts this window shows.
+    pub accounts: OnceCell<Accounts>,
     /// The account shown now, with its sync.
     pub active: RefCell<Option<Active>>,
     /// The account whose restore failed, offered to sign in again.

@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 
 use sotto::engine::EngineError;
-use sotto::engine::profile::Profile;
+use sotto::engine::accounts::Accounts;
 use sotto::engine::secrets::SecretStore;
 
 use crate::harness::{self, TestProfile, peers, synapse};
@@ -28,7 +28,7 @@ fn sign_in_restore_and_sign_out() {
         let server = synapse::shared();
         let user = server.register("restore").await;
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .expect("signs in");
@@ -55,7 +55,7 @@ fn sign_in_restore_and_sign_out() {
         drop(session);
 
         // Sotto's folders are its owner's only, and so is the account list.
-        let paths = test.profile.paths();
+        let paths = test.accounts.paths();
         let mode =
             |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
         for dir in [
@@ -74,9 +74,9 @@ fn sign_in_restore_and_sign_out() {
         )
         .unwrap();
 
-        // A fresh profile object over the same folders restores the account.
-        let again = Profile::new(test.profile.paths().clone(), SecretStore::new());
-        let accounts = again.accounts().expect("the account list");
+        // A fresh accounts object over the same folders restores the account.
+        let again = Accounts::new(test.accounts.paths().clone(), SecretStore::new());
+        let accounts = again.list().expect("the account list");
         assert_eq!(accounts.len(), 1);
         assert_eq!(accounts[0].user_id, user.user_id);
         let restored = again.restore(&accounts[0]).await.expect("restores");
@@ -93,9 +93,9 @@ fn sign_in_restore_and_sign_out() {
             SecretStore::new().load(&user.user_id),
             Err(EngineError::SecretsMissing(_))
         ));
-        assert!(!test.profile.paths().account_data(&folder).exists());
-        assert!(!test.profile.paths().account_cache(&folder).exists());
-        assert!(again.accounts().unwrap().is_empty());
+        assert!(!test.accounts.paths().account_data(&folder).exists());
+        assert!(!test.accounts.paths().account_cache(&folder).exists());
+        assert!(again.list().unwrap().is_empty());
     });
 }
 
@@ -107,30 +107,33 @@ fn two_accounts_are_independent() {
         let first = server.register("multi-one").await;
         let second = server.register("multi-two").await;
         let a = test
-            .profile
+            .accounts
             .login(&server.url(), &first.localpart, &first.password)
             .await
             .unwrap();
         // A full Matrix ID needs no homeserver when it resolves; here it is typed anyway.
         let b = test
-            .profile
+            .accounts
             .login(&server.url(), &second.user_id, &second.password)
             .await
             .unwrap();
         assert_ne!(a.folder(), b.folder());
-        test.profile.sign_out(a).await.expect("signs the first out");
+        test.accounts
+            .sign_out(a)
+            .await
+            .expect("signs the first out");
 
-        let accounts = test.profile.accounts().unwrap();
+        let accounts = test.accounts.list().unwrap();
         assert_eq!(accounts.len(), 1);
         assert_eq!(accounts[0].user_id, second.user_id);
         drop(b);
         let b = test
-            .profile
+            .accounts
             .restore(&accounts[0])
             .await
             .expect("the second still restores");
         assert_eq!(b.user_id(), second.user_id);
-        test.profile.sign_out(b).await.unwrap();
+        test.accounts.sign_out(b).await.unwrap();
     });
 }
 
@@ -141,13 +144,13 @@ fn signing_in_twice_to_one_account_is_refused() {
         let server = synapse::shared();
         let user = server.register("twice").await;
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
         let before = server_devices(&user).await;
         let err = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .expect_err("a second sign-in of the same account is refused");
@@ -163,8 +166,8 @@ fn signing_in_twice_to_one_account_is_refused() {
             "before: {before:?}, after: {after:?}"
         );
         assert!(before.iter().all(|d| after.contains(d)));
-        assert_eq!(test.profile.accounts().unwrap().len(), 1);
-        test.profile.sign_out(session).await.unwrap();
+        assert_eq!(test.accounts.list().unwrap().len(), 1);
+        test.accounts.sign_out(session).await.unwrap();
     });
 }
 
@@ -175,24 +178,21 @@ fn wrong_password_and_unknown_user() {
         let server = synapse::shared();
         let user = server.register("badpw").await;
         let err = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, "not-the-password")
             .await
             .unwrap_err();
         assert!(matches!(err, EngineError::WrongCredentials), "{err:?}");
         let err = test
-            .profile
+            .accounts
             .login(&server.url(), "nobody-here", "whatever")
             .await
             .unwrap_err();
         assert!(matches!(err, EngineError::WrongCredentials), "{err:?}");
+        assert!(test.accounts.list().unwrap().is_empty(), "nothing is kept");
         assert!(
-            test.profile.accounts().unwrap().is_empty(),
-            "nothing is kept"
-        );
-        assert!(
-            !test.profile.paths().data().exists()
-                || std::fs::read_dir(test.profile.paths().data())
+            !test.accounts.paths().data().exists()
+                || std::fs::read_dir(test.accounts.paths().data())
                     .unwrap()
                     .next()
                     .is_none(),
@@ -205,10 +205,10 @@ fn wrong_password_and_unknown_user() {
 fn bad_usernames_and_homeservers() {
     let test = TestProfile::new();
     harness::runtime().block_on(async {
-        let err = test.profile.login("", "alice", "pw").await.unwrap_err();
+        let err = test.accounts.login("", "alice", "pw").await.unwrap_err();
         assert!(matches!(err, EngineError::InvalidHomeserver(_)), "{err:?}");
         let err = test
-            .profile
+            .accounts
             .login("http://127.0.0.1:1", "Alice Smith", "pw")
             .await
             .unwrap_err();
@@ -227,7 +227,7 @@ fn unreachable_server() {
         .port();
     harness::runtime().block_on(async {
         let err = test
-            .profile
+            .accounts
             .login(&format!("http://127.0.0.1:{port}"), "alice", "pw")
             .await
             .unwrap_err();
@@ -269,7 +269,7 @@ fn a_server_that_is_not_matrix() {
     });
     harness::runtime().block_on(async {
         let err = test
-            .profile
+            .accounts
             .login(&format!("http://127.0.0.1:{port}"), "alice", "pw")
             .await
             .unwrap_err();
@@ -284,22 +284,22 @@ fn a_typed_plain_http_homeserver_is_refused_unless_it_is_this_computer() {
         // Refused before any request: nothing may go to that host over plain HTTP, not
         // even the question for its `.well-known`.
         for typed in ["http://matrix.example.org", "HTTP://matrix.example.org:8008/"] {
-            let err = test.profile.login(typed, "alice", "pw").await.unwrap_err();
+            let err = test.accounts.login(typed, "alice", "pw").await.unwrap_err();
             assert!(
                 matches!(&err, EngineError::InsecureHomeserver(host) if host == "matrix.example.org"),
                 "{typed}: {err:?}"
             );
         }
-        assert!(test.profile.accounts().unwrap().is_empty());
+        assert!(test.accounts.list().unwrap().is_empty());
         // Plain HTTP to this computer stays possible (the test homeserver is reached so).
         let server = synapse::shared();
         let user = server.register("loopback").await;
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .expect("signs in over http://127.0.0.1");
-        test.profile.sign_out(session).await.unwrap();
+        test.accounts.sign_out(session).await.unwrap();
     });
 }
 
@@ -324,7 +324,7 @@ fn a_well_known_naming_a_plain_http_homeserver_elsewhere_is_refused() {
     });
     harness::runtime().block_on(async {
         let err = test
-            .profile
+            .accounts
             .login(&format!("http://127.0.0.1:{port}"), "alice", "pw")
             .await
             .unwrap_err();
@@ -341,19 +341,19 @@ fn a_well_known_naming_a_plain_http_homeserver_elsewhere_is_refused() {
         "only the .well-known was asked for, nothing of the homeserver it names: {asked:?}"
     );
     assert!(!asked.is_empty(), "the .well-known was asked for");
-    assert!(test.profile.accounts().unwrap().is_empty());
+    assert!(test.accounts.list().unwrap().is_empty());
 }
 
 #[test]
 fn a_missing_store_folder_is_reported_not_crashed_on() {
     let (test, _) = TestProfile::signed_in("nostore");
     harness::runtime().block_on(async {
-        let entry = &test.profile.accounts().unwrap()[0];
-        std::fs::remove_dir_all(test.profile.paths().account_data(&entry.folder)).unwrap();
-        let err = test.profile.restore(entry).await.unwrap_err();
+        let entry = &test.accounts.list().unwrap()[0];
+        std::fs::remove_dir_all(test.accounts.paths().account_data(&entry.folder)).unwrap();
+        let err = test.accounts.restore(entry).await.unwrap_err();
         assert!(matches!(err, EngineError::StoreUnusable { .. }), "{err:?}");
         // The secrets are still there, so signing in again is possible after forgetting.
-        test.profile.forget(entry).await.unwrap();
+        test.accounts.forget(entry).await.unwrap();
     });
 }
 
@@ -362,19 +362,19 @@ fn a_corrupt_store_is_reported_not_crashed_on() {
     let (test, _) = TestProfile::signed_in("corrupt");
     harness::runtime().block_on(async {
         let data = test
-            .profile
+            .accounts
             .paths()
-            .account_data(&test.profile.accounts().unwrap()[0].folder);
+            .account_data(&test.accounts.list().unwrap()[0].folder);
         for entry in std::fs::read_dir(&data).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "sqlite3") {
                 std::fs::write(&path, b"this is not a database").unwrap();
             }
         }
-        let entry = &test.profile.accounts().unwrap()[0];
-        let err = test.profile.restore(entry).await.unwrap_err();
+        let entry = &test.accounts.list().unwrap()[0];
+        let err = test.accounts.restore(entry).await.unwrap_err();
         assert!(matches!(err, EngineError::StoreUnusable { .. }), "{err:?}");
-        test.profile.forget(entry).await.unwrap();
+        test.accounts.forget(entry).await.unwrap();
     });
 }
 
@@ -398,13 +398,13 @@ fn a_damaged_secret_service_item_is_reported() {
         child.stdin.take().unwrap().write_all(b"garbage").unwrap();
         assert!(child.wait().unwrap().success());
 
-        let entry = &test.profile.accounts().unwrap()[0];
-        let err = test.profile.restore(entry).await.unwrap_err();
+        let entry = &test.accounts.list().unwrap()[0];
+        let err = test.accounts.restore(entry).await.unwrap_err();
         assert!(
             matches!(err, EngineError::SecretsDamaged(ref u) if *u == user.user_id),
             "{err:?}"
         );
-        test.profile.forget(entry).await.unwrap();
+        test.accounts.forget(entry).await.unwrap();
     });
 }
 
@@ -415,7 +415,7 @@ fn a_token_revoked_from_another_device_is_noticed() {
         let server = synapse::shared();
         let user = server.register("revoked").await;
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
@@ -452,7 +452,7 @@ fn after_a_soft_logout_signing_in_again_keeps_the_device_and_store() {
         let friend_client = peers::login(&server, &friend).await;
         let room = peers::create_room(&friend_client, "Kept room", false, &[&user.user_id]).await;
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
@@ -476,15 +476,15 @@ fn after_a_soft_logout_signing_in_again_keeps_the_device_and_store() {
         drop(sync);
         drop(session);
 
-        let entry = test.profile.accounts().unwrap().remove(0);
+        let entry = test.accounts.list().unwrap().remove(0);
         let err = test
-            .profile
+            .accounts
             .sign_in_again_keeping_store(&entry, "wrong password")
             .await
             .unwrap_err();
         assert!(matches!(err, EngineError::WrongCredentials), "{err:?}");
         let again = test
-            .profile
+            .accounts
             .sign_in_again_keeping_store(&entry, &user.password)
             .await
             .expect("signs in again");
@@ -496,7 +496,7 @@ fn after_a_soft_logout_signing_in_again_keeps_the_device_and_store() {
         );
         // The new token is in the Secret Service: a restore works with it.
         drop(again);
-        let restored = test.profile.restore(&entry).await.unwrap();
+        let restored = test.accounts.restore(&entry).await.unwrap();
         assert!(
             restored.client().whoami().await.is_ok(),
             "the new token is valid"

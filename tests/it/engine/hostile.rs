@@ -16,8 +16,8 @@ fn hostile_messages_and_names_show_safely() {
     let (test, user) = TestProfile::signed_in("hostile-reader");
     harness::runtime().block_on(async {
         let server = synapse::shared();
-        let entry = test.profile.accounts().unwrap().remove(0);
-        let session = test.profile.restore(&entry).await.unwrap();
+        let entry = test.accounts.list().unwrap().remove(0);
+        let session = test.accounts.restore(&entry).await.unwrap();
         let mallory = server.register("mallory").await;
         let frida = server.register("frida-real").await;
         let mallory_client = peers::login(server, &mallory).await;

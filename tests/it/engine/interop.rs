@@ -13,8 +13,8 @@ fn sotto_and_nio_decrypt_each_others_messages() {
     let (test, sotto_user) = TestProfile::signed_in("interop-sotto");
     harness::runtime().block_on(async {
         let server = synapse::shared();
-        let entry = test.profile.accounts().unwrap().remove(0);
-        let session = test.profile.restore(&entry).await.unwrap();
+        let entry = test.accounts.list().unwrap().remove(0);
+        let session = test.accounts.restore(&entry).await.unwrap();
         let sync = AccountSync::start(&session).await.unwrap();
 
         let nio_user = server.register("interop-nio").await;

@@ -180,8 +180,8 @@ fn a_new_session_of_someone_without_cross_signing_waits_for_confirmation() {
     let (test, sotto_user) = TestProfile::signed_in("tofu-sotto");
     harness::runtime().block_on(async {
         let server = synapse::shared();
-        let entry = test.profile.accounts().unwrap().remove(0);
-        let session = test.profile.restore(&entry).await.unwrap();
+        let entry = test.accounts.list().unwrap().remove(0);
+        let session = test.accounts.restore(&entry).await.unwrap();
         let sync = AccountSync::start(&session).await.unwrap();
 
         let nio_user = server.register("tofu-nio").await;
@@ -248,7 +248,7 @@ fn messages_that_wait_while_an_identity_changes_go_out_only_after_the_person_dec
         let bob_user = server.register("waiting-bob").await;
         // Alice reaches the server through a link the test can cut; Bob directly.
         let alice = test_alice
-            .profile
+            .accounts
             .login(&link.url(), &alice_user.localpart, &alice_user.password)
             .await
             .unwrap();

@@ -64,7 +64,7 @@ fn notices_follow_the_push_rules_on_decrypted_events() {
         friend.sync_once(Default::default()).await.unwrap();
         let group = friend.get_room(group.room_id()).unwrap();
 
-        let (sync, built) = test.profile.sync_of(&session).await.unwrap();
+        let (sync, built) = test.accounts.sync_of(&session).await.unwrap();
         assert!(built, "the first sync_of builds the sync");
         let mut notices = sotto::engine::notify::watch(&session).await;
         sync.resume().await;
@@ -213,9 +213,9 @@ fn a_message_whose_key_comes_late_notifies_once_decrypted() {
     let (test, sotto_user) = TestProfile::signed_in("late-notify");
     let server = synapse::shared();
     harness::runtime().block_on(async {
-        let entry = test.profile.accounts().unwrap().remove(0);
-        let session = test.profile.restore(&entry).await.unwrap();
-        let (sync, _) = test.profile.sync_of(&session).await.unwrap();
+        let entry = test.accounts.list().unwrap().remove(0);
+        let session = test.accounts.restore(&entry).await.unwrap();
+        let (sync, _) = test.accounts.sync_of(&session).await.unwrap();
         let mut notices = sotto::engine::notify::watch(&session).await;
         sync.resume().await;
 

@@ -111,7 +111,7 @@ fn invitations_first_then_rooms_by_activity_with_decrypted_previews() {
             peers::create_room(&friend_client, "Just invited", false, &[&user.user_id]).await;
 
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
@@ -174,7 +174,7 @@ fn invitations_can_be_accepted_and_declined() {
         let joined =
             peers::create_room(&friend_client, "Old friends", false, &[&user.user_id]).await;
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
@@ -255,7 +255,7 @@ fn a_favourite_sorts_above_a_more_recent_room_and_messages_change_rows_only() {
         let pinned = peers::create_room(&friend_client, "Pinned", false, &[&user.user_id]).await;
         let busy = peers::create_room(&friend_client, "Busy", false, &[&user.user_id]).await;
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
@@ -349,7 +349,7 @@ fn filters_narrow_the_list_by_kind_and_name() {
         let friend_client = peers::login(server, &friend).await;
         peers::set_display_name(&friend_client, "Frieda").await;
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
@@ -452,7 +452,7 @@ fn offline_start_shows_cached_rooms_and_reconnects() {
         let friend_client = peers::login(&server, &friend).await;
         let room = peers::create_room(&friend_client, "Cached room", true, &[&user.user_id]).await;
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
@@ -463,13 +463,13 @@ fn offline_start_shows_cached_rooms_and_reconnects() {
         })
         .await;
         sync.stop().await;
-        test.profile.accounts().unwrap().remove(0)
+        test.accounts.list().unwrap().remove(0)
     });
 
     server.stop();
     runtime.block_on(async {
         let session = test
-            .profile
+            .accounts
             .restore(&entry)
             .await
             .expect("restores without the server");
@@ -510,8 +510,8 @@ async fn wait_for_state(sync: &AccountSync, wanted: SyncState) {
 fn a_sync_that_keeps_failing_backs_off() {
     let (test, _) = TestProfile::signed_in("flapping");
     harness::runtime().block_on(async {
-        let entry = test.profile.accounts().unwrap().remove(0);
-        let session = test.profile.restore(&entry).await.unwrap();
+        let entry = test.accounts.list().unwrap().remove(0);
+        let session = test.accounts.restore(&entry).await.unwrap();
         // A sync of the older kind stores a to-device token that the server refuses in
         // sliding sync: every sliding sync then fails with 400, not with a lost connection.
         session

@@ -21,7 +21,7 @@ async fn sotto_user(test: &TestProfile, localpart: &str) -> (synapse::TestUser, 
     let server = synapse::shared();
     let user = server.register(localpart).await;
     let session = test
-        .profile
+        .accounts
         .login(&server.url(), &user.localpart, &user.password)
         .await
         .expect("signs in");

@@ -15,21 +15,21 @@ use crate::harness::{self, TestProfile};
 fn child_without_secret_service() {
     let test = TestProfile::new();
     harness::runtime().block_on(async {
-        let err = test.profile.check_secret_service().await.unwrap_err();
+        let err = test.accounts.check_secret_service().await.unwrap_err();
         assert!(matches!(err, EngineError::SecretServiceMissing), "{err:?}");
         // Signing in stops before any server is contacted (this one would not answer).
         let err = test
-            .profile
+            .accounts
             .login("http://127.0.0.1:9", "alice", "pw")
             .await
             .unwrap_err();
         assert!(matches!(err, EngineError::SecretServiceMissing), "{err:?}");
         // And a second try connects again rather than keeping the failure.
-        let err = test.profile.check_secret_service().await.unwrap_err();
+        let err = test.accounts.check_secret_service().await.unwrap_err();
         assert!(matches!(err, EngineError::SecretServiceMissing), "{err:?}");
     });
-    assert!(test.profile.accounts().unwrap().is_empty());
-    let files: Vec<_> = walk(test.profile.paths().data());
+    assert!(test.accounts.list().unwrap().is_empty());
+    let files: Vec<_> = walk(test.accounts.paths().data());
     assert!(files.is_empty(), "nothing was written: {files:?}");
 }
 
@@ -131,7 +131,7 @@ server.serve_forever()
     )
     .unwrap();
     let url = format!("https://127.0.0.1:{}", port.trim());
-    let result = harness::runtime().block_on(test.profile.login(&url, "alice", "pw"));
+    let result = harness::runtime().block_on(test.accounts.login(&url, "alice", "pw"));
     let _ = child.kill();
     let _ = child.wait();
     let err = result.unwrap_err();

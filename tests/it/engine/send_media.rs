@@ -29,8 +29,8 @@ pub(super) async fn encrypted_room_with_nio(
     nio_name: &str,
 ) -> (AccountSync, NioPeer, SottoRoom, String) {
     let server = synapse::shared();
-    let entry = test.profile.accounts().unwrap().remove(0);
-    let session = test.profile.restore(&entry).await.unwrap();
+    let entry = test.accounts.list().unwrap().remove(0);
+    let session = test.accounts.restore(&entry).await.unwrap();
     let sync = AccountSync::start(&session).await.unwrap();
     let nio_user = server.register(nio_name).await;
     let mut nio = NioPeer::login(server, &nio_user).await;

@@ -18,7 +18,7 @@ fn engine_signs_in_and_syncs_once() {
         peers::send_text(&room, "hello from the harness").await;
 
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .expect("the engine signs in");

@@ -33,12 +33,12 @@ async fn pair(a_test: &TestProfile, b_test: &TestProfile, direct: bool) -> Pair 
     let a_user = server.register(&format!("ada-{kind}")).await;
     let b_user = server.register(&format!("bert-{kind}")).await;
     let a = a_test
-        .profile
+        .accounts
         .login(&server.url(), &a_user.localpart, &a_user.password)
         .await
         .unwrap();
     let b = b_test
-        .profile
+        .accounts
         .login(&server.url(), &b_user.localpart, &b_user.password)
         .await
         .unwrap();
@@ -63,13 +63,7 @@ async fn pair(a_test: &TestProfile, b_test: &TestProfile, direct: bool) -> Pair 
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     b.client().join_room_by_id(&room_id).await.expect("joins");
-    let a_entry = a_test
-        .profile
-        .accounts()
-        .unwrap()
-        .into_iter()
-        .next()
-        .unwrap();
+    let a_entry = a_test.accounts.list().unwrap().into_iter().next().unwrap();
     Pair {
         a,
         a_sync,
@@ -325,7 +319,7 @@ fn drafts_survive_a_restart_in_a_direct_chat() {
     drop(runtime);
     // A new runtime and a restored session: what a restart of Sotto does.
     harness::runtime().block_on(async {
-        let session = a_test.profile.restore(&entry).await.unwrap();
+        let session = a_test.accounts.restore(&entry).await.unwrap();
         let sync = AccountSync::start(&session).await.unwrap();
         let ada = Conversation::open(&session, &sync, &room_id).await;
         assert_eq!(
@@ -351,7 +345,7 @@ fn messages_sent_while_the_server_is_down_arrive_once_and_in_order() {
         let user = server.register("queued").await;
         let friend = server.register("queued-friend").await;
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
@@ -456,7 +450,7 @@ fn a_message_without_its_key_shows_a_placeholder_until_the_backup_gives_the_key(
         let user = server.register("late-key").await;
         let friend = server.register("late-key-friend").await;
         let one = first
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
@@ -492,7 +486,7 @@ fn a_message_without_its_key_shows_a_placeholder_until_the_backup_gives_the_key(
 
         // A new session of the same account: the old message's key was never sent to it.
         let two = second
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();

@@ -58,14 +58,14 @@ pub async fn next_matching<T: std::fmt::Debug>(
     }
 }
 
-/// A second Sotto session of `user`, in a profile of its own, with its sync running.
+/// A second Sotto session of `user`, with accounts of its own, with its sync running.
 pub async fn second_session(
     test: &TestProfile,
     user: &synapse::TestUser,
 ) -> (Session, AccountSync) {
     let server = synapse::shared();
     let session = test
-        .profile
+        .accounts
         .login(&server.url(), &user.localpart, &user.password)
         .await
         .expect("signs in again");
@@ -144,8 +144,8 @@ fn bootstrap_then_recovery_key_unlocks_history_in_a_new_session() {
     let test_b = TestProfile::new();
     harness::runtime().block_on(async {
         let a = test_a
-            .profile
-            .restore(&test_a.profile.accounts().unwrap()[0])
+            .accounts
+            .restore(&test_a.accounts.list().unwrap()[0])
             .await
             .unwrap();
         let sync_a = AccountSync::start(&a).await.unwrap();
@@ -242,8 +242,8 @@ fn emoji_verification_between_two_sessions_of_one_account() {
     let test_c = TestProfile::new();
     harness::runtime().block_on(async {
         let a = test_a
-            .profile
-            .restore(&test_a.profile.accounts().unwrap()[0])
+            .accounts
+            .restore(&test_a.accounts.list().unwrap()[0])
             .await
             .unwrap();
         let sync_a = AccountSync::start(&a).await.unwrap();
@@ -413,8 +413,8 @@ fn verification_between_sessions_ends_when_the_other_times_out_or_signs_out() {
     let test_b = TestProfile::new();
     harness::runtime().block_on(async {
         let a = test_a
-            .profile
-            .restore(&test_a.profile.accounts().unwrap()[0])
+            .accounts
+            .restore(&test_a.accounts.list().unwrap()[0])
             .await
             .unwrap();
         let sync_a = AccountSync::start(&a).await.unwrap();
@@ -483,8 +483,8 @@ fn verification_ends_when_this_side_times_out() {
     let test_b = TestProfile::new();
     harness::runtime().block_on(async {
         let a = test_a
-            .profile
-            .restore(&test_a.profile.accounts().unwrap()[0])
+            .accounts
+            .restore(&test_a.accounts.list().unwrap()[0])
             .await
             .unwrap();
         let sync_a = AccountSync::start(&a).await.unwrap();
@@ -534,8 +534,8 @@ fn sessions_are_listed_renamed_and_signed_out_with_the_password() {
     let test_b = TestProfile::new();
     harness::runtime().block_on(async {
         let a = test_a
-            .profile
-            .restore(&test_a.profile.accounts().unwrap()[0])
+            .accounts
+            .restore(&test_a.accounts.list().unwrap()[0])
             .await
             .unwrap();
         let (b, sync_b) = second_session(&test_b, &user).await;
@@ -639,7 +639,7 @@ async fn direct_chat(owner: &Session, guest: &Session) -> OwnedRoomId {
     dm_id
 }
 
-/// Signs in `user` in a fresh profile and starts its sync.
+/// Signs in `user` in fresh folders and starts its sync.
 async fn signed_in_with_sync(
     test: &TestProfile,
     user: &synapse::TestUser,
@@ -770,7 +770,7 @@ fn quick() -> matrix_sdk::config::SyncSettings {
 fn only_verified_devices_get_the_keys_when_the_setting_is_on() {
     let mut test_alice = TestProfile::new();
     test_alice
-        .profile
+        .accounts
         .set_key_sharing(KeySharing::VerifiedDevicesOnly);
     harness::runtime().block_on(async {
         let server = synapse::shared();
@@ -868,10 +868,10 @@ fn only_verified_devices_get_the_keys_when_the_setting_is_on() {
         sync_alice.stop().await;
         drop((sync_alice, alice_room, room, alice));
         test_alice
-            .profile
+            .accounts
             .set_key_sharing(KeySharing::VouchedDevices);
-        let entry = test_alice.profile.accounts().unwrap().remove(0);
-        let alice = test_alice.profile.restore(&entry).await.unwrap();
+        let entry = test_alice.accounts.list().unwrap().remove(0);
+        let alice = test_alice.accounts.restore(&entry).await.unwrap();
         assert_eq!(alice.key_sharing(), KeySharing::VouchedDevices);
         let sync_alice = AccountSync::start(&alice).await.unwrap();
         let bob_id: matrix_sdk::ruma::OwnedUserId = bob_user.user_id.as_str().try_into().unwrap();
@@ -1046,8 +1046,8 @@ fn room_keys_export_and_import_and_recovery_turned_off() {
     let test_b = TestProfile::new();
     harness::runtime().block_on(async {
         let a = test_a
-            .profile
-            .restore(&test_a.profile.accounts().unwrap()[0])
+            .accounts
+            .restore(&test_a.accounts.list().unwrap()[0])
             .await
             .unwrap();
         let sync_a = AccountSync::start(&a).await.unwrap();

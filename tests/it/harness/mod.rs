@@ -16,8 +16,8 @@ pub mod ui;
 
 use std::time::Duration;
 
+use sotto::engine::accounts::Accounts;
 use sotto::engine::paths::Paths;
-use sotto::engine::profile::Profile;
 use sotto::engine::secrets::SecretStore;
 
 /// How long a test waits for the server before it fails.
@@ -32,10 +32,10 @@ pub fn repo_root() -> std::path::PathBuf {
 
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
-/// A Sotto profile in fresh temporary folders, with secrets in the session's Secret Service.
+/// Sotto's accounts in fresh temporary folders, with secrets in the session's Secret Service.
 pub struct TestProfile {
-    /// The profile.
-    pub profile: Profile,
+    /// The accounts of the test.
+    pub accounts: Accounts,
     /// The folders, removed when the test ends.
     _folders: tempfile::TempDir,
 }
@@ -44,7 +44,7 @@ impl Drop for TestProfile {
     /// Stops the accounts that still run (syncing), so that they do not go on for the rest
     /// of the test process.
     fn drop(&mut self) {
-        let running = self.profile.running().clone();
+        let running = self.accounts.running().clone();
         let stopping = std::thread::spawn(move || {
             runtime().block_on(async {
                 let _ = tokio::time::timeout(Duration::from_secs(10), running.stop_all()).await;
@@ -55,30 +55,30 @@ impl Drop for TestProfile {
 }
 
 impl TestProfile {
-    /// A new empty profile. Fails clearly when no Secret Service is running.
+    /// A new empty set of accounts. Fails clearly when no Secret Service is running.
     pub fn new() -> Self {
         assert_private_session();
         init_logging();
         let dir = tempfile::Builder::new()
-            .prefix("sotto-profile-")
+            .prefix("sotto-accounts-")
             .tempdir()
             .expect("a temporary folder");
         let paths = Paths::new(dir.path().join("data"), dir.path().join("cache"));
         Self {
-            profile: Profile::new(paths, SecretStore::new()),
+            accounts: Accounts::new(paths, SecretStore::new()),
             _folders: dir,
         }
     }
 }
 
 impl TestProfile {
-    /// A profile with a new user on the shared Synapse already signed in.
+    /// Accounts with a new user on the shared Synapse already signed in.
     pub fn signed_in(localpart: &str) -> (Self, synapse::TestUser) {
         let test = Self::new();
         let server = synapse::shared();
         let user = runtime().block_on(async {
             let user = server.register(localpart).await;
-            test.profile
+            test.accounts
                 .login(&server.url(), &user.localpart, &user.password)
                 .await
                 .expect("the test user signs in");
@@ -87,7 +87,7 @@ impl TestProfile {
         (test, user)
     }
 
-    /// A new user `localpart` signed in to this profile, and a friend
+    /// A new user `localpart` signed in here, and a friend
     /// (`localpart-friend`) signed in to a headless peer client.
     pub async fn signed_in_with_friend(
         &self,
@@ -100,7 +100,7 @@ impl TestProfile {
     ) {
         let user = server.register(localpart).await;
         let session = self
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .expect("the test user signs in");
@@ -109,15 +109,15 @@ impl TestProfile {
         (user, session, friend_client)
     }
 
-    /// This profile's first account opened from its store, with a cross-signing identity
+    /// The first account opened from its store, with a cross-signing identity
     /// set up (the password answers the server's question for it, if it asks).
     pub async fn restored_with_identity(
         &self,
         user: &synapse::TestUser,
     ) -> sotto::engine::session::Session {
         let session = self
-            .profile
-            .restore(&self.profile.accounts().unwrap()[0])
+            .accounts
+            .restore(&self.accounts.list().unwrap()[0])
             .await
             .unwrap();
         sotto::engine::trust::cross_signing::bootstrap_cross_signing(

@@ -180,16 +180,16 @@ pub fn screenshot(widget: &impl IsA<gtk::Widget>, name: &str) -> PathBuf {
     path
 }
 
-/// Sotto's main window on `profile`, presented at `width`×`height`, once it shows `page`
+/// Sotto's main window on `accounts`, presented at `width`×`height`, once it shows `page`
 /// (`greeter`, `session` or `problem`).
 pub fn open_window(
-    profile: sotto::engine::profile::Profile,
+    accounts: sotto::engine::accounts::Accounts,
     width: i32,
     height: i32,
     page: &str,
 ) -> sotto::ui::window::Window {
     let window = sotto::ui::window::Window::new(&app());
-    window.start(profile);
+    window.start(accounts);
     present_at(&window, width, height);
     wait_for(
         &format!("the {page} page"),

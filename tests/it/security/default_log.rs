@@ -26,7 +26,7 @@ fn the_default_log_level_names_no_person_room_or_device() {
             peers::create_room(&friend_client, "Quiet log room", true, &[&user.user_id]).await;
 
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();

@@ -23,7 +23,7 @@ pub struct TwoRooms {
 }
 
 /// Registers `name` and `name-friend` on `server`; the friend makes the rooms, Sotto (in
-/// `test`'s profile) signs in and joins both, and the friend has seen the join and Sotto's
+/// `test`'s accounts) signs in and joins both, and the friend has seen the join and Sotto's
 /// device keys, so what it sends from now on is encrypted for Sotto.
 pub async fn two_rooms(server: &Synapse, test: &TestProfile, name: &str) -> TwoRooms {
     let user = server.register(name).await;
@@ -32,7 +32,7 @@ pub async fn two_rooms(server: &Synapse, test: &TestProfile, name: &str) -> TwoR
     let secret_room = peers::create_room(&friend, "Encrypted", true, &[&user.user_id]).await;
     let open_room = peers::create_room(&friend, "Unencrypted", false, &[&user.user_id]).await;
     let session = test
-        .profile
+        .accounts
         .login(&server.url(), &user.localpart, &user.password)
         .await
         .unwrap();

@@ -61,11 +61,11 @@ fn encrypted_message_text_is_nowhere_at_rest_or_in_logs() {
 
     let server_dir = server.data_dir();
     let profile_dir = test
-        .profile
+        .accounts
         .paths()
         .data()
         .parent()
-        .expect("the profile's folder");
+        .expect("the accounts' folder");
     let log = log.bytes();
     assert!(
         log.len() > 1000,

@@ -106,11 +106,11 @@ fn received_media_of_encrypted_rooms_is_nowhere_readable_at_rest() {
 
     let server_dir = server.data_dir();
     let profile_dir = test
-        .profile
+        .accounts
         .paths()
         .data()
         .parent()
-        .expect("the profile's folder");
+        .expect("the accounts' folder");
     for (name, text) in [
         ("the picture's marker", &in_picture),
         ("the file's marker", &in_file),

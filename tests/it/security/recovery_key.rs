@@ -21,7 +21,7 @@ fn no_recovery_key_in_files_or_logs() {
         let server = synapse::shared();
         let user = server.register("keykeeper").await;
         let a = test_a
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
@@ -36,7 +36,7 @@ fn no_recovery_key_in_files_or_logs() {
         let second = recovery::reset_recovery_key(&a, None).await.unwrap();
 
         let b = test_b
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
@@ -72,7 +72,7 @@ fn no_recovery_key_in_files_or_logs() {
 
     let mut hits = Vec::new();
     for test in [&test_a, &test_b] {
-        let paths = test.profile.paths();
+        let paths = test.accounts.paths();
         hits.extend(files_containing(paths.data(), &needles));
         hits.extend(files_containing(paths.cache(), &needles));
     }
@@ -92,7 +92,7 @@ fn no_recovery_key_in_files_or_logs() {
     );
 
     // Positive control: the scan finds a planted copy of the key.
-    let paths = test_b.profile.paths();
+    let paths = test_b.accounts.paths();
     let planted = paths.data().join("planted");
     std::fs::write(&planted, format!("x {} y", keys[1])).unwrap();
     assert_eq!(

@@ -23,7 +23,7 @@ fn no_token_or_store_key_in_files_or_logs() {
         peers::send_text(&room, "some traffic").await;
 
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
@@ -32,8 +32,8 @@ fn no_token_or_store_key_in_files_or_logs() {
         sync.stop().await;
         drop(sync);
         drop(session);
-        let entry = &test.profile.accounts().unwrap()[0];
-        let restored = test.profile.restore(entry).await.unwrap();
+        let entry = &test.accounts.list().unwrap()[0];
+        let restored = test.accounts.restore(entry).await.unwrap();
         let sync = AccountSync::start(&restored).await.unwrap();
         sync.wait_until_rooms_synced(PATIENCE).await.unwrap();
         sync.stop().await;
@@ -51,7 +51,7 @@ fn no_token_or_store_key_in_files_or_logs() {
         needles.extend(encodings(refresh.as_bytes()));
     }
 
-    let paths = test.profile.paths();
+    let paths = test.accounts.paths();
     let mut hits = files_containing(paths.data(), &needles);
     hits.extend(files_containing(paths.cache(), &needles));
     assert!(hits.is_empty(), "secrets found in files: {hits:?}");

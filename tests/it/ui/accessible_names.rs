@@ -67,9 +67,10 @@ fn the_greeter_and_the_problem_page_have_clean_accessible_names() {
     // A folder where the account list should be: the list cannot be read, a problem Sotto
     // offers to try again.
     let unreadable = TestProfile::new();
-    std::fs::create_dir_all(unreadable.profile.paths().data().join("accounts.json"))
+    std::fs::create_dir_all(unreadable.accounts.paths().data().join("accounts.json"))
         .expect("the data folder is writable");
-    let (greeter_profile, problem_profile) = (greeter.profile.clone(), unreadable.profile.clone());
+    let (greeter_profile, problem_profile) =
+        (greeter.accounts.clone(), unreadable.accounts.clone());
     on_gtk_thread(move || {
         let window = open_window(greeter_profile, 360, 720, "greeter");
         check_names("greeter", 3, &["Sign In"]);
@@ -96,9 +97,9 @@ fn the_main_window_and_a_message_dialog_have_clean_accessible_names() {
         peers::send_text(&room, "Hello there").await;
         room.room_id().to_string()
     });
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     on_gtk_thread(move || {
-        let window = open_window(profile, 1280, 800, "session");
+        let window = open_window(accounts, 1280, 800, "session");
         wait_for(
             "the room",
             PATIENCE,

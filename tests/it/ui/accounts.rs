@@ -15,11 +15,11 @@ fn add_a_second_account_and_switch_between_them() {
     let (test, first) = TestProfile::signed_in("switch-one");
     let second = harness::runtime().block_on(synapse::shared().register("switch-two"));
     let url = synapse::shared().url();
-    let profile = test.profile.clone();
-    let again = test.profile.clone();
+    let accounts = test.accounts.clone();
+    let again = test.accounts.clone();
     let (first_id, second_id) = (first.user_id.clone(), second.user_id.clone());
     on_gtk_thread(move || {
-        let window = open_window(profile, 360, 720, "session");
+        let window = open_window(accounts, 360, 720, "session");
         let shown = |w: &sotto::ui::window::Window| w.session().map(|s| s.user_id());
         assert_eq!(shown(&window), Some(first.user_id.clone()));
 
@@ -70,8 +70,8 @@ fn add_a_second_account_and_switch_between_them() {
         window.destroy();
     });
     let accounts: Vec<String> = test
-        .profile
-        .accounts()
+        .accounts
+        .list()
         .unwrap()
         .into_iter()
         .map(|a| a.user_id)

@@ -136,7 +136,7 @@ fn avatars_load_in_direct_chats_and_stay_initials_for_strangers_in_groups() {
     let group_media = media_id(&group_picture);
 
     on_gtk_thread(move || {
-        let window = open_window(test.profile.clone(), 360, 720, "session");
+        let window = open_window(test.accounts.clone(), 360, 720, "session");
         wait_for(
             "both rooms listed",
             PATIENCE,
@@ -229,7 +229,7 @@ fn own_picture_name_and_room_picture_reach_others_without_metadata() {
     });
 
     on_gtk_thread(move || {
-        let window = open_window(test.profile.clone(), 360, 720, "session");
+        let window = open_window(test.accounts.clone(), 360, 720, "session");
         wait_for(
             "the room listed",
             PATIENCE,

@@ -34,13 +34,13 @@ fn events(view: &RoomView) -> Vec<(String, EventEntry)> {
         .collect()
 }
 
-/// The real window signed in with `profile`, at `size`, once it lists `rooms` rooms.
+/// The real window signed in with `accounts`, at `size`, once it lists `rooms` rooms.
 fn window_listing(
-    profile: sotto::engine::profile::Profile,
+    accounts: sotto::engine::accounts::Accounts,
     size: (i32, i32),
     rooms: u32,
 ) -> Window {
-    let window = open_window(profile, size.0, size.1, "session");
+    let window = open_window(accounts, size.0, size.1, "session");
     wait_for(
         "the rooms in the list",
         Duration::from_secs(60),
@@ -99,7 +99,7 @@ fn a_conversation_with_replies_reactions_edits_and_a_failed_message() {
         let user = server.register("reader").await;
         let friend = server.register("friend").await;
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
@@ -131,10 +131,10 @@ fn a_conversation_with_replies_reactions_edits_and_a_failed_message() {
         (room.room_id().to_string(), friend_client)
     });
 
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     let room = room_id.clone();
     on_gtk_thread(move || {
-        let window = window_listing(profile, (360, 720), 1);
+        let window = window_listing(accounts, (360, 720), 1);
         window.open_room(&room);
         let view = window.room_view();
         let (_, welcome) = wait_for_event(&view, "the welcome message", |e| {
@@ -212,11 +212,11 @@ fn a_conversation_with_replies_reactions_edits_and_a_failed_message() {
         friend_client.sync_once(Default::default()).await.unwrap();
     });
 
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     let room = room_id.clone();
     let server_ref = &server;
     let window_size_shots = move |dark: bool| {
-        let profile = profile.clone();
+        let accounts = accounts.clone();
         let room = room.clone();
         on_gtk_thread(move || {
             let style = adw::StyleManager::default();
@@ -225,7 +225,7 @@ fn a_conversation_with_replies_reactions_edits_and_a_failed_message() {
             } else {
                 adw::ColorScheme::ForceLight
             });
-            let window = window_listing(profile, (1280, 800), 1);
+            let window = window_listing(accounts, (1280, 800), 1);
             window.open_room(&room);
             let view = window.room_view();
             wait_for_event(&view, "the edited message", |e| e.edited);
@@ -240,11 +240,11 @@ fn a_conversation_with_replies_reactions_edits_and_a_failed_message() {
     window_size_shots(true);
 
     // A message sent while the server is down fails visibly and can be retried.
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     let room = room_id.clone();
     let stopper = server_ref;
     let window = on_gtk_thread(move || {
-        let window = window_listing(profile, (360, 720), 1);
+        let window = window_listing(accounts, (360, 720), 1);
         window.open_room(&room);
         let view = window.room_view();
         wait_for_event(&view, "the conversation", |e| e.edited);
@@ -371,9 +371,9 @@ fn a_spoiler_is_hidden_until_it_is_tapped() {
         room.room_id().to_string()
     });
 
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     on_gtk_thread(move || {
-        let window = window_listing(profile, (360, 720), 1);
+        let window = window_listing(accounts, (360, 720), 1);
         window.open_room(&room_id);
         let view = window.room_view();
         let (id, event) = wait_for_event(&view, "the spoiler", |e| {
@@ -460,7 +460,7 @@ fn going_back_to_a_recent_room_shows_it_again_and_keeps_following_it() {
         (rooms, friend_client)
     });
 
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     let (to_north, told) = std::sync::mpsc::channel::<()>();
     let (said, north_said) = std::sync::mpsc::channel::<()>();
     let friend = std::thread::spawn({
@@ -477,7 +477,7 @@ fn going_back_to_a_recent_room_shows_it_again_and_keeps_following_it() {
         }
     });
     on_gtk_thread(move || {
-        let window = window_listing(profile, (360, 720), 4);
+        let window = window_listing(accounts, (360, 720), 4);
         let view = window.room_view();
         window.open_room(&rooms[0]);
         wait_for_event(&view, "North's message", |e| {
@@ -599,9 +599,9 @@ fn scrolling_up_shows_the_whole_history_and_a_room_opened_again_starts_with_its_
         room.room_id().to_string()
     });
 
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     on_gtk_thread(move || {
-        let window = window_listing(profile, (360, 720), 1);
+        let window = window_listing(accounts, (360, 720), 1);
         let view = window.room_view();
         window.open_room(&room_id);
         let latest = history_message(COUNT - 1);
@@ -649,9 +649,9 @@ fn a_closed_room_and_a_signed_out_account_leave_nothing_following_the_timeline()
         room.room_id().to_string()
     });
 
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     on_gtk_thread(move || {
-        let window = window_listing(profile, (360, 720), 1);
+        let window = window_listing(accounts, (360, 720), 1);
         let view = window.room_view();
         window.open_room(&room_id);
         wait_for_event(&view, "the message", |e| {

@@ -35,10 +35,10 @@ fn greeter_signs_in_and_shows_errors() {
     let test = TestProfile::new();
     let server = synapse::shared();
     let user = harness::runtime().block_on(server.register("greeter"));
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     let url = server.url();
     on_gtk_thread(move || {
-        let window = open_window(profile, 360, 720, "greeter");
+        let window = open_window(accounts, 360, 720, "greeter");
         screenshot(&window, "greeter-360x720");
 
         // A full Matrix ID fills in the server.
@@ -103,7 +103,7 @@ fn greeter_signs_in_and_shows_errors() {
         window.destroy();
     });
     assert_eq!(
-        test.profile.accounts().unwrap().len(),
+        test.accounts.list().unwrap().len(),
         1,
         "the account is kept"
     );
@@ -112,9 +112,9 @@ fn greeter_signs_in_and_shows_errors() {
 #[test]
 fn greeter_at_desktop_width() {
     let test = TestProfile::new();
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     on_gtk_thread(move || {
-        let window = open_window(profile, 1280, 800, "greeter");
+        let window = open_window(accounts, 1280, 800, "greeter");
         fill_in(&window, "", "@alice:example.org", "");
         settle();
         screenshot(&window, "greeter-1280x800");
@@ -125,9 +125,9 @@ fn greeter_at_desktop_width() {
 #[test]
 fn a_saved_account_opens_without_the_greeter() {
     let (test, user) = TestProfile::signed_in("restored-ui");
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     on_gtk_thread(move || {
-        let window = open_window(profile, 1280, 800, "session");
+        let window = open_window(accounts, 1280, 800, "session");
         assert_eq!(
             window.session().map(|s| s.user_id()),
             Some(user.user_id.clone())
@@ -144,8 +144,8 @@ fn a_head_start_shows_the_stored_rooms_and_then_syncs() {
     let (test, user) = TestProfile::signed_in("head-start");
     harness::runtime().block_on(async {
         let session = test
-            .profile
-            .restore(&test.profile.accounts().unwrap()[0])
+            .accounts
+            .restore(&test.accounts.list().unwrap()[0])
             .await
             .unwrap();
         sotto::engine::rooms::create_room(
@@ -169,9 +169,9 @@ fn a_head_start_shows_the_stored_rooms_and_then_syncs() {
             .unwrap();
         sync.stop().await;
     });
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     on_gtk_thread(move || {
-        sotto::ui::window::begin_head_start(profile);
+        sotto::ui::window::begin_head_start(accounts);
         let window = Window::new(&crate::harness::ui::app());
         window.start_head_start(sotto::ui::window::take_head_start().expect("begun"));
         assert!(sotto::ui::window::take_head_start().is_none(), "taken once");

@@ -18,9 +18,9 @@ use crate::harness::{self, PATIENCE, TestProfile, peers, synapse};
 #[test]
 fn a_new_session_of_the_account_is_announced_with_verify_and_sign_out() {
     let (test, user) = TestProfile::signed_in("ui-announce");
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     on_gtk_thread(move || {
-        let window = window_with_sync(profile);
+        let window = window_with_sync(accounts);
         settle();
         assert!(
             message_dialog("new-session-alert").is_none(),
@@ -67,11 +67,11 @@ fn a_new_session_of_the_account_is_announced_with_verify_and_sign_out() {
 #[test]
 fn a_new_session_of_someone_without_cross_signing_shows_in_the_banner_until_confirmed() {
     let (test, sotto_user) = TestProfile::signed_in("ui-tofu");
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     let server = synapse::shared();
     let nio_user = harness::runtime().block_on(server.register("ui-tofu-nio"));
     on_gtk_thread(move || {
-        let window = window_with_sync(profile);
+        let window = window_with_sync(accounts);
         let session: Session = window.session().unwrap();
         let (s, nio_id, sotto_id) = (
             session.clone(),

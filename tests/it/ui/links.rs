@@ -56,9 +56,9 @@ fn a_link_asks_before_it_opens_and_a_room_link_opens_inside() {
         (links.room_id().to_string(), other.room_id().to_string())
     });
 
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     on_gtk_thread(move || {
-        let window = open_window(profile, 360, 720, "session");
+        let window = open_window(accounts, 360, 720, "session");
         wait_for(
             "both rooms",
             PATIENCE,

@@ -110,10 +110,10 @@ fn names_with_markup_characters_show_as_they_are() {
         )
     });
 
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     on_gtk_thread(move || {
         markup_warnings();
-        let window = open_window(profile, 360, 720, "session");
+        let window = open_window(accounts, 360, 720, "session");
         // The room list.
         wait_until_shown("the room in the list", &window.room_list_pane(), NAME);
 

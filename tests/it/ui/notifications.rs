@@ -114,12 +114,12 @@ fn notifications_with_the_window_closed() {
     };
     let (dm, group) = (room_of(&dm_id), room_of(&group_id));
 
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     let user_id = user.user_id.clone();
     let (dm_room, group_room) = (dm_id.clone(), group_id.clone());
     on_gtk_thread(move || {
         set_content("sender");
-        let window = open_window(profile.clone(), 360, 720, "session");
+        let window = open_window(accounts.clone(), 360, 720, "session");
         let notifications = start_server(&window);
         wait_for(
             "both rooms in the list",
@@ -138,7 +138,7 @@ fn notifications_with_the_window_closed() {
             || "something still holds it".into(),
         );
         assert!(
-            profile
+            accounts
                 .running()
                 .get(&user_id)
                 .is_some_and(|o| o.sync.is_some()),
@@ -305,10 +305,10 @@ fn room_modes_and_marks_from_the_room_list_reach_the_server() {
         drop(session);
         (room.room_id().to_string(), other)
     });
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     let room = room_id.clone();
     on_gtk_thread(move || {
-        let window = open_window(profile, 360, 720, "session");
+        let window = open_window(accounts, 360, 720, "session");
         let row = || {
             window
                 .room_list_pane()
@@ -412,23 +412,23 @@ fn every_account_notifies_and_names_itself() {
         let shown_user = server.register("first-of-two").await;
         let other_user = server.register("second-of-two").await;
         for user in [&other_user, &shown_user] {
-            test.profile
+            test.accounts
                 .login(&server.url(), &user.localpart, &user.password)
                 .await
                 .expect("both accounts sign in");
         }
-        test.profile.set_active(&shown_user.user_id).unwrap();
+        test.accounts.set_active(&shown_user.user_id).unwrap();
         let friend_user = server.register("friend-of-two").await;
         let friend = peers::login(server, &friend_user).await;
         peers::set_display_name(&friend, "Fenna").await;
         (shown_user, other_user, friend)
     });
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     let other_id = other_user.user_id.clone();
     let friend_client = friend.clone();
     on_gtk_thread(move || {
         set_content("sender");
-        let window = open_window(profile.clone(), 360, 720, "session");
+        let window = open_window(accounts.clone(), 360, 720, "session");
         let notifications = start_server(&window);
         assert_eq!(
             window.session().map(|s| s.user_id()),
@@ -439,14 +439,14 @@ fn every_account_notifies_and_names_itself() {
             "the other account to sync in the background",
             PATIENCE,
             || {
-                profile
+                accounts
                     .running()
                     .get(&other_id)
                     .is_some_and(|o| o.sync.is_some())
             },
-            || format!("{} accounts run", profile.running().count()),
+            || format!("{} accounts run", accounts.running().count()),
         );
-        let other_session = profile.running().get(&other_id).unwrap().session;
+        let other_session = accounts.running().get(&other_id).unwrap().session;
         let other = other_id.clone();
         harness::runtime().block_on(async move {
             let dm = peers::create_dm(&friend_client, "Two accounts", &other).await;

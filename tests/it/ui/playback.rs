@@ -95,7 +95,7 @@ fn a_sound_plays_in_its_row_and_a_broken_video_says_it_cannot() {
     let sound_id = url.rsplit('/').next().unwrap().to_owned();
 
     on_gtk_thread(move || {
-        let window = open_window(test.profile.clone(), 360, 720, "session");
+        let window = open_window(test.accounts.clone(), 360, 720, "session");
         wait_for(
             "the room listed",
             PATIENCE,

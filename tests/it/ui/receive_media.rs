@@ -57,7 +57,7 @@ fn open_room(
     width: i32,
     height: i32,
 ) -> (sotto::ui::window::Window, RoomView) {
-    let window = open_window(test.profile.clone(), width, height, "session");
+    let window = open_window(test.accounts.clone(), width, height, "session");
     wait_for(
         "the room in the list",
         Duration::from_secs(60),
@@ -84,8 +84,8 @@ async fn room_with_nio(
     direct: bool,
 ) -> (AccountSync, NioPeer, SottoRoom, String) {
     let server = synapse::shared();
-    let entry = test.profile.accounts().unwrap().remove(0);
-    let session = test.profile.restore(&entry).await.unwrap();
+    let entry = test.accounts.list().unwrap().remove(0);
+    let session = test.accounts.restore(&entry).await.unwrap();
     let sync = AccountSync::start(&session).await.unwrap();
     let nio_user = server.register(nio_name).await;
     let mut nio = NioPeer::login(server, &nio_user).await;

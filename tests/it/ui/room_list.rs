@@ -279,7 +279,7 @@ fn the_sidebar_shows_rooms_badges_invitations_and_filters() {
         let user = server.register("sidebar").await;
         let friend = server.register("sidebar-friend").await;
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
@@ -304,13 +304,13 @@ fn the_sidebar_shows_rooms_badges_invitations_and_filters() {
         peers::create_room(&friend_client, "Garden party", false, &[&user.user_id]).await;
         (user, friend_client, book)
     });
-    let profile = test.profile.clone();
-    let desktop_profile = test.profile.clone();
+    let accounts = test.accounts.clone();
+    let desktop_profile = test.accounts.clone();
     let friend_name = "Frieda Friend";
     let user_id = user.user_id.clone();
     on_gtk_thread(move || {
         let window = Window::new(&app());
-        window.start(profile);
+        window.start(accounts);
         present_at(&window, 360, 720);
         let ready = || {
             let rooms = listed(&window);
@@ -542,7 +542,7 @@ fn the_sidebar_shows_rooms_badges_invitations_and_filters() {
         screenshots_in_both_styles(&window, "sidebar-1280x800");
         window.destroy();
     });
-    assert_eq!(test.profile.accounts().unwrap()[0].user_id, user.user_id);
+    assert_eq!(test.accounts.list().unwrap()[0].user_id, user.user_id);
 }
 
 #[test]

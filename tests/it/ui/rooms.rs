@@ -79,7 +79,7 @@ fn rooms_are_made_joined_and_managed_from_the_window() {
     let (user, friend, friend_client, lobby) = harness::runtime().block_on(async {
         let user = server.register("roomui").await;
         let friend = server.register("roomui-friend").await;
-        test.profile
+        test.accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
@@ -93,14 +93,14 @@ fn rooms_are_made_joined_and_managed_from_the_window() {
         (user, friend, friend_client, lobby.room_id().to_owned())
     });
     let server_name = server.server_name();
-    let profile = test.profile.clone();
-    let desktop_profile = test.profile.clone();
+    let accounts = test.accounts.clone();
+    let desktop_profile = test.accounts.clone();
     let peer = friend_client.clone();
     let lobby_id = lobby.clone();
     let me = user.user_id.clone();
     on_gtk_thread(move || {
         let lobby = lobby_id;
-        let window = open_window(profile, 360, 720, "session");
+        let window = open_window(accounts, 360, 720, "session");
         let session = window.session().expect("signed in");
 
         // New Room, from the main menu's action.

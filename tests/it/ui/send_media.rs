@@ -154,9 +154,9 @@ fn the_preview_shows_what_is_removed_and_sends_the_prepared_picture() {
     heic_bytes.resize(4096, 0);
     std::fs::write(&heic, heic_bytes).unwrap();
 
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     on_gtk_thread(move || {
-        let window = open_window(profile, 360, 720, "session");
+        let window = open_window(accounts, 360, 720, "session");
         wait_for(
             "the room in the list",
             Duration::from_secs(60),

@@ -24,9 +24,9 @@ fn message_dialog() -> Option<adw::MessageDialog> {
 #[test]
 fn signing_out_asks_first_then_removes_the_account() {
     let (test, user) = TestProfile::signed_in("ui-signout");
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     on_gtk_thread(move || {
-        let window = open_window(profile, 360, 720, "session");
+        let window = open_window(accounts, 360, 720, "session");
 
         assert!(WidgetExt::activate_action(&window, "win.sign-out", None).is_ok());
         wait_for(
@@ -65,7 +65,7 @@ fn signing_out_asks_first_then_removes_the_account() {
         window.destroy();
     });
     assert!(
-        test.profile.accounts().unwrap().is_empty(),
+        test.accounts.list().unwrap().is_empty(),
         "the account is gone"
     );
 }
@@ -73,16 +73,16 @@ fn signing_out_asks_first_then_removes_the_account() {
 #[test]
 fn a_session_ended_elsewhere_offers_to_sign_in_again() {
     let (test, user) = TestProfile::signed_in("ui-revoked");
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     let server = synapse::shared();
     let device = harness::runtime().block_on(async {
-        let entry = test.profile.accounts().unwrap().remove(0);
-        test.profile.restore(&entry).await.unwrap().device_id()
+        let entry = test.accounts.list().unwrap().remove(0);
+        test.accounts.restore(&entry).await.unwrap().device_id()
     });
     let revoker = user.clone();
     on_gtk_thread(move || {
         let window = Window::new(&app());
-        window.start(profile);
+        window.start(accounts);
         present_at(&window, 360, 720);
         wait_for(
             "the sync",
@@ -123,7 +123,7 @@ fn a_session_ended_elsewhere_offers_to_sign_in_again() {
         window.destroy();
     });
     assert!(
-        test.profile.accounts().unwrap().is_empty(),
+        test.accounts.list().unwrap().is_empty(),
         "the dead session is forgotten"
     );
 }
@@ -136,15 +136,15 @@ fn after_a_soft_logout_the_password_brings_the_same_device_back() {
     let (user, device) = harness::runtime().block_on(async {
         let user = server.register("ui-soft").await;
         let session = test
-            .profile
+            .accounts
             .login(&server.url(), &user.localpart, &user.password)
             .await
             .unwrap();
         (user, session.device_id())
     });
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     on_gtk_thread(move || {
-        let window = open_window(profile, 360, 720, "session");
+        let window = open_window(accounts, 360, 720, "session");
         wait_for(
             "the soft logout",
             Duration::from_secs(90),
@@ -173,7 +173,7 @@ fn after_a_soft_logout_the_password_brings_the_same_device_back() {
         window.destroy();
     });
     assert_eq!(
-        test.profile.accounts().unwrap().len(),
+        test.accounts.list().unwrap().len(),
         1,
         "the account was kept"
     );

@@ -65,10 +65,10 @@ pub(crate) fn wait_for_dialog(name: &str) -> adw::MessageDialog {
     message_dialog(name).unwrap()
 }
 
-/// The window on `profile` with its sync running and its verifications listening.
-pub(crate) fn window_with_sync(profile: sotto::engine::profile::Profile) -> Window {
+/// The window on `accounts` with its sync running and its verifications listening.
+pub(crate) fn window_with_sync(accounts: sotto::engine::accounts::Accounts) -> Window {
     let window = Window::new(&crate::harness::ui::app());
-    window.start(profile);
+    window.start(accounts);
     present_at(&window, 360, 720);
     wait_for(
         "the session page",
@@ -136,7 +136,7 @@ pub(crate) fn open_settings(window: &Window) -> AccountSettings {
         || toplevel::<AccountSettings>().is_some(),
         String::new,
     );
-    // The window opens at the profile; these tests are about sessions and recovery.
+    // The window opens at the accounts; these tests are about sessions and recovery.
     let settings = toplevel::<AccountSettings>().unwrap();
     settings.set_visible_page_name("sessions");
     settings
@@ -159,8 +159,8 @@ fn emoji_dialog_verifies_another_session_of_the_account() {
     });
     let device_a = harness::runtime().block_on(async {
         test_a
-            .profile
-            .restore(&test_a.profile.accounts().unwrap()[0])
+            .accounts
+            .restore(&test_a.accounts.list().unwrap()[0])
             .await
             .unwrap()
             .device_id()
@@ -207,9 +207,9 @@ fn emoji_dialog_verifies_another_session_of_the_account() {
         });
     });
 
-    let profile = test_a.profile.clone();
+    let accounts = test_a.accounts.clone();
     on_gtk_thread(move || {
-        let window = window_with_sync(profile);
+        let window = window_with_sync(accounts);
         up_tx.send(()).unwrap();
         let_b_ask(&window, &b_device_rx, &go_tx);
         wait_for(
@@ -280,8 +280,8 @@ fn emoji_dialog_says_when_the_other_side_timed_out_or_signed_out() {
     });
     let device_a = harness::runtime().block_on(async {
         test_a
-            .profile
-            .restore(&test_a.profile.accounts().unwrap()[0])
+            .accounts
+            .restore(&test_a.accounts.list().unwrap()[0])
             .await
             .unwrap()
             .device_id()
@@ -345,9 +345,9 @@ fn emoji_dialog_says_when_the_other_side_timed_out_or_signed_out() {
         });
     });
 
-    let profile = test_a.profile.clone();
+    let accounts = test_a.accounts.clone();
     on_gtk_thread(move || {
-        let window = window_with_sync(profile);
+        let window = window_with_sync(accounts);
         up_tx.send(()).unwrap();
         let device_b = let_b_ask(&window, &b_device_rx, &go_tx);
         wait_for(
@@ -445,11 +445,11 @@ fn emoji_dialog_says_when_the_other_side_timed_out_or_signed_out() {
 fn sessions_page_renames_and_signs_out_with_the_password() {
     let (test_a, user) = TestProfile::signed_in("ui-sessions");
     let test_b = std::sync::Arc::new(TestProfile::new());
-    let profile = test_a.profile.clone();
+    let accounts = test_a.accounts.clone();
     let password = user.password.clone();
     let kept_b = test_b.clone();
     let (b, sync_b) = on_gtk_thread(move || {
-        let window = window_with_sync(profile);
+        let window = window_with_sync(accounts);
         // One keyring item per account: B signs in only once the window restored A.
         let (b, sync_b) =
             std::thread::spawn(move || harness::runtime().block_on(second_session(&test_b, &user)))
@@ -558,9 +558,9 @@ fn recovery_page_turns_recovery_on_and_the_key_works() {
     harness::runtime().block_on(async {
         test_a.restored_with_identity(&user).await;
     });
-    let profile = test_a.profile.clone();
+    let accounts = test_a.accounts.clone();
     let key = on_gtk_thread(move || {
-        let window = window_with_sync(profile);
+        let window = window_with_sync(accounts);
         let settings = open_settings(&window);
         settings.set_visible_page_name("recovery");
         wait_for(
@@ -710,7 +710,7 @@ fn identity_banner_warns_until_acknowledged() {
         sync_alice,
         room,
     } = alice_and_bob("banner", "Watched");
-    let profile = test_bob.profile.clone();
+    let accounts = test_bob.accounts.clone();
     let (reset_tx, reset_rx) = mpsc::channel::<()>();
     let alice_id = alice_user.user_id.clone();
     let bob_password = bob_user.password.clone();
@@ -724,7 +724,7 @@ fn identity_banner_warns_until_acknowledged() {
         });
     });
     on_gtk_thread(move || {
-        let window = window_with_sync(profile);
+        let window = window_with_sync(accounts);
         let session: Session = window.session().unwrap();
         let (s, r) = (session.clone(), room.clone());
         let alice = alice_id.clone();
@@ -811,7 +811,7 @@ fn a_verified_persons_new_identity_offers_to_verify_again_or_withdraw() {
         sync_alice,
         room,
     } = alice_and_bob("violation", "Trusted");
-    let profile = test_bob.profile.clone();
+    let accounts = test_bob.accounts.clone();
     let (reset_tx, reset_rx) = mpsc::channel::<()>();
     let (done_tx, done_rx) = mpsc::channel::<()>();
     let alice_id = alice_user.user_id.clone();
@@ -828,7 +828,7 @@ fn a_verified_persons_new_identity_offers_to_verify_again_or_withdraw() {
         });
     });
     on_gtk_thread(move || {
-        let window = window_with_sync(profile);
+        let window = window_with_sync(accounts);
         let session: Session = window.session().unwrap();
         let (s, r) = (session.clone(), room.clone());
         let alice = alice_id.clone();
@@ -1036,9 +1036,9 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
         });
     });
 
-    let profile = test_me.profile.clone();
+    let accounts = test_me.accounts.clone();
     on_gtk_thread(move || {
-        let window = window_with_sync(profile);
+        let window = window_with_sync(accounts);
         let session: Session = window.session().unwrap();
         alice_ready_rx
             .recv_timeout(PATIENCE * 2)

@@ -100,7 +100,7 @@ fn named<T: IsA<gtk::Widget>>(widget: &gtk::Widget, name: &str) -> Option<T> {
     None
 }
 
-/// An account with cross-signing and recovery on (set up headless in its own profile),
+/// An account with cross-signing and recovery on (set up headless in folders of its own),
 /// and the recovery key.
 fn account_with_recovery(localpart: &str) -> (TestProfile, synapse::TestUser, String) {
     let (test_a, user) = TestProfile::signed_in(localpart);
@@ -112,12 +112,12 @@ fn account_with_recovery(localpart: &str) -> (TestProfile, synapse::TestUser, St
     (test_a, user, key)
 }
 
-/// A second profile signed in to `user`: a new, unverified session.
+/// A second set of accounts signed in to `user`: a new, unverified session.
 fn new_session(user: &synapse::TestUser) -> TestProfile {
     let test_b = TestProfile::new();
     harness::runtime().block_on(async {
         test_b
-            .profile
+            .accounts
             .login(&synapse::shared().url(), &user.localpart, &user.password)
             .await
             .expect("a second session");
@@ -134,9 +134,9 @@ fn recovery_key_entry_refuses_a_wrong_key_then_verifies_the_session() {
     let last = wrong.len() - 1;
     wrong[last] = if wrong[last] == 'a' { 'b' } else { 'a' };
     let wrong: String = wrong.into_iter().collect();
-    let profile = test_b.profile.clone();
+    let accounts = test_b.accounts.clone();
     on_gtk_thread(move || {
-        let window = window_with_sync(profile);
+        let window = window_with_sync(accounts);
         let session = window.session().unwrap();
         let settings = open_settings(&window);
         wait_for(
@@ -206,10 +206,10 @@ fn recovery_key_entry_refuses_a_wrong_key_then_verifies_the_session() {
 fn identity_reset_warns_and_asks_for_the_password() {
     let (_test_a, user, _key) = account_with_recovery("ui-reset");
     let test_b = new_session(&user);
-    let profile = test_b.profile.clone();
+    let accounts = test_b.accounts.clone();
     let password = user.password.clone();
     on_gtk_thread(move || {
-        let window = window_with_sync(profile);
+        let window = window_with_sync(accounts);
         let session = window.session().unwrap();
         let settings = open_settings(&window);
         settings.set_visible_page_name("recovery");
@@ -300,10 +300,10 @@ fn room_keys_go_out_and_back_in_through_the_settings() {
     // The export replaces a file that others could read: afterwards only its owner can.
     std::fs::write(&file, "an older file").unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let profile = test_a.profile.clone();
+    let accounts = test_a.accounts.clone();
     let exported = file.clone();
     on_gtk_thread(move || {
-        let window = window_with_sync(profile);
+        let window = window_with_sync(accounts);
         let settings = open_settings(&window);
         settings.set_visible_page_name("recovery");
         both_sizes(&settings, "recovery-page-room-keys");
@@ -372,11 +372,11 @@ fn room_keys_go_out_and_back_in_through_the_settings() {
 
     // A new session of the account without recovery: only the file brings the key.
     let test_b = new_session(&user);
-    let profile = test_b.profile.clone();
+    let accounts = test_b.accounts.clone();
     let broken = folder.path().join("broken.txt");
     std::fs::write(&broken, "not a key file").unwrap();
     on_gtk_thread(move || {
-        let window = window_with_sync(profile);
+        let window = window_with_sync(accounts);
         let session = window.session().unwrap();
         let settings = open_settings(&window);
         settings.set_visible_page_name("recovery");
@@ -457,10 +457,10 @@ fn recovery_key_is_saved_to_the_chosen_file_only() {
     // It replaces a file others could read: afterwards only its owner can.
     std::fs::write(&path, "an older file").unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let profile = test_a.profile.clone();
+    let accounts = test_a.accounts.clone();
     let chosen = path.clone();
     let key = on_gtk_thread(move || {
-        let window = window_with_sync(profile);
+        let window = window_with_sync(accounts);
         let settings = open_settings(&window);
         settings.set_visible_page_name("recovery");
         assert!(WidgetExt::activate_action(&settings, "settings.enable-recovery", None).is_ok());
@@ -544,18 +544,18 @@ fn verified_only_switch_and_the_last_session_sign_out_warning() {
     let (test_a, user) = TestProfile::signed_in("ui-verified-only");
     let room_id = harness::runtime().block_on(async {
         let a = test_a
-            .profile
-            .restore(&test_a.profile.accounts().unwrap()[0])
+            .accounts
+            .restore(&test_a.accounts.list().unwrap()[0])
             .await
             .unwrap();
         let friend = synapse::shared().register("ui-verified-friend").await;
         let room = peers::create_room(a.client(), "Strict room", true, &[&friend.user_id]).await;
         room.room_id().to_string()
     });
-    let profile = test_a.profile.clone();
+    let accounts = test_a.accounts.clone();
     let user_id = user.user_id.clone();
     on_gtk_thread(move || {
-        let window = window_with_sync(profile.clone());
+        let window = window_with_sync(accounts.clone());
         assert_eq!(
             window.session().unwrap().key_sharing(),
             KeySharing::VouchedDevices
@@ -568,7 +568,7 @@ fn verified_only_switch_and_the_last_session_sign_out_warning() {
         switch.set_active(true);
         assert!(settings.key_sharing_changed());
         assert_eq!(
-            profile.account_key_sharing(&user_id).unwrap(),
+            accounts.account_key_sharing(&user_id).unwrap(),
             KeySharing::VerifiedDevicesOnly,
             "kept for the account"
         );
@@ -645,8 +645,8 @@ fn verified_only_switch_and_the_last_session_sign_out_warning() {
     // Opened again from disk, the account keeps the setting.
     harness::runtime().block_on(async {
         let a = test_a
-            .profile
-            .restore(&test_a.profile.accounts().unwrap()[0])
+            .accounts
+            .restore(&test_a.accounts.list().unwrap()[0])
             .await
             .unwrap();
         assert_eq!(a.key_sharing(), KeySharing::VerifiedDevicesOnly);

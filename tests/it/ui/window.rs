@@ -10,9 +10,9 @@ use crate::harness::ui::{app, on_gtk_thread, open_window, present_at, screenshot
 #[test]
 fn phone_width_shows_one_pane_with_a_back_button() {
     let (test, _) = TestProfile::signed_in("phone-layout");
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     on_gtk_thread(move || {
-        let window = open_window(profile, 360, 720, "session");
+        let window = open_window(accounts, 360, 720, "session");
         assert!(window.is_folded(), "360 px is too narrow for both panes");
         assert_eq!(window.visible_panes(), vec![Pane::Sidebar]);
         screenshot(&window, "main-window-360x720");
@@ -39,9 +39,9 @@ fn phone_width_shows_one_pane_with_a_back_button() {
 #[test]
 fn desktop_width_shows_both_panes() {
     let (test, _) = TestProfile::signed_in("desktop-layout");
-    let profile = test.profile.clone();
+    let accounts = test.accounts.clone();
     on_gtk_thread(move || {
-        let window = open_window(profile, 1280, 800, "session");
+        let window = open_window(accounts, 1280, 800, "session");
         assert!(!window.is_folded(), "1280 px fits both panes");
         assert_eq!(window.visible_panes(), vec![Pane::Sidebar, Pane::Content]);
         assert!(

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::paths::replace_private_file;
-use super::{EngineError, Result};
+use crate::engine::paths::replace_private_file;
+use crate::engine::{EngineError, Result};
 
 /// One signed-in account, as listed on disk.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

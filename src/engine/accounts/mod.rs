@@ -1,9 +1,11 @@
-//! A Sotto profile: its folders, its Secret Service items and its list of accounts. The
-//! normal profile follows the XDG folders; the demo runs in a profile of its own.
+//! The accounts of one Sotto: their folders, their Secret Service items, the list of who
+//! is signed in (`list.rs`) and the accounts open in this process. The normal set follows
+//! the XDG folders; the demo runs with a set of its own, in folders of its own.
 
 use tokio::task::spawn_blocking;
 
-use super::accounts::{AccountEntry, AccountList};
+mod list;
+
 use super::discovery::{homeserver_input, parse_username};
 use super::paths::{Paths, account_folder_name, create_private_dir};
 use super::running::Running;
@@ -12,20 +14,21 @@ use super::session::KeySharing;
 use super::session::{Session, StoreLocation};
 use super::sync::AccountSync;
 use super::{EngineError, Result};
+pub use list::{AccountEntry, AccountList};
 
-/// The folders, secrets and accounts of one profile.
+/// The folders, secrets and accounts of one Sotto (the normal one, or the demo's).
 #[derive(Clone)]
-pub struct Profile {
+pub struct Accounts {
     paths: Paths,
     secrets: SecretStore,
     list: AccountList,
     key_sharing: KeySharing,
-    /// The accounts open in this process, shared by every clone of the profile.
+    /// The accounts open in this process, shared by every clone.
     running: Running,
 }
 
-impl Profile {
-    /// A profile in `paths`, keeping its secrets in `secrets`.
+impl Accounts {
+    /// The accounts in `paths`, keeping their secrets in `secrets`.
     pub fn new(paths: Paths, secrets: SecretStore) -> Self {
         let list = AccountList::new(paths.account_list());
         Self {
@@ -46,7 +49,7 @@ impl Profile {
     }
 
     /// Which devices the account `user_id` encrypts messages for when it is opened: the
-    /// stored "encrypt only for verified devices" setting, else the profile's default.
+    /// stored "encrypt only for verified devices" setting, else the default of this set.
     pub fn account_key_sharing(&self, user_id: &str) -> Result<KeySharing> {
         Ok(if self.list.verified_devices_only(user_id)? {
             KeySharing::VerifiedDevicesOnly
@@ -63,18 +66,18 @@ impl Profile {
             .set_verified_devices_only(user_id, key_sharing == KeySharing::VerifiedDevicesOnly)
     }
 
-    /// The folders of this profile.
+    /// The folders of these accounts.
     pub fn paths(&self) -> &Paths {
         &self.paths
     }
 
     /// The accounts signed in, in the order they were added.
-    pub fn accounts(&self) -> Result<Vec<AccountEntry>> {
+    pub fn list(&self) -> Result<Vec<AccountEntry>> {
         self.list.load()
     }
 
     /// The accounts, the one shown last first.
-    pub fn accounts_active_first(&self) -> Result<Vec<AccountEntry>> {
+    pub fn list_active_first(&self) -> Result<Vec<AccountEntry>> {
         self.list.load_active_first()
     }
 
@@ -89,7 +92,7 @@ impl Profile {
     }
 
     /// The session of `entry`: the one that runs, else restored from its store (see
-    /// [`Profile::restore`]) and kept running.
+    /// [`Accounts::restore`]) and kept running.
     pub async fn open(&self, entry: &AccountEntry) -> Result<Session> {
         let _opening = self.running.lock_opening().await;
         if let Some(open) = self.running.get(&entry.user_id) {
@@ -121,7 +124,7 @@ impl Profile {
     /// Opens every account that does not run yet and starts every sync that does not talk
     /// to the server yet, so that each account notifies. An account that cannot be opened is skipped (its window says why).
     pub async fn run_all(&self) {
-        let Ok(accounts) = self.accounts() else {
+        let Ok(accounts) = self.list() else {
             return;
         };
         for entry in accounts {
@@ -191,7 +194,7 @@ impl Profile {
 
     async fn keep(&self, session: &Session, key: StoreKey) -> Result<()> {
         let user_id = session.user_id();
-        if self.accounts()?.iter().any(|a| a.user_id == user_id) {
+        if self.list()?.iter().any(|a| a.user_id == user_id) {
             return Err(EngineError::AlreadySignedIn(user_id));
         }
         let secrets = session
