@@ -6,7 +6,9 @@
 //! changes to the room), `event_actions` (the `room.*` actions on one message, with the
 //! entry's unique ID as target, so rows, menus and tests all go through the same code),
 //! `composing` (sending, attachments, drafts, typing), `watchers` (the open room's trust
-//! and the account leaving it), `viewer` and `save` (pictures and files).
+//! and the account leaving it), `viewer` and `save` (pictures and files). A row of the
+//! conversation is in `row/`: the row and its binding in `row/mod.rs`, its parts beside it
+//! (`centre`, `body`, `media`, `footer`, `dates`).
 
 pub mod animation;
 pub mod attach;
