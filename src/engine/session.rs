@@ -354,7 +354,14 @@ async fn build(
     store: &StoreLocation<'_>,
     homeserver: &str,
 ) -> Result<Client> {
-    let config = SqliteStoreConfig::new(&store.data).key(Some(store.key.as_bytes()));
+    // A SQLite page cache of 500 KB per connection instead of the SDK's 2 MB (its own
+    // low-memory figure): in the background the stores' caches are a good part of what
+    // the heap holds beside the rooms themselves. Not the SDK's whole low-memory
+    // configuration: its pool of one connection per core (two here) made the stores wait
+    // on each other until the room list never came (tests hung on 2 cores).
+    let config = SqliteStoreConfig::new(&store.data)
+        .cache_size(500_000)
+        .key(Some(store.key.as_bytes()));
     // Cross-signing and backups are set up explicitly (they may need the password and
     // the person's consent); a message that cannot be decrypted asks the backup for its key.
     let encryption = matrix_sdk::encryption::EncryptionSettings {
