@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use adw::prelude::*;
+use adw::subclass::prelude::*;
 use gtk::glib;
 
 use super::AccountSettings;
@@ -15,80 +16,32 @@ use crate::ui::avatars::EditableAvatar;
 use crate::ui::bridge::{run_for, run_or_toast};
 use crate::ui::file_choosers::choose_picture;
 
-/// The widgets of the profile page.
-pub(super) struct ProfileWidgets {
-    editable: EditableAvatar,
-    name_row: adw::EntryRow,
-    spinner: gtk::Spinner,
-}
-
 impl AccountSettings {
-    /// Builds the profile page and starts loading the profile into it.
-    pub(super) fn build_profile_page(&self) -> ProfileWidgets {
-        let page = adw::PreferencesPage::builder()
-            .name("profile")
-            .title(gettext("Profile"))
-            .icon_name("avatar-default-symbolic")
-            .build();
+    /// Puts the editable avatar on the profile page, shows the Matrix ID and connects the
+    /// name field.
+    pub(super) fn build_profile_page(&self) {
+        let imp = self.imp();
         let user_id = self.session().user_id();
-        let group = adw::PreferencesGroup::new();
         let editable = EditableAvatar::new(
             96,
             user_id.trim_start_matches('@'),
             "settings.change-avatar",
             "settings.remove-avatar",
         );
-        let spinner = gtk::Spinner::builder()
-            .halign(gtk::Align::Center)
-            .visible(false)
-            .build();
-        let note = gtk::Label::builder()
-            .label(gettext(
-                "Before a picture is uploaded, its location, camera, time and other hidden data are removed.",
-            ))
-            .wrap(true)
-            .justify(gtk::Justification::Center)
-            .build();
-        note.add_css_class("dim-label");
-        note.add_css_class("caption");
-        let top = gtk::Box::builder()
-            .orientation(gtk::Orientation::Vertical)
-            .spacing(12)
-            .margin_bottom(12)
-            .build();
-        top.append(&editable.widget);
-        top.append(&spinner);
-        top.append(&note);
-        group.add(&top);
-
-        let name_row = adw::EntryRow::builder()
-            .use_markup(false)
-            .title(gettext("Display Name"))
-            .show_apply_button(true)
-            .build();
-        name_row.connect_apply(glib::clone!(
+        imp.profile_top.prepend(&editable.widget);
+        let _ = imp.editable.set(editable);
+        imp.display_name_row.connect_apply(glib::clone!(
             #[weak(rename_to = window)]
             self,
             move |row| window.set_display_name(row.text().to_string())
         ));
-        let names = adw::PreferencesGroup::builder()
-            .description(gettext("People see this name in rooms and direct chats."))
-            .build();
-        names.add(&name_row);
-        let id_row = crate::ui::widgets::plain_row(&gettext("Matrix ID"), &user_id);
-        names.add(&id_row);
-        page.add(&group);
-        page.add(&names);
-        self.add(&page);
-        ProfileWidgets {
-            editable,
-            name_row,
-            spinner,
+        if !user_id.is_empty() {
+            imp.matrix_id_row.set_subtitle(&user_id);
         }
     }
 
-    fn profile_widgets(&self) -> &ProfileWidgets {
-        &self.widgets().profile
+    fn editable(&self) -> &EditableAvatar {
+        self.imp().editable.get().expect("made in new")
     }
 
     /// Asks the server for the account's name and avatar and shows them.
@@ -102,10 +55,10 @@ impl AccountSettings {
     }
 
     fn show_profile(&self, profile: &OwnProfile) {
-        let widgets = self.profile_widgets();
+        let editable = self.editable();
         if let Some(name) = &profile.display_name {
-            widgets.name_row.set_text(name);
-            widgets.editable.avatar.set_text(Some(name));
+            self.imp().display_name_row.set_text(name);
+            editable.avatar.set_text(Some(name));
         }
         let own = profile.avatar_url.clone().map(|url| avatars::Avatar {
             url,
@@ -114,9 +67,9 @@ impl AccountSettings {
                 verified: false,
             },
         });
-        widgets.editable.set_removable(own.is_some());
+        editable.set_removable(own.is_some());
         crate::ui::avatars::show(
-            &widgets.editable.avatar,
+            &editable.avatar,
             &self.session().avatars(),
             own.as_ref(),
             RoomKind::Direct,
@@ -135,10 +88,10 @@ impl AccountSettings {
     }
 
     fn busy(&self, busy: bool) {
-        let widgets = self.profile_widgets();
-        widgets.spinner.set_visible(busy);
-        widgets.spinner.set_spinning(busy);
-        widgets.editable.widget.set_sensitive(!busy);
+        let spinner = &self.imp().avatar_spinner;
+        spinner.set_visible(busy);
+        spinner.set_spinning(busy);
+        self.editable().widget.set_sensitive(!busy);
     }
 
     /// Makes the picture in the file at `path` the avatar, without its metadata (what the
@@ -199,11 +152,11 @@ impl AccountSettings {
 
     /// The avatar on the profile page.
     pub fn profile_avatar(&self) -> adw::Avatar {
-        self.profile_widgets().editable.avatar.clone()
+        self.editable().avatar.clone()
     }
 
     /// The display name field on the profile page.
     pub fn display_name_row(&self) -> adw::EntryRow {
-        self.profile_widgets().name_row.clone()
+        self.imp().display_name_row.get()
     }
 }
