@@ -1,8 +1,10 @@
 //! The emoji verification dialog: follows one `VerificationFlow` from the request to the
 //! seven emoji, then to verified or to the reason it ended. Its buttons are the actions
 //! `verification.accept`, `.start`, `.confirm`, `.mismatch`, `.cancel` and `.close`.
+//! Its pages are the template `verification-dialog.ui`; the emoji are filled in here.
 
-use std::cell::{OnceCell, RefCell};
+mod imp;
+
 use std::ops::ControlFlow;
 
 use adw::prelude::*;
@@ -108,95 +110,12 @@ pub fn cancel_text(kind: &CancelKind, by_us: bool) -> String {
     }
 }
 
-struct Widgets {
-    toasts: adw::ToastOverlay,
-    stack: gtk::Stack,
-    request_page: adw::StatusPage,
-    accept_button: gtk::Button,
-    decline_button: gtk::Button,
-    wait_page: adw::StatusPage,
-    start_button: gtk::Button,
-    emoji_box: gtk::FlowBox,
-    decimals_label: gtk::Label,
-    done_page: adw::StatusPage,
-    cancelled_page: adw::StatusPage,
-}
-
-mod imp {
-    use super::*;
-
-    #[derive(Default)]
-    pub struct VerificationDialog {
-        pub(super) widgets: OnceCell<Widgets>,
-        pub(super) flow: RefCell<Option<VerificationFlow>>,
-        pub(super) state: RefCell<Option<FlowState>>,
-        pub(super) follower: RefCell<Option<glib::JoinHandle<()>>>,
-        pub(super) actions: OnceCell<gio::SimpleActionGroup>,
-    }
-
-    #[glib::object_subclass]
-    impl ObjectSubclass for VerificationDialog {
-        const NAME: &'static str = "SottoVerificationDialog";
-        type Type = super::VerificationDialog;
-        type ParentType = adw::Window;
-    }
-
-    impl ObjectImpl for VerificationDialog {
-        fn dispose(&self) {
-            if let Some(follower) = self.follower.take() {
-                follower.abort();
-            }
-        }
-    }
-    impl WidgetImpl for VerificationDialog {}
-    impl WindowImpl for VerificationDialog {
-        fn close_request(&self) -> glib::Propagation {
-            // Closing the dialog mid-way ends the verification on both sides.
-            self.obj().cancel_if_running();
-            self.parent_close_request()
-        }
-    }
-    impl AdwWindowImpl for VerificationDialog {}
-}
-
 glib::wrapper! {
     /// A dialog that walks through one emoji verification.
     pub struct VerificationDialog(ObjectSubclass<imp::VerificationDialog>)
         @extends adw::Window, gtk::Window, gtk::Widget,
         @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Native,
             gtk::Root, gtk::ShortcutManager;
-}
-
-fn button(label: &str, style: &str, action: &str) -> gtk::Button {
-    gtk::Button::builder()
-        .label(label)
-        .use_underline(true)
-        .action_name(action)
-        .halign(gtk::Align::Center)
-        .width_request(220)
-        .css_classes(["pill", style])
-        .build()
-}
-
-fn button_column(buttons: &[&gtk::Button]) -> gtk::Box {
-    let column = gtk::Box::new(gtk::Orientation::Vertical, 12);
-    column.set_halign(gtk::Align::Center);
-    for b in buttons {
-        column.append(*b);
-    }
-    column
-}
-
-fn status_page(name: &str, icon: &str, child: Option<&gtk::Widget>) -> adw::StatusPage {
-    let page = adw::StatusPage::builder()
-        .icon_name(icon)
-        .vexpand(true)
-        .build();
-    page.set_widget_name(name);
-    if let Some(child) = child {
-        page.set_child(Some(child));
-    }
-    page
 }
 
 /// Asks `user_id` to verify (emoji in their direct chat) and shows the dialog over `parent`.
@@ -237,16 +156,8 @@ pub fn verify_person(
 impl VerificationDialog {
     /// Shows `flow` in a new dialog over `parent` and follows it until it ends.
     pub fn present_flow(parent: Option<&gtk::Window>, flow: VerificationFlow) -> Self {
-        let dialog: Self = glib::Object::builder()
-            .property("modal", true)
-            .property("default-width", 420)
-            .property("default-height", 620)
-            .property("width-request", 360)
-            .property("height-request", 294)
-            .build();
+        let dialog: Self = glib::Object::new();
         dialog.set_transient_for(parent);
-        dialog.set_title(Some(&gettext("Verification")));
-        dialog.build();
         dialog.install_actions();
         dialog.imp().flow.replace(Some(flow.clone()));
         let weak = dialog.downgrade();
@@ -260,144 +171,6 @@ impl VerificationDialog {
         dialog.imp().follower.replace(Some(follower));
         dialog.present();
         dialog
-    }
-
-    fn widgets(&self) -> &Widgets {
-        self.imp().widgets.get().expect("built in present_flow")
-    }
-
-    fn build(&self) {
-        let header = adw::HeaderBar::new();
-        let stack = gtk::Stack::builder()
-            .transition_type(gtk::StackTransitionType::Crossfade)
-            .vexpand(true)
-            .build();
-
-        let accept_button = button(
-            &gettext("_Accept"),
-            "suggested-action",
-            "verification.accept",
-        );
-        let decline_button = button(&gettext("_Decline"), "flat", "verification.cancel");
-        let request_page = status_page(
-            "request",
-            "dialog-question-symbolic",
-            Some(button_column(&[&accept_button, &decline_button]).upcast_ref()),
-        );
-        stack.add_named(&request_page, Some("requested"));
-
-        let start_button = button(
-            &gettext("_Compare Emoji"),
-            "suggested-action",
-            "verification.start",
-        );
-        let spinner = gtk::Spinner::builder()
-            .spinning(true)
-            .width_request(32)
-            .height_request(32)
-            .halign(gtk::Align::Center)
-            .build();
-        let wait_cancel = button(&gettext("_Cancel"), "flat", "verification.cancel");
-        let wait_column = button_column(&[&start_button, &wait_cancel]);
-        wait_column.prepend(&spinner);
-        let wait_page = status_page(
-            "wait",
-            "content-loading-symbolic",
-            Some(wait_column.upcast_ref()),
-        );
-        stack.add_named(&wait_page, Some("waiting"));
-
-        let compare = gtk::Box::builder()
-            .orientation(gtk::Orientation::Vertical)
-            .spacing(18)
-            .margin_top(24)
-            .margin_bottom(24)
-            .margin_start(12)
-            .margin_end(12)
-            .valign(gtk::Align::Center)
-            .build();
-        let compare_title = gtk::Label::builder()
-            .label(gettext("Compare the Emoji"))
-            .css_classes(["title-2"])
-            .wrap(true)
-            .justify(gtk::Justification::Center)
-            .build();
-        let compare_hint = gtk::Label::builder()
-            .label(gettext(
-                "Check that the other screen shows the same emoji in the same order.",
-            ))
-            .wrap(true)
-            .justify(gtk::Justification::Center)
-            .build();
-        let emoji_box = gtk::FlowBox::builder()
-            .selection_mode(gtk::SelectionMode::None)
-            .homogeneous(true)
-            .min_children_per_line(4)
-            .max_children_per_line(7)
-            .column_spacing(0)
-            .row_spacing(12)
-            .halign(gtk::Align::Center)
-            .build();
-        let decimals_label = gtk::Label::builder()
-            .css_classes(["title-1", "monospace"])
-            .selectable(true)
-            .visible(false)
-            .build();
-        let match_button = button(
-            &gettext("They _Match"),
-            "suggested-action",
-            "verification.confirm",
-        );
-        let mismatch_button = button(
-            &gettext("They _Don’t Match"),
-            "destructive-action",
-            "verification.mismatch",
-        );
-        compare.append(&compare_title);
-        compare.append(&compare_hint);
-        compare.append(&emoji_box);
-        compare.append(&decimals_label);
-        compare.append(&button_column(&[&match_button, &mismatch_button]));
-        let scrolled = gtk::ScrolledWindow::builder()
-            .hscrollbar_policy(gtk::PolicyType::Never)
-            .child(&compare)
-            .build();
-        stack.add_named(&scrolled, Some("compare"));
-
-        let done_page = status_page(
-            "done",
-            "emblem-ok-symbolic",
-            Some(button(&gettext("_Close"), "suggested-action", "verification.close").upcast_ref()),
-        );
-        done_page.set_title(&gettext("Verified"));
-        stack.add_named(&done_page, Some("done"));
-        let cancelled_page = status_page(
-            "cancelled",
-            "dialog-warning-symbolic",
-            Some(button(&gettext("_Close"), "flat", "verification.close").upcast_ref()),
-        );
-        cancelled_page.set_title(&gettext("Verification Ended"));
-        stack.add_named(&cancelled_page, Some("cancelled"));
-
-        let toasts = adw::ToastOverlay::new();
-        toasts.set_child(Some(&stack));
-        let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        content.append(&header);
-        content.append(&toasts);
-        self.set_content(Some(&content));
-        let _ = self.imp().widgets.set(Widgets {
-            toasts,
-            stack,
-            request_page,
-            accept_button,
-            decline_button,
-            wait_page,
-            start_button,
-            emoji_box,
-            decimals_label,
-            done_page,
-            cancelled_page,
-        });
     }
 
     fn install_actions(&self) {
@@ -476,7 +249,7 @@ impl VerificationDialog {
 
     /// The page shown: `requested`, `waiting`, `compare`, `done` or `cancelled`.
     pub fn page(&self) -> String {
-        self.widgets()
+        self.imp()
             .stack
             .visible_child_name()
             .map(|n| n.to_string())
@@ -486,7 +259,7 @@ impl VerificationDialog {
     /// The emoji shown, as (emoji, translated name) pairs, in order.
     pub fn shown_emoji(&self) -> Vec<(String, String)> {
         let mut shown = Vec::new();
-        let mut child = self.widgets().emoji_box.first_child();
+        let mut child = self.imp().emoji_box.first_child();
         while let Some(flow_child) = child {
             let labels = flow_child.first_child().map_or((None, None), |column| {
                 let symbol = column.first_child();
@@ -508,7 +281,7 @@ impl VerificationDialog {
 
     /// The title and description of the page shown (the reason, once it ended).
     pub fn message(&self) -> (String, String) {
-        let w = self.widgets();
+        let w = self.imp();
         let page = match self.page().as_str() {
             "requested" => &w.request_page,
             "waiting" => &w.wait_page,
@@ -552,7 +325,7 @@ impl VerificationDialog {
     }
 
     fn show_state(&self, state: FlowState) {
-        let w = self.widgets();
+        let w = self.imp();
         let Some(flow) = self.flow() else {
             return;
         };
@@ -658,7 +431,7 @@ impl VerificationDialog {
     }
 
     fn show_waiting(&self, title: &str, description: &str, can_start: bool) {
-        let w = self.widgets();
+        let w = self.imp();
         w.wait_page.set_title(title);
         set_status_description(
             &w.wait_page,
@@ -673,8 +446,8 @@ impl VerificationDialog {
         emoji: Option<Vec<crate::engine::trust::verification::SasEmoji>>,
         decimals: (u16, u16, u16),
     ) {
-        let w = self.widgets();
-        crate::ui::widgets::remove_children(&w.emoji_box, |flow, child| flow.remove(child));
+        let w = self.imp();
+        crate::ui::widgets::remove_children(&*w.emoji_box, |flow, child| flow.remove(child));
         match emoji {
             Some(emoji) => {
                 for e in emoji {
@@ -710,8 +483,6 @@ impl VerificationDialog {
 
 impl Toasts for VerificationDialog {
     fn show_toast(&self, text: &str) {
-        self.widgets()
-            .toasts
-            .add_toast(crate::ui::widgets::toast(text));
+        self.imp().toasts.add_toast(crate::ui::widgets::toast(text));
     }
 }
