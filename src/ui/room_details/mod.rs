@@ -1,6 +1,8 @@
 //! The room details window: name, topic, address and encryption; the members with their
-//! roles; invite, rename, remove, ban and leave for those with the power to.
+//! roles; invite, rename, remove, ban and leave for those with the power to. Its groups
+//! are the template `room-details.ui`; the rows that depend on the room are made here.
 
+mod imp;
 mod member_page;
 mod members;
 
@@ -12,6 +14,7 @@ use std::sync::Arc;
 use crate::engine::EngineError;
 use crate::engine::avatars::{self, Avatar};
 use crate::engine::media::autoload::{RoomKind, SenderTrust};
+use crate::engine::push_rules::{self, RoomMode};
 use crate::engine::rooms::{self, Member, RoomDetails};
 use crate::engine::session::Session;
 use crate::engine::trust::verification::Verifications;
@@ -21,6 +24,22 @@ use crate::ui::error_text::describe;
 use crate::ui::file_choosers::choose_picture;
 use crate::ui::widgets::Toasts;
 use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::glib;
+
+glib::wrapper! {
+    /// The room details window; what it shows is a `View`'s.
+    pub struct RoomDetailsWindow(ObjectSubclass<imp::RoomDetailsWindow>)
+        @extends adw::PreferencesWindow, adw::Window, gtk::Window, gtk::Widget,
+        @implements gtk::Buildable, gtk::ConstraintTarget, gtk::Native,
+            gtk::Root, gtk::ShortcutManager;
+}
+
+impl Toasts for RoomDetailsWindow {
+    fn show_toast(&self, text: &str) {
+        self.upcast_ref::<adw::PreferencesWindow>().show_toast(text);
+    }
+}
 
 /// Opens the details of `room_id` over `parent`. A member's page starts verifications
 /// through `verifications` (the window's).
@@ -30,33 +49,21 @@ pub fn show_room_details(
     room_id: String,
     verifications: Option<Arc<Verifications>>,
 ) -> adw::PreferencesWindow {
-    let window = adw::PreferencesWindow::builder()
-        .title(gettext("Room Details"))
-        .modal(true)
-        .transient_for(parent)
-        .destroy_with_parent(true)
-        .search_enabled(false)
-        .default_width(560)
-        .default_height(720)
-        .width_request(360)
-        .build();
-    let page = adw::PreferencesPage::builder()
-        .title(gettext("Details"))
-        .icon_name("dialog-information-symbolic")
-        .build();
-    window.add(&page);
+    // The template starts with the loading spinner shown.
+    let window: RoomDetailsWindow = glib::Object::new();
+    window.set_transient_for(Some(parent));
     let view = Rc::new(View {
         window: window.clone(),
-        page,
         session: session.clone(),
         room_id: room_id.clone(),
-        groups: RefCell::new(Vec::new()),
+        about_rows: RefCell::new(Vec::new()),
+        member_rows: RefCell::new(Vec::new()),
         verifications,
         kind: std::cell::Cell::new(RoomKind::Group),
         chooser: RefCell::new(None),
     });
     install_actions(&view);
-    view.show_loading();
+    view.connect_parts();
     view.reload();
     // The shields follow verifications and identity changes while the window is open.
     let weak = Rc::downgrade(&view);
@@ -101,16 +108,17 @@ pub fn show_room_details(
         owned.take();
     });
     window.present();
-    window
+    window.upcast()
 }
 
 /// What the window shows, rebuilt from the server after each change.
 struct View {
-    window: adw::PreferencesWindow,
-    page: adw::PreferencesPage,
+    window: RoomDetailsWindow,
     session: Session,
     room_id: String,
-    groups: RefCell<Vec<adw::PreferencesGroup>>,
+    /// The rows of the "Room" group and of the members' group, made by the last load.
+    about_rows: RefCell<Vec<gtk::Widget>>,
+    member_rows: RefCell<Vec<gtk::Widget>>,
     verifications: Option<Arc<Verifications>>,
     /// Direct chat or group, for the rule of which avatars load by themselves.
     kind: std::cell::Cell<RoomKind>,
@@ -119,40 +127,28 @@ struct View {
 }
 
 impl View {
-    fn replace_groups(&self, groups: Vec<adw::PreferencesGroup>) {
-        for group in self.groups.borrow_mut().drain(..) {
-            self.page.remove(&group);
+    /// Shows the groups of one part (the spinner, a problem, or the details) alone.
+    fn show_part(&self, part: Part) {
+        let w = self.window.imp();
+        w.loading_group.set_visible(part == Part::Loading);
+        w.problem_group.set_visible(part == Part::Problem);
+        for group in [
+            &w.picture_group,
+            &w.about_group,
+            &w.notifications_group,
+            &w.members_group,
+            &w.leave_group,
+        ] {
+            group.set_visible(part == Part::Details);
         }
-        for group in &groups {
-            self.page.add(group);
-        }
-        self.groups.replace(groups);
-    }
-
-    fn show_loading(&self) {
-        let group = adw::PreferencesGroup::new();
-        let spinner = gtk::Spinner::builder()
-            .spinning(true)
-            .width_request(32)
-            .height_request(32)
-            .halign(gtk::Align::Center)
-            .margin_top(48)
-            .build();
-        crate::ui::widgets::set_accessible_label(&spinner, &gettext("Loading…"));
-        group.add(&spinner);
-        self.replace_groups(vec![group]);
     }
 
     fn show_problem(&self, err: &EngineError) {
-        let group = adw::PreferencesGroup::new();
-        let status = adw::StatusPage::builder()
-            .icon_name("dialog-warning-symbolic")
-            .title(gettext("Room Details Unavailable"))
-            .description(gtk::glib::markup_escape_text(&describe(err)).as_str())
-            .build();
-        status.add_css_class("compact");
-        group.add(&status);
-        self.replace_groups(vec![group]);
+        self.window
+            .imp()
+            .problem_page
+            .set_description(Some(gtk::glib::markup_escape_text(&describe(err)).as_str()));
+        self.show_part(Part::Problem);
     }
 
     /// Reads the details and members again and shows them.
@@ -207,43 +203,25 @@ impl View {
         } else {
             RoomKind::Group
         });
-        let groups = vec![
-            self.picture_group(details),
-            self.about_group(details),
-            self.notifications_group(),
-            self.members_group(details, members),
-            self.leave_group(),
-        ];
-        self.replace_groups(groups);
+        let w = self.window.imp();
+        self.show_picture(details);
+        replace_rows(
+            &w.about_group,
+            &self.about_rows,
+            self.about_rows_of(details),
+        );
+        self.show_notifications();
+        self.show_members(details, members);
+        self.show_part(Part::Details);
         // Nothing is focused at first: a focused entry would open the phone's keyboard.
         gtk::prelude::GtkWindowExt::set_focus(&self.window, None::<&gtk::Widget>);
     }
 
-    /// How much the room notifies, stored as the account's push rules.
-    fn notifications_group(self: &Rc<Self>) -> adw::PreferencesGroup {
-        use crate::engine::push_rules::{self, RoomMode};
-        const MODES: [Option<RoomMode>; 4] = [
-            None,
-            Some(RoomMode::AllMessages),
-            Some(RoomMode::MentionsAndKeywords),
-            Some(RoomMode::Mute),
-        ];
-        let row = adw::ComboRow::builder()
-            .use_markup(false)
-            .title(gettext("Notifications"))
-            .model(&gtk::StringList::new(&[
-                &gettext("Default"),
-                &gettext("All messages"),
-                &gettext("Mentions and keywords only"),
-                &gettext("Mute"),
-            ]))
-            .name("room-notifications")
-            .build();
-        let current = push_rules::cached_room_mode(&self.session, &self.room_id);
-        let index = MODES.iter().position(|m| *m == current).unwrap_or_default();
-        row.set_selected(index as u32);
+    /// Connects the rows and buttons of the template that are always there.
+    fn connect_parts(self: &Rc<Self>) {
+        let w = self.window.imp();
         let view = Rc::downgrade(self);
-        row.connect_selected_notify(move |row| {
+        w.notifications_row.connect_selected_notify(move |row| {
             let (Some(view), Some(mode)) = (view.upgrade(), MODES.get(row.selected() as usize))
             else {
                 return;
@@ -266,18 +244,29 @@ impl View {
                 }
             });
         });
-        let group = adw::PreferencesGroup::new();
-        group.add(&row);
-        group
+        let view = Rc::downgrade(self);
+        w.leave_button.connect_clicked(move |_| {
+            if let Some(view) = view.upgrade() {
+                view.confirm_leave();
+            }
+        });
+    }
+
+    /// How much the room notifies, stored as the account's push rules: the mode the
+    /// account has now. (Choosing the mode shown is no change: see `connect_parts`.)
+    fn show_notifications(&self) {
+        let current = push_rules::cached_room_mode(&self.session, &self.room_id);
+        let index = MODES.iter().position(|m| *m == current).unwrap_or_default();
+        self.window
+            .imp()
+            .notifications_row
+            .set_selected(index as u32);
     }
 
     /// The room's picture, and for those allowed, buttons to change or remove it.
-    fn picture_group(self: &Rc<Self>, details: &RoomDetails) -> adw::PreferencesGroup {
-        let group = adw::PreferencesGroup::new();
-        let top = gtk::Box::builder()
-            .orientation(gtk::Orientation::Vertical)
-            .spacing(12)
-            .build();
+    fn show_picture(&self, details: &RoomDetails) {
+        let top = &*self.window.imp().picture_box;
+        crate::ui::widgets::remove_children(top, |top, child| top.remove(child));
         let editable = crate::ui::avatars::EditableAvatar::new(
             96,
             &details.display_name,
@@ -302,8 +291,6 @@ impl View {
             avatar.set_halign(gtk::Align::Center);
             top.append(avatar);
         }
-        group.add(&top);
-        group
     }
 
     /// Asks for a picture, then makes it the room's.
@@ -335,28 +322,33 @@ impl View {
         });
     }
 
-    fn about_group(self: &Rc<Self>, details: &RoomDetails) -> adw::PreferencesGroup {
-        let group = adw::PreferencesGroup::builder()
-            .title(gettext("Room"))
-            .build();
+    /// The rows of the "Room" group.
+    fn about_rows_of(self: &Rc<Self>, details: &RoomDetails) -> Vec<gtk::Widget> {
+        let mut rows: Vec<gtk::Widget> = Vec::new();
         let name = details.name.clone().unwrap_or_default();
         let topic = details.topic.clone().unwrap_or_default();
         if details.can_set_name {
-            group.add(&self.editable_row(&gettext("Name"), &name, Change::Name));
+            rows.push(
+                self.editable_row(&gettext("Name"), &name, Change::Name)
+                    .upcast(),
+            );
         } else {
-            group.add(&info_row(&gettext("Name"), &details.display_name));
+            rows.push(info_row(&gettext("Name"), &details.display_name).upcast());
         }
         if details.can_set_topic {
-            group.add(&self.editable_row(&gettext("Topic"), &topic, Change::Topic));
+            rows.push(
+                self.editable_row(&gettext("Topic"), &topic, Change::Topic)
+                    .upcast(),
+            );
         } else if !topic.is_empty() {
-            group.add(&info_row(&gettext("Topic"), &topic));
+            rows.push(info_row(&gettext("Topic"), &topic).upcast());
         }
         let address = details
             .canonical_alias
             .clone()
             .unwrap_or_else(|| gettext("No address"));
-        group.add(&info_row(&gettext("Address"), &address));
-        group.add(&info_row(&gettext("Room ID"), &details.room_id));
+        rows.push(info_row(&gettext("Address"), &address).upcast());
+        rows.push(info_row(&gettext("Room ID"), &details.room_id).upcast());
         let (icon, title, subtitle) = if details.is_encrypted {
             (
                 "channel-secure-symbolic",
@@ -372,8 +364,8 @@ impl View {
         };
         let encryption = info_row(&title, &subtitle);
         encryption.add_prefix(&gtk::Image::from_icon_name(icon));
-        group.add(&encryption);
-        group
+        rows.push(encryption.upcast());
+        rows
     }
 
     fn editable_row(self: &Rc<Self>, title: &str, value: &str, change: Change) -> adw::EntryRow {
@@ -401,11 +393,8 @@ impl View {
         row
     }
 
-    fn members_group(
-        self: &Rc<Self>,
-        details: &RoomDetails,
-        members: &[Member],
-    ) -> adw::PreferencesGroup {
+    /// The members' group: its title with the counts, the invite row, the members.
+    fn show_members(self: &Rc<Self>, details: &RoomDetails, members: &[Member]) {
         let count = details.joined_count as u32;
         let mut title = gettext_f(
             &ngettext("{count} Member", "{count} Members", count),
@@ -422,14 +411,16 @@ impl View {
                 &[("members", &title), ("count", &invited.to_string())],
             );
         }
-        let group = adw::PreferencesGroup::builder().title(title).build();
+        let group = &self.window.imp().members_group;
+        group.set_title(&title);
+        let mut rows: Vec<gtk::Widget> = Vec::new();
         if details.can_invite {
-            group.add(&self.invite_row());
+            rows.push(self.invite_row().upcast());
         }
         for member in members {
-            group.add(&members::row(self, member));
+            rows.push(members::row(self, member).upcast());
         }
-        group
+        replace_rows(group, &self.member_rows, rows);
     }
 
     fn invite_row(self: &Rc<Self>) -> adw::EntryRow {
@@ -452,25 +443,6 @@ impl View {
         row.connect_apply(invite.clone());
         row.connect_entry_activated(invite);
         row
-    }
-
-    fn leave_group(self: &Rc<Self>) -> adw::PreferencesGroup {
-        let group = adw::PreferencesGroup::new();
-        let button = gtk::Button::builder()
-            .label(gettext("_Leave Room"))
-            .use_underline(true)
-            .halign(gtk::Align::Center)
-            .css_classes(["pill", "destructive-action"])
-            .margin_top(12)
-            .build();
-        let view = Rc::downgrade(self);
-        button.connect_clicked(move |_| {
-            if let Some(view) = view.upgrade() {
-                view.confirm_leave();
-            }
-        });
-        group.add(&button);
-        group
     }
 
     fn confirm_leave(self: &Rc<Self>) {
@@ -501,9 +473,9 @@ impl View {
         self: &Rc<Self>,
         work: impl std::future::Future<Output = Result<(), EngineError>> + Send + 'static,
     ) {
-        self.page.set_sensitive(false);
+        self.window.imp().page.set_sensitive(false);
         run_for(self, work, |view, result| {
-            view.page.set_sensitive(true);
+            view.window.imp().page.set_sensitive(true);
             match result {
                 Ok(()) => view.reload(),
                 Err(err) => view.window.show_toast(&describe(&err)),
@@ -543,6 +515,37 @@ fn install_actions(view: &Rc<View>) {
     });
     group.add_action(&from_file);
     view.window.insert_action_group("details", Some(&group));
+}
+
+/// What the page shows: the spinner of the first load, why a load failed, or the details.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Loading,
+    Problem,
+    Details,
+}
+
+/// The room's notification modes, in the order of the template's list.
+const MODES: [Option<RoomMode>; 4] = [
+    None,
+    Some(RoomMode::AllMessages),
+    Some(RoomMode::MentionsAndKeywords),
+    Some(RoomMode::Mute),
+];
+
+/// Puts `new` in `group` in place of the `rows` the last load added.
+fn replace_rows(
+    group: &adw::PreferencesGroup,
+    rows: &RefCell<Vec<gtk::Widget>>,
+    new: Vec<gtk::Widget>,
+) {
+    for row in rows.borrow_mut().drain(..) {
+        group.remove(&row);
+    }
+    for row in &new {
+        group.add(row);
+    }
+    rows.replace(new);
 }
 
 #[derive(Clone, Copy)]
