@@ -1379,7 +1379,7 @@ fn child_pictures_fill(dir: &Path, room_id: &str) {
             .await
             .expect("the sync runs");
         let start = Instant::now();
-        let timeline = RoomTimeline::open(&session, &sync, room_id)
+        let timeline = RoomTimeline::open(&session, &sync, &crate::harness::rid(room_id))
             .await
             .expect("opens");
         let mut entries = Entries::of(&timeline).await;
@@ -1443,7 +1443,10 @@ fn child_pictures_window(dir: &Path, room_id: &str) {
     let started = common::app::start(accounts_in(dir), 360, 720);
     let window = started.window;
     let listed = common::app::run_main_loop_until(harness::PATIENCE, || {
-        window.room_list_pane().find(room_id).is_some()
+        window
+            .room_list_pane()
+            .find(&crate::harness::rid(room_id))
+            .is_some()
     });
     assert!(listed, "the room is listed");
     common::app::run_main_loop_for(Duration::from_secs(1));
@@ -1527,7 +1530,7 @@ fn child_fill(dir: &Path, room_id: &str) {
             .await
             .expect("the sync runs");
         let start = Instant::now();
-        let timeline = RoomTimeline::open(&session, &sync, room_id)
+        let timeline = RoomTimeline::open(&session, &sync, &crate::harness::rid(room_id))
             .await
             .expect("opens");
         let mut entries = Entries::of(&timeline).await;
@@ -1555,7 +1558,7 @@ fn child_open(dir: &Path, room_id: &str, scroll: usize) {
         let (session, sync) = restore(dir).await;
         println!("READY_MS {}", ms_since(process));
         let start = Instant::now();
-        let timeline = RoomTimeline::open(&session, &sync, room_id)
+        let timeline = RoomTimeline::open(&session, &sync, &crate::harness::rid(room_id))
             .await
             .expect("opens");
         println!("OPEN_CALL_MS {}", ms_since(start));
@@ -1597,7 +1600,10 @@ fn child_window_open(dir: &Path, room_id: &str) {
     let started = common::app::start(accounts_in(dir), 360, 720);
     let window = started.window;
     let listed = common::app::run_main_loop_until(harness::PATIENCE, || {
-        window.room_list_pane().find(room_id).is_some()
+        window
+            .room_list_pane()
+            .find(&crate::harness::rid(room_id))
+            .is_some()
     });
     assert!(listed, "the room is listed");
     common::app::run_main_loop_for(Duration::from_secs(1));
@@ -1635,7 +1641,7 @@ fn open_until_painted<T: Copy + 'static>(
     let clock = common::app::frame_clock(window);
     let shown = std::rc::Rc::new(std::cell::Cell::new(None::<(u64, T)>));
     let start = Instant::now();
-    window.open_room(room_id);
+    window.open_room(&crate::harness::rid(room_id));
     let view = window.room_view();
     let list = view.list_view();
     let record = shown.clone();
@@ -1679,7 +1685,7 @@ fn child_send(dir: &Path, room_id: &str, count: usize, server_pid: Option<u32>) 
         sync.wait_until_rooms_synced(harness::PATIENCE)
             .await
             .expect("the sync runs");
-        let timeline = RoomTimeline::open(&session, &sync, room_id)
+        let timeline = RoomTimeline::open(&session, &sync, &crate::harness::rid(room_id))
             .await
             .expect("opens");
         let mut entries = Entries::of(&timeline).await;

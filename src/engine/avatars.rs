@@ -104,7 +104,7 @@ const STRANGER: SenderTrust = SenderTrust {
 /// room's own picture, else, in a direct chat with one other person (`partner`), that
 /// person's; trusted as a stranger's until [`room_avatar`] tells. A room the account is
 /// only invited to gets none: nothing loads before the invitation is accepted.
-pub fn room_avatar_quick(room: &Room, partner: Option<&str>) -> Option<Avatar> {
+pub fn room_avatar_quick(room: &Room, partner: Option<&UserId>) -> Option<Avatar> {
     if room.state() == RoomState::Invited {
         return None;
     }
@@ -130,7 +130,7 @@ pub fn room_avatar_quick(room: &Room, partner: Option<&str>) -> Option<Avatar> {
 /// the local store), or, for the partner's own picture, `partner_verified`.
 pub async fn room_avatar(
     room: &Room,
-    partner: Option<&str>,
+    partner: Option<&UserId>,
     partner_verified: bool,
 ) -> Option<Avatar> {
     if room.state() == RoomState::Invited {
@@ -168,11 +168,9 @@ pub async fn room_avatar(
         if setter == room.own_user_id() {
             avatar.trust.own = true;
         } else {
-            avatar.trust.verified = crate::engine::trust::identities::is_verified_locally(
-                &room.client(),
-                setter.as_str(),
-            )
-            .await;
+            avatar.trust.verified =
+                crate::engine::trust::identities::is_verified_locally(&room.client(), &setter)
+                    .await;
         }
     }
     Some(avatar)

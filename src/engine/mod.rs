@@ -22,3 +22,9 @@ pub mod timeline;
 pub mod trust;
 
 pub use error::{EngineError, Result};
+
+/// Matrix identifiers, typed: the engine's API takes and returns these, never strings, so
+/// a room ID cannot be passed where a user ID goes and is checked once, where it enters.
+pub mod ids {
+    pub use matrix_sdk::ruma::{EventId, OwnedEventId, OwnedRoomId, OwnedUserId, RoomId, UserId};
+}

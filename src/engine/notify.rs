@@ -42,9 +42,9 @@ const SEEN_CAPACITY: usize = 512;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Alert {
     /// The room it happened in.
-    pub room_id: String,
+    pub room_id: OwnedRoomId,
     /// The event (for an invitation, the invitation's member event when known).
-    pub event_id: String,
+    pub event_id: OwnedEventId,
     /// The room's display name (its name, alias, or members).
     pub room_name: String,
     /// A direct chat.
@@ -69,7 +69,7 @@ pub enum Notice {
     /// invitation: its notification goes.
     Read {
         /// The room.
-        room_id: String,
+        room_id: OwnedRoomId,
     },
 }
 
@@ -369,8 +369,8 @@ impl Watcher {
             |n| clean_name(&n.to_string()),
         );
         let _ = self.out.send(Notice::Alert(Alert {
-            room_id: room.room_id().to_string(),
-            event_id: event_id.to_string(),
+            room_id: room.room_id().to_owned(),
+            event_id: event_id.clone(),
             room_name,
             is_direct: room.is_dm(),
             is_encrypted: room.encryption_state().is_encrypted(),
@@ -428,7 +428,7 @@ impl Watcher {
         if read {
             self.alerted.remove(room_id);
             let _ = self.out.send(Notice::Read {
-                room_id: room_id.to_string(),
+                room_id: room_id.to_owned(),
             });
         }
     }

@@ -50,11 +50,10 @@ async fn settings(session: &Session) -> &NotificationSettings {
         .await
 }
 
-fn joined_room(session: &Session, room_id: &str) -> Result<Room> {
-    let room_id = RoomId::parse(room_id).map_err(|_| EngineError::RoomNotFound(room_id.into()))?;
+fn joined_room(session: &Session, room_id: &RoomId) -> Result<Room> {
     session
         .client()
-        .get_room(&room_id)
+        .get_room(room_id)
         .filter(|room| room.state() == RoomState::Joined)
         .ok_or_else(|| EngineError::RoomNotFound(room_id.to_string()))
 }
@@ -66,7 +65,7 @@ fn one_to_one(room: &Room) -> IsOneToOne {
 
 /// The mode of `room_id` now: the person's own choice for it, else the account's default
 /// for rooms of its kind.
-pub async fn room_mode(session: &Session, room_id: &str) -> Result<RoomMode> {
+pub async fn room_mode(session: &Session, room_id: &RoomId) -> Result<RoomMode> {
     let room = joined_room(session, room_id)?;
     let settings = settings(session).await;
     if let Some(mode) = settings
@@ -84,7 +83,7 @@ pub async fn room_mode(session: &Session, room_id: &str) -> Result<RoomMode> {
 
 /// The mode of `room_id`, read without waiting: the person's own choice as last synced,
 /// `None` when they made none (the account's default applies).
-pub fn cached_room_mode(session: &Session, room_id: &str) -> Option<RoomMode> {
+pub fn cached_room_mode(session: &Session, room_id: &RoomId) -> Option<RoomMode> {
     let room = joined_room(session, room_id).ok()?;
     room.cached_user_defined_notification_mode()
         .map(RoomMode::from)
@@ -92,7 +91,11 @@ pub fn cached_room_mode(session: &Session, room_id: &str) -> Option<RoomMode> {
 
 /// Sets the mode of `room_id` in the account's push rules; `None` removes the person's
 /// choice, so that the account's default for rooms of its kind applies.
-pub async fn set_room_mode(session: &Session, room_id: &str, mode: Option<RoomMode>) -> Result<()> {
+pub async fn set_room_mode(
+    session: &Session,
+    room_id: &RoomId,
+    mode: Option<RoomMode>,
+) -> Result<()> {
     let room = joined_room(session, room_id)?;
     let settings = settings(session).await;
     match mode {
@@ -143,7 +146,7 @@ pub async fn remove_keyword(session: &Session, keyword: &str) -> Result<()> {
 }
 
 /// Marks `room_id` as unread (or not) for all the person's clients (`m.marked_unread`).
-pub async fn set_marked_unread(session: &Session, room_id: &str, unread: bool) -> Result<()> {
+pub async fn set_marked_unread(session: &Session, room_id: &RoomId, unread: bool) -> Result<()> {
     let room = joined_room(session, room_id)?;
     room.set_unread_flag(unread)
         .await
@@ -151,6 +154,6 @@ pub async fn set_marked_unread(session: &Session, room_id: &str, unread: bool) -
 }
 
 /// Whether `room_id` is marked as unread.
-pub fn is_marked_unread(session: &Session, room_id: &str) -> bool {
+pub fn is_marked_unread(session: &Session, room_id: &RoomId) -> bool {
     joined_room(session, room_id).is_ok_and(|room| room.is_marked_unread())
 }

@@ -21,7 +21,7 @@ use matrix_sdk::ruma::events::{
     SyncMessageLikeEvent, SyncStateEvent,
 };
 use matrix_sdk::ruma::serde::Raw;
-use matrix_sdk::ruma::{OwnedRoomId, RoomId, UserId};
+use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId, RoomId, UserId};
 use matrix_sdk::{Client, Room, RoomState};
 use matrix_sdk_ui::room_list_service::filters::{
     BoxedFilterFn, RoomCategory, new_filter_all, new_filter_any, new_filter_category,
@@ -79,7 +79,7 @@ pub enum Preview {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoomSummary {
     /// The room ID.
-    pub room_id: String,
+    pub room_id: OwnedRoomId,
     /// The display name computed by the SDK (name, alias, or members).
     pub name: String,
     /// The latest event, as a preview.
@@ -99,7 +99,7 @@ pub struct RoomSummary {
     /// The room carries the `m.favourite` tag.
     pub is_favourite: bool,
     /// The other person of a direct chat with exactly one, by Matrix ID.
-    pub dm_partner: Option<String>,
+    pub dm_partner: Option<OwnedUserId>,
     /// This account verified the identity of `dm_partner`.
     pub dm_partner_verified: bool,
     /// The person muted the room (its count is not shown, only a dot).
@@ -138,7 +138,7 @@ impl RoomSummary {
         let dm_partner = dm_partner(room);
         Self {
             avatar: avatars::room_avatar_quick(room, dm_partner.as_deref()),
-            room_id: room.room_id().to_string(),
+            room_id: room.room_id().to_owned(),
             name: room.cached_display_name().map_or_else(
                 || room.room_id().to_string(),
                 |n| clean_name(&n.to_string()),
@@ -196,7 +196,7 @@ impl RoomSummary {
 }
 
 /// The one other person of a direct chat, when there is exactly one.
-fn dm_partner(room: &Room) -> Option<String> {
+fn dm_partner(room: &Room) -> Option<OwnedUserId> {
     if !room.is_dm() {
         return None;
     }
@@ -206,7 +206,7 @@ fn dm_partner(room: &Room) -> Option<String> {
         .filter_map(|t| t.as_user_id())
         .filter(|u| *u != room.own_user_id());
     let partner = users.next()?;
-    users.next().is_none().then(|| partner.to_string())
+    users.next().is_none().then(|| partner.to_owned())
 }
 
 /// The display name of `sender` in `room`, from the member event the store holds (no
@@ -524,13 +524,12 @@ impl RoomListHandle {
     }
 
     /// Accepts the invitation to `room_id` (joins the room).
-    pub async fn accept_invite(&self, room_id: &str) -> Result<()> {
-        let room_id = parse_room_id(room_id)?;
-        match self.client.get_room(&room_id) {
+    pub async fn accept_invite(&self, room_id: &RoomId) -> Result<()> {
+        match self.client.get_room(room_id) {
             Some(room) => room.join().await.map_err(EngineError::matrix),
             None => self
                 .client
-                .join_room_by_id(&room_id)
+                .join_room_by_id(room_id)
                 .await
                 .map(drop)
                 .map_err(EngineError::matrix),
@@ -539,17 +538,12 @@ impl RoomListHandle {
 
     /// Declines the invitation to `room_id` (leaves the room). An invitation the client no
     /// longer knows is already gone.
-    pub async fn decline_invite(&self, room_id: &str) -> Result<()> {
-        let room_id = parse_room_id(room_id)?;
-        match self.client.get_room(&room_id) {
+    pub async fn decline_invite(&self, room_id: &RoomId) -> Result<()> {
+        match self.client.get_room(room_id) {
             Some(room) => room.leave().await.map_err(EngineError::matrix),
             None => Ok(()),
         }
     }
-}
-
-fn parse_room_id(room_id: &str) -> Result<OwnedRoomId> {
-    RoomId::parse(room_id).map_err(EngineError::matrix)
 }
 
 /// Starts the room list of `sync`: a handle to filter it and the stream of its sections'
@@ -775,7 +769,7 @@ async fn mode_changes(
 async fn partner_changes(
     client: &Client,
     sent: &RoomListSections,
-    users: &[String],
+    users: &[OwnedUserId],
 ) -> Vec<RoomListUpdate> {
     let mut updates = Vec::new();
     for section in Section::ALL {
@@ -974,7 +968,7 @@ mod tests {
     #[test]
     fn sections_apply_their_own_diffs() {
         let room = |name: &str| RoomSummary {
-            room_id: format!("!{name}:x"),
+            room_id: OwnedRoomId::try_from(format!("!{name}:x")).unwrap(),
             name: name.into(),
             preview: Preview::Nothing,
             timestamp_ms: None,

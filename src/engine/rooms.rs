@@ -85,7 +85,7 @@ pub enum Membership {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Member {
     /// The Matrix ID.
-    pub user_id: String,
+    pub user_id: OwnedUserId,
     /// The display name (the Matrix ID when they set none), without direction overrides.
     pub display_name: String,
     /// Another member has the same name (or the name looks like a Matrix ID): show the ID too.
@@ -108,7 +108,7 @@ pub struct Member {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoomDetails {
     /// The room ID.
-    pub room_id: String,
+    pub room_id: OwnedRoomId,
     /// The room's own name, if it has one.
     pub name: Option<String>,
     /// The name to show: its own name, else its address, else the SDK's computed name.
@@ -144,7 +144,7 @@ pub struct RoomDetails {
 }
 
 /// Creates a room and returns its ID. A private room is always encrypted.
-pub async fn create_room(session: &Session, room: CreateRoom) -> Result<String> {
+pub async fn create_room(session: &Session, room: CreateRoom) -> Result<OwnedRoomId> {
     if !room.public && !room.encrypted {
         return Err(EngineError::PrivateRoomUnencrypted);
     }
@@ -182,33 +182,32 @@ pub async fn create_room(session: &Session, room: CreateRoom) -> Result<String> 
     if room.encrypted {
         remember_encrypted(session, &created).await?;
     }
-    Ok(created.room_id().to_string())
+    Ok(created.room_id().to_owned())
 }
 
 /// Opens a direct chat with `user_id`: the existing one when there is one (joined or
 /// invited, on either side) and it is encrypted, else a new encrypted one. An unencrypted
 /// chat (made by another client, or before encryption) is never reused: what is written
 /// there would go to the server in plaintext. Returns the room ID.
-pub async fn start_direct_chat(session: &Session, user_id: &str) -> Result<String> {
+pub async fn start_direct_chat(session: &Session, user_id: &UserId) -> Result<OwnedRoomId> {
     let client = session.client();
-    let user_id = parse_user_id(user_id)?;
-    if Some(user_id.as_ref()) == client.user_id() {
+    if Some(user_id) == client.user_id() {
         return Err(EngineError::DirectChatWithSelf);
     }
-    ensure_user_exists(client, &user_id).await?;
-    if let Some(room_id) = existing_direct_chat(client, &user_id).await? {
-        return Ok(room_id.to_string());
+    ensure_user_exists(client, user_id).await?;
+    if let Some(room_id) = existing_direct_chat(client, user_id).await? {
+        return Ok(room_id);
     }
     // The SDK's `create_dm` does what a new DM needs: `is_direct`, the trusted private chat
     // preset, the encryption state, and the person added to `m.direct`.
-    let room = client.create_dm(&user_id).await.map_err(classify)?;
+    let room = client.create_dm(user_id).await.map_err(classify)?;
     remember_encrypted(session, &room).await?;
-    Ok(room.room_id().to_string())
+    Ok(room.room_id().to_owned())
 }
 
 /// Joins a room by `#alias:server`, `!id:server`, a matrix.to link or a `matrix:` URI, and
 /// returns its ID. An invitation to the room is accepted the same way.
-pub async fn join(session: &Session, address: &str) -> Result<String> {
+pub async fn join(session: &Session, address: &str) -> Result<OwnedRoomId> {
     let (target, via) = parse_room_address(address)?;
     let room = session
         .client()
@@ -218,12 +217,12 @@ pub async fn join(session: &Session, address: &str) -> Result<String> {
             EngineError::RoomNotFound(_) => EngineError::RoomNotFound(target.to_string()),
             other => other,
         })?;
-    Ok(room.room_id().to_string())
+    Ok(room.room_id().to_owned())
 }
 
 /// The ID of the joined room that `id_or_alias` names (its ID, canonical alias or one of
 /// its other aliases), from what this device knows; no request is made.
-pub fn joined_room(session: &Session, id_or_alias: &str) -> Option<String> {
+pub fn joined_room(session: &Session, id_or_alias: &str) -> Option<OwnedRoomId> {
     session
         .client()
         .joined_rooms()
@@ -238,11 +237,11 @@ pub fn joined_room(session: &Session, id_or_alias: &str) -> Option<String> {
                     .iter()
                     .any(|alias| alias.as_str() == id_or_alias)
         })
-        .map(|room| room.room_id().to_string())
+        .map(|room| room.room_id().to_owned())
 }
 
 /// Leaves the room (or declines its invitation).
-pub async fn leave(session: &Session, room_id: &str) -> Result<()> {
+pub async fn leave(session: &Session, room_id: &RoomId) -> Result<()> {
     let room = room(session, room_id)?;
     room.leave().await.map_err(classify)
 }
@@ -258,7 +257,7 @@ pub enum Gone {
 
 /// Waits until the account is no longer in the room: it left, from here or from another
 /// device, or someone removed or banned it. Never returns while it stays.
-pub async fn wait_until_gone(session: &Session, room_id: &str) -> Result<Gone> {
+pub async fn wait_until_gone(session: &Session, room_id: &RoomId) -> Result<Gone> {
     let room = room(session, room_id)?;
     let mut info = room.subscribe_info();
     loop {
@@ -275,23 +274,21 @@ pub async fn wait_until_gone(session: &Session, room_id: &str) -> Result<Gone> {
 }
 
 /// Invites `user_id` to the room.
-pub async fn invite(session: &Session, room_id: &str, user_id: &str) -> Result<()> {
-    let user_id = parse_user_id(user_id)?;
+pub async fn invite(session: &Session, room_id: &RoomId, user_id: &UserId) -> Result<()> {
     let room = room(session, room_id)?;
-    ensure_user_exists(session.client(), &user_id).await?;
-    room.invite_user_by_id(&user_id).await.map_err(classify)
+    ensure_user_exists(session.client(), user_id).await?;
+    room.invite_user_by_id(user_id).await.map_err(classify)
 }
 
 /// Removes `user_id` from the room, with an optional reason that they will see.
 pub async fn kick(
     session: &Session,
-    room_id: &str,
-    user_id: &str,
+    room_id: &RoomId,
+    user_id: &UserId,
     reason: Option<&str>,
 ) -> Result<()> {
-    let user_id = parse_user_id(user_id)?;
     let room = room(session, room_id)?;
-    room.kick_user(&user_id, clean_reason(reason).as_deref())
+    room.kick_user(user_id, clean_reason(reason).as_deref())
         .await
         .map_err(classify)
 }
@@ -299,33 +296,32 @@ pub async fn kick(
 /// Bans `user_id` from the room, with an optional reason that they will see.
 pub async fn ban(
     session: &Session,
-    room_id: &str,
-    user_id: &str,
+    room_id: &RoomId,
+    user_id: &UserId,
     reason: Option<&str>,
 ) -> Result<()> {
-    let user_id = parse_user_id(user_id)?;
     let room = room(session, room_id)?;
-    room.ban_user(&user_id, clean_reason(reason).as_deref())
+    room.ban_user(user_id, clean_reason(reason).as_deref())
         .await
         .map_err(classify)
 }
 
 /// Renames the room; an empty name removes it.
-pub async fn set_name(session: &Session, room_id: &str, name: &str) -> Result<()> {
+pub async fn set_name(session: &Session, room_id: &RoomId, name: &str) -> Result<()> {
     let room = room(session, room_id)?;
     room.set_name(clean_text(name)).await.map_err(classify)?;
     Ok(())
 }
 
 /// Changes the room's topic; an empty topic removes it.
-pub async fn set_topic(session: &Session, room_id: &str, topic: &str) -> Result<()> {
+pub async fn set_topic(session: &Session, room_id: &RoomId, topic: &str) -> Result<()> {
     let room = room(session, room_id)?;
     room.set_room_topic(topic.trim()).await.map_err(classify)?;
     Ok(())
 }
 
 /// The room's details as the server has them now.
-pub async fn details(session: &Session, room_id: &str) -> Result<RoomDetails> {
+pub async fn details(session: &Session, room_id: &RoomId) -> Result<RoomDetails> {
     let state = RoomStateSnapshot::fetch(session, room_id).await?;
     let me = own_user_id(session)?;
     let levels = &state.power_levels;
@@ -350,7 +346,7 @@ pub async fn details(session: &Session, room_id: &str) -> Result<RoomDetails> {
         .or(sdk_name.filter(|n| !n.is_empty()))
         .unwrap_or_else(|| state.room_id.to_string());
     Ok(RoomDetails {
-        room_id: state.room_id.to_string(),
+        room_id: state.room_id.clone(),
         name: state.name.clone(),
         display_name: strip_direction_overrides(&display_name),
         topic: state.topic.clone(),
@@ -372,11 +368,8 @@ pub async fn details(session: &Session, room_id: &str) -> Result<RoomDetails> {
                 trust: SenderTrust {
                     own: *setter == me,
                     verified: *setter != me
-                        && super::trust::identities::is_verified_locally(
-                            session.client(),
-                            setter.as_str(),
-                        )
-                        .await,
+                        && super::trust::identities::is_verified_locally(session.client(), setter)
+                            .await,
                 },
             }),
             None => None,
@@ -385,7 +378,7 @@ pub async fn details(session: &Session, room_id: &str) -> Result<RoomDetails> {
 }
 
 /// The room's joined and invited members, admins first, then by name.
-pub async fn members(session: &Session, room_id: &str) -> Result<Vec<Member>> {
+pub async fn members(session: &Session, room_id: &RoomId) -> Result<Vec<Member>> {
     let state = RoomStateSnapshot::fetch(session, room_id).await?;
     let me = own_user_id(session)?;
     let levels = &state.power_levels;
@@ -422,7 +415,7 @@ pub async fn members(session: &Session, room_id: &str) -> Result<Vec<Member>> {
                 && display_name.starts_with('@')
                 && display_name.contains(':');
             Member {
-                user_id: user_id.to_string(),
+                user_id: (*user_id).clone(),
                 name_ambiguous: uses[&display_name.to_lowercase()] > 1 || looks_like_id,
                 display_name,
                 role: Role::of(levels.for_user(user_id)),
@@ -468,9 +461,8 @@ struct RoomStateSnapshot {
 }
 
 impl RoomStateSnapshot {
-    async fn fetch(session: &Session, room_id: &str) -> Result<Self> {
-        let room_id = parse_room_id(room_id)?;
-        let request = get_state_events::v3::Request::new(room_id.clone());
+    async fn fetch(session: &Session, room_id: &RoomId) -> Result<Self> {
+        let request = get_state_events::v3::Request::new(room_id.to_owned());
         let response =
             session
                 .client()
@@ -481,7 +473,7 @@ impl RoomStateSnapshot {
                     other => other,
                 })?;
         let mut snapshot = Self {
-            room_id,
+            room_id: room_id.to_owned(),
             name: None,
             topic: None,
             canonical_alias: None,
@@ -722,11 +714,10 @@ fn own_user_id(session: &Session) -> Result<OwnedUserId> {
 
 /// The SDK's room for `room_id`. Rooms made or joined by this session are known at once;
 /// others come with the sync.
-fn room(session: &Session, room_id: &str) -> Result<Room> {
-    let room_id = parse_room_id(room_id)?;
+fn room(session: &Session, room_id: &RoomId) -> Result<Room> {
     session
         .client()
-        .get_room(&room_id)
+        .get_room(room_id)
         .ok_or_else(|| EngineError::RoomNotFound(room_id.to_string()))
 }
 
@@ -740,10 +731,6 @@ pub fn parse_user_id(input: &str) -> Result<OwnedUserId> {
         .ok()
         .filter(|id| !id.localpart().is_empty() && id.validate_strict().is_ok())
         .ok_or_else(|| EngineError::InvalidMatrixId(input.to_owned()))
-}
-
-fn parse_room_id(input: &str) -> Result<OwnedRoomId> {
-    RoomId::parse(input.trim()).map_err(|_| EngineError::InvalidRoomAddress(input.to_owned()))
 }
 
 /// A room alias or ID, with the servers to join through, from what a person pasted:

@@ -2,6 +2,7 @@
 //! Sotto does, with a window or without one, so that a window opened again takes over what
 //! runs and every account keeps syncing (and notifying) while another is shown.
 
+use crate::engine::ids::{OwnedUserId, UserId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -27,14 +28,14 @@ pub enum RunningChange {
     /// The account stopped running (signed out, its session ended, or opened again).
     Stopped {
         /// Its Matrix ID.
-        user_id: String,
+        user_id: OwnedUserId,
     },
 }
 
 /// The accounts that run, shared by every clone.
 #[derive(Clone)]
 pub struct Running {
-    accounts: Arc<Mutex<HashMap<String, OpenAccount>>>,
+    accounts: Arc<Mutex<HashMap<OwnedUserId, OpenAccount>>>,
     /// Held while an account is being opened, so the same store is never opened twice.
     opening: Arc<tokio::sync::Mutex<()>>,
     changes: broadcast::Sender<RunningChange>,
@@ -51,7 +52,7 @@ impl Default for Running {
 }
 
 impl Running {
-    fn accounts(&self) -> std::sync::MutexGuard<'_, HashMap<String, OpenAccount>> {
+    fn accounts(&self) -> std::sync::MutexGuard<'_, HashMap<OwnedUserId, OpenAccount>> {
         self.accounts.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -61,7 +62,7 @@ impl Running {
     }
 
     /// The account `user_id`, when it runs.
-    pub fn get(&self, user_id: &str) -> Option<OpenAccount> {
+    pub fn get(&self, user_id: &UserId) -> Option<OpenAccount> {
         self.accounts().get(user_id).cloned()
     }
 
@@ -113,7 +114,7 @@ impl Running {
     }
 
     /// Stops the account `user_id` from running: its sync stops.
-    pub async fn stop(&self, user_id: &str) {
+    pub async fn stop(&self, user_id: &UserId) {
         let open = self.accounts().remove(user_id);
         if let Some(open) = open {
             let _ = self.changes.send(RunningChange::Stopped {
@@ -129,7 +130,7 @@ impl Running {
 impl Running {
     /// Stops every account (when Sotto quits, or a test ends).
     pub async fn stop_all(&self) {
-        let users: Vec<String> = self.accounts().keys().cloned().collect();
+        let users: Vec<OwnedUserId> = self.accounts().keys().cloned().collect();
         for user_id in users {
             self.stop(&user_id).await;
         }

@@ -1,6 +1,7 @@
 //! One signed-in account: its `matrix_sdk::Client` over the encrypted store, and what it
 //! takes to create, restore and end it.
 
+use crate::engine::ids::OwnedUserId;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -138,11 +139,11 @@ impl Session {
     }
 
     /// The full Matrix user ID.
-    pub fn user_id(&self) -> String {
+    pub fn user_id(&self) -> OwnedUserId {
         self.client
             .user_id()
-            .map(ToString::to_string)
-            .unwrap_or_default()
+            .map(ToOwned::to_owned)
+            .expect("a session is made only once signed in, so it has a user ID")
     }
 
     /// Which devices this session encrypts messages for.

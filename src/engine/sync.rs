@@ -126,9 +126,7 @@ async fn keep_send_queues_going(session: Session, service: Arc<SyncService>) {
                     return;
                 }
             }
-            match super::trust::identities::ensure_can_resume(&session, room.room_id().as_str())
-                .await
-            {
+            match super::trust::identities::ensure_can_resume(&session, room.room_id()).await {
                 Ok(()) => {
                     room.send_queue().set_enabled(true);
                     break;

@@ -7,6 +7,7 @@ use gtk::{gio, glib};
 
 use crate::config::{APP_ID, RESOURCE_BASE, VERSION};
 use crate::engine::accounts::Accounts;
+use crate::engine::ids::{OwnedRoomId, OwnedUserId, UserId};
 use crate::engine::paths::Paths;
 use crate::engine::secrets::SecretStore;
 use crate::i18n::gettext;
@@ -245,7 +246,7 @@ pub fn present_main_window(app: &adw::Application) -> Window {
 }
 
 /// The main window whose set of accounts holds `user_id`.
-fn window_of_account(app: &adw::Application, user_id: &str) -> Option<Window> {
+fn window_of_account(app: &adw::Application, user_id: &UserId) -> Option<Window> {
     app.windows()
         .into_iter()
         .filter_map(|w| w.downcast::<Window>().ok())
@@ -280,7 +281,15 @@ fn add_actions(app: &adw::Application) {
     let open_room = gio::ActionEntry::builder("open-room")
         .parameter_type(Some(&<(String, String)>::static_variant_type()))
         .activate(|app: &adw::Application, _, target| {
-            let Some((account, room_id)) = target.and_then(|t| t.get::<(String, String)>()) else {
+            let Some((account, room_id)) = target
+                .and_then(|t| t.get::<(String, String)>())
+                .and_then(|(account, room_id)| {
+                    Some((
+                        OwnedUserId::try_from(account).ok()?,
+                        OwnedRoomId::try_from(room_id).ok()?,
+                    ))
+                })
+            else {
                 return;
             };
             let window = window_of_account(app, &account)

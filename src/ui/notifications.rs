@@ -17,6 +17,7 @@ use adw::prelude::*;
 use gtk::{gio, glib};
 
 use crate::engine::accounts::Accounts;
+use crate::engine::ids::{OwnedRoomId, OwnedUserId, RoomId, UserId};
 use crate::engine::notify::{Alert, Notice};
 use crate::engine::room_list::Preview;
 use crate::engine::running::RunningChange;
@@ -60,19 +61,19 @@ struct RoomNote {
 }
 
 /// Who is being notified: `(account, room)`.
-type RoomKey = (String, String);
+type RoomKey = (OwnedUserId, OwnedRoomId);
 
 #[derive(Default)]
 struct State {
     /// The sets of accounts watched (by their running accounts).
     watched: HashSet<usize>,
     /// The watchers of accounts, by Matrix ID.
-    watchers: HashMap<String, glib::JoinHandle<()>>,
+    watchers: HashMap<OwnedUserId, glib::JoinHandle<()>>,
     /// The rooms with a notification out.
     rooms: HashMap<RoomKey, RoomNote>,
     /// The set of accounts of each account watched: to name the account when its set runs
     /// several, and to open a window on it when a notification is clicked.
-    accounts_by_user: HashMap<String, Accounts>,
+    accounts_by_user: HashMap<OwnedUserId, Accounts>,
 }
 
 thread_local! {
@@ -85,12 +86,12 @@ fn state() -> Rc<RefCell<State>> {
 
 /// The set of accounts holding `account`, when its account is watched: the one a notification of
 /// that account opens in a window.
-pub fn accounts_of(account: &str) -> Option<Accounts> {
+pub fn accounts_of(account: &UserId) -> Option<Accounts> {
     state().borrow().accounts_by_user.get(account).cloned()
 }
 
 /// The ID of the notification of `room_id` for `account`.
-pub fn notification_id(account: &str, room_id: &str) -> String {
+pub fn notification_id(account: &UserId, room_id: &RoomId) -> String {
     format!("room:{account}:{room_id}")
 }
 
@@ -161,7 +162,7 @@ fn watch_account(
 }
 
 /// Stops notifying for `account` and withdraws its notifications.
-fn stop_account(app: &adw::Application, account: &str) {
+fn stop_account(app: &adw::Application, account: &UserId) {
     let state = state();
     if let Some(watcher) = state.borrow_mut().watchers.remove(account) {
         watcher.abort();
@@ -180,7 +181,7 @@ fn stop_account(app: &adw::Application, account: &str) {
 }
 
 /// Whether the person is looking at `room_id` of `account` now.
-fn is_shown(app: &adw::Application, account: &str, room_id: &str) -> bool {
+fn is_shown(app: &adw::Application, account: &UserId, room_id: &RoomId) -> bool {
     app.windows().into_iter().any(|window| {
         let Ok(window) = window.downcast::<crate::ui::window::Window>() else {
             return false;
@@ -197,7 +198,7 @@ fn is_shown(app: &adw::Application, account: &str, room_id: &str) -> bool {
 
 /// Whether the set of accounts of `account` runs more than one account (then each notification
 /// names its account).
-fn several_accounts(account: &str) -> bool {
+fn several_accounts(account: &UserId) -> bool {
     state()
         .borrow()
         .accounts_by_user
@@ -205,7 +206,7 @@ fn several_accounts(account: &str) -> bool {
         .is_some_and(|accounts| accounts.running().count() > 1)
 }
 
-fn alerted(app: &adw::Application, account: &str, alert: Alert) {
+fn alerted(app: &adw::Application, account: &UserId, alert: Alert) {
     if !settings().boolean("notifications") || is_shown(app, account, &alert.room_id) {
         return;
     }
@@ -223,13 +224,13 @@ fn alerted(app: &adw::Application, account: &str, alert: Alert) {
         note.latest = alert;
         note.clone()
     };
-    let account_name = several_accounts(account).then_some(account);
+    let account_name = several_accounts(account).then_some(account.as_str());
     let (title, body) = wording(Content::chosen(), &note.latest, note.count, account_name);
     let notification = gio::Notification::new(&title);
     if let Some(body) = &body {
         notification.set_body(Some(body));
     }
-    let target = (account.to_owned(), note.latest.room_id.clone()).to_variant();
+    let target = (account.to_string(), note.latest.room_id.to_string()).to_variant();
     notification.set_default_action_and_target_value("app.open-room", Some(&target));
     if note.mention {
         notification.set_priority(gio::NotificationPriority::High);
@@ -241,7 +242,7 @@ fn alerted(app: &adw::Application, account: &str, alert: Alert) {
 }
 
 /// Withdraws the notification of `room_id` for `account`, if there is one.
-pub fn withdraw(app: &adw::Application, account: &str, room_id: &str) {
+pub fn withdraw(app: &adw::Application, account: &UserId, room_id: &RoomId) {
     let key = (account.to_owned(), room_id.to_owned());
     if state().borrow_mut().rooms.remove(&key).is_some() {
         app.withdraw_notification(&notification_id(account, room_id));
@@ -249,7 +250,7 @@ pub fn withdraw(app: &adw::Application, account: &str, room_id: &str) {
 }
 
 /// Whether a notification of `room_id` for `account` is out.
-pub fn is_out(account: &str, room_id: &str) -> bool {
+pub fn is_out(account: &UserId, room_id: &RoomId) -> bool {
     state()
         .borrow()
         .rooms
@@ -381,11 +382,12 @@ pub fn server_present_with(backend: crate::ui::portal::Backend) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::ids::OwnedEventId;
 
     fn alert(direct: bool, encrypted: bool) -> Alert {
         Alert {
-            room_id: "!r:example.org".into(),
-            event_id: "$e".into(),
+            room_id: OwnedRoomId::try_from("!r:example.org").unwrap(),
+            event_id: OwnedEventId::try_from("$e").unwrap(),
             room_name: "Garden club".into(),
             is_direct: direct,
             is_encrypted: encrypted,

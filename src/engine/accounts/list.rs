@@ -1,6 +1,7 @@
 //! The small, non-secret list of accounts: which Matrix IDs are signed in and which store
 //! folder each uses. Everything secret about them lives in the Secret Service.
 
+use crate::engine::ids::{OwnedUserId, UserId};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -12,7 +13,7 @@ use crate::engine::{EngineError, Result};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountEntry {
     /// The full Matrix user ID (also the Secret Service item's key).
-    pub user_id: String,
+    pub user_id: OwnedUserId,
     /// The folder name under the data and cache folders.
     pub folder: String,
 }
@@ -83,41 +84,41 @@ impl AccountList {
     }
 
     /// Removes the entry of `user_id`, if any.
-    pub fn remove(&self, user_id: &str) -> Result<()> {
+    pub fn remove(&self, user_id: &UserId) -> Result<()> {
         let mut file = self.read()?;
         file.accounts.retain(|a| a.user_id != user_id);
-        file.verified_devices_only.retain(|u| u != user_id);
-        if file.active.as_deref() == Some(user_id) {
+        file.verified_devices_only.retain(|u| u != user_id.as_str());
+        if file.active.as_deref() == Some(user_id.as_str()) {
             file.active = None;
         }
         self.store(&file)
     }
 
     /// Remembers `user_id` as the account shown last.
-    pub fn set_active(&self, user_id: &str) -> Result<()> {
+    pub fn set_active(&self, user_id: &UserId) -> Result<()> {
         let mut file = self.read()?;
-        if file.active.as_deref() == Some(user_id) {
+        if file.active.as_deref() == Some(user_id.as_str()) {
             return Ok(());
         }
-        file.active = Some(user_id.to_owned());
+        file.active = Some(user_id.to_string());
         self.store(&file)
     }
 
     /// Whether `user_id` has "encrypt only for verified devices" on.
-    pub fn verified_devices_only(&self, user_id: &str) -> Result<bool> {
+    pub fn verified_devices_only(&self, user_id: &UserId) -> Result<bool> {
         Ok(self
             .read()?
             .verified_devices_only
             .iter()
-            .any(|u| u == user_id))
+            .any(|u| u == user_id.as_str()))
     }
 
     /// Turns "encrypt only for verified devices" on or off for `user_id`.
-    pub fn set_verified_devices_only(&self, user_id: &str, on: bool) -> Result<()> {
+    pub fn set_verified_devices_only(&self, user_id: &UserId, on: bool) -> Result<()> {
         let mut file = self.read()?;
-        file.verified_devices_only.retain(|u| u != user_id);
+        file.verified_devices_only.retain(|u| u != user_id.as_str());
         if on {
-            file.verified_devices_only.push(user_id.to_owned());
+            file.verified_devices_only.push(user_id.to_string());
         }
         self.store(&file)
     }
@@ -138,10 +139,11 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use matrix_sdk::ruma::user_id;
 
     fn entry(user: &str) -> AccountEntry {
         AccountEntry {
-            user_id: user.into(),
+            user_id: UserId::parse(user).unwrap(),
             folder: format!("{user}-folder"),
         }
     }
@@ -152,16 +154,20 @@ mod tests {
         let list = AccountList::new(dir.path().join("accounts.json"));
         list.upsert(entry("@a:x")).unwrap();
         list.upsert(entry("@b:x")).unwrap();
-        assert!(!list.verified_devices_only("@a:x").unwrap());
-        list.set_verified_devices_only("@a:x", true).unwrap();
-        list.set_verified_devices_only("@a:x", true).unwrap();
-        assert!(list.verified_devices_only("@a:x").unwrap());
-        assert!(!list.verified_devices_only("@b:x").unwrap());
-        list.set_verified_devices_only("@a:x", false).unwrap();
-        assert!(!list.verified_devices_only("@a:x").unwrap());
-        list.set_verified_devices_only("@b:x", true).unwrap();
-        list.remove("@b:x").unwrap();
-        assert!(!list.verified_devices_only("@b:x").unwrap());
+        assert!(!list.verified_devices_only(user_id!("@a:x")).unwrap());
+        list.set_verified_devices_only(user_id!("@a:x"), true)
+            .unwrap();
+        list.set_verified_devices_only(user_id!("@a:x"), true)
+            .unwrap();
+        assert!(list.verified_devices_only(user_id!("@a:x")).unwrap());
+        assert!(!list.verified_devices_only(user_id!("@b:x")).unwrap());
+        list.set_verified_devices_only(user_id!("@a:x"), false)
+            .unwrap();
+        assert!(!list.verified_devices_only(user_id!("@a:x")).unwrap());
+        list.set_verified_devices_only(user_id!("@b:x"), true)
+            .unwrap();
+        list.remove(user_id!("@b:x")).unwrap();
+        assert!(!list.verified_devices_only(user_id!("@b:x")).unwrap());
         assert_eq!(list.load().unwrap(), vec![entry("@a:x")]);
     }
 
@@ -173,19 +179,19 @@ mod tests {
         list.upsert(entry("@a:x")).unwrap();
         list.upsert(entry("@b:x")).unwrap();
         list.upsert(AccountEntry {
-            user_id: "@a:x".into(),
+            user_id: user_id!("@a:x").to_owned(),
             folder: "new".into(),
         })
         .unwrap();
         let accounts = list.load().unwrap();
         assert_eq!(accounts.len(), 2);
         assert_eq!(accounts[0].folder, "new");
-        list.set_active("@b:x").unwrap();
+        list.set_active(user_id!("@b:x")).unwrap();
         assert_eq!(list.load_active_first().unwrap()[0].user_id, "@b:x");
         assert_eq!(list.load().unwrap()[0].user_id, "@a:x", "the order stays");
-        list.remove("@a:x").unwrap();
+        list.remove(user_id!("@a:x")).unwrap();
         assert_eq!(list.load().unwrap(), vec![entry("@b:x")]);
-        list.remove("@b:x").unwrap();
+        list.remove(user_id!("@b:x")).unwrap();
         list.upsert(entry("@c:x")).unwrap();
         assert_eq!(list.load_active_first().unwrap(), vec![entry("@c:x")]);
     }

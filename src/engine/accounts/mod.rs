@@ -2,6 +2,7 @@
 //! is signed in (`list.rs`) and the accounts open in this process. The normal set follows
 //! the XDG folders; the demo runs with a set of its own, in folders of its own.
 
+use crate::engine::ids::UserId;
 use tokio::task::spawn_blocking;
 
 mod list;
@@ -50,7 +51,7 @@ impl Accounts {
 
     /// Which devices the account `user_id` encrypts messages for when it is opened: the
     /// stored "encrypt only for verified devices" setting, else the default of this set.
-    pub fn account_key_sharing(&self, user_id: &str) -> Result<KeySharing> {
+    pub fn account_key_sharing(&self, user_id: &UserId) -> Result<KeySharing> {
         Ok(if self.list.verified_devices_only(user_id)? {
             KeySharing::VerifiedDevicesOnly
         } else {
@@ -61,7 +62,7 @@ impl Accounts {
     /// Stores the "encrypt only for verified devices" setting of the account `user_id`. It
     /// takes effect when the account is opened again (`restore`): the SDK fixes the
     /// strategy when it builds the client.
-    pub fn set_account_key_sharing(&self, user_id: &str, key_sharing: KeySharing) -> Result<()> {
+    pub fn set_account_key_sharing(&self, user_id: &UserId, key_sharing: KeySharing) -> Result<()> {
         self.list
             .set_verified_devices_only(user_id, key_sharing == KeySharing::VerifiedDevicesOnly)
     }
@@ -82,7 +83,7 @@ impl Accounts {
     }
 
     /// Remembers the account shown now, to open it first next time.
-    pub fn set_active(&self, user_id: &str) -> Result<()> {
+    pub fn set_active(&self, user_id: &UserId) -> Result<()> {
         self.list.set_active(user_id)
     }
 
@@ -195,11 +196,11 @@ impl Accounts {
     async fn keep(&self, session: &Session, key: StoreKey) -> Result<()> {
         let user_id = session.user_id();
         if self.list()?.iter().any(|a| a.user_id == user_id) {
-            return Err(EngineError::AlreadySignedIn(user_id));
+            return Err(EngineError::AlreadySignedIn(user_id.to_string()));
         }
         let secrets = session
             .secrets(key)
-            .ok_or_else(|| EngineError::SecretsDamaged(user_id.clone()))?;
+            .ok_or_else(|| EngineError::SecretsDamaged(user_id.to_string()))?;
         let store = self.secrets.clone();
         spawn_blocking(move || store.save(&secrets))
             .await
@@ -214,7 +215,7 @@ impl Accounts {
     pub async fn restore(&self, entry: &AccountEntry) -> Result<Session> {
         let store = self.secrets.clone();
         let user_id = entry.user_id.clone();
-        let secrets = spawn_blocking(move || store.load(&user_id))
+        let secrets = spawn_blocking(move || store.load(user_id.as_str()))
             .await
             .map_err(EngineError::matrix)??;
         crate::startup_trace::mark("secrets read from the Secret Service");
@@ -235,7 +236,7 @@ impl Accounts {
     ) -> Result<Session> {
         let store = self.secrets.clone();
         let user_id = entry.user_id.clone();
-        let old = spawn_blocking(move || store.load(&user_id))
+        let old = spawn_blocking(move || store.load(user_id.as_str()))
             .await
             .map_err(EngineError::matrix)??;
         self.private_folders(&entry.folder, false)?;
@@ -246,7 +247,7 @@ impl Accounts {
                 .await?;
         let secrets = session
             .secrets(old.store_key.clone())
-            .ok_or_else(|| EngineError::SecretsDamaged(entry.user_id.clone()))?;
+            .ok_or_else(|| EngineError::SecretsDamaged(entry.user_id.to_string()))?;
         let store = self.secrets.clone();
         spawn_blocking(move || store.save(&secrets))
             .await
@@ -273,7 +274,7 @@ impl Accounts {
         self.running.stop(&entry.user_id).await;
         let store = self.secrets.clone();
         let user_id = entry.user_id.clone();
-        spawn_blocking(move || store.delete(&user_id))
+        spawn_blocking(move || store.delete(user_id.as_str()))
             .await
             .map_err(EngineError::matrix)??;
         self.remove_folders(&entry.folder);

@@ -10,7 +10,7 @@ use matrix_sdk::ruma::events::room::message::{MessageType, RoomMessageEventConte
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mention {
     /// Their Matrix ID.
-    pub user_id: String,
+    pub user_id: OwnedUserId,
     /// The text inserted into the message for them (their display name).
     pub text: String,
 }
@@ -115,7 +115,7 @@ mod tests {
         let outgoing = Outgoing {
             text: format!("hello {name}!"),
             mentions: vec![Mention {
-                user_id: "@eve:example.org".into(),
+                user_id: OwnedUserId::try_from("@eve:example.org").unwrap(),
                 text: name.into(),
             }],
         };

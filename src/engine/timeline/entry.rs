@@ -6,7 +6,7 @@
 use matrix_sdk::ruma::events::room::message::{MessageFormat, MessageType};
 use matrix_sdk::ruma::events::room::{ImageInfo, MediaSource};
 use matrix_sdk::ruma::events::sticker::StickerEventContent;
-use matrix_sdk::ruma::{OwnedMxcUri, UserId};
+use matrix_sdk::ruma::{OwnedEventId, OwnedMxcUri, OwnedUserId, UserId};
 use matrix_sdk_ui::timeline::{
     AnyOtherStateEventContentChange, EventSendState, EventTimelineItem, MembershipChange,
     MsgLikeKind, Profile, TimelineDetails, TimelineEventItemId, TimelineItem, TimelineItemContent,
@@ -50,9 +50,9 @@ pub struct EventEntry {
     /// For actions on this event.
     pub id: ItemId,
     /// The event ID once the server knows the event.
-    pub event_id: Option<String>,
+    pub event_id: Option<OwnedEventId>,
     /// The sender's Matrix ID.
-    pub sender: String,
+    pub sender: OwnedUserId,
     /// The sender's name as shown: the display name, with the Matrix ID when another member
     /// has the same name or the name looks like a Matrix ID.
     pub sender_name: String,
@@ -419,7 +419,7 @@ pub enum ReplyText {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReplyPreview {
     /// The answered event's ID.
-    pub event_id: String,
+    pub event_id: OwnedEventId,
     /// Who wrote it, once known.
     pub sender_name: Option<String>,
     /// One line of it, once known.
@@ -524,7 +524,7 @@ fn event_entry(event: &EventTimelineItem, own_user: &UserId) -> EventEntry {
                     _ => (None, None),
                 };
                 ReplyPreview {
-                    event_id: reply.event_id.to_string(),
+                    event_id: reply.event_id.clone(),
                     sender_name,
                     text,
                 }
@@ -578,8 +578,8 @@ fn event_entry(event: &EventTimelineItem, own_user: &UserId) -> EventEntry {
     let sent = event.event_id().is_some();
     EventEntry {
         id: ItemId(event.identifier()),
-        event_id: event.event_id().map(|e| e.to_string()),
-        sender: event.sender().to_string(),
+        event_id: event.event_id().map(ToOwned::to_owned),
+        sender: event.sender().to_owned(),
         sender_name: shown_name(event.sender(), event.sender_profile()),
         sender_avatar: match event.sender_profile() {
             TimelineDetails::Ready(profile) => profile.avatar_url.clone(),

@@ -7,6 +7,7 @@ pub mod entry;
 pub mod media;
 pub mod picture;
 
+use crate::engine::ids::{EventId, RoomId};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,8 +20,8 @@ use matrix_sdk::ComposerDraft;
 use matrix_sdk::ComposerDraftType;
 use matrix_sdk::Room;
 use matrix_sdk::room::edit::EditedContent;
+use matrix_sdk::ruma::OwnedUserId;
 use matrix_sdk::ruma::api::client::receipt::create_receipt::v3::ReceiptType;
-use matrix_sdk::ruma::{OwnedEventId, OwnedRoomId, OwnedUserId};
 use matrix_sdk_ui::timeline::{RoomExt, Timeline, TimelineEventItemId};
 
 pub use compose::{Mention, Outgoing};
@@ -100,7 +101,7 @@ impl<S: Stream> Stream for Counted<S> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemberName {
     /// Their Matrix ID.
-    pub user_id: String,
+    pub user_id: OwnedUserId,
     /// Their display name, or their Matrix ID when they have none.
     pub name: String,
 }
@@ -108,7 +109,7 @@ pub struct MemberName {
 impl RoomTimeline {
     /// Opens the conversation of `room_id`, and asks the room list's sliding sync to keep
     /// this room fully up to date while it is open (see `keep_up_to_date`).
-    pub async fn open(session: &Session, sync: &AccountSync, room_id: &str) -> Result<Self> {
+    pub async fn open(session: &Session, sync: &AccountSync, room_id: &RoomId) -> Result<Self> {
         let timeline = Self::open_cached(session, sync, room_id).await?;
         // In the background: the timeline starts from the cache and does not wait for it.
         let follow = timeline.clone();
@@ -119,12 +120,14 @@ impl RoomTimeline {
     /// Opens the conversation of `room_id` from what the store holds, without asking the
     /// server for anything yet: a view that shows it calls `keep_up_to_date` once its
     /// first screen is drawn, so that the server's answer does not compete with drawing.
-    pub async fn open_cached(session: &Session, sync: &AccountSync, room_id: &str) -> Result<Self> {
-        let room_id = OwnedRoomId::try_from(room_id)
-            .map_err(|_| EngineError::Matrix(format!("not a room ID: {room_id}").into()))?;
+    pub async fn open_cached(
+        session: &Session,
+        sync: &AccountSync,
+        room_id: &RoomId,
+    ) -> Result<Self> {
         let room = session
             .client()
-            .get_room(&room_id)
+            .get_room(room_id)
             .ok_or_else(|| EngineError::Matrix(format!("unknown room {room_id}").into()))?;
         let timeline = room.timeline().await.map_err(EngineError::matrix)?;
         let own_user = session
@@ -158,9 +161,14 @@ impl RoomTimeline {
         &self.session
     }
 
-    /// The room.
-    pub fn room(&self) -> &Room {
-        &self.room
+    /// The room's ID.
+    pub fn room_id(&self) -> &RoomId {
+        self.room.room_id()
+    }
+
+    /// How many people are in the room, as the local store knows it.
+    pub fn joined_members_count(&self) -> u64 {
+        self.room.joined_members_count()
     }
 
     /// The entries now, then their changes as batches of diffs. Entries are computed on the
@@ -238,8 +246,7 @@ impl RoomTimeline {
             return Ok(());
         }
         gate.clear_for = None;
-        super::trust::identities::ensure_can_send(&self.session, self.room.room_id().as_str())
-            .await?;
+        super::trust::identities::ensure_can_send(&self.session, self.room.room_id()).await?;
         if gate.updates.is_some() {
             gate.clear_for = Some(members);
         }
@@ -301,12 +308,11 @@ impl RoomTimeline {
     }
 
     /// Sends `outgoing` as a reply to the event `event_id`.
-    pub async fn reply(&self, outgoing: &Outgoing, event_id: &str) -> Result<()> {
-        let event_id = parse_event_id(event_id)?;
+    pub async fn reply(&self, outgoing: &Outgoing, event_id: &EventId) -> Result<()> {
         self.before_sending().await?;
         let content = compose::content_of(outgoing);
         self.timeline
-            .send_reply(content.into(), event_id)
+            .send_reply(content.into(), event_id.to_owned())
             .await
             .map_err(EngineError::matrix)
     }
@@ -342,8 +348,7 @@ impl RoomTimeline {
     pub async fn retry(&self, id: &ItemId) -> Result<()> {
         let handle = self.send_handle(id).await?;
         self.ensure_encryption_known().await?;
-        super::trust::identities::ensure_can_resume(&self.session, self.room.room_id().as_str())
-            .await?;
+        super::trust::identities::ensure_can_resume(&self.session, self.room.room_id()).await?;
         handle.unwedge().await.map_err(EngineError::matrix)?;
         self.room.send_queue().set_enabled(true);
         Ok(())
@@ -432,13 +437,14 @@ impl RoomTimeline {
             .iter()
             .filter(|m| m.user_id() != self.own_user)
             .map(|m| MemberName {
-                user_id: m.user_id().to_string(),
+                user_id: m.user_id().to_owned(),
                 name: super::bidi::strip_direction_overrides(
                     m.display_name().unwrap_or(m.user_id().as_str()),
                 ),
             })
             .filter(|m| {
-                m.name.to_lowercase().contains(&query) || m.user_id.to_lowercase().contains(&query)
+                m.name.to_lowercase().contains(&query)
+                    || m.user_id.as_str().to_lowercase().contains(&query)
             })
             .collect();
         found.sort_by_key(|m| m.name.to_lowercase());
@@ -447,10 +453,9 @@ impl RoomTimeline {
     }
 
     /// Fetches the replied-to event of a reply whose preview is not known yet.
-    pub async fn load_reply_details(&self, event_id: &str) -> Result<()> {
-        let event_id = parse_event_id(event_id)?;
+    pub async fn load_reply_details(&self, event_id: &EventId) -> Result<()> {
         self.timeline
-            .fetch_details_for_event(&event_id)
+            .fetch_details_for_event(event_id)
             .await
             .map_err(EngineError::matrix)
     }
@@ -499,12 +504,7 @@ async fn member_name(room: &Room, user: &matrix_sdk::ruma::UserId) -> MemberName
         _ => user.to_string(),
     };
     MemberName {
-        user_id: user.to_string(),
+        user_id: user.to_owned(),
         name,
     }
-}
-
-fn parse_event_id(event_id: &str) -> Result<OwnedEventId> {
-    OwnedEventId::try_from(event_id)
-        .map_err(|_| EngineError::Matrix(format!("not an event ID: {event_id}").into()))
 }

@@ -2,12 +2,13 @@
 //! when someone's identity changed. A room with an unacknowledged change is blocked for
 //! sending until the person acknowledges it (or verifies the new identity).
 
+use crate::engine::ids::{RoomId, UserId};
 use futures_util::{FutureExt, Stream, StreamExt};
 use matrix_sdk::RoomMemberships;
-use matrix_sdk::ruma::{OwnedRoomId, OwnedUserId};
+use matrix_sdk::ruma::OwnedUserId;
 use matrix_sdk_crypto::{IdentityState, IdentityStatusChange};
 
-use super::{classify, parse_user_id};
+use super::classify;
 use crate::engine::session::{KeySharing, Session};
 use crate::engine::{EngineError, Result};
 
@@ -34,40 +35,37 @@ pub enum RoomTrust {
     /// Some other members are not verified (none changed).
     SomeUnverified,
     /// These members' identities changed and the change is not acknowledged.
-    IdentityChanged(Vec<String>),
+    IdentityChanged(Vec<OwnedUserId>),
 }
 
 /// A warning about one person's changed identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdentityWarning {
     /// Whose identity changed.
-    pub user_id: String,
+    pub user_id: OwnedUserId,
     /// True when the old identity had been verified (the more serious case).
     pub was_verified: bool,
 }
 
-fn room(session: &Session, room_id: &str) -> Result<matrix_sdk::Room> {
-    let room_id = OwnedRoomId::try_from(room_id)
-        .map_err(|_| EngineError::matrix(std::io::Error::other("not a room ID")))?;
+fn room(session: &Session, room_id: &RoomId) -> Result<matrix_sdk::Room> {
     session
         .client()
-        .get_room(&room_id)
+        .get_room(room_id)
         .ok_or_else(|| EngineError::matrix(std::io::Error::other("unknown room")))
 }
 
 /// How far this account trusts `user_id`'s identity, asking the server for it when it is
 /// not known here yet.
-pub async fn user_trust(session: &Session, user_id: &str) -> Result<UserTrust> {
-    let user_id = parse_user_id(user_id)?;
+pub async fn user_trust(session: &Session, user_id: &UserId) -> Result<UserTrust> {
     let encryption = session.client().encryption();
     let identity = match encryption
-        .get_user_identity(&user_id)
+        .get_user_identity(user_id)
         .await
         .map_err(EngineError::matrix)?
     {
         Some(identity) => Some(identity),
         None => encryption
-            .request_user_identity(&user_id)
+            .request_user_identity(user_id)
             .await
             .map_err(classify)?,
     };
@@ -80,7 +78,7 @@ pub async fn user_trust(session: &Session, user_id: &str) -> Result<UserTrust> {
     if identity.has_verification_violation() {
         return Ok(UserTrust::ChangedAfterVerification);
     }
-    let warnings = current_warnings(session, &user_id).await?;
+    let warnings = current_warnings(session, user_id).await?;
     Ok(if warnings {
         UserTrust::Changed
     } else {
@@ -112,8 +110,8 @@ async fn encrypted_rooms_with(session: &Session, users: &[OwnedUserId]) -> Vec<m
 }
 
 /// Whether any shared room reports a pin violation for `user_id`.
-async fn current_warnings(session: &Session, user_id: &OwnedUserId) -> Result<bool> {
-    for room in encrypted_rooms_with(session, std::slice::from_ref(user_id)).await {
+async fn current_warnings(session: &Session, user_id: &UserId) -> Result<bool> {
+    for room in encrypted_rooms_with(session, &[user_id.to_owned()]).await {
         if initial_warnings(&room)
             .await?
             .iter()
@@ -128,11 +126,11 @@ async fn current_warnings(session: &Session, user_id: &OwnedUserId) -> Result<bo
 fn warning(change: &IdentityStatusChange) -> Option<IdentityWarning> {
     match change.changed_to {
         IdentityState::PinViolation => Some(IdentityWarning {
-            user_id: change.user_id.to_string(),
+            user_id: change.user_id.clone(),
             was_verified: false,
         }),
         IdentityState::VerificationViolation => Some(IdentityWarning {
-            user_id: change.user_id.to_string(),
+            user_id: change.user_id.clone(),
             was_verified: true,
         }),
         IdentityState::Verified | IdentityState::Pinned => None,
@@ -157,7 +155,7 @@ async fn initial_warnings(room: &matrix_sdk::Room) -> Result<Vec<IdentityWarning
 /// time that set changes (the whole set each time, sorted by user ID).
 pub async fn identity_warnings(
     session: &Session,
-    room_id: &str,
+    room_id: &RoomId,
 ) -> Result<impl Stream<Item = Vec<IdentityWarning>> + use<>> {
     let room = room(session, room_id)?;
     let changes = room
@@ -186,7 +184,7 @@ pub async fn identity_warnings(
 
 /// The room's summary: everyone verified, someone unverified, or someone's identity
 /// changed.
-pub async fn room_trust(session: &Session, room_id: &str) -> Result<RoomTrust> {
+pub async fn room_trust(session: &Session, room_id: &RoomId) -> Result<RoomTrust> {
     let room = room(session, room_id)?;
     let warnings = initial_warnings(&room).await?;
     if !warnings.is_empty() {
@@ -220,7 +218,7 @@ pub async fn room_trust(session: &Session, room_id: &str) -> Result<RoomTrust> {
 /// acknowledged (`IdentityChanged` with their user IDs), or while a new session of someone
 /// without cross-signing waits for the person's confirmation (`SessionsUnconfirmed`).
 /// Applies the key sharing rule to the room's members first. Every send path calls it.
-pub async fn ensure_can_send(session: &Session, room_id: &str) -> Result<()> {
+pub async fn ensure_can_send(session: &Session, room_id: &RoomId) -> Result<()> {
     let room = room(session, room_id)?;
     if !room.encryption_state().is_encrypted() {
         return Ok(());
@@ -238,7 +236,10 @@ async fn refuse_while_blocked(
     let warnings = initial_warnings(room).await?;
     if !warnings.is_empty() {
         return Err(EngineError::IdentityChanged(
-            warnings.into_iter().map(|w| w.user_id).collect(),
+            warnings
+                .into_iter()
+                .map(|w| w.user_id.to_string())
+                .collect(),
         ));
     }
     if !waiting.is_empty() {
@@ -251,7 +252,7 @@ async fn refuse_while_blocked(
 
 /// Like `ensure_can_send`, with the members' keys asked for afresh first: for messages that
 /// waited (offline, or held) before they go out. Fails when the server does not answer.
-pub async fn ensure_can_resume(session: &Session, room_id: &str) -> Result<()> {
+pub async fn ensure_can_resume(session: &Session, room_id: &RoomId) -> Result<()> {
     let room = room(session, room_id)?;
     if room.encryption_state().is_encrypted() {
         // Offline, this fails: nothing resumes on knowledge from before the pause.
@@ -262,15 +263,12 @@ pub async fn ensure_can_resume(session: &Session, room_id: &str) -> Result<()> {
 
 /// Lets the send queues of the encrypted rooms shared with `user_id` go on where nothing
 /// blocks sending any more (after the person acknowledged or confirmed something).
-pub async fn resume_sending_with(session: &Session, user_id: &OwnedUserId) {
-    for room in encrypted_rooms_with(session, std::slice::from_ref(user_id)).await {
+pub async fn resume_sending_with(session: &Session, user_id: &UserId) {
+    for room in encrypted_rooms_with(session, &[user_id.to_owned()]).await {
         if room.send_queue().is_enabled() {
             continue;
         }
-        if ensure_can_send(session, room.room_id().as_str())
-            .await
-            .is_ok()
-        {
+        if ensure_can_send(session, room.room_id()).await.is_ok() {
             session.set_held(room.room_id(), false);
             room.send_queue().set_enabled(true);
         }
@@ -302,7 +300,7 @@ pub(crate) async fn hold_sending_with(session: &Session, users: &[OwnedUserId]) 
 /// that set changes.
 pub async fn unconfirmed_session_updates(
     session: &Session,
-    room_id: &str,
+    room_id: &RoomId,
 ) -> Result<impl Stream<Item = Vec<super::recipients::UnconfirmedSession>> + use<>> {
     let room = room(session, room_id)?;
     let encryption = session.client().encryption();
@@ -327,12 +325,11 @@ pub async fn unconfirmed_session_updates(
 /// Accepts `user_id`'s new identity: a verified-then-changed identity loses its verified
 /// mark, a changed one becomes the identity to compare against from now on. Sending to
 /// rooms with them works again.
-pub async fn acknowledge_identity(session: &Session, user_id: &str) -> Result<()> {
-    let user_id = parse_user_id(user_id)?;
+pub async fn acknowledge_identity(session: &Session, user_id: &UserId) -> Result<()> {
     let identity = session
         .client()
         .encryption()
-        .get_user_identity(&user_id)
+        .get_user_identity(user_id)
         .await
         .map_err(EngineError::matrix)?
         .ok_or_else(|| EngineError::NotVerifiable(user_id.to_string()))?;
@@ -343,9 +340,9 @@ pub async fn acknowledge_identity(session: &Session, user_id: &str) -> Result<()
             .map_err(EngineError::matrix)?;
     }
     identity.pin().await.map_err(EngineError::matrix)?;
-    super::recipients::accept_identity(session, &user_id).await?;
+    super::recipients::accept_identity(session, user_id).await?;
     tracing::debug!(user = %user_id, "acknowledged a changed identity");
-    resume_sending_with(session, &user_id).await;
+    resume_sending_with(session, user_id).await;
     Ok(())
 }
 
@@ -353,7 +350,7 @@ pub async fn acknowledge_identity(session: &Session, user_id: &str) -> Result<()
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LeftOutDevice {
     /// Whose device.
-    pub user_id: String,
+    pub user_id: OwnedUserId,
     /// The device ID.
     pub device_id: String,
 }
@@ -364,7 +361,7 @@ pub struct LeftOutDevice {
 /// identity banner names them); under "encrypt only for verified devices" those not
 /// verified by their owner (every device of a member without a cross-signing identity).
 /// The SDK does not report the devices it withheld a key from.
-pub async fn devices_left_out(session: &Session, room_id: &str) -> Result<Vec<LeftOutDevice>> {
+pub async fn devices_left_out(session: &Session, room_id: &RoomId) -> Result<Vec<LeftOutDevice>> {
     let room = room(session, room_id)?;
     let own_user = session.client().user_id().map(ToOwned::to_owned);
     let own_device = session.client().device_id().map(ToOwned::to_owned);
@@ -406,7 +403,7 @@ pub async fn devices_left_out(session: &Session, room_id: &str) -> Result<Vec<Le
             };
             if out {
                 left_out.push(LeftOutDevice {
-                    user_id: user_id.to_string(),
+                    user_id: user_id.clone(),
                     device_id: device.device_id().to_string(),
                 });
             }
@@ -425,7 +422,7 @@ pub struct SharingNotice {
     /// The people whose unverified sessions get no keys: (user ID, display name or user
     /// ID, how many sessions), sorted by user ID. This account's own other unverified
     /// sessions are listed under its own user ID.
-    pub left_out: Vec<(String, String, usize)>,
+    pub left_out: Vec<(OwnedUserId, String, usize)>,
 }
 
 /// Why nothing can be sent under "encrypt only for verified devices".
@@ -439,7 +436,7 @@ pub enum SendingBlocked {
 
 /// The notice for `room_id`: empty when nobody is left out (and, under "encrypt only for
 /// verified devices", sending is not blocked).
-pub async fn sharing_notice(session: &Session, room_id: &str) -> Result<SharingNotice> {
+pub async fn sharing_notice(session: &Session, room_id: &RoomId) -> Result<SharingNotice> {
     let blocked = if session.key_sharing() != KeySharing::VerifiedDevicesOnly {
         None
     } else if !super::cross_signing::has_cross_signing_identity(session).await? {
@@ -450,12 +447,12 @@ pub async fn sharing_notice(session: &Session, room_id: &str) -> Result<SharingN
         None
     };
     let room = room(session, room_id)?;
-    let mut left_out: Vec<(String, String, usize)> = Vec::new();
+    let mut left_out: Vec<(OwnedUserId, String, usize)> = Vec::new();
     for device in devices_left_out(session, room_id).await? {
         match left_out.last_mut() {
             Some((user, _, count)) if *user == device.user_id => *count += 1,
             _ => {
-                let user_id = parse_user_id(&device.user_id)?;
+                let user_id = device.user_id.clone();
                 let name = room
                     .get_member_no_sync(&user_id)
                     .await
@@ -463,7 +460,7 @@ pub async fn sharing_notice(session: &Session, room_id: &str) -> Result<SharingN
                     .flatten()
                     .and_then(|m| m.display_name().map(ToOwned::to_owned))
                     .filter(|n| !n.trim().is_empty())
-                    .unwrap_or_else(|| device.user_id.clone());
+                    .unwrap_or_else(|| device.user_id.to_string());
                 left_out.push((device.user_id, name, 1));
             }
         }
@@ -473,13 +470,10 @@ pub async fn sharing_notice(session: &Session, room_id: &str) -> Result<SharingN
 
 /// Whether this account verified `user_id`'s identity, from the local store only (no
 /// request to the server): false for an unknown identity.
-pub async fn is_verified_locally(client: &matrix_sdk::Client, user_id: &str) -> bool {
-    let Ok(user_id) = parse_user_id(user_id) else {
-        return false;
-    };
+pub async fn is_verified_locally(client: &matrix_sdk::Client, user_id: &UserId) -> bool {
     client
         .encryption()
-        .get_user_identity(&user_id)
+        .get_user_identity(user_id)
         .await
         .ok()
         .flatten()
@@ -490,7 +484,7 @@ pub async fn is_verified_locally(client: &matrix_sdk::Client, user_id: &str) -> 
 /// signature: verified or no longer), batch by batch, from now on.
 pub async fn trust_changes(
     client: &matrix_sdk::Client,
-) -> Result<impl Stream<Item = Vec<String>> + use<>> {
+) -> Result<impl Stream<Item = Vec<OwnedUserId>> + use<>> {
     let updates = client
         .encryption()
         .user_identities_stream()
@@ -501,7 +495,7 @@ pub async fn trust_changes(
             .new
             .keys()
             .chain(updates.changed.keys())
-            .map(ToString::to_string)
+            .cloned()
             .collect()
     }))
 }
@@ -571,7 +565,7 @@ where
 /// change, its acknowledgement, or a member joining or leaving.
 pub async fn room_trust_updates(
     session: &Session,
-    room_id: &str,
+    room_id: &RoomId,
 ) -> Result<impl Stream<Item = RoomTrust> + use<>> {
     let room = room(session, room_id)?;
     let status = room
@@ -596,13 +590,13 @@ pub async fn room_trust_updates(
 /// How far this account trusts `user_id`, now and each time it may have changed.
 pub async fn user_trust_updates(
     session: &Session,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<impl Stream<Item = UserTrust> + use<>> {
     let changes = trust_changes(session.client()).await?;
     let status: Vec<_> = {
         // A pin violation is a room-level state in the SDK: follow the shared rooms too.
         let mut streams = Vec::new();
-        let parsed = parse_user_id(user_id)?;
+        let parsed = user_id.to_owned();
         for room in encrypted_rooms_with(session, std::slice::from_ref(&parsed)).await {
             if let Ok(stream) = room.subscribe_to_identity_status_changes().await {
                 let wanted = parsed.clone();

@@ -24,7 +24,7 @@ pub(super) struct SeenRequest {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MissedRequest {
     /// Who asked.
-    pub user_id: String,
+    pub user_id: OwnedUserId,
     /// The session that asked.
     pub device_id: String,
     /// True when another session of this account asked (to verify this session).
@@ -69,7 +69,7 @@ pub(super) async fn missed(client: &Client, seen: &SeenRequest) -> Option<Missed
         tracing::warn!("could not fetch the keys of the session that asked: {err}");
     }
     Some(MissedRequest {
-        user_id: seen.sender.to_string(),
+        user_id: seen.sender.clone(),
         device_id: seen.from_device.to_string(),
         from_own_account,
     })

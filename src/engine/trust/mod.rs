@@ -80,10 +80,3 @@ pub(crate) fn password_auth(
 pub(crate) fn classify(err: matrix_sdk::Error) -> EngineError {
     EngineError::from_sdk(err, Call::Authenticated)
 }
-
-/// Parses a user ID typed or passed by the UI.
-pub(crate) fn parse_user_id(user_id: &str) -> Result<matrix_sdk::ruma::OwnedUserId> {
-    user_id
-        .try_into()
-        .map_err(|_| EngineError::InvalidUsername(user_id.to_owned()))
-}

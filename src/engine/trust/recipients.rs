@@ -294,9 +294,7 @@ pub async fn unconfirmed_sessions(
 
 /// Confirms a session that waits: it gets keys from now on, and sending to rooms with its
 /// owner goes on.
-pub async fn confirm_session(session: &Session, user_id: &str, device_id: &str) -> Result<()> {
-    let owned = super::parse_user_id(user_id)?;
-    let user_id: &UserId = &owned;
+pub async fn confirm_session(session: &Session, user_id: &UserId, device_id: &str) -> Result<()> {
     let device = session
         .client()
         .encryption()
@@ -306,7 +304,7 @@ pub async fn confirm_session(session: &Session, user_id: &str, device_id: &str) 
         .ok_or_else(|| EngineError::NotVerifiable(user_id.to_string()))?;
     set_vouched(&device, true).await?;
     tracing::info!("the person confirmed a new session");
-    super::identities::resume_sending_with(session, &user_id.to_owned()).await;
+    super::identities::resume_sending_with(session, user_id).await;
     Ok(())
 }
 

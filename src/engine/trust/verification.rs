@@ -15,6 +15,7 @@
 //! time-out, so each flow follows the device list and cancels itself as soon as the other
 //! session's device is gone (`CancelKind::OtherSessionSignedOut`).
 
+use crate::engine::ids::UserId;
 use std::sync::{Arc, Mutex};
 
 use futures_util::{Stream, StreamExt};
@@ -36,8 +37,8 @@ use matrix_sdk::ruma::{OwnedEventId, OwnedUserId, TransactionId};
 use serde::Deserialize;
 use tokio::sync::{Notify, broadcast, mpsc, watch};
 
+use super::classify;
 use super::missed::{self, MissedRequest, SeenRequest};
-use super::{classify, parse_user_id};
 use crate::engine::session::Session;
 use crate::engine::{EngineError, Result};
 
@@ -304,7 +305,7 @@ async fn show_verified_identity(
     let encryption = client.encryption();
     let mut pause = std::time::Duration::from_millis(300);
     for _ in 0..8 {
-        if super::identities::is_verified_locally(&client, user_id.as_str()).await {
+        if super::identities::is_verified_locally(&client, &user_id).await {
             return;
         }
         wake.notify_one();
@@ -752,7 +753,7 @@ impl Verifications {
     /// Asks the account's other sessions to verify this one (any of them may answer).
     pub async fn verify_this_session(&self) -> Result<VerificationFlow> {
         self.ensure_idle()?;
-        let user_id = parse_user_id(&self.session.user_id())?;
+        let user_id = self.session.user_id();
         let identity = self
             .session
             .client()
@@ -768,7 +769,7 @@ impl Verifications {
     /// Asks another session of the account, `device_id`, to verify.
     pub async fn verify_own_device(&self, device_id: &str) -> Result<VerificationFlow> {
         self.ensure_idle()?;
-        let user_id = parse_user_id(&self.session.user_id())?;
+        let user_id = self.session.user_id();
         let device = self
             .session
             .client()
@@ -782,18 +783,17 @@ impl Verifications {
     }
 
     /// Asks another person to verify, in the direct chat with them (made if missing).
-    pub async fn verify_user(&self, user_id: &str) -> Result<VerificationFlow> {
+    pub async fn verify_user(&self, user_id: &UserId) -> Result<VerificationFlow> {
         self.ensure_idle()?;
-        let user_id = parse_user_id(user_id)?;
         let encryption = self.session.client().encryption();
         let identity = match encryption
-            .get_user_identity(&user_id)
+            .get_user_identity(user_id)
             .await
             .map_err(EngineError::matrix)?
         {
             Some(identity) => Some(identity),
             None => encryption
-                .request_user_identity(&user_id)
+                .request_user_identity(user_id)
                 .await
                 .map_err(classify)?,
         };

@@ -24,7 +24,7 @@ impl AccountSettings {
         let user_id = self.session().user_id();
         let editable = EditableAvatar::new(
             96,
-            user_id.trim_start_matches('@'),
+            user_id.as_str().trim_start_matches('@'),
             "settings.change-avatar",
             "settings.remove-avatar",
         );
@@ -35,9 +35,7 @@ impl AccountSettings {
             self,
             move |row| window.set_display_name(row.text().to_string())
         ));
-        if !user_id.is_empty() {
-            imp.matrix_id_row.set_subtitle(&user_id);
-        }
+        imp.matrix_id_row.set_subtitle(user_id.as_str());
     }
 
     fn editable(&self) -> &EditableAvatar {

@@ -3,6 +3,7 @@
 use adw::prelude::*;
 
 use super::{Form, entry_row};
+use crate::engine::ids::OwnedRoomId;
 use crate::engine::rooms;
 use crate::engine::session::Session;
 use crate::i18n::gettext;
@@ -13,7 +14,7 @@ pub fn show_join_room(
     parent: &impl IsA<gtk::Window>,
     session: Session,
     address_text: &str,
-    on_joined: impl Fn(String) + 'static,
+    on_joined: impl Fn(OwnedRoomId) + 'static,
 ) -> Form {
     let form = Form::new(parent, &gettext("Join Room"), &gettext("_Join"));
     let group = adw::PreferencesGroup::builder()

@@ -3,6 +3,7 @@
 use adw::prelude::*;
 
 use super::{Form, entry_row};
+use crate::engine::ids::OwnedRoomId;
 use crate::engine::rooms;
 use crate::engine::session::Session;
 use crate::i18n::gettext;
@@ -13,7 +14,7 @@ pub fn show_new_direct_chat(
     parent: &impl IsA<gtk::Window>,
     session: Session,
     user: &str,
-    on_started: impl Fn(String) + 'static,
+    on_started: impl Fn(OwnedRoomId) + 'static,
 ) -> Form {
     let form = Form::new(parent, &gettext("New Direct Chat"), &gettext("_Start Chat"));
     let group = adw::PreferencesGroup::builder()
@@ -40,7 +41,10 @@ pub fn show_new_direct_chat(
             let session = session.clone();
             let on_started = on_started.clone();
             form.run(
-                async move { rooms::start_direct_chat(&session, &id).await },
+                async move {
+                    let id = rooms::parse_user_id(&id)?;
+                    rooms::start_direct_chat(&session, &id).await
+                },
                 move |room_id| on_started(room_id),
             );
         }

@@ -5,6 +5,7 @@ use adw::prelude::*;
 use gtk::glib;
 
 use super::{Form, entry_row};
+use crate::engine::ids::OwnedRoomId;
 use crate::engine::rooms::{self, CreateRoom};
 use crate::engine::session::Session;
 use crate::i18n::gettext;
@@ -31,7 +32,7 @@ pub struct NewRoomDialog {
 pub fn show_new_room(
     parent: &impl IsA<gtk::Window>,
     session: Session,
-    on_created: impl Fn(String) + 'static,
+    on_created: impl Fn(OwnedRoomId) + 'static,
 ) -> NewRoomDialog {
     let form = Form::new(parent, &gettext("New Room"), &gettext("C_reate"));
     let group = adw::PreferencesGroup::new();

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use adw::prelude::*;
 
 use crate::engine::avatars::Avatar;
+use crate::engine::ids::OwnedUserId;
 use crate::engine::media::autoload::{RoomKind, SenderTrust};
 use crate::engine::rooms::{Member, Role};
 use crate::engine::session::Session;
@@ -223,7 +224,7 @@ impl Page {
     fn verify(
         self: &Rc<Self>,
         button: &gtk::Button,
-        user_id: String,
+        user_id: OwnedUserId,
         verifications: Option<Arc<Verifications>>,
     ) {
         let toasts = self.toasts.downgrade();

@@ -18,16 +18,16 @@ pub(super) fn row(view: &Rc<View>, member: &Member) -> adw::ActionRow {
         member.membership,
     ) {
         (true, Membership::Invited) if member.display_name != member.user_id => {
-            gettext_f("{user} · Invited", &[("user", &member.user_id)])
+            gettext_f("{user} · Invited", &[("user", member.user_id.as_str())])
         }
         (_, Membership::Invited) => gettext("Invited"),
         (true, Membership::Joined) if member.display_name != member.user_id => {
-            member.user_id.clone()
+            member.user_id.to_string()
         }
         _ => String::new(),
     };
     let row = crate::ui::widgets::plain_row(&member.display_name, &subtitle);
-    row.set_widget_name(&member.user_id);
+    row.set_widget_name(member.user_id.as_str());
     let avatar = adw::Avatar::new(36, Some(member.display_name.trim_start_matches('@')), true);
     view.show_member_avatar(&avatar, member);
     row.add_prefix(&avatar);
@@ -107,7 +107,7 @@ fn actions_button(view: &Rc<View>, member: &Member) -> gtk::MenuButton {
 /// Asks before removing or banning `member`, with an optional reason they will see.
 pub(super) fn confirm(view: &Rc<View>, member: &Member, ban: bool) -> adw::MessageDialog {
     let who = if member.name_ambiguous || member.display_name == member.user_id {
-        member.user_id.clone()
+        member.user_id.to_string()
     } else {
         format!("{} ({})", member.display_name, member.user_id)
     };

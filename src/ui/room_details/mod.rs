@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::engine::EngineError;
 use crate::engine::avatars::{self, Avatar};
+use crate::engine::ids::OwnedRoomId;
 use crate::engine::media::autoload::{RoomKind, SenderTrust};
 use crate::engine::push_rules::{self, RoomMode};
 use crate::engine::rooms::{self, Member, RoomDetails};
@@ -46,7 +47,7 @@ impl Toasts for RoomDetailsWindow {
 pub fn show_room_details(
     parent: &impl IsA<gtk::Window>,
     session: Session,
-    room_id: String,
+    room_id: OwnedRoomId,
     verifications: Option<Arc<Verifications>>,
 ) -> adw::PreferencesWindow {
     // The template starts with the loading spinner shown.
@@ -115,7 +116,7 @@ pub fn show_room_details(
 struct View {
     window: RoomDetailsWindow,
     session: Session,
-    room_id: String,
+    room_id: OwnedRoomId,
     /// The rows of the "Room" group and of the members' group, made by the last load.
     about_rows: RefCell<Vec<gtk::Widget>>,
     member_rows: RefCell<Vec<gtk::Widget>>,
@@ -309,17 +310,13 @@ impl View {
         let (session, room_id) = (self.session.clone(), self.room_id.clone());
         self.act(async move {
             let bytes = std::fs::read(&path).map_err(|err| EngineError::io(path, err))?;
-            let room_id = typed_room_id(room_id)?;
             avatars::set_room_avatar(&session, &room_id, bytes).await
         });
     }
 
     fn remove_avatar(self: &Rc<Self>) {
         let (session, room_id) = (self.session.clone(), self.room_id.clone());
-        self.act(async move {
-            let room_id = typed_room_id(room_id)?;
-            avatars::remove_room_avatar(&session, &room_id).await
-        });
+        self.act(async move { avatars::remove_room_avatar(&session, &room_id).await });
     }
 
     /// The rows of the "Room" group.
@@ -348,7 +345,7 @@ impl View {
             .clone()
             .unwrap_or_else(|| gettext("No address"));
         rows.push(info_row(&gettext("Address"), &address).upcast());
-        rows.push(info_row(&gettext("Room ID"), &details.room_id).upcast());
+        rows.push(info_row(&gettext("Room ID"), details.room_id.as_str()).upcast());
         let (icon, title, subtitle) = if details.is_encrypted {
             (
                 "channel-secure-symbolic",
@@ -438,7 +435,10 @@ impl View {
             };
             let user_id = row.text().trim().to_owned();
             let (session, room_id) = (view.session.clone(), view.room_id.clone());
-            view.act(async move { rooms::invite(&session, &room_id, &user_id).await });
+            view.act(async move {
+                let user_id = rooms::parse_user_id(&user_id)?;
+                rooms::invite(&session, &room_id, &user_id).await
+            });
         };
         row.connect_apply(invite.clone());
         row.connect_entry_activated(invite);
@@ -552,11 +552,6 @@ fn replace_rows(
 enum Change {
     Name,
     Topic,
-}
-
-fn typed_room_id(room_id: String) -> Result<matrix_sdk::ruma::OwnedRoomId, EngineError> {
-    matrix_sdk::ruma::OwnedRoomId::try_from(room_id.as_str())
-        .map_err(|_| EngineError::RoomNotFound(room_id))
 }
 
 fn info_row(title: &str, subtitle: &str) -> adw::ActionRow {

@@ -10,13 +10,14 @@ use gtk::{gio, glib};
 
 use row::RoomRow;
 
+use crate::engine::ids::OwnedRoomId;
 use crate::engine::room_list::RoomSummary;
 
 /// A list view showing the rooms of `store`; `on_activate` gets the activated room's ID,
 /// `on_bind` each row as it is bound to a room (after the row's own texts are set).
 pub fn build_view(
     store: &gio::ListModel,
-    on_activate: impl Fn(String) + 'static,
+    on_activate: impl Fn(OwnedRoomId) + 'static,
     on_bind: impl Fn(&RoomRow, &RoomSummary) + 'static,
 ) -> gtk::ListView {
     let factory = gtk::SignalListItemFactory::new();

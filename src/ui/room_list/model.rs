@@ -3,6 +3,7 @@
 
 use gtk::{gio, glib, prelude::*};
 
+use crate::engine::ids::RoomId;
 use crate::engine::room_list::{RoomListUpdate, RoomSummary, Section};
 use crate::ui::diff_store::{self, new_store};
 
@@ -59,7 +60,7 @@ impl RoomListModel {
     }
 
     /// The summary of the room `room_id`, when it is listed.
-    pub fn find(&self, room_id: &str) -> Option<RoomSummary> {
+    pub fn find(&self, room_id: &RoomId) -> Option<RoomSummary> {
         self.sections.iter().find_map(|store| {
             (0..store.n_items())
                 .filter_map(|i| store.item(i))

@@ -12,6 +12,7 @@ use gtk::{CompositeTemplate, gio, glib};
 
 use super::model::RoomListModel;
 use super::row::RoomRow;
+use crate::engine::ids::{OwnedRoomId, RoomId};
 use crate::engine::media::autoload::RoomKind as MediaRoomKind;
 use crate::engine::room_list::{
     RoomKind, RoomListFilter, RoomListHandle, RoomListUpdate, RoomSummary, room_list,
@@ -70,7 +71,7 @@ mod imp {
         /// Counts the accounts followed, so that the updates of one shown before stop.
         pub generation: Cell<u64>,
         /// Invitations being answered (a second tap does nothing).
-        pub answering: RefCell<HashSet<String>>,
+        pub answering: RefCell<HashSet<OwnedRoomId>>,
     }
 
     #[glib::object_subclass]
@@ -86,7 +87,7 @@ mod imp {
                 "sidebar.accept-invite",
                 Some(glib::VariantTy::STRING),
                 |pane, _, target| {
-                    if let Some(room_id) = target.and_then(|t| t.get::<String>()) {
+                    if let Some(room_id) = room_id_of(target) {
                         pane.answer_invite(room_id, true);
                     }
                 },
@@ -95,7 +96,7 @@ mod imp {
                 "sidebar.decline-invite",
                 Some(glib::VariantTy::STRING),
                 |pane, _, target| {
-                    if let Some(room_id) = target.and_then(|t| t.get::<String>()) {
+                    if let Some(room_id) = room_id_of(target) {
                         pane.answer_invite(room_id, false);
                     }
                 },
@@ -154,7 +155,8 @@ impl RoomListPane {
             glib::clone!(
                 #[weak(rename_to = pane)]
                 self,
-                move |room_id| pane.emit_by_name::<()>(ROOM_ACTIVATED, &[&room_id])
+                move |room_id: OwnedRoomId| pane
+                    .emit_by_name::<()>(ROOM_ACTIVATED, &[&room_id.as_str()])
             ),
             glib::clone!(
                 #[weak(rename_to = pane)]
@@ -240,16 +242,23 @@ impl RoomListPane {
     }
 
     /// The summary of the listed room `room_id`.
-    pub fn find(&self, room_id: &str) -> Option<RoomSummary> {
+    pub fn find(&self, room_id: &RoomId) -> Option<RoomSummary> {
         self.imp().model.find(room_id)
     }
 
     /// Calls `f` with the ID of each room the person opens (the `room-activated` signal).
-    pub fn connect_room_activated(&self, f: impl Fn(String) + 'static) -> glib::SignalHandlerId {
+    pub fn connect_room_activated(
+        &self,
+        f: impl Fn(OwnedRoomId) + 'static,
+    ) -> glib::SignalHandlerId {
         self.connect_closure(
             ROOM_ACTIVATED,
             false,
-            glib::closure_local!(move |_: &Self, room_id: String| f(room_id)),
+            glib::closure_local!(move |_: &Self, room_id: String| {
+                if let Ok(room_id) = OwnedRoomId::try_from(room_id) {
+                    f(room_id);
+                }
+            }),
         )
     }
 
@@ -525,7 +534,7 @@ impl RoomListPane {
         handler.set(Some(id));
     }
 
-    fn answer_invite(&self, room_id: String, accept: bool) {
+    fn answer_invite(&self, room_id: OwnedRoomId, accept: bool) {
         let Some(handle) = self.imp().handle.borrow().clone() else {
             return;
         };
@@ -534,7 +543,7 @@ impl RoomListPane {
         }
         let name = self
             .find(&room_id)
-            .map_or_else(|| room_id.clone(), |s| s.name);
+            .map_or_else(|| room_id.to_string(), |s| s.name);
         let target = room_id.clone();
         let answering = async move {
             if accept {
@@ -579,4 +588,9 @@ fn collect_rows(widget: &gtk::Widget, rows: &mut Vec<RoomRow>) {
         }
         child = current.next_sibling();
     }
+}
+
+/// The room ID an action's target names (rows put it there as a string).
+fn room_id_of(target: Option<&glib::Variant>) -> Option<OwnedRoomId> {
+    OwnedRoomId::try_from(target?.get::<String>()?).ok()
 }

@@ -6,6 +6,7 @@ use adw::subclass::prelude::*;
 use gtk::glib;
 use gtk::prelude::*;
 
+use crate::engine::ids::OwnedRoomId;
 use crate::engine::room_list::{Preview, RoomSummary};
 use crate::i18n::{gettext, gettext_f, ngettext};
 use crate::ui::widgets::set_tooltip;
@@ -32,7 +33,7 @@ mod imp {
         /// Decline and Accept, once the row showed an invitation.
         pub invite_buttons: OnceCell<(gtk::Button, gtk::Button)>,
         /// The room shown.
-        pub room_id: RefCell<String>,
+        pub room_id: RefCell<Option<OwnedRoomId>>,
         /// The room's menu, made when first opened.
         pub menu: OnceCell<gtk::PopoverMenu>,
     }
@@ -73,7 +74,7 @@ mod imp {
                     .visible(false)
                     .build(),
                 invite_buttons: OnceCell::new(),
-                room_id: RefCell::new(String::new()),
+                room_id: RefCell::new(None),
                 menu: OnceCell::new(),
             }
         }
@@ -209,7 +210,7 @@ impl RoomRow {
     /// scrolling, so binding must stay cheap.
     pub fn bind(&self, room: &RoomSummary) {
         let imp = self.imp();
-        imp.room_id.replace(room.room_id.clone());
+        imp.room_id.replace(Some(room.room_id.clone()));
         imp.avatar.set_text(Some(&room.name));
         imp.name_label.set_text(&room.name);
         imp.verified_icon.set_visible(room.dm_partner_verified);
@@ -262,7 +263,7 @@ impl RoomRow {
 
         imp.invite_box.set_visible(room.is_invite);
         if room.is_invite {
-            let target = room.room_id.to_variant();
+            let target = room.room_id.as_str().to_variant();
             let (decline, accept) = self.invite_buttons(&target);
             accept.set_action_target_value(Some(&target));
             decline.set_action_target_value(Some(&target));
@@ -291,7 +292,7 @@ impl RoomRow {
     }
 
     /// The ID of the room shown.
-    pub fn room_id(&self) -> String {
+    pub fn room_id(&self) -> Option<OwnedRoomId> {
         self.imp().room_id.borrow().clone()
     }
 
@@ -324,11 +325,15 @@ impl RoomRow {
     /// Opens the room's menu (notifications, mark as unread) at `at` in the row, or
     /// under the row.
     pub fn show_menu(&self, at: Option<(f64, f64)>) {
-        let room_id = self.room_id();
-        if room_id.is_empty()
-            || self
-                .activate_action("win.prepare-room-menu", Some(&room_id.to_variant()))
-                .is_err()
+        let Some(room_id) = self.room_id() else {
+            return;
+        };
+        if self
+            .activate_action(
+                "win.prepare-room-menu",
+                Some(&room_id.as_str().to_variant()),
+            )
+            .is_err()
         {
             return;
         }

@@ -10,6 +10,7 @@ use adw::prelude::*;
 use gtk::glib;
 use gtk::subclass::prelude::*;
 
+use crate::engine::ids::{OwnedEventId, OwnedUserId};
 use crate::engine::timeline::{ItemId, MemberName, Mention, Outgoing};
 use crate::i18n::gettext;
 use crate::ui::widgets::{icon_button, labelled_text_view};
@@ -22,7 +23,7 @@ pub enum Mode {
     /// A reply to the event with this ID.
     Reply {
         /// The answered event.
-        event_id: String,
+        event_id: OwnedEventId,
     },
     /// A new text for an own message.
     Edit {
@@ -468,7 +469,7 @@ impl Composer {
     }
 
     /// Answers the message `event_id` by `sender_name`, which says `text`.
-    pub fn set_reply(&self, event_id: String, sender_name: &str, text: &str) {
+    pub fn set_reply(&self, event_id: OwnedEventId, sender_name: &str, text: &str) {
         let imp = self.imp();
         imp.context_label.set_text(&crate::i18n::gettext_f(
             "Replying to {name}: {text}",
@@ -585,7 +586,7 @@ impl Composer {
             let line = gtk::Box::new(gtk::Orientation::Horizontal, 8);
             let avatar = adw::Avatar::new(24, Some(&member.name), true);
             let name = gtk::Label::new(Some(&member.name));
-            let id = gtk::Label::new(Some(&member.user_id));
+            let id = gtk::Label::new(Some(member.user_id.as_str()));
             id.add_css_class("dim-label");
             id.add_css_class("caption");
             id.set_ellipsize(gtk::pango::EllipsizeMode::End);
@@ -595,7 +596,7 @@ impl Composer {
             line.set_margin_top(4);
             line.set_margin_bottom(4);
             row.set_child(Some(&line));
-            row.set_widget_name(&member.user_id);
+            row.set_widget_name(member.user_id.as_str());
             row.set_tooltip_text(Some(&member.name));
             imp.completion_list.append(&row);
         }
@@ -615,10 +616,13 @@ impl Composer {
 
     fn complete_with(&self, row: &gtk::ListBoxRow) {
         let imp = self.imp();
-        let user_id = row.widget_name().to_string();
+        // The row's name is the member's ID, set from the engine's typed one.
+        let Ok(user_id) = OwnedUserId::try_from(row.widget_name().as_str()) else {
+            return;
+        };
         let name = row
             .tooltip_text()
-            .map_or_else(|| user_id.clone(), |t| t.to_string());
+            .map_or_else(|| user_id.to_string(), |t| t.to_string());
         imp.completion.popdown();
         let Some((start, _)) = self.mention_query() else {
             return;

@@ -8,6 +8,7 @@ use gtk::glib;
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 
+use crate::engine::ids::RoomId;
 use crate::engine::trust::identities::RoomTrust;
 
 /// How far this account trusts the members of an encrypted room (a GLib value, so that it
@@ -74,10 +75,10 @@ impl Default for RoomInfo {
 
 impl RoomInfo {
     /// Shows `room_id`, named `name`: its member count and trust are not known yet.
-    pub fn open(&self, room_id: &str, name: &str, encrypted: bool) {
+    pub fn open(&self, room_id: &RoomId, name: &str, encrypted: bool) {
         // The header follows once, with every part of the new room.
         let _notify_once = self.freeze_notify();
-        self.set_room_id(room_id);
+        self.set_room_id(room_id.as_str());
         self.set_name(name);
         self.set_member_count(-1);
         self.set_encrypted(encrypted);
@@ -86,6 +87,11 @@ impl RoomInfo {
 
     /// No room open.
     pub fn clear(&self) {
-        self.open("", "", false);
+        let _notify_once = self.freeze_notify();
+        self.set_room_id("");
+        self.set_name("");
+        self.set_member_count(-1);
+        self.set_encrypted(false);
+        self.set_trust(None::<Trust>);
     }
 }

@@ -36,6 +36,7 @@ use adw::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{gio, glib};
 
+use crate::engine::ids::{OwnedRoomId, RoomId};
 use crate::engine::session::Session;
 use crate::engine::timeline::{Entry, EntryKind, EventEntry, RoomTimeline};
 use crate::i18n::gettext;
@@ -401,7 +402,7 @@ impl RoomView {
         crate::startup_trace::mark("conversation: opening");
         self.close();
         let imp = self.imp();
-        let members = timeline.room().joined_members_count();
+        let members = timeline.joined_members_count();
         imp.info
             .set_member_count(i64::try_from(members).unwrap_or(i64::MAX));
         let entries = Rc::new(RefCell::new(diff_store::Windowed::new(FIRST_ROWS)));
@@ -433,14 +434,10 @@ impl RoomView {
         });
         imp.composer.set_member_lookup(Some(lookup));
         imp.composer.set_sensitive(true);
-        imp.identity_banner.follow(
-            timeline.session().clone(),
-            timeline.room().room_id().as_str(),
-        );
-        imp.sharing_notice.follow(
-            timeline.session().clone(),
-            timeline.room().room_id().as_str(),
-        );
+        imp.identity_banner
+            .follow(timeline.session().clone(), timeline.room_id());
+        imp.sharing_notice
+            .follow(timeline.session().clone(), timeline.room_id());
 
         let view = self.downgrade();
         let follow = spawn_ui(async move {
@@ -544,7 +541,7 @@ impl RoomView {
     /// Shows the room `room_id` of `session`, named `name`, in the header at once, and
     /// follows its trust and whether the account is still in it. Its conversation follows
     /// with `open`.
-    pub fn show_room(&self, session: &Session, room_id: &str, name: &str, encrypted: bool) {
+    pub fn show_room(&self, session: &Session, room_id: &RoomId, name: &str, encrypted: bool) {
         self.imp().info.open(room_id, name, encrypted);
         self.follow_room_trust(session, room_id, encrypted);
         self.close_room_when_gone(session, room_id, name);
@@ -564,9 +561,9 @@ impl RoomView {
     }
 
     /// The room shown, if any.
-    pub fn room_id(&self) -> Option<String> {
-        let room_id = self.imp().info.room_id();
-        (!room_id.is_empty()).then_some(room_id)
+    pub fn room_id(&self) -> Option<OwnedRoomId> {
+        // The header's property holds what `show_room` was given: a valid ID, or nothing.
+        OwnedRoomId::try_from(self.imp().info.room_id()).ok()
     }
 
     /// The open room's name, member count, encryption and trust, as the header shows them.
@@ -597,10 +594,10 @@ impl RoomView {
 
     /// Calls `f` with the room's ID once the account is no longer in the open room (it
     /// left, from here or another device, or was removed or banned).
-    pub fn connect_room_gone(&self, f: impl Fn(&Self, &str) + 'static) -> glib::SignalHandlerId {
+    pub fn connect_room_gone(&self, f: impl Fn(&Self, &RoomId) + 'static) -> glib::SignalHandlerId {
         self.connect_local("room-gone", false, move |values| {
             let view = values.first()?.get::<Self>().ok()?;
-            let room_id = values.get(1)?.get::<String>().ok()?;
+            let room_id = OwnedRoomId::try_from(values.get(1)?.get::<String>().ok()?).ok()?;
             f(&view, &room_id);
             None
         })

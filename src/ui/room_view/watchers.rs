@@ -7,13 +7,14 @@ use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 
 use super::info;
+use crate::engine::ids::RoomId;
 use crate::engine::session::Session;
 use crate::i18n::gettext_f;
 use crate::ui::bridge::{spawn_tokio, spawn_ui};
 
 impl super::RoomView {
     /// Follows the trust summary of the open encrypted room into the header.
-    pub(super) fn follow_room_trust(&self, session: &Session, room_id: &str, encrypted: bool) {
+    pub(super) fn follow_room_trust(&self, session: &Session, room_id: &RoomId, encrypted: bool) {
         let imp = self.imp();
         if let Some(old) = imp.room_trust.take() {
             old.abort();
@@ -30,7 +31,7 @@ impl super::RoomView {
                 let Some(view) = weak.upgrade() else {
                     return ControlFlow::Break(());
                 };
-                if view.room_id().as_deref() != Some(room.as_str()) {
+                if view.room_id().as_deref() != Some(&*room) {
                     return ControlFlow::Break(());
                 }
                 view.imp().info.set_trust(Some(info::Trust(trust)));
@@ -41,7 +42,7 @@ impl super::RoomView {
     }
 
     /// Once the account is no longer in the open room: `room-gone`, and a word on why.
-    pub(super) fn close_room_when_gone(&self, session: &Session, room_id: &str, name: &str) {
+    pub(super) fn close_room_when_gone(&self, session: &Session, room_id: &RoomId, name: &str) {
         let imp = self.imp();
         if let Some(old) = imp.room_membership.take() {
             old.abort();
@@ -57,12 +58,12 @@ impl super::RoomView {
             let (Some(view), Ok(gone)) = (weak.upgrade(), gone) else {
                 return;
             };
-            if view.room_id().as_deref() != Some(room.as_str()) {
+            if view.room_id().as_deref() != Some(&*room) {
                 return;
             }
             // This task ends here: nothing to abort when the room closes.
             drop(view.imp().room_membership.take());
-            view.emit_by_name::<()>("room-gone", &[&room]);
+            view.emit_by_name::<()>("room-gone", &[&room.as_str()]);
             let text = match gone {
                 crate::engine::rooms::Gone::Left => {
                     gettext_f("You are no longer in “{room}”.", &[("room", &name)])

@@ -14,6 +14,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
+use crate::engine::ids::{OwnedRoomId, OwnedUserId, RoomId};
 use crate::engine::session::Session;
 use crate::engine::trust::identities::{self, IdentityWarning};
 use crate::engine::trust::recipients::{self, UnconfirmedSession};
@@ -31,7 +32,7 @@ mod imp {
         #[property(get)]
         pub(super) blocks_sending: Cell<bool>,
         pub(super) session: RefCell<Option<Session>>,
-        pub(super) room_id: RefCell<Option<String>>,
+        pub(super) room_id: RefCell<Option<OwnedRoomId>>,
         pub(super) warnings: RefCell<Vec<IdentityWarning>>,
         pub(super) sessions: RefCell<Vec<UnconfirmedSession>>,
         pub(super) follower: RefCell<Option<glib::JoinHandle<()>>>,
@@ -87,12 +88,12 @@ pub fn warning_text(warning: &IdentityWarning) -> String {
     if warning.was_verified {
         gettext_f(
             "{user}’s identity changed. You had verified them: check with them in person that this is expected before you trust the new identity.",
-            &[("user", &warning.user_id)],
+            &[("user", warning.user_id.as_str())],
         )
     } else {
         gettext_f(
             "{user}’s identity changed. They may have reset their account, or someone may be interfering.",
-            &[("user", &warning.user_id)],
+            &[("user", warning.user_id.as_str())],
         )
     }
 }
@@ -136,9 +137,12 @@ impl IdentityBanner {
         let acknowledge = gio::SimpleAction::new("acknowledge", Some(glib::VariantTy::STRING));
         let weak = self.downgrade();
         acknowledge.connect_activate(move |_, target| {
-            if let (Some(banner), Some(user_id)) =
-                (weak.upgrade(), target.and_then(|t| t.get::<String>()))
-            {
+            if let (Some(banner), Some(user_id)) = (
+                weak.upgrade(),
+                target
+                    .and_then(|t| t.get::<String>())
+                    .and_then(|id| OwnedUserId::try_from(id).ok()),
+            ) {
                 banner.acknowledge(user_id);
             }
         });
@@ -152,7 +156,8 @@ impl IdentityBanner {
             if let (Some(banner), Some((user_id, device_id))) = (
                 weak.upgrade(),
                 target.and_then(|t| t.get::<(String, String)>()),
-            ) {
+            ) && let Ok(user_id) = OwnedUserId::try_from(user_id)
+            {
                 banner.confirm(user_id, device_id);
             }
         });
@@ -161,7 +166,7 @@ impl IdentityBanner {
     }
 
     /// Follows the room `room_id` of `session` (in place of any room followed before).
-    pub fn follow(&self, session: Session, room_id: &str) {
+    pub fn follow(&self, session: Session, room_id: &RoomId) {
         self.stop();
         let imp = self.imp();
         imp.session.replace(Some(session.clone()));
@@ -190,7 +195,7 @@ impl IdentityBanner {
                 let Some(banner) = weak.upgrade() else {
                     return ControlFlow::Break(());
                 };
-                if banner.imp().room_id.borrow().as_deref() != Some(room.as_str()) {
+                if banner.imp().room_id.borrow().as_deref() != Some(&*room) {
                     return ControlFlow::Break(());
                 }
                 banner.show(warnings);
@@ -204,7 +209,7 @@ impl IdentityBanner {
         self.follow_sessions(room_id);
     }
 
-    fn follow_sessions(&self, room_id: &str) {
+    fn follow_sessions(&self, room_id: &RoomId) {
         let Some(session) = self.imp().session.borrow().clone() else {
             return;
         };
@@ -231,7 +236,7 @@ impl IdentityBanner {
                 let Some(banner) = weak.upgrade() else {
                     return ControlFlow::Break(());
                 };
-                if banner.imp().room_id.borrow().as_deref() != Some(room.as_str()) {
+                if banner.imp().room_id.borrow().as_deref() != Some(&*room) {
                     return ControlFlow::Break(());
                 }
                 banner.imp().sessions.replace(sessions);
@@ -322,7 +327,7 @@ impl IdentityBanner {
                 .label(button_label)
                 .use_underline(true)
                 .action_name("identity-banner.acknowledge")
-                .action_target(&warning.user_id.to_variant())
+                .action_target(&warning.user_id.as_str().to_variant())
                 .css_classes(["touch-target"])
                 .build();
             let buttons = gtk::Box::builder()
@@ -338,7 +343,7 @@ impl IdentityBanner {
                         .label(gettext("_Verify Again"))
                         .use_underline(true)
                         .action_name("win.verify-user")
-                        .action_target(&warning.user_id.to_variant())
+                        .action_target(&warning.user_id.as_str().to_variant())
                         .css_classes(["touch-target"])
                         .build(),
                 );
@@ -390,7 +395,7 @@ impl IdentityBanner {
         }
     }
 
-    fn confirm(&self, user_id: String, device_id: String) {
+    fn confirm(&self, user_id: OwnedUserId, device_id: String) {
         let Some(session) = self.imp().session.borrow().clone() else {
             return;
         };
@@ -402,7 +407,7 @@ impl IdentityBanner {
         );
     }
 
-    fn acknowledge(&self, user_id: String) {
+    fn acknowledge(&self, user_id: OwnedUserId) {
         let Some(session) = self.imp().session.borrow().clone() else {
             return;
         };

@@ -12,6 +12,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::glib;
 
+use crate::engine::ids::{OwnedRoomId, RoomId, UserId};
 use crate::engine::session::Session;
 use crate::engine::trust::identities::{self, SendingBlocked, SharingNotice};
 use crate::i18n::{gettext, gettext_f};
@@ -27,7 +28,7 @@ mod imp {
     #[derive(Default)]
     pub struct KeySharingNotice {
         pub(super) session: RefCell<Option<Session>>,
-        pub(super) room_id: RefCell<Option<String>>,
+        pub(super) room_id: RefCell<Option<OwnedRoomId>>,
         pub(super) timer: RefCell<Option<glib::SourceId>>,
         pub(super) label: gtk::Label,
         pub(super) revealer: gtk::Revealer,
@@ -68,7 +69,7 @@ impl Default for KeySharingNotice {
 }
 
 /// What the notice says, or nothing.
-pub fn notice_text(notice: &SharingNotice, own_user_id: &str) -> Option<String> {
+pub fn notice_text(notice: &SharingNotice, own_user_id: &UserId) -> Option<String> {
     match notice.blocked {
         Some(SendingBlocked::NoIdentity) => {
             return Some(gettext(
@@ -135,7 +136,7 @@ impl KeySharingNotice {
     }
 
     /// Follows `room_id` of `session` (in place of any room before).
-    pub fn follow(&self, session: Session, room_id: &str) {
+    pub fn follow(&self, session: Session, room_id: &RoomId) {
         self.stop();
         let imp = self.imp();
         // Sessions their owners did not vouch for are left out under either rule; the
@@ -179,7 +180,7 @@ impl KeySharingNotice {
         let asking = async move { identities::sharing_notice(&session, &asked).await };
         run_for(self, asking, move |this, notice| {
             // The room may have changed meanwhile.
-            if this.imp().room_id.borrow().as_deref() != Some(room_id.as_str()) {
+            if this.imp().room_id.borrow().as_ref() != Some(&room_id) {
                 return;
             }
             match notice {
@@ -215,14 +216,15 @@ mod tests {
             blocked,
             left_out: left_out
                 .iter()
-                .map(|(u, n, c)| ((*u).to_owned(), (*n).to_owned(), *c))
+                .map(|(u, n, c)| (UserId::parse(*u).unwrap(), (*n).to_owned(), *c))
                 .collect(),
         }
     }
 
     #[test]
     fn the_notice_names_whose_sessions_are_left_out() {
-        let me = "@me:x";
+        let me = UserId::parse("@me:x").unwrap();
+        let me = &*me;
         assert_eq!(notice_text(&notice(None, &[]), me), None);
         assert_eq!(
             notice_text(&notice(None, &[("@bob:x", "Bob", 2)]), me).as_deref(),

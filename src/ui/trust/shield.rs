@@ -7,6 +7,7 @@ use futures_util::StreamExt;
 use gtk::glib;
 use gtk::prelude::*;
 
+use crate::engine::ids::{OwnedRoomId, OwnedUserId};
 use crate::engine::session::Session;
 use crate::engine::trust::identities::{self, RoomTrust, UserTrust};
 use crate::i18n::gettext;
@@ -89,7 +90,7 @@ pub fn user_text(trust: UserTrust) -> String {
 /// on the main loop, until it breaks or the returned task is aborted.
 pub fn follow_room(
     session: Session,
-    room_id: String,
+    room_id: OwnedRoomId,
     on_change: impl FnMut(RoomTrust) -> ControlFlow<()> + 'static,
 ) -> glib::JoinHandle<()> {
     let updates = futures_util::stream::once(async move {
@@ -106,7 +107,7 @@ pub fn follow_room(
 /// Follows how far this account trusts `user_id`, like [`follow_room`].
 pub fn follow_user(
     session: Session,
-    user_id: String,
+    user_id: OwnedUserId,
     on_change: impl FnMut(UserTrust) -> ControlFlow<()> + 'static,
 ) -> glib::JoinHandle<()> {
     let updates = futures_util::stream::once(async move {

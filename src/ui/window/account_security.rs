@@ -9,6 +9,7 @@ use gtk::glib;
 use gtk::prelude::*;
 
 use super::Window;
+use crate::engine::ids::UserId;
 use crate::engine::session::Session;
 use crate::engine::trust::missed::MissedRequest;
 use crate::engine::trust::verification::Verifications;
@@ -123,7 +124,7 @@ fn missed_text(missed: &MissedRequest) -> String {
     } else {
         gettext_f(
             "{user} asked to verify you before Sotto knew of their session. Ask them to try again.",
-            &[("user", &missed.user_id)],
+            &[("user", missed.user_id.as_str())],
         )
     }
 }
@@ -149,7 +150,7 @@ impl Window {
 
     /// Asks `user_id` to verify (emoji in the direct chat with them); a failure shows as a
     /// toast.
-    pub fn verify_user(&self, user_id: &str) {
+    pub fn verify_user(&self, user_id: &UserId) {
         let weak = self.downgrade();
         verify_person(
             self.upcast_ref(),

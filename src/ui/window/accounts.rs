@@ -12,6 +12,7 @@ use crate::engine::EngineError;
 use crate::engine::accounts::AccountEntry;
 use crate::engine::accounts::Accounts;
 use crate::engine::avatars::own_avatar;
+use crate::engine::ids::{OwnedUserId, UserId};
 use crate::engine::media::autoload::RoomKind;
 use crate::engine::room_list::{RoomListHandle, RoomListUpdate, room_list};
 use crate::engine::session::Session;
@@ -308,7 +309,10 @@ impl Window {
             #[weak(rename_to = window)]
             self,
             move |_, row| {
-                let user_id = row.widget_name().to_string();
+                // The row's name is the account's ID, set from the account list.
+                let Ok(user_id) = UserId::parse(row.widget_name().as_str()) else {
+                    return;
+                };
                 window.imp().account_popover.popdown();
                 window.switch_account(&user_id);
             }
@@ -321,14 +325,14 @@ impl Window {
     }
 
     /// The signed-in accounts, for the switcher: user ID, and whether it is shown.
-    pub fn account_switcher_entries(&self) -> Vec<(String, bool)> {
+    pub fn account_switcher_entries(&self) -> Vec<(OwnedUserId, bool)> {
         let shown = self.session().map(|s| s.user_id());
         self.accounts()
             .map_or(Ok(Vec::new()), |a| a.list())
             .unwrap_or_default()
             .into_iter()
             .map(|a| {
-                let active = shown.as_deref() == Some(a.user_id.as_str());
+                let active = shown.as_ref() == Some(&a.user_id);
                 (a.user_id, active)
             })
             .collect()
@@ -368,7 +372,7 @@ impl Window {
                 .margin_top(6)
                 .margin_bottom(6)
                 .build();
-            let avatar = adw::Avatar::new(32, Some(user_id.trim_start_matches('@')), true);
+            let avatar = adw::Avatar::new(32, Some(user_id.as_str().trim_start_matches('@')), true);
             if let Some(open) = self.accounts().and_then(|p| p.running().get(&user_id)) {
                 let session = open.session;
                 run_for(
@@ -400,13 +404,13 @@ impl Window {
             row_box.append(&label);
             row_box.append(&check);
             let row = gtk::ListBoxRow::builder().child(&row_box).build();
-            row.set_widget_name(&user_id);
+            row.set_widget_name(user_id.as_str());
             list.append(&row);
         }
     }
 
     /// Shows the account `user_id` (restored from its store) instead of the one shown now.
-    pub fn switch_account(&self, user_id: &str) {
+    pub fn switch_account(&self, user_id: &UserId) {
         let Some(accounts) = self.accounts() else {
             return;
         };
@@ -580,7 +584,7 @@ impl Window {
         if self.imp().reauth.borrow().is_some() {
             // Keep the store: the greeter only needs the password now.
             let (_, username, password) = self.greeter().fields();
-            username.set_text(&entry.user_id);
+            username.set_text(entry.user_id.as_str());
             self.show_greeter();
             password.grab_focus();
             return;
@@ -594,7 +598,7 @@ impl Window {
                     window.toast(&describe(&err));
                 }
                 let (_, username, _) = window.greeter().fields();
-                username.set_text(&user_id);
+                username.set_text(user_id.as_str());
                 window.show_greeter();
             },
         );
@@ -613,7 +617,7 @@ impl Window {
             previous.stop();
         }
         self.leave_account_rooms();
-        imp.account_title.set_subtitle(&session.user_id());
+        imp.account_title.set_subtitle(session.user_id().as_str());
         imp.room_list_pane.clear();
         imp.offline_revealer.set_reveal_child(false);
         imp.main_stack.set_visible_child_name("session");
@@ -780,14 +784,14 @@ impl Window {
     }
 
     /// The sign-out confirmation; `last_without_recovery` makes it the strong warning.
-    fn present_sign_out_dialog(&self, user_id: &str, last_without_recovery: bool) {
+    fn present_sign_out_dialog(&self, user_id: &UserId, last_without_recovery: bool) {
         if !last_without_recovery {
             let dialog = crate::ui::dialogs::confirm_destructive(
                 self,
                 &gettext("Sign Out?"),
                 &gettext_f(
                     "{user} will be signed out on this device, and its keys, messages and drafts deleted from it. Encrypted messages that no other device or key backup can decrypt will be lost.",
-                    &[("user", user_id)],
+                    &[("user", user_id.as_str())],
                 ),
                 &gettext("_Sign Out"),
                 glib::clone!(
@@ -804,7 +808,7 @@ impl Window {
             Some(&gettext("You Will Lose Your Encrypted Messages")),
             Some(&gettext_f(
                 "This is the only session of {user} and recovery is off. If you sign out now, nobody can ever read your encrypted messages again, not even you. Set up recovery first to keep them.",
-                &[("user", user_id)],
+                &[("user", user_id.as_str())],
             )),
         );
         dialog.add_responses(&[

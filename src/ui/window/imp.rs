@@ -68,7 +68,7 @@ pub struct Window {
     /// The account soft-logged-out: signing in again keeps its store.
     pub reauth: RefCell<Option<AccountEntry>>,
     /// The room whose menu is open in the list.
-    pub menu_room: RefCell<Option<String>>,
+    pub menu_room: RefCell<Option<crate::engine::ids::OwnedRoomId>>,
 }
 
 #[glib::object_subclass]
@@ -125,8 +125,11 @@ impl ObjectSubclass for Window {
             "win.room-details",
             Some(glib::VariantTy::STRING),
             |window, _, room_id| {
-                if let Some(room_id) = room_id.and_then(|v| v.str()) {
-                    window.show_room_details(room_id);
+                if let Some(room_id) = room_id
+                    .and_then(|v| v.str())
+                    .and_then(|id| crate::engine::ids::RoomId::parse(id).ok())
+                {
+                    window.show_room_details(&room_id);
                 }
             },
         );
@@ -137,8 +140,11 @@ impl ObjectSubclass for Window {
             "win.verify-user",
             Some(glib::VariantTy::STRING),
             |window, _, user_id| {
-                if let Some(user_id) = user_id.and_then(|v| v.str()) {
-                    window.verify_user(user_id);
+                if let Some(user_id) = user_id
+                    .and_then(|v| v.str())
+                    .and_then(|id| crate::engine::ids::UserId::parse(id).ok())
+                {
+                    window.verify_user(&user_id);
                 }
             },
         );

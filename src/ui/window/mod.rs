@@ -12,6 +12,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
+use crate::engine::ids::{OwnedRoomId, RoomId, UserId};
 use crate::ui::gsettings::settings;
 
 glib::wrapper! {
@@ -172,14 +173,14 @@ impl Window {
     }
 
     /// The room open in the content pane, if any.
-    pub fn open_room_id(&self) -> Option<String> {
+    pub fn open_room_id(&self) -> Option<OwnedRoomId> {
         self.imp().room_view.get().and_then(|view| view.room_id())
     }
 
     /// Shows the room `room_id` of the account `account` (from a notification): switches to
     /// that account first when another one is shown, and opens the room once the room list
     /// has it (giving up after 30 s).
-    pub fn open_room_of(&self, account: &str, room_id: &str) {
+    pub fn open_room_of(&self, account: &UserId, room_id: &RoomId) {
         if self.session().map(|s| s.user_id()).as_deref() != Some(account) {
             self.switch_account(account);
         }
@@ -204,7 +205,7 @@ impl Window {
     }
 
     /// Shows the room `room_id` in the content pane.
-    pub fn open_room(&self, room_id: &str) {
+    pub fn open_room(&self, room_id: &RoomId) {
         if self.open_room_id().as_deref() == Some(room_id) {
             // Back to the list and the same room again: it is still open.
             self.show_pane(Pane::Content);
@@ -243,7 +244,7 @@ impl Window {
                 .await;
                 match opened {
                     Ok((timeline, room_id)) => {
-                        if window.open_room_id().as_deref() != Some(room_id.as_str()) {
+                        if window.open_room_id() != Some(room_id) {
                             return;
                         }
                         window.remember_timeline(&timeline);
@@ -256,35 +257,32 @@ impl Window {
     }
 
     /// The recently opened conversation of `room_id`, if it is still kept.
-    fn recent_timeline(&self, room_id: &str) -> Option<crate::engine::timeline::RoomTimeline> {
+    fn recent_timeline(&self, room_id: &RoomId) -> Option<crate::engine::timeline::RoomTimeline> {
         let recent = self.imp().recent_timelines.borrow();
         let user_id = self.session()?.user_id();
         recent
             .iter()
-            .find(|t| t.room().room_id().as_str() == room_id && t.session().user_id() == user_id)
+            .find(|t| t.room_id() == room_id && t.session().user_id() == user_id)
             .cloned()
     }
 
     /// The rooms whose conversations are kept open, the most recently shown last.
-    pub fn recent_rooms(&self) -> Vec<String> {
+    pub fn recent_rooms(&self) -> Vec<OwnedRoomId> {
         let recent = self.imp().recent_timelines.borrow();
-        recent
-            .iter()
-            .map(|t| t.room().room_id().to_string())
-            .collect()
+        recent.iter().map(|t| t.room_id().to_owned()).collect()
     }
 
     /// Lets the kept conversation of `room_id` go.
-    fn forget_timeline(&self, room_id: &str) {
+    fn forget_timeline(&self, room_id: &RoomId) {
         let mut recent = self.imp().recent_timelines.borrow_mut();
-        recent.retain(|t| t.room().room_id().as_str() != room_id);
+        recent.retain(|t| t.room_id() != room_id);
     }
 
     /// Keeps `timeline` among the recent ones, the oldest dropped past `RECENT_ROOMS`.
     fn remember_timeline(&self, timeline: &crate::engine::timeline::RoomTimeline) {
         let mut recent = self.imp().recent_timelines.borrow_mut();
         recent.retain(|t| {
-            t.room().room_id() != timeline.room().room_id()
+            t.room_id() != timeline.room_id()
                 || t.session().user_id() != timeline.session().user_id()
         });
         recent.push(timeline.clone());

@@ -7,6 +7,7 @@ use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
 use super::Window;
+use crate::engine::ids::OwnedRoomId;
 use crate::engine::push_rules::{self, RoomMode};
 use crate::ui::bridge::run_or_toast;
 
@@ -34,7 +35,10 @@ impl Window {
         let prepare = gio::ActionEntry::builder("prepare-room-menu")
             .parameter_type(Some(glib::VariantTy::STRING))
             .activate(|window: &Window, _, target| {
-                if let Some(room_id) = target.and_then(|t| t.get::<String>()) {
+                if let Some(room_id) = target
+                    .and_then(|t| t.get::<String>())
+                    .and_then(|id| OwnedRoomId::try_from(id).ok())
+                {
                     window.prepare_room_menu(room_id);
                 }
             })
@@ -65,7 +69,7 @@ impl Window {
     }
 
     /// Names the room of the menu about to open and shows its current choices.
-    fn prepare_room_menu(&self, room_id: String) {
+    fn prepare_room_menu(&self, room_id: OwnedRoomId) {
         let Some(session) = self.session() else {
             return;
         };

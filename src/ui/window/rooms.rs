@@ -4,6 +4,7 @@
 use adw::prelude::*;
 
 use super::Window;
+use crate::engine::ids::{OwnedRoomId, RoomId};
 use crate::engine::links::{self, LinkTarget};
 use crate::engine::rooms;
 use crate::i18n::gettext;
@@ -35,7 +36,7 @@ impl Window {
     }
 
     /// Opens the details of `room_id` for the account shown.
-    pub(super) fn show_room_details(&self, room_id: &str) {
+    pub(super) fn show_room_details(&self, room_id: &RoomId) {
         let Some(session) = self.session() else {
             return;
         };
@@ -73,9 +74,9 @@ impl Window {
         }
     }
 
-    fn room_opener(&self) -> impl Fn(String) + 'static {
+    fn room_opener(&self) -> impl Fn(OwnedRoomId) + 'static {
         let window = self.downgrade();
-        move |room_id: String| {
+        move |room_id: OwnedRoomId| {
             if let Some(window) = window.upgrade() {
                 window.open_room(&room_id);
             }

@@ -134,7 +134,7 @@ fn a_session_the_server_adds_gets_no_key_for_another_person_or_the_account_itsel
         );
 
         // The sender is told who cannot read, and the room is not shown as all verified.
-        let left_out = identities::devices_left_out(&alice, room_id.as_str())
+        let left_out = identities::devices_left_out(&alice, &crate::harness::rid(room_id.as_str()))
             .await
             .unwrap();
         let left_out: Vec<(&str, &str)> = left_out
@@ -151,7 +151,7 @@ fn a_session_the_server_adds_gets_no_key_for_another_person_or_the_account_itsel
             "{left_out:?}"
         );
         assert_ne!(
-            identities::room_trust(&alice, room_id.as_str())
+            identities::room_trust(&alice, &crate::harness::rid(room_id.as_str()))
                 .await
                 .unwrap(),
             identities::RoomTrust::AllVerified
@@ -198,7 +198,7 @@ fn a_new_session_of_someone_without_cross_signing_waits_for_confirmation() {
         // A session that appears later waits.
         let mut nio_new = NioPeer::login(server, &nio_user).await;
         wait_for_device(&session, &nio_user.user_id, &nio_new.device_id).await;
-        let timeline = RoomTimeline::open(&session, &sync, &room_id).await.unwrap();
+        let timeline = RoomTimeline::open(&session, &sync, &crate::harness::rid(&room_id)).await.unwrap();
         let refused = timeline.send(&Outgoing::text("not yet")).await;
         assert!(
             matches!(&refused, Err(EngineError::SessionsUnconfirmed(users)) if users == &vec![nio_user.user_id.clone()]),
@@ -211,20 +211,20 @@ fn a_new_session_of_someone_without_cross_signing_waits_for_confirmation() {
         assert_eq!(waiting.len(), 1, "{waiting:?}");
         assert_eq!(waiting[0].device_id.as_str(), nio_new.device_id);
         let mut updates = Box::pin(
-            identities::unconfirmed_session_updates(&session, &room_id)
+            identities::unconfirmed_session_updates(&session, &crate::harness::rid(&room_id))
                 .await
                 .unwrap(),
         );
         assert_eq!(updates.next().await.map(|w| w.len()), Some(1));
 
-        recipients::confirm_session(&session, &nio_user.user_id, &nio_new.device_id)
+        recipients::confirm_session(&session, &crate::harness::uid(&nio_user.user_id), &nio_new.device_id)
             .await
             .unwrap();
         next_matching(&mut updates, "the confirmed session to leave the banner", |w| {
             w.is_empty()
         })
         .await;
-        identities::ensure_can_send(&session, &room_id)
+        identities::ensure_can_send(&session, &crate::harness::rid(&room_id))
             .await
             .expect("sending goes on");
         let confirmed = format!("confirmed {}", random_hex(6));
@@ -268,7 +268,7 @@ fn messages_that_wait_while_an_identity_changes_go_out_only_after_the_person_dec
         let room_id = shared_room(&alice, &bob, "Waiting room").await;
         let room = room_id.to_string();
         eventually("Alice to know Bob's identity", || async {
-            identities::user_trust(&alice, &bob_user.user_id)
+            identities::user_trust(&alice, &crate::harness::uid(&bob_user.user_id))
                 .await
                 .unwrap()
                 == identities::UserTrust::Unverified
@@ -316,7 +316,11 @@ fn messages_that_wait_while_an_identity_changes_go_out_only_after_the_person_dec
             .await
             .expect("Bob resets his identity");
         link.mend();
-        let mut warnings = Box::pin(identities::identity_warnings(&alice, &room).await.unwrap());
+        let mut warnings = Box::pin(
+            identities::identity_warnings(&alice, &crate::harness::rid(&room))
+                .await
+                .unwrap(),
+        );
         next_matching(&mut warnings, "Bob's changed identity at Alice's", |w| {
             w.iter().any(|w| w.user_id == bob_user.user_id)
         })
@@ -327,7 +331,7 @@ fn messages_that_wait_while_an_identity_changes_go_out_only_after_the_person_dec
         })
         .await;
         let decided_at = SystemTime::now();
-        identities::acknowledge_identity(&alice, &bob_user.user_id)
+        identities::acknowledge_identity(&alice, &crate::harness::uid(&bob_user.user_id))
             .await
             .unwrap();
 
@@ -345,7 +349,8 @@ fn messages_that_wait_while_an_identity_changes_go_out_only_after_the_person_dec
             .await;
         let decided_ms =
             u64::try_from(decided_at.duration_since(UNIX_EPOCH).unwrap().as_millis()).unwrap();
-        let times = server_times_after(&bob, &room_id, before.event_id.as_deref().unwrap()).await;
+        let times =
+            server_times_after(&bob, &room_id, before.event_id.as_deref().unwrap().as_str()).await;
         let alice_times: Vec<u64> = times
             .iter()
             .filter(|(sender, _)| sender == &alice_user.user_id)

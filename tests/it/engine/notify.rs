@@ -94,7 +94,7 @@ fn notices_follow_the_push_rules_on_decrypted_events() {
         // Mentions and keywords only: the plain message is skipped, the mention comes.
         push_rules::set_room_mode(
             &session,
-            group.room_id().as_str(),
+            &crate::harness::rid(group.room_id().as_str()),
             Some(RoomMode::MentionsAndKeywords),
         )
         .await
@@ -133,9 +133,13 @@ fn notices_follow_the_push_rules_on_decrypted_events() {
 
         // Muted: nothing, not even a mention. Proof that it was processed: Sotto's
         // timeline shows it; the direct message after it is the next alert.
-        push_rules::set_room_mode(&session, group.room_id().as_str(), Some(RoomMode::Mute))
-            .await
-            .unwrap();
+        push_rules::set_room_mode(
+            &session,
+            &crate::harness::rid(group.room_id().as_str()),
+            Some(RoomMode::Mute),
+        )
+        .await
+        .unwrap();
         wait_for_mode(&session, group.room_id().as_str(), RoomMode::Mute).await;
         peers::send_mention(&group, &user.user_id, "notified: muted mention").await;
         let group_view = SottoRoom::open(&session, &sync, group.room_id().as_str()).await;
@@ -190,7 +194,13 @@ async fn dm_latest_event(client: &Client, room: &Room) -> matrix_sdk::ruma::Owne
 }
 
 async fn wait_for_mode(session: &sotto::engine::session::Session, room_id: &str, mode: RoomMode) {
-    wait_until(|| async { push_rules::room_mode(session, room_id).await.ok() == Some(mode) }).await;
+    wait_until(|| async {
+        push_rules::room_mode(session, &crate::harness::rid(room_id))
+            .await
+            .ok()
+            == Some(mode)
+    })
+    .await;
 }
 
 async fn wait_until<F, Fut>(check: F)

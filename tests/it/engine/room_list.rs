@@ -201,7 +201,7 @@ fn invitations_can_be_accepted_and_declined() {
 
         listing
             .handle
-            .accept_invite(yes.room_id().as_str())
+            .accept_invite(&crate::harness::rid(yes.room_id().as_str()))
             .await
             .expect("accepts");
         listing
@@ -215,7 +215,7 @@ fn invitations_can_be_accepted_and_declined() {
 
         listing
             .handle
-            .decline_invite(no.room_id().as_str())
+            .decline_invite(&crate::harness::rid(no.room_id().as_str()))
             .await
             .expect("declines");
         listing
@@ -237,8 +237,12 @@ fn invitations_can_be_accepted_and_declined() {
             matrix_sdk::ruma::events::room::member::MembershipState::Leave
         );
         assert!(
-            listing.handle.accept_invite("not a room ID").await.is_err(),
-            "a bad room ID is an error, not a panic"
+            listing
+                .handle
+                .accept_invite(&crate::harness::rid("!never-invited:localhost"))
+                .await
+                .is_err(),
+            "a room the account was never invited to is an error, not a panic"
         );
         sync.stop().await;
     });
@@ -380,7 +384,7 @@ fn filters_narrow_the_list_by_kind_and_name() {
         // Joined through the invitation, the room becomes a direct chat (m.direct).
         listing
             .handle
-            .accept_invite(dm.room_id().as_str())
+            .accept_invite(&crate::harness::rid(dm.room_id().as_str()))
             .await
             .unwrap();
         listing

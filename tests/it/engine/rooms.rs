@@ -130,7 +130,7 @@ fn a_new_private_room_is_encrypted_and_its_invitees_are_invited() {
         .expect("the room is created");
 
         peer_sees(&guest_client, "the invitation", |c| {
-            in_room(c, &room_id, RoomState::Invited)
+            in_room(c, room_id.as_str(), RoomState::Invited)
         })
         .await;
         let details = rooms::details(&session, &room_id).await.unwrap();
@@ -213,10 +213,10 @@ fn a_direct_chat_is_reused_and_needs_a_real_person() {
         let (me, session) = sotto_user(&test, "dmer").await;
         let (friend, friend_client) = peer("dmer-friend").await;
 
-        let first = rooms::start_direct_chat(&session, &friend.user_id)
+        let first = rooms::start_direct_chat(&session, &crate::harness::uid(&friend.user_id))
             .await
             .expect("the direct chat is made");
-        let again = rooms::start_direct_chat(&session, &friend.user_id)
+        let again = rooms::start_direct_chat(&session, &crate::harness::uid(&friend.user_id))
             .await
             .unwrap();
         assert_eq!(first, again, "the existing direct chat is reused");
@@ -224,7 +224,7 @@ fn a_direct_chat_is_reused_and_needs_a_real_person() {
         assert!(details.is_encrypted, "a new direct chat is encrypted");
 
         peer_sees(&friend_client, "the direct chat invitation", |c| {
-            in_room(c, &first, RoomState::Invited)
+            in_room(c, first.as_str(), RoomState::Invited)
         })
         .await;
         let room = friend_client
@@ -233,17 +233,18 @@ fn a_direct_chat_is_reused_and_needs_a_real_person() {
         assert!(room.is_direct().await.unwrap(), "marked as direct");
 
         let nobody = format!("@nobody-here:{}", synapse::shared().server_name());
-        let missing = rooms::start_direct_chat(&session, &nobody).await;
+        let missing = rooms::start_direct_chat(&session, &crate::harness::uid(&nobody)).await;
         assert!(
             matches!(&missing, Err(EngineError::UserNotFound(id)) if *id == nobody),
             "{missing:?}"
         );
-        let malformed = rooms::start_direct_chat(&session, "friend@example.org").await;
+        // What the person types is read as a user ID first (the dialog does this).
+        let malformed = rooms::parse_user_id("friend@example.org");
         assert!(
             matches!(malformed, Err(EngineError::InvalidMatrixId(_))),
             "{malformed:?}"
         );
-        let myself = rooms::start_direct_chat(&session, &me.user_id).await;
+        let myself = rooms::start_direct_chat(&session, &crate::harness::uid(&me.user_id)).await;
         assert!(
             matches!(myself, Err(EngineError::DirectChatWithSelf)),
             "{myself:?}"
@@ -274,7 +275,7 @@ fn a_direct_chat_is_reused_and_needs_a_real_person() {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let reused = rooms::start_direct_chat(&session, &other.user_id)
+        let reused = rooms::start_direct_chat(&session, &crate::harness::uid(&other.user_id))
             .await
             .unwrap();
         assert_eq!(reused, theirs.room_id().to_string());
@@ -290,11 +291,11 @@ fn a_direct_chat_is_reused_and_needs_a_real_person() {
             assert!(Instant::now() < deadline, "the invitation never arrived");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let invited = rooms::start_direct_chat(&session, &plain.user_id)
+        let invited = rooms::start_direct_chat(&session, &crate::harness::uid(&plain.user_id))
             .await
             .unwrap();
         assert_ne!(invited, unencrypted_id, "not the unencrypted invitation");
-        let other_fresh = rooms::start_direct_chat(&session, &other.user_id)
+        let other_fresh = rooms::start_direct_chat(&session, &crate::harness::uid(&other.user_id))
             .await
             .unwrap();
         assert_eq!(
@@ -315,7 +316,7 @@ fn a_direct_chat_is_reused_and_needs_a_real_person() {
             .join_room_by_id(joined.room_id())
             .await
             .unwrap();
-        let fresh = rooms::start_direct_chat(&session, &plain2.user_id)
+        let fresh = rooms::start_direct_chat(&session, &crate::harness::uid(&plain2.user_id))
             .await
             .unwrap();
         assert_ne!(
@@ -324,7 +325,7 @@ fn a_direct_chat_is_reused_and_needs_a_real_person() {
             "not the joined unencrypted chat"
         );
         assert!(rooms::details(&session, &fresh).await.unwrap().is_encrypted);
-        let again = rooms::start_direct_chat(&session, &plain2.user_id)
+        let again = rooms::start_direct_chat(&session, &crate::harness::uid(&plain2.user_id))
             .await
             .unwrap();
         assert_eq!(again, fresh, "the new encrypted chat is reused");
@@ -377,7 +378,13 @@ fn rooms_are_joined_by_alias_id_or_link_and_unknown_ones_are_not_found() {
         );
 
         rooms::leave(&session, &joined).await.expect("leaves");
-        peer_sees_membership(&host, &joined, &session.user_id(), MembershipState::Leave).await;
+        peer_sees_membership(
+            &host,
+            joined.as_str(),
+            session.user_id().as_str(),
+            MembershipState::Leave,
+        )
+        .await;
     });
 }
 
@@ -401,40 +408,45 @@ fn invite_kick_and_ban_reach_the_other_side_with_their_reasons() {
         )
         .await
         .unwrap();
-        join_peer(&talker_client, &room_id).await;
-        join_peer(&spammer_client, &room_id).await;
+        join_peer(&talker_client, room_id.as_str()).await;
+        join_peer(&spammer_client, room_id.as_str()).await;
 
-        rooms::invite(&session, &room_id, &late.user_id)
+        rooms::invite(&session, &room_id, &crate::harness::uid(&late.user_id))
             .await
             .expect("invites");
         peer_sees(&late_client, "the invitation", |c| {
-            in_room(c, &room_id, RoomState::Invited)
+            in_room(c, room_id.as_str(), RoomState::Invited)
         })
         .await;
 
         rooms::kick(
             &session,
             &room_id,
-            &talker.user_id,
+            &crate::harness::uid(&talker.user_id),
             Some("  Take a break  "),
         )
         .await
         .expect("removes");
         let reason = peer_sees_membership(
             &talker_client,
-            &room_id,
+            room_id.as_str(),
             &talker.user_id,
             MembershipState::Leave,
         )
         .await;
         assert_eq!(reason.as_deref(), Some("Take a break"));
 
-        rooms::ban(&session, &room_id, &spammer.user_id, Some("Spam"))
-            .await
-            .expect("bans");
+        rooms::ban(
+            &session,
+            &room_id,
+            &crate::harness::uid(&spammer.user_id),
+            Some("Spam"),
+        )
+        .await
+        .expect("bans");
         let reason = peer_sees_membership(
             &spammer_client,
-            &room_id,
+            room_id.as_str(),
             &spammer.user_id,
             MembershipState::Ban,
         )
@@ -453,7 +465,7 @@ fn invite_kick_and_ban_reach_the_other_side_with_their_reasons() {
         assert_eq!(details.topic.as_deref(), Some("Be kind"));
 
         let members = rooms::members(&session, &room_id).await.unwrap();
-        let summary: Vec<(String, Role, Membership)> = members
+        let summary: Vec<(OwnedUserId, Role, Membership)> = members
             .iter()
             .map(|m| (m.user_id.clone(), m.role, m.membership))
             .collect();
@@ -461,20 +473,24 @@ fn invite_kick_and_ban_reach_the_other_side_with_their_reasons() {
             summary,
             vec![
                 (session.user_id(), Role::Admin, Membership::Joined),
-                (late.user_id.clone(), Role::User, Membership::Invited),
+                (
+                    crate::harness::uid(late.user_id.clone()),
+                    Role::User,
+                    Membership::Invited
+                ),
             ],
             "the removed and the banned are no longer members"
         );
 
-        let malformed = rooms::kick(&session, &room_id, "talker", None).await;
+        let malformed = rooms::parse_user_id("talker");
         assert!(matches!(malformed, Err(EngineError::InvalidMatrixId(_))));
 
-        join_peer(&late_client, &room_id).await;
+        join_peer(&late_client, room_id.as_str()).await;
         rooms::leave(&session, &room_id).await.expect("leaves");
         peer_sees_membership(
             &late_client,
-            &room_id,
-            &session.user_id(),
+            room_id.as_str(),
+            session.user_id().as_str(),
             MembershipState::Leave,
         )
         .await;
@@ -500,7 +516,9 @@ fn the_account_is_told_when_it_leaves_a_room_or_is_banned_from_one() {
         let banned = rooms_in[1].room_id().to_string();
         let watch = |room_id: String| {
             let session = session.clone();
-            tokio::spawn(async move { rooms::wait_until_gone(&session, &room_id).await })
+            tokio::spawn(async move {
+                rooms::wait_until_gone(&session, &crate::harness::rid(&room_id)).await
+            })
         };
         let staying_watch = watch(staying.clone());
         let banned_watch = watch(banned.clone());
@@ -519,7 +537,9 @@ fn the_account_is_told_when_it_leaves_a_room_or_is_banned_from_one() {
         assert!(!staying_watch.is_finished(), "still in the other room");
 
         // Leaving from here.
-        rooms::leave(&session, &staying).await.expect("leaves");
+        rooms::leave(&session, &crate::harness::rid(&staying))
+            .await
+            .expect("leaves");
         let gone = tokio::time::timeout(PATIENCE, staying_watch)
             .await
             .expect("told of leaving in time")
@@ -527,7 +547,8 @@ fn the_account_is_told_when_it_leaves_a_room_or_is_banned_from_one() {
         assert_eq!(gone.unwrap(), rooms::Gone::Left);
 
         // A room the account was never in is an error, not a wait.
-        let unknown = rooms::wait_until_gone(&session, "!nowhere:localhost").await;
+        let unknown =
+            rooms::wait_until_gone(&session, &crate::harness::rid("!nowhere:localhost")).await;
         assert!(matches!(unknown, Err(EngineError::RoomNotFound(_))));
         sync.stop().await;
     });
@@ -574,7 +595,9 @@ fn members_show_roles_and_ambiguous_names_and_power_is_checked() {
         rooms::join(&session, &room_id).await.expect("joins");
         join_peer(&helper_client, &room_id).await;
 
-        let members = rooms::members(&session, &room_id).await.unwrap();
+        let members = rooms::members(&session, &crate::harness::rid(&room_id))
+            .await
+            .unwrap();
         let owner_row = members.iter().find(|m| m.user_id == owner.user_id).unwrap();
         let helper_row = members
             .iter()
@@ -590,17 +613,25 @@ fn members_show_roles_and_ambiguous_names_and_power_is_checked() {
         assert!(!my_row.name_ambiguous);
         assert!(members.iter().all(|m| !m.can_kick && !m.can_ban));
 
-        let details = rooms::details(&session, &room_id).await.unwrap();
+        let details = rooms::details(&session, &crate::harness::rid(&room_id))
+            .await
+            .unwrap();
         assert!(!details.can_kick && !details.can_ban);
         assert!(!details.can_set_name && !details.can_set_topic);
         assert_eq!(details.joined_count, 3);
 
-        let refused = rooms::kick(&session, &room_id, &helper.user_id, None).await;
+        let refused = rooms::kick(
+            &session,
+            &crate::harness::rid(&room_id),
+            &crate::harness::uid(&helper.user_id),
+            None,
+        )
+        .await;
         assert!(
             matches!(refused, Err(EngineError::NotAllowed)),
             "{refused:?}"
         );
-        let refused = rooms::set_name(&session, &room_id, "Mine now").await;
+        let refused = rooms::set_name(&session, &crate::harness::rid(&room_id), "Mine now").await;
         assert!(
             matches!(refused, Err(EngineError::NotAllowed)),
             "{refused:?}"
@@ -652,7 +683,7 @@ fn a_message_sent_right_after_creating_an_encrypted_room_is_encrypted() {
             .expect("the room is created");
             // At once, as someone who creates a room and types straight away.
             let conversation =
-                harness::conversation::Conversation::open(&session, &sync, &room_id).await;
+                harness::conversation::Conversation::open(&session, &sync, room_id.as_str()).await;
             let body = format!("first words {i}");
             conversation
                 .timeline
@@ -669,8 +700,12 @@ fn a_message_sent_right_after_creating_an_encrypted_room_is_encrypted() {
                         && e.event_id.is_some()
                 })
                 .await;
-            let kind =
-                raw_type_on_server(&session, room_id, sent.event_id.as_deref().unwrap()).await;
+            let kind = raw_type_on_server(
+                &session,
+                room_id.as_str(),
+                sent.event_id.as_deref().unwrap().as_str(),
+            )
+            .await;
             assert_eq!(kind, "m.room.encrypted", "{body:?} went out as {kind}");
         }
         drop(rooms_made);

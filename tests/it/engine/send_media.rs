@@ -276,7 +276,7 @@ fn pictures_reach_nio_without_metadata_upright_and_neutrally_named() {
         // Sotto shows its own picture as a picture, as the event nio received.
         let shown = room.events().into_iter().any(|e| {
             e.is_own
-                && e.event_id.as_deref() == Some(jpeg_event.as_str())
+                && e.event_id.as_deref() == Some(&crate::harness::eid(jpeg_event.as_str()))
                 && matches!(&e.body, Body::Attachment(Attachment::Image(_)))
         });
         assert!(shown, "Sotto shows the sent picture: {:#?}", room.events());

@@ -649,7 +649,7 @@ async fn signed_in_with_sync(
 
 /// A shared encrypted room made by `owner`, joined by `guest`.
 pub async fn shared_room(owner: &Session, guest: &Session, name: &str) -> OwnedRoomId {
-    let room = peers::create_room(owner.client(), name, true, &[&guest.user_id()]).await;
+    let room = peers::create_room(owner.client(), name, true, &[guest.user_id().as_str()]).await;
     let room_id = room.room_id().to_owned();
     wait_for_room(guest, &room_id).await;
     guest
@@ -689,19 +689,19 @@ fn a_reset_identity_blocks_sending_until_acknowledged() {
         let room = room_id.to_string();
 
         eventually("Bob to know Alice's identity", || async {
-            identities::user_trust(&bob, &alice_user.user_id).await.unwrap()
+            identities::user_trust(&bob, &crate::harness::uid(&alice_user.user_id)).await.unwrap()
                 == identities::UserTrust::Unverified
         })
         .await;
-        let mut warnings = Box::pin(identities::identity_warnings(&bob, &room).await.unwrap());
+        let mut warnings = Box::pin(identities::identity_warnings(&bob, &crate::harness::rid(&room)).await.unwrap());
         assert_eq!(warnings.next().await, Some(Vec::new()), "nothing to warn about yet");
-        identities::ensure_can_send(&bob, &room).await.expect("Bob may send");
+        identities::ensure_can_send(&bob, &crate::harness::rid(&room)).await.expect("Bob may send");
         assert_eq!(
-            identities::room_trust(&bob, &room).await.unwrap(),
+            identities::room_trust(&bob, &crate::harness::rid(&room)).await.unwrap(),
             identities::RoomTrust::SomeUnverified
         );
         // Sending through the conversation keeps a clean check; a change must undo it.
-        let timeline = RoomTimeline::open(&bob, &sync_bob, &room).await.unwrap();
+        let timeline = RoomTimeline::open(&bob, &sync_bob, &crate::harness::rid(&room)).await.unwrap();
         for text in ["before the reset", "still before the reset"] {
             timeline
                 .send(&Outgoing::text(text))
@@ -721,11 +721,11 @@ fn a_reset_identity_blocks_sending_until_acknowledged() {
         assert_eq!(
             seen,
             vec![identities::IdentityWarning {
-                user_id: alice_user.user_id.clone(),
+                user_id: crate::harness::uid(alice_user.user_id.clone()),
                 was_verified: false
             }]
         );
-        let blocked = identities::ensure_can_send(&bob, &room).await;
+        let blocked = identities::ensure_can_send(&bob, &crate::harness::rid(&room)).await;
         assert!(
             matches!(&blocked, Err(EngineError::IdentityChanged(users)) if users == &vec![alice_user.user_id.clone()]),
             "Bob's sending is blocked: {blocked:?}"
@@ -736,23 +736,23 @@ fn a_reset_identity_blocks_sending_until_acknowledged() {
             "the conversation refuses to send too: {refused:?}"
         );
         assert_eq!(
-            identities::user_trust(&bob, &alice_user.user_id).await.unwrap(),
+            identities::user_trust(&bob, &crate::harness::uid(&alice_user.user_id)).await.unwrap(),
             identities::UserTrust::Changed
         );
         assert_eq!(
-            identities::room_trust(&bob, &room).await.unwrap(),
-            identities::RoomTrust::IdentityChanged(vec![alice_user.user_id.clone()])
+            identities::room_trust(&bob, &crate::harness::rid(&room)).await.unwrap(),
+            identities::RoomTrust::IdentityChanged(vec![crate::harness::uid(alice_user.user_id.clone())])
         );
 
-        identities::acknowledge_identity(&bob, &alice_user.user_id).await.unwrap();
+        identities::acknowledge_identity(&bob, &crate::harness::uid(&alice_user.user_id)).await.unwrap();
         next_matching(&mut warnings, "the warning to go", |w| w.is_empty()).await;
-        identities::ensure_can_send(&bob, &room).await.expect("Bob may send again");
+        identities::ensure_can_send(&bob, &crate::harness::rid(&room)).await.expect("Bob may send again");
         timeline
             .send(&Outgoing::text("after acknowledging"))
             .await
             .expect("the conversation sends again");
         assert_eq!(
-            identities::user_trust(&bob, &alice_user.user_id).await.unwrap(),
+            identities::user_trust(&bob, &crate::harness::uid(&alice_user.user_id)).await.unwrap(),
             identities::UserTrust::Unverified
         );
 
@@ -796,7 +796,7 @@ fn only_verified_devices_get_the_keys_when_the_setting_is_on() {
         wait_for_device(&alice, &bob_user.user_id, &verified_id).await;
         wait_for_device(&alice, &bob_user.user_id, &unverified_id).await;
         eventually("Alice to know Bob's identity", || async {
-            identities::user_trust(&alice, &bob_user.user_id)
+            identities::user_trust(&alice, &crate::harness::uid(&bob_user.user_id))
                 .await
                 .unwrap()
                 != identities::UserTrust::NoIdentity
@@ -816,18 +816,18 @@ fn only_verified_devices_get_the_keys_when_the_setting_is_on() {
         })
         .await;
 
-        let left_out = identities::devices_left_out(&alice, room_id.as_str())
+        let left_out = identities::devices_left_out(&alice, &crate::harness::rid(room_id.as_str()))
             .await
             .unwrap();
         assert_eq!(
             left_out,
             vec![identities::LeftOutDevice {
-                user_id: bob_user.user_id.clone(),
+                user_id: crate::harness::uid(bob_user.user_id.clone()),
                 device_id: unverified_id.clone()
             }],
             "only Bob's unverified session is left out"
         );
-        let notice = identities::sharing_notice(&alice, room_id.as_str())
+        let notice = identities::sharing_notice(&alice, &crate::harness::rid(room_id.as_str()))
             .await
             .unwrap();
         assert_eq!(notice.blocked, None, "Alice's session is verified");
@@ -922,7 +922,7 @@ fn emoji_mismatch_cancellation_time_out_and_sign_out_between_people() {
         // The direct chats the requests go into: Alice's with Bob, and Carol's with Bob.
         let dm_id = direct_chat(&alice, &bob).await;
         eventually("Alice to know Bob's identity", || async {
-            identities::user_trust(&alice, &bob_user.user_id).await.unwrap()
+            identities::user_trust(&alice, &crate::harness::uid(&bob_user.user_id)).await.unwrap()
                 == identities::UserTrust::Unverified
         })
         .await;
@@ -933,12 +933,12 @@ fn emoji_mismatch_cancellation_time_out_and_sign_out_between_people() {
         let verifications_carol = Verifications::new(&carol);
         direct_chat(&carol, &bob).await;
         eventually("Carol to know Bob's identity", || async {
-            identities::user_trust(&carol, &bob_user.user_id).await.unwrap()
+            identities::user_trust(&carol, &crate::harness::uid(&bob_user.user_id)).await.unwrap()
                 == identities::UserTrust::Unverified
         })
         .await;
 
-        let flow_alice = verifications_alice.verify_user(&bob_user.user_id).await.expect("asks");
+        let flow_alice = verifications_alice.verify_user(&crate::harness::uid(&bob_user.user_id)).await.expect("asks");
         assert!(!flow_alice.is_self_verification());
         let flow_bob = next_matching(&mut incoming_bob, "Alice's request at Bob", |_| true).await;
         assert_eq!(flow_bob.other_user_id(), alice_user.user_id);
@@ -953,7 +953,7 @@ fn emoji_mismatch_cancellation_time_out_and_sign_out_between_people() {
 
         // Carol asks Bob while he compares with Alice: Bob's side declines her request, and
         // his comparison with Alice goes on.
-        let from_carol = verifications_carol.verify_user(&bob_user.user_id).await.expect("asks");
+        let from_carol = verifications_carol.verify_user(&crate::harness::uid(&bob_user.user_id)).await.expect("asks");
         let mut states_carol = Box::pin(from_carol.states());
         let ended = next_matching(&mut states_carol, "the refusal", FlowState::is_finished).await;
         assert!(
@@ -981,13 +981,13 @@ fn emoji_mismatch_cancellation_time_out_and_sign_out_between_people() {
             "{ended_alice:?}"
         );
         assert_eq!(
-            identities::user_trust(&alice, &bob_user.user_id).await.unwrap(),
+            identities::user_trust(&alice, &crate::harness::uid(&bob_user.user_id)).await.unwrap(),
             identities::UserTrust::Unverified,
             "nothing was verified"
         );
 
         // A second request, cancelled by Alice: Bob sees who ended it.
-        let again = verifications_alice.verify_user(&bob_user.user_id).await.expect("asks again");
+        let again = verifications_alice.verify_user(&crate::harness::uid(&bob_user.user_id)).await.expect("asks again");
         let flow_bob = next_matching(&mut incoming_bob, "the second request", |_| true).await;
         assert_eq!(flow_bob.flow_id(), again.flow_id());
         again.cancel().await.unwrap();
@@ -999,7 +999,7 @@ fn emoji_mismatch_cancellation_time_out_and_sign_out_between_people() {
         );
 
         // Bob's clock runs out: his client sends `m.timeout` into the direct chat.
-        let again = verifications_alice.verify_user(&bob_user.user_id).await.expect("asks again");
+        let again = verifications_alice.verify_user(&crate::harness::uid(&bob_user.user_id)).await.expect("asks again");
         let flow_bob = next_matching(&mut incoming_bob, "the third request", |_| true).await;
         assert_eq!(flow_bob.flow_id(), again.flow_id());
         let bob_dm = wait_for_room(&bob, &dm_id).await;
@@ -1014,7 +1014,7 @@ fn emoji_mismatch_cancellation_time_out_and_sign_out_between_people() {
         flow_bob.cancel().await.unwrap();
 
         // Bob signs out after accepting: Alice's flow ends at once.
-        let again = verifications_alice.verify_user(&bob_user.user_id).await.expect("asks again");
+        let again = verifications_alice.verify_user(&crate::harness::uid(&bob_user.user_id)).await.expect("asks again");
         let flow_bob = next_matching(&mut incoming_bob, "the fourth request", |_| true).await;
         flow_bob.accept().await.unwrap();
         let mut states_alice = Box::pin(again.states());
@@ -1031,7 +1031,7 @@ fn emoji_mismatch_cancellation_time_out_and_sign_out_between_people() {
             "{ended:?}"
         );
         assert_eq!(
-            identities::user_trust(&alice, &bob_user.user_id).await.unwrap(),
+            identities::user_trust(&alice, &crate::harness::uid(&bob_user.user_id)).await.unwrap(),
             identities::UserTrust::Unverified,
             "nothing was verified"
         );
@@ -1201,21 +1201,25 @@ fn room_trust_follows_a_verification_and_an_identity_reset() {
         })
         .await;
         eventually("Alice to know Bob's identity", || async {
-            identities::user_trust(&alice, &bob_user.user_id)
+            identities::user_trust(&alice, &crate::harness::uid(&bob_user.user_id))
                 .await
                 .unwrap()
                 == identities::UserTrust::Unverified
         })
         .await;
 
-        let mut room_trust = Box::pin(identities::room_trust_updates(&alice, &room).await.unwrap());
+        let mut room_trust = Box::pin(
+            identities::room_trust_updates(&alice, &crate::harness::rid(&room))
+                .await
+                .unwrap(),
+        );
         assert_eq!(
             room_trust.next().await,
             Some(identities::RoomTrust::SomeUnverified),
             "the summary starts with the state now"
         );
         let mut bob_trust = Box::pin(
-            identities::user_trust_updates(&alice, &bob_user.user_id)
+            identities::user_trust_updates(&alice, &crate::harness::uid(&bob_user.user_id))
                 .await
                 .unwrap(),
         );
@@ -1223,7 +1227,9 @@ fn room_trust_follows_a_verification_and_an_identity_reset() {
             bob_trust.next().await,
             Some(identities::UserTrust::Unverified)
         );
-        let members = sotto::engine::rooms::members(&alice, &room).await.unwrap();
+        let members = sotto::engine::rooms::members(&alice, &crate::harness::rid(&room))
+            .await
+            .unwrap();
         assert!(members.iter().all(|m| !m.verified), "{members:?}");
 
         let (_list, updates) = sotto::engine::room_list::room_list(&sync_alice)
@@ -1234,7 +1240,9 @@ fn room_trust_follows_a_verification_and_an_identity_reset() {
         let bob_dm = |s: &sotto::engine::room_list::RoomListSections| {
             s.rooms()
                 .find(|r| {
-                    r.room_id == room && r.dm_partner.as_deref() == Some(bob_user.user_id.as_str())
+                    r.room_id == room
+                        && r.dm_partner.as_deref()
+                            == Some(&crate::harness::uid(bob_user.user_id.as_str()))
                 })
                 .cloned()
         };
@@ -1249,7 +1257,7 @@ fn room_trust_follows_a_verification_and_an_identity_reset() {
 
         // Alice verifies Bob in their direct chat; both confirm the emoji.
         let flow_alice = verifications_alice
-            .verify_user(&bob_user.user_id)
+            .verify_user(&crate::harness::uid(&bob_user.user_id))
             .await
             .expect("asks");
         let flow_bob = next_matching(&mut incoming_bob, "Alice's request at Bob", |_| true).await;
@@ -1281,7 +1289,9 @@ fn room_trust_follows_a_verification_and_an_identity_reset() {
             *t == identities::UserTrust::Verified
         })
         .await;
-        let members = sotto::engine::rooms::members(&alice, &room).await.unwrap();
+        let members = sotto::engine::rooms::members(&alice, &crate::harness::rid(&room))
+            .await
+            .unwrap();
         let shown: Vec<(&str, bool)> = members
             .iter()
             .map(|m| (m.user_id.as_str(), m.verified))
@@ -1312,7 +1322,9 @@ fn room_trust_follows_a_verification_and_an_identity_reset() {
         .await;
         assert_eq!(
             changed,
-            identities::RoomTrust::IdentityChanged(vec![bob_user.user_id.clone()])
+            identities::RoomTrust::IdentityChanged(vec![crate::harness::uid(
+                bob_user.user_id.clone()
+            )])
         );
         next_matching(
             &mut bob_trust,

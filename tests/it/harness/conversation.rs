@@ -21,7 +21,7 @@ pub struct Conversation {
 
 impl Conversation {
     pub async fn open(session: &Session, sync: &AccountSync, room_id: &str) -> Self {
-        let timeline = RoomTimeline::open(session, sync, room_id)
+        let timeline = RoomTimeline::open(session, sync, &crate::harness::rid(room_id))
             .await
             .expect("the timeline opens");
         let (initial, mut diffs) = timeline.entries().await;

@@ -231,3 +231,18 @@ pub fn peak_memory_kib() -> u64 {
         })
         .unwrap_or(0)
 }
+
+/// The room ID `id` (from a peer or the server, so known to be one) as the engine takes it.
+pub fn rid(id: impl AsRef<str>) -> sotto::engine::ids::OwnedRoomId {
+    sotto::engine::ids::OwnedRoomId::try_from(id.as_ref()).expect("a room ID")
+}
+
+/// The user ID `id` (a test user's, so known to be one) as the engine takes it.
+pub fn uid(id: impl AsRef<str>) -> sotto::engine::ids::OwnedUserId {
+    sotto::engine::ids::OwnedUserId::try_from(id.as_ref()).expect("a user ID")
+}
+
+/// The event ID `id` (from the server, so known to be one) as the engine takes it.
+pub fn eid(id: impl AsRef<str>) -> sotto::engine::ids::OwnedEventId {
+    sotto::engine::ids::OwnedEventId::try_from(id.as_ref()).expect("an event ID")
+}

@@ -114,7 +114,7 @@ pub async fn publish_sotto_keys(session: &sotto::engine::session::Session, obser
     let sync = sotto::engine::sync::AccountSync::start(session)
         .await
         .expect("the sync starts");
-    wait_for_device_keys(observer, &session.user_id(), &session.device_id()).await;
+    wait_for_device_keys(observer, session.user_id().as_str(), &session.device_id()).await;
     sync.stop().await;
 }
 

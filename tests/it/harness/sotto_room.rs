@@ -75,7 +75,7 @@ impl SottoRoom {
     pub async fn reply(&self, to: &OwnedEventId, body: &str) -> OwnedEventId {
         self.conversation
             .timeline
-            .reply(&Outgoing::text(body), to.as_str())
+            .reply(&Outgoing::text(body), &crate::harness::eid(to.as_str()))
             .await
             .expect("the reply is queued");
         self.wait_for_own(body).await
@@ -86,7 +86,7 @@ impl SottoRoom {
         let target = self
             .conversation
             .wait_for("the message to edit", |e| {
-                e.event_id.as_deref() == Some(event_id.as_str())
+                e.event_id.as_deref() == Some(&crate::harness::eid(event_id.as_str()))
             })
             .await;
         self.conversation
@@ -96,7 +96,7 @@ impl SottoRoom {
             .expect("the edit is queued");
         self.conversation
             .wait_for(&format!("the edit to {body:?}"), |e| {
-                e.event_id.as_deref() == Some(event_id.as_str())
+                e.event_id.as_deref() == Some(&crate::harness::eid(event_id.as_str()))
                     && e.edited
                     && text_of(e) == Some(body)
             })
@@ -112,8 +112,8 @@ impl SottoRoom {
             })
             .await;
         Shown {
-            event_id: OwnedEventId::try_from(event.event_id.unwrap()).expect("an event ID"),
-            sender: event.sender,
+            event_id: event.event_id.unwrap(),
+            sender: event.sender.to_string(),
             was_encrypted: event.encrypted,
         }
     }
@@ -134,6 +134,6 @@ impl SottoRoom {
                 e.is_own && text_of(e) == Some(body) && e.send_state == SendState::Remote
             })
             .await;
-        OwnedEventId::try_from(event.event_id.unwrap()).expect("an event ID")
+        event.event_id.unwrap()
     }
 }

@@ -41,7 +41,7 @@ fn the_default_log_level_names_no_person_room_or_device() {
         peers::send_text(&room, "hello from the friend").await;
         sotto_room.wait_for_text("hello from the friend").await;
         sotto_room.send_text("hello back").await;
-        let direct = rooms::start_direct_chat(&session, &friend.user_id)
+        let direct = rooms::start_direct_chat(&session, &crate::harness::uid(&friend.user_id))
             .await
             .unwrap();
         sync.stop().await;
@@ -50,7 +50,7 @@ fn the_default_log_level_names_no_person_room_or_device() {
             friend_client.device_id().unwrap().to_string(),
             session.device_id(),
             room.room_id().to_string(),
-            direct,
+            direct.to_string(),
         ]
     });
     drop(runtime);

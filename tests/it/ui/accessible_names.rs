@@ -106,7 +106,7 @@ fn the_main_window_and_a_message_dialog_have_clean_accessible_names() {
             || window.rooms().n_items() == 1,
             || window.page(),
         );
-        window.open_room(&room_id);
+        window.open_room(&crate::harness::rid(&room_id));
         wait_for(
             "the message",
             PATIENCE,

@@ -21,7 +21,7 @@ fn add_a_second_account_and_switch_between_them() {
     on_gtk_thread(move || {
         let window = open_window(accounts, 360, 720, "session");
         let shown = |w: &sotto::ui::window::Window| w.session().map(|s| s.user_id());
-        assert_eq!(shown(&window), Some(first.user_id.clone()));
+        assert_eq!(shown(&window), Some(crate::harness::uid(&first.user_id)));
 
         // Add Account opens the greeter with a way back.
         assert!(WidgetExt::activate_action(&window, "win.add-account", None).is_ok());
@@ -34,7 +34,7 @@ fn add_a_second_account_and_switch_between_them() {
         wait_for(
             "the second account",
             PATIENCE,
-            || shown(&window) == Some(second.user_id.clone()),
+            || shown(&window) == Some(crate::harness::uid(second.user_id.clone())),
             || format!("{} {:?}", window.page(), window.greeter().error()),
         );
         assert_eq!(window.page(), "session");
@@ -44,8 +44,8 @@ fn add_a_second_account_and_switch_between_them() {
         assert_eq!(
             entries,
             vec![
-                (first.user_id.clone(), false),
-                (second.user_id.clone(), true)
+                (crate::harness::uid(&first.user_id), false),
+                (crate::harness::uid(&second.user_id), true)
             ]
         );
         window.account_button().popup();
@@ -53,11 +53,14 @@ fn add_a_second_account_and_switch_between_them() {
         let popover = window.account_button().popover().expect("the switcher");
         screenshot(&popover, "account-switcher-popover");
         window.account_button().popdown();
-        window.switch_account(&first.user_id);
+        window.switch_account(&crate::harness::uid(&first.user_id));
         wait_for(
             "the first account again",
             PATIENCE,
-            || window.page() == "session" && shown(&window) == Some(first.user_id.clone()),
+            || {
+                window.page() == "session"
+                    && shown(&window) == Some(crate::harness::uid(first.user_id.clone()))
+            },
             || window.page(),
         );
         settle();
@@ -66,7 +69,7 @@ fn add_a_second_account_and_switch_between_them() {
 
         // The account shown last opens first.
         let window = open_window(again, 1280, 800, "session");
-        assert_eq!(shown(&window), Some(first.user_id.clone()));
+        assert_eq!(shown(&window), Some(crate::harness::uid(&first.user_id)));
         window.destroy();
     });
     let accounts: Vec<String> = test
@@ -74,7 +77,7 @@ fn add_a_second_account_and_switch_between_them() {
         .list()
         .unwrap()
         .into_iter()
-        .map(|a| a.user_id)
+        .map(|a| a.user_id.to_string())
         .collect();
     assert_eq!(accounts, vec![first_id, second_id]);
 }

@@ -48,7 +48,7 @@ fn list_avatar(window: &sotto::ui::window::Window, room_id: &str) -> Option<adw:
         .room_list_pane()
         .rows()
         .into_iter()
-        .find(|row| row.room_id() == room_id)
+        .find(|row| row.room_id().is_some_and(|id| id == room_id))
         .map(|row| row.avatar())
 }
 
@@ -64,7 +64,7 @@ fn message_row(view: &RoomView, text: &str) -> Option<MessageRow> {
 
 /// Opens `room_id` in the window and waits for the row with `text`.
 fn open_at(window: &sotto::ui::window::Window, room_id: &str, text: &str) -> MessageRow {
-    window.open_room(room_id);
+    window.open_room(&crate::harness::rid(room_id));
     let view = window.room_view();
     wait_for(
         &format!("the message {text:?}"),
@@ -233,7 +233,7 @@ fn own_picture_name_and_room_picture_reach_others_without_metadata() {
         wait_for(
             "the room listed",
             PATIENCE,
-            || list_avatar(&window, &room_id).is_some(),
+            || list_avatar(&window, room_id.as_str()).is_some(),
             || window.page(),
         );
         // The own picture, from the profile page.
@@ -312,8 +312,12 @@ fn own_picture_name_and_room_picture_reach_others_without_metadata() {
 
         // The room picture, from the room details: set by this account, so it loads in
         // the group's row by itself.
-        WidgetExt::activate_action(&window, "win.room-details", Some(&room_id.to_variant()))
-            .unwrap();
+        WidgetExt::activate_action(
+            &window,
+            "win.room-details",
+            Some(&room_id.as_str().to_variant()),
+        )
+        .unwrap();
         let details: adw::PreferencesWindow = crate::harness::ui::toplevel("Own picture room");
         wait_for(
             "the details with the change button",
@@ -334,7 +338,7 @@ fn own_picture_name_and_room_picture_reach_others_without_metadata() {
         wait_for(
             "the room picture in the list",
             PATIENCE,
-            || list_avatar(&window, &room_id).is_some_and(|a| shows_picture(&a)),
+            || list_avatar(&window, room_id.as_str()).is_some_and(|a| shows_picture(&a)),
             String::new,
         );
         wait_for(

@@ -128,7 +128,7 @@ fn child_started_at_login_with_a_locked_keyring() {
     std::fs::create_dir_all(paths.data()).unwrap();
     AccountList::new(paths.account_list())
         .upsert(AccountEntry {
-            user_id: secrets.user_id.clone(),
+            user_id: crate::harness::uid(secrets.user_id.clone()),
             folder: "locked".into(),
         })
         .unwrap();

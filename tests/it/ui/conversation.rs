@@ -135,7 +135,7 @@ fn a_conversation_with_replies_reactions_edits_and_a_failed_message() {
     let room = room_id.clone();
     on_gtk_thread(move || {
         let window = window_listing(accounts, (360, 720), 1);
-        window.open_room(&room);
+        window.open_room(&crate::harness::rid(&room));
         let view = window.room_view();
         let (_, welcome) = wait_for_event(&view, "the welcome message", |e| {
             plain(e) == Some("Welcome to the book club!")
@@ -203,7 +203,7 @@ fn a_conversation_with_replies_reactions_edits_and_a_failed_message() {
         screenshot(&menu, "conversation-menu-360x720");
         menu.popdown();
         window.close_room();
-        window.open_room(&room);
+        window.open_room(&crate::harness::rid(&room));
         window.destroy();
     });
 
@@ -226,7 +226,7 @@ fn a_conversation_with_replies_reactions_edits_and_a_failed_message() {
                 adw::ColorScheme::ForceLight
             });
             let window = window_listing(accounts, (1280, 800), 1);
-            window.open_room(&room);
+            window.open_room(&crate::harness::rid(&room));
             let view = window.room_view();
             wait_for_event(&view, "the edited message", |e| e.edited);
             settle();
@@ -245,7 +245,7 @@ fn a_conversation_with_replies_reactions_edits_and_a_failed_message() {
     let stopper = server_ref;
     let window = on_gtk_thread(move || {
         let window = window_listing(accounts, (360, 720), 1);
-        window.open_room(&room);
+        window.open_room(&crate::harness::rid(&room));
         let view = window.room_view();
         wait_for_event(&view, "the conversation", |e| e.edited);
         glib_send_wrapper(window)
@@ -374,7 +374,7 @@ fn a_spoiler_is_hidden_until_it_is_tapped() {
     let accounts = test.accounts.clone();
     on_gtk_thread(move || {
         let window = window_listing(accounts, (360, 720), 1);
-        window.open_room(&room_id);
+        window.open_room(&crate::harness::rid(&room_id));
         let view = window.room_view();
         let (id, event) = wait_for_event(&view, "the spoiler", |e| {
             plain(e) == Some("The ending: Rosebud is the sled")
@@ -479,18 +479,18 @@ fn going_back_to_a_recent_room_shows_it_again_and_keeps_following_it() {
     on_gtk_thread(move || {
         let window = window_listing(accounts, (360, 720), 4);
         let view = window.room_view();
-        window.open_room(&rooms[0]);
+        window.open_room(&crate::harness::rid(&rooms[0]));
         wait_for_event(&view, "North's message", |e| {
             plain(e) == Some("Meet at the north gate")
         });
         for room in &rooms[1..] {
-            window.open_room(room);
+            window.open_room(&crate::harness::rid(room));
             wait_for(
                 "the room to open",
                 Duration::from_secs(30),
                 || {
                     view.timeline()
-                        .is_some_and(|t| t.room().room_id().as_str() == room)
+                        .is_some_and(|t| t.room_id().as_str() == room)
                 },
                 || window.page(),
             );
@@ -500,13 +500,13 @@ fn going_back_to_a_recent_room_shows_it_again_and_keeps_following_it() {
             rooms[1..].to_vec(),
             "the three rooms opened last are kept, the first let go"
         );
-        window.open_room(&rooms[1]);
+        window.open_room(&crate::harness::rid(&rooms[1]));
         wait_for(
             "East again",
             Duration::from_secs(30),
             || {
                 view.timeline()
-                    .is_some_and(|t| t.room().room_id().as_str() == rooms[1])
+                    .is_some_and(|t| t.room_id().as_str() == rooms[1])
             },
             || window.page(),
         );
@@ -519,16 +519,16 @@ fn going_back_to_a_recent_room_shows_it_again_and_keeps_following_it() {
         );
         // Tapping the room that is open again shows it as it is.
         let open = view.timeline().expect("East is open");
-        window.open_room(&rooms[1]);
+        window.open_room(&crate::harness::rid(&rooms[1]));
         assert!(
             view.timeline()
-                .is_some_and(|t| t.room().room_id() == open.room().room_id()),
+                .is_some_and(|t| t.room_id() == open.room_id()),
             "still East"
         );
         assert_eq!(window.visible_panes(), [sotto::ui::window::Pane::Content]);
 
         // North again: opened anew, and what arrives while it is shown appears.
-        window.open_room(&rooms[0]);
+        window.open_room(&crate::harness::rid(&rooms[0]));
         wait_for_event(&view, "North's message again", |e| {
             plain(e) == Some("Meet at the north gate")
         });
@@ -603,7 +603,7 @@ fn scrolling_up_shows_the_whole_history_and_a_room_opened_again_starts_with_its_
     on_gtk_thread(move || {
         let window = window_listing(accounts, (360, 720), 1);
         let view = window.room_view();
-        window.open_room(&room_id);
+        window.open_room(&crate::harness::rid(&room_id));
         let latest = history_message(COUNT - 1);
         wait_for_event(&view, "the latest message", |e| plain(e) == Some(&latest));
         settle();
@@ -615,7 +615,7 @@ fn scrolling_up_shows_the_whole_history_and_a_room_opened_again_starts_with_its_
         // message, but the view starts with the latest page, not a row for each of them.
         window.close_room();
         settle();
-        window.open_room(&room_id);
+        window.open_room(&crate::harness::rid(&room_id));
         wait_for_event(&view, "the latest message again", |e| {
             plain(e) == Some(&latest)
         });
@@ -653,7 +653,7 @@ fn a_closed_room_and_a_signed_out_account_leave_nothing_following_the_timeline()
     on_gtk_thread(move || {
         let window = window_listing(accounts, (360, 720), 1);
         let view = window.room_view();
-        window.open_room(&room_id);
+        window.open_room(&crate::harness::rid(&room_id));
         wait_for_event(&view, "the message", |e| {
             plain(e) == Some("Nothing more after this")
         });
@@ -671,7 +671,7 @@ fn a_closed_room_and_a_signed_out_account_leave_nothing_following_the_timeline()
         );
 
         // Opened again from the recent ones, then the account signs out.
-        window.open_room(&room_id);
+        window.open_room(&crate::harness::rid(&room_id));
         wait_for(
             "the conversation to follow its timeline again",
             Duration::from_secs(30),

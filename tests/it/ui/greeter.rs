@@ -82,7 +82,7 @@ fn greeter_signs_in_and_shows_errors() {
             },
         );
         assert_eq!(
-            window.session().map(|s| s.user_id()),
+            window.session().map(|s| s.user_id().to_string()),
             Some(user.user_id.clone())
         );
         wait_for(
@@ -129,7 +129,7 @@ fn a_saved_account_opens_without_the_greeter() {
     on_gtk_thread(move || {
         let window = open_window(accounts, 1280, 800, "session");
         assert_eq!(
-            window.session().map(|s| s.user_id()),
+            window.session().map(|s| s.user_id().to_string()),
             Some(user.user_id.clone())
         );
         screenshot(&window, "signed-in-1280x800");
@@ -183,7 +183,7 @@ fn a_head_start_shows_the_stored_rooms_and_then_syncs() {
             || format!("page {}", window.page()),
         );
         assert_eq!(
-            window.session().map(|s| s.user_id()),
+            window.session().map(|s| s.user_id().to_string()),
             Some(user.user_id.clone())
         );
         wait_for(

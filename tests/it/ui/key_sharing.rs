@@ -87,7 +87,7 @@ fn a_new_session_of_someone_without_cross_signing_shows_in_the_banner_until_conf
             s.client().join_room_by_id(&typed).await.unwrap();
             nio.wait_for_member(&room_id, &sotto_id).await;
             // Getting ready to send meets nio's sessions (and follows them from then on).
-            identities::ensure_can_send(&s, &room_id)
+            identities::ensure_can_send(&s, &crate::harness::rid(&room_id))
                 .await
                 .expect("the sessions met first are kept");
             wait_for_device(&s, &nio_id.user_id, &nio.device_id).await;
@@ -106,7 +106,7 @@ fn a_new_session_of_someone_without_cross_signing_shows_in_the_banner_until_conf
         page.append(&banner);
         page.append(&gtk::Entry::new());
         let host = gtk::Window::builder().child(&page).build();
-        banner.follow(session.clone(), &room);
+        banner.follow(session.clone(), &crate::harness::rid(&room));
         present_at(&host, 360, 720);
         wait_for(
             "the new session in the banner",
@@ -138,7 +138,8 @@ fn a_new_session_of_someone_without_cross_signing_shows_in_the_banner_until_conf
             || format!("{:?}", banner.texts()),
         );
         let (s, r) = (session.clone(), room.clone());
-        engine(async move { identities::ensure_can_send(&s, &r).await }).expect("sending goes on");
+        engine(async move { identities::ensure_can_send(&s, &crate::harness::rid(&r)).await })
+            .expect("sending goes on");
         host.destroy();
         window.destroy();
         drop(nio_new);

@@ -118,7 +118,7 @@ fn names_with_markup_characters_show_as_they_are() {
         wait_until_shown("the room in the list", &window.room_list_pane(), NAME);
 
         // The room's header.
-        window.open_room(&room_id);
+        window.open_room(&crate::harness::rid(&room_id));
         wait_for(
             "the room's header",
             PATIENCE,
@@ -181,7 +181,11 @@ fn names_with_markup_characters_show_as_they_are() {
         let session = window.session().expect("the session");
         {
             let room_id = room_id.clone();
-            engine(async move { rooms::leave(&session, &room_id).await.unwrap() });
+            engine(async move {
+                rooms::leave(&session, &crate::harness::rid(&room_id))
+                    .await
+                    .unwrap();
+            });
         }
         let toast = format!("You are no longer in “{NAME}”.");
         wait_until_shown("the toast", &window, &toast);

@@ -71,7 +71,7 @@ fn window_at_room(room_id: &str) -> Window {
             .windows()
             .into_iter()
             .filter_map(|w| w.downcast::<Window>().ok())
-            .find(|w| w.open_room_id().as_deref() == Some(room_id))
+            .find(|w| w.open_room_id().as_deref() == Some(&crate::harness::rid(room_id)))
     };
     wait_for(
         "a window at the room",
@@ -140,7 +140,7 @@ fn notifications_with_the_window_closed() {
         assert!(
             accounts
                 .running()
-                .get(&user_id)
+                .get(&crate::harness::uid(&user_id))
                 .is_some_and(|o| o.sync.is_some()),
             "the account still runs"
         );
@@ -235,7 +235,12 @@ fn notifications_with_the_window_closed() {
         wait_for(
             "Sotto to let go of the room's notification once the room shows",
             PATIENCE,
-            || !sotto::ui::notifications::is_out(&user_id, &dm_room),
+            || {
+                !sotto::ui::notifications::is_out(
+                    &crate::harness::uid(&user_id),
+                    &crate::harness::rid(&dm_room),
+                )
+            },
             || format!("{:#?}", notifications.received()),
         );
         // The room shown in the window the person uses does not notify; another does.
@@ -314,7 +319,7 @@ fn room_modes_and_marks_from_the_room_list_reach_the_server() {
                 .room_list_pane()
                 .rows()
                 .into_iter()
-                .find(|r| r.room_id() == room)
+                .find(|r| r.room_id().is_some_and(|id| id == room))
         };
         wait_for(
             "the room with its unread count",
@@ -337,7 +342,8 @@ fn room_modes_and_marks_from_the_room_list_reach_the_server() {
         menu.popdown();
         // The mode as the account's sync brought it back from the server.
         let shown = window.session().expect("the account is shown");
-        let mode = || sotto::engine::push_rules::cached_room_mode(&shown, &room);
+        let mode =
+            || sotto::engine::push_rules::cached_room_mode(&shown, &crate::harness::rid(&room));
         wait_for(
             "the room to be muted",
             PATIENCE,
@@ -350,7 +356,7 @@ fn room_modes_and_marks_from_the_room_list_reach_the_server() {
                 .room_list_pane()
                 .rows()
                 .into_iter()
-                .find(|r| r.room_id() == room)
+                .find(|r| r.room_id().is_some_and(|id| id == room))
         };
         wait_for(
             "the muted room's dot",
@@ -370,7 +376,7 @@ fn room_modes_and_marks_from_the_room_list_reach_the_server() {
         wait_for(
             "the room to be marked as unread",
             PATIENCE,
-            || sotto::engine::push_rules::is_marked_unread(&shown, &room),
+            || sotto::engine::push_rules::is_marked_unread(&shown, &crate::harness::rid(&room)),
             || "not marked".into(),
         );
         crate::harness::ui::present_at(&window, 1280, 800);
@@ -417,7 +423,9 @@ fn every_account_notifies_and_names_itself() {
                 .await
                 .expect("both accounts sign in");
         }
-        test.accounts.set_active(&shown_user.user_id).unwrap();
+        test.accounts
+            .set_active(&crate::harness::uid(&shown_user.user_id))
+            .unwrap();
         let friend_user = server.register("friend-of-two").await;
         let friend = peers::login(server, &friend_user).await;
         peers::set_display_name(&friend, "Fenna").await;
@@ -431,7 +439,7 @@ fn every_account_notifies_and_names_itself() {
         let window = open_window(accounts.clone(), 360, 720, "session");
         let notifications = start_server(&window);
         assert_eq!(
-            window.session().map(|s| s.user_id()),
+            window.session().map(|s| s.user_id().to_string()),
             Some(shown_user.user_id.clone())
         );
         // The account not shown runs too.
@@ -441,12 +449,16 @@ fn every_account_notifies_and_names_itself() {
             || {
                 accounts
                     .running()
-                    .get(&other_id)
+                    .get(&crate::harness::uid(&other_id))
                     .is_some_and(|o| o.sync.is_some())
             },
             || format!("{} accounts run", accounts.running().count()),
         );
-        let other_session = accounts.running().get(&other_id).unwrap().session;
+        let other_session = accounts
+            .running()
+            .get(&crate::harness::uid(&other_id))
+            .unwrap()
+            .session;
         let other = other_id.clone();
         harness::runtime().block_on(async move {
             let dm = peers::create_dm(&friend_client, "Two accounts", &other).await;

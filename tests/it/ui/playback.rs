@@ -102,7 +102,7 @@ fn a_sound_plays_in_its_row_and_a_broken_video_says_it_cannot() {
             || window.rooms().n_items() >= 1,
             || window.page(),
         );
-        window.open_room(&room_id);
+        window.open_room(&crate::harness::rid(&room_id));
         let view = window.room_view();
         wait_for(
             "both files in the conversation",

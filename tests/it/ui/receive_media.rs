@@ -64,7 +64,7 @@ fn open_room(
         || window.rooms().n_items() >= 1,
         || window.page(),
     );
-    window.open_room(room_id);
+    window.open_room(&crate::harness::rid(room_id));
     let view = window.room_view();
     wait_for(
         "the conversation",

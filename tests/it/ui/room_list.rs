@@ -20,7 +20,7 @@ use crate::harness::{self, TestProfile, peers, synapse};
 
 fn room(name: &str) -> RoomSummary {
     RoomSummary {
-        room_id: format!("!{name}:localhost"),
+        room_id: crate::harness::rid(format!("!{name}:localhost")),
         name: name.to_owned(),
         preview: Preview::Nothing,
         timestamp_ms: None,
@@ -174,7 +174,13 @@ fn sections_stack_in_one_model_and_change_row_by_row() {
             [(3, 1, 1)],
             "a new message in one room changes its row only"
         );
-        assert_eq!(model.find("!d2:localhost").unwrap().name, "d2");
+        assert_eq!(
+            model
+                .find(&crate::harness::rid("!d2:localhost"))
+                .unwrap()
+                .name,
+            "d2"
+        );
         model.clear();
         assert_eq!(flat.n_items(), 0);
     });

@@ -163,7 +163,7 @@ fn the_preview_shows_what_is_removed_and_sends_the_prepared_picture() {
             || window.rooms().n_items() == 1,
             || window.page(),
         );
-        window.open_room(&room_id);
+        window.open_room(&crate::harness::rid(&room_id));
         let view = window.room_view();
         wait_for(
             "the conversation",

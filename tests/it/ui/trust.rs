@@ -122,7 +122,7 @@ fn let_b_ask(window: &Window, b_device: &mpsc::Receiver<String>, go: &mpsc::Send
     let session = window.session().expect("the session");
     engine({
         let device_b = device_b.clone();
-        async move { wait_for_device(&session, &session.user_id(), &device_b).await }
+        async move { wait_for_device(&session, session.user_id().as_str(), &device_b).await }
     });
     go.send(()).unwrap();
     device_b
@@ -731,7 +731,9 @@ fn identity_banner_warns_until_acknowledged() {
         engine(async move {
             bob_joins_with_an_identity(&s, &bob_password, &r).await;
             eventually("Bob to know Alice's identity", || async {
-                identities::user_trust(&s, &alice).await.ok()
+                identities::user_trust(&s, &crate::harness::uid(&alice))
+                    .await
+                    .ok()
                     == Some(identities::UserTrust::Unverified)
             })
             .await;
@@ -750,7 +752,7 @@ fn identity_banner_warns_until_acknowledged() {
         page.append(&banner);
         page.append(&gtk::Entry::new());
         let host = gtk::Window::builder().child(&page).build();
-        banner.follow(session.clone(), &room);
+        banner.follow(session.clone(), &crate::harness::rid(&room));
         present_at(&host, 360, 720);
         // Once the banner has shown the room's state, not after a fixed pause.
         wait_for(
@@ -790,7 +792,8 @@ fn identity_banner_warns_until_acknowledged() {
         );
         assert_eq!(*changes.borrow(), vec![true, false]);
         let (s, r) = (session.clone(), room.clone());
-        engine(async move { identities::ensure_can_send(&s, &r).await }).expect("Bob may send");
+        engine(async move { identities::ensure_can_send(&s, &crate::harness::rid(&r)).await })
+            .expect("Bob may send");
         host.destroy();
         window.destroy();
     });
@@ -837,7 +840,9 @@ fn a_verified_persons_new_identity_offers_to_verify_again_or_withdraw() {
             // Bob verifies Alice's identity by signing it (as after an emoji comparison).
             let alice_user_id: matrix_sdk::ruma::OwnedUserId = alice.as_str().try_into().unwrap();
             eventually("Bob to know Alice's identity", || async {
-                identities::user_trust(&s, &alice).await.ok()
+                identities::user_trust(&s, &crate::harness::uid(&alice))
+                    .await
+                    .ok()
                     == Some(identities::UserTrust::Unverified)
             })
             .await;
@@ -857,12 +862,14 @@ fn a_verified_persons_new_identity_offers_to_verify_again_or_withdraw() {
                     .encryption()
                     .request_user_identity(&alice_user_id)
                     .await;
-                identities::user_trust(&s, &alice).await.ok()
+                identities::user_trust(&s, &crate::harness::uid(&alice))
+                    .await
+                    .ok()
                     == Some(identities::UserTrust::Verified)
             })
             .await;
         });
-        window.open_room(&room);
+        window.open_room(&crate::harness::rid(&room));
         let banner = window.room_view().identity_banner();
         // Once the banner has shown the room's state, not after a fixed pause.
         wait_for(
@@ -909,11 +916,13 @@ fn a_verified_persons_new_identity_offers_to_verify_again_or_withdraw() {
         );
         let (s, r, a) = (session.clone(), room.clone(), alice_id.clone());
         engine(async move {
-            identities::ensure_can_send(&s, &r)
+            identities::ensure_can_send(&s, &crate::harness::rid(&r))
                 .await
                 .expect("Bob may send");
             assert_ne!(
-                identities::user_trust(&s, &a).await.ok(),
+                identities::user_trust(&s, &crate::harness::uid(&a))
+                    .await
+                    .ok(),
                 Some(identities::UserTrust::Verified),
                 "the verification is withdrawn"
             );
@@ -1075,7 +1084,9 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
             })
             .await;
             eventually("me to know Alice's identity", || async {
-                identities::user_trust(&s, &alice).await.ok()
+                identities::user_trust(&s, &crate::harness::uid(&alice))
+                    .await
+                    .ok()
                     == Some(identities::UserTrust::Unverified)
             })
             .await;
@@ -1085,13 +1096,24 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
         wait_for(
             "the direct chat in the list",
             PATIENCE,
-            || window.room_list_pane().find(&dm).is_some(),
+            || {
+                window
+                    .room_list_pane()
+                    .find(&crate::harness::rid(&dm))
+                    .is_some()
+            },
             String::new,
         );
-        let summary = window.room_list_pane().find(&dm).unwrap();
-        assert_eq!(summary.dm_partner.as_deref(), Some(alice_id.as_str()));
+        let summary = window
+            .room_list_pane()
+            .find(&crate::harness::rid(&dm))
+            .unwrap();
+        assert_eq!(
+            summary.dm_partner.as_ref().map(|id| id.as_str()),
+            Some(alice_id.as_str())
+        );
         assert!(!summary.dm_partner_verified);
-        window.open_room(&dm);
+        window.open_room(&crate::harness::rid(&dm));
         wait_for(
             "the header's trust summary",
             PATIENCE,
@@ -1238,7 +1260,7 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
             || {
                 window
                     .room_list_pane()
-                    .find(&dm)
+                    .find(&crate::harness::rid(&dm))
                     .is_some_and(|s| s.dm_partner_verified)
             },
             String::new,
@@ -1251,7 +1273,7 @@ fn a_person_verified_from_their_page_gets_shields_everywhere() {
             .collect();
         let row = rows
             .iter()
-            .find(|r| r.room_id() == dm)
+            .find(|r| r.room_id().is_some_and(|id| id == dm))
             .expect("the direct chat's row is drawn");
         assert!(row.shows_verified_shield());
         both_sizes(&window, "room-list-shield");

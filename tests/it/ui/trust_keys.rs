@@ -568,7 +568,9 @@ fn verified_only_switch_and_the_last_session_sign_out_warning() {
         switch.set_active(true);
         assert!(settings.key_sharing_changed());
         assert_eq!(
-            accounts.account_key_sharing(&user_id).unwrap(),
+            accounts
+                .account_key_sharing(&crate::harness::uid(&user_id))
+                .unwrap(),
             KeySharing::VerifiedDevicesOnly,
             "kept for the account"
         );
@@ -596,7 +598,7 @@ fn verified_only_switch_and_the_last_session_sign_out_warning() {
         );
 
         // Without a cross-signing identity nothing can be sent: the room says so.
-        window.open_room(&room_id);
+        window.open_room(&crate::harness::rid(&room_id));
         let notice = window.room_view().sharing_notice();
         wait_for(
             "the sharing notice",

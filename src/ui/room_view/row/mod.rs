@@ -337,7 +337,7 @@ impl MessageRow {
                 None => imp.avatar.set_custom_image(None::<&gtk::gdk::Paintable>),
             }
             imp.sender.set_text(&event.sender_name);
-            crate::ui::widgets::set_tooltip(&imp.sender, &event.sender);
+            crate::ui::widgets::set_tooltip(&imp.sender, event.sender.as_str());
         }
         imp.time.set_text(&time_label(event.timestamp_ms));
         self.set_margin_top(if continues { 0 } else { 6 });

@@ -11,6 +11,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{gio, glib};
 
+use crate::engine::ids::OwnedUserId;
 use crate::engine::trust::verification::{CancelKind, FlowState, VerificationFlow, Verifications};
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::bridge::{forward_stream, run_for, spawn_tokio, spawn_ui};
@@ -125,7 +126,7 @@ pub fn verify_person(
     parent: &gtk::Window,
     button: Option<&gtk::Button>,
     verifications: Option<std::sync::Arc<Verifications>>,
-    user_id: String,
+    user_id: OwnedUserId,
     on_error: impl Fn(&str) + 'static,
 ) {
     let Some(verifications) = verifications else {
