@@ -162,3 +162,48 @@ fn the_conversation_pane_does_not_reach_into_the_window() {
         "the check finds a planted use"
     );
 }
+
+/// The lines of `source` that name the Matrix SDK's crates, as "LINE: text".
+fn sdk_uses(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let code = line.trim_start();
+            !code.starts_with("//") && (code.contains("matrix_sdk") || code.contains("ruma::"))
+        })
+        .map(|(number, line)| format!("{}: {}", number + 1, line.trim()))
+        .collect()
+}
+
+#[test]
+fn the_ui_reaches_matrix_only_through_the_engine() {
+    let ui = crate::harness::repo_root().join("src/ui");
+    let mut files = Vec::new();
+    rust_files(&ui, &mut files);
+    assert!(files.len() > 20, "src/ui has its Rust files");
+    let offenders: Vec<String> = files
+        .iter()
+        .flat_map(|file| {
+            let text = std::fs::read_to_string(file).expect("a readable source file");
+            sdk_uses(&text)
+                .into_iter()
+                .map(move |hit| format!("{}:{hit}", file.display()))
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "the UI gets rooms, people and IDs from the engine's API (engine::ids for the \
+         typed IDs), never from matrix-sdk itself:\n{}",
+        offenders.join("\n")
+    );
+    assert_eq!(
+        sdk_uses(
+            "use matrix_sdk::Room;\n// matrix_sdk in a comment\nlet id: ruma::OwnedRoomId;\nuse crate::engine::ids::RoomId;\n"
+        ),
+        vec![
+            "1: use matrix_sdk::Room;".to_owned(),
+            "3: let id: ruma::OwnedRoomId;".to_owned()
+        ]
+    );
+}
