@@ -75,7 +75,7 @@ pub struct EventEntry {
     /// How far the upload of an attachment being sent has come, once it started.
     pub upload: Option<UploadProgress>,
     /// Members (other than this account) whose read receipt is on this event.
-    pub read_by: Vec<String>,
+    pub read_by: Vec<OwnedUserId>,
     /// The event came end-to-end encrypted.
     pub encrypted: bool,
     /// It came encrypted from a device its owner vouches for, and the owner is someone
@@ -432,7 +432,7 @@ pub struct Reaction {
     /// The key (usually an emoji).
     pub key: String,
     /// Matrix IDs of those who reacted.
-    pub senders: Vec<String>,
+    pub senders: Vec<OwnedUserId>,
     /// This account reacted with it.
     pub own: bool,
 }
@@ -534,7 +534,7 @@ fn event_entry(event: &EventTimelineItem, own_user: &UserId) -> EventEntry {
                 .iter()
                 .map(|(key, by_sender)| Reaction {
                     key: one_line(key, 40),
-                    senders: by_sender.keys().map(|u| u.to_string()).collect(),
+                    senders: by_sender.keys().cloned().collect(),
                     own: by_sender.contains_key(own_user),
                 })
                 .collect();
@@ -594,7 +594,7 @@ fn event_entry(event: &EventTimelineItem, own_user: &UserId) -> EventEntry {
             .read_receipts()
             .keys()
             .filter(|user| user.as_str() != own_user.as_str())
-            .map(|user| user.to_string())
+            .cloned()
             .collect(),
         encrypted: event.encryption_info().is_some(),
         sender_verified: event

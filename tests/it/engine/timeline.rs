@@ -259,7 +259,7 @@ fn two_accounts_talk_in_an_encrypted_group() {
         // Read receipts: Bert reads, Ada sees it on the latest message.
         assert!(bert.timeline.mark_read(false).await.unwrap());
         ada.wait_for("Bert's read receipt", |e| {
-            e.read_by.contains(&p.b.user_id().to_string())
+            e.read_by.contains(&p.b.user_id())
         })
         .await;
 

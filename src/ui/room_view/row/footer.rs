@@ -5,6 +5,7 @@
 use adw::prelude::*;
 use gtk::subclass::prelude::*;
 
+use crate::engine::ids::OwnedUserId;
 use crate::engine::timeline::{EventEntry, SendState};
 use crate::i18n::{gettext, gettext_f, ngettext};
 
@@ -115,7 +116,7 @@ impl MessageRow {
             ));
             button.set_active(reaction.own);
             button.add_css_class("reaction");
-            let who = reaction.senders.join(", ");
+            let who = joined(&reaction.senders, ", ");
             let tooltip = gettext_f(
                 "{reaction} from {who}",
                 &[("reaction", &reaction.key), ("who", &who)],
@@ -179,7 +180,7 @@ impl MessageRow {
         for (i, avatar) in footer.receipt_avatars.iter().enumerate() {
             match readers.get(i) {
                 Some(user) => {
-                    avatar.set_text(Some(&short_id(user)));
+                    avatar.set_text(Some(user.localpart()));
                     avatar.set_visible(true);
                 }
                 None => avatar.set_visible(false),
@@ -195,16 +196,16 @@ impl MessageRow {
         let sentence = receipts_label(readers);
         crate::ui::widgets::set_tooltip(
             &footer.receipt_box,
-            &format!("{sentence}\n{}", readers.join("\n")),
+            &format!("{sentence}\n{}", joined(readers, "\n")),
         );
         footer.receipt_box.set_visible(!readers.is_empty());
     }
 }
 
-fn receipts_label(read_by: &[String]) -> String {
+fn receipts_label(read_by: &[OwnedUserId]) -> String {
     match read_by.len() {
         0 => String::new(),
-        1 => gettext_f("Seen by {name}", &[("name", &short_id(&read_by[0]))]),
+        1 => gettext_f("Seen by {name}", &[("name", read_by[0].localpart())]),
         n => {
             let n_u32 = u32::try_from(n).unwrap_or(u32::MAX);
             ngettext("Seen by {count} person", "Seen by {count} people", n_u32)
@@ -213,12 +214,11 @@ fn receipts_label(read_by: &[String]) -> String {
     }
 }
 
-/// `@alice:example.org` → `alice`.
-fn short_id(user_id: &str) -> String {
-    user_id
-        .trim_start_matches('@')
-        .split(':')
-        .next()
-        .unwrap_or(user_id)
-        .to_owned()
+/// The Matrix IDs `users`, one after the other with `separator` between them.
+fn joined(users: &[OwnedUserId], separator: &str) -> String {
+    users
+        .iter()
+        .map(|user| user.as_str())
+        .collect::<Vec<_>>()
+        .join(separator)
 }
