@@ -58,10 +58,15 @@ fn translations(source: &str) -> Vec<String> {
 
 /// Every hit of `check` in the Rust files under src/engine, as "FILE:LINE: text".
 fn engine_hits(check: fn(&str) -> Vec<String>) -> Vec<String> {
-    let engine = crate::harness::repo_root().join("src/engine");
+    hits_under("src/engine", check)
+}
+
+/// Every hit of `check` in the Rust files under `folder` (of the repository), as
+/// "FILE:LINE: text".
+fn hits_under(folder: &str, check: fn(&str) -> Vec<String>) -> Vec<String> {
     let mut files = Vec::new();
-    rust_files(&engine, &mut files);
-    assert!(files.len() > 3, "src/engine has its Rust files");
+    rust_files(&crate::harness::repo_root().join(folder), &mut files);
+    assert!(files.len() > 3, "{folder} has its Rust files");
     files
         .iter()
         .flat_map(|file| {
@@ -137,19 +142,7 @@ fn window_uses(source: &str) -> Vec<String> {
 
 #[test]
 fn the_conversation_pane_does_not_reach_into_the_window() {
-    let pane = crate::harness::repo_root().join("src/ui/room_view");
-    let mut files = Vec::new();
-    rust_files(&pane, &mut files);
-    assert!(files.len() > 3, "src/ui/room_view has its Rust files");
-    let offenders: Vec<String> = files
-        .iter()
-        .flat_map(|file| {
-            let text = std::fs::read_to_string(file).expect("a readable source file");
-            window_uses(&text)
-                .into_iter()
-                .map(move |hit| format!("{}:{hit}", file.display()))
-        })
-        .collect();
+    let offenders = hits_under("src/ui/room_view", window_uses);
     assert!(
         offenders.is_empty(),
         "the conversation pane reaches its window only through widgets, actions and \
@@ -178,19 +171,7 @@ fn sdk_uses(source: &str) -> Vec<String> {
 
 #[test]
 fn the_ui_reaches_matrix_only_through_the_engine() {
-    let ui = crate::harness::repo_root().join("src/ui");
-    let mut files = Vec::new();
-    rust_files(&ui, &mut files);
-    assert!(files.len() > 20, "src/ui has its Rust files");
-    let offenders: Vec<String> = files
-        .iter()
-        .flat_map(|file| {
-            let text = std::fs::read_to_string(file).expect("a readable source file");
-            sdk_uses(&text)
-                .into_iter()
-                .map(move |hit| format!("{}:{hit}", file.display()))
-        })
-        .collect();
+    let offenders = hits_under("src/ui", sdk_uses);
     assert!(
         offenders.is_empty(),
         "the UI gets rooms, people and IDs from the engine's API (engine::ids for the \
