@@ -231,17 +231,12 @@ impl View {
             if push_rules::cached_room_mode(&session, &room_id) == mode {
                 return;
             }
-            let row = row.downgrade();
             let setting = async move { push_rules::set_room_mode(&session, &room_id, mode).await };
             run_for(&view, setting, move |view, result| {
                 if let Err(err) = result {
                     view.window.show_toast(&describe(&err));
                     // Back to what the server has.
-                    if let Some(row) = row.upgrade() {
-                        let current = push_rules::cached_room_mode(&view.session, &view.room_id);
-                        let index = MODES.iter().position(|m| *m == current).unwrap_or_default();
-                        row.set_selected(index as u32);
-                    }
+                    view.show_notifications();
                 }
             });
         });
