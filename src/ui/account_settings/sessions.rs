@@ -129,27 +129,19 @@ impl AccountSettings {
             }
             row.add_prefix(&badge);
             if !device.is_verified {
-                let verify = icon_button(
+                row.add_suffix(&device_button(
                     "emblem-ok-symbolic",
                     &gettext_f("Verify {session}", &[("session", &device_name(device))]),
-                );
-                verify.set_action_name(Some("settings.verify-device"));
-                verify.set_action_target_value(Some(&device.device_id.to_variant()));
-                verify.set_valign(gtk::Align::Center);
-                verify.add_css_class("flat");
-                verify.add_css_class("touch-target");
-                row.add_suffix(&verify);
+                    "settings.verify-device",
+                    &device.device_id,
+                ));
             }
-            let sign_out = icon_button(
+            row.add_suffix(&device_button(
                 "system-log-out-symbolic",
                 &gettext_f("Sign Out {session}", &[("session", &device_name(device))]),
-            );
-            sign_out.set_action_name(Some("settings.sign-out-device"));
-            sign_out.set_action_target_value(Some(&device.device_id.to_variant()));
-            sign_out.set_valign(gtk::Align::Center);
-            sign_out.add_css_class("flat");
-            sign_out.add_css_class("touch-target");
-            row.add_suffix(&sign_out);
+                "settings.sign-out-device",
+                &device.device_id,
+            ));
             w.others_group.add(&row);
             rows.push(row);
         }
@@ -295,4 +287,16 @@ impl AccountSettings {
             },
         );
     }
+}
+
+/// A flat icon button on a session's row that runs `action` for `device_id`; `label` is
+/// its tooltip and accessible name.
+fn device_button(icon: &str, label: &str, action: &str, device_id: &str) -> gtk::Button {
+    let button = icon_button(icon, label);
+    button.set_action_name(Some(action));
+    button.set_action_target_value(Some(&device_id.to_variant()));
+    button.set_valign(gtk::Align::Center);
+    button.add_css_class("flat");
+    button.add_css_class("touch-target");
+    button
 }
