@@ -1,7 +1,9 @@
 //! A GTK thread for UI tests (GTK must be used from the one thread that started it) and
 //! screenshots of real windows under the Xvfb display of `tools/test`.
 
+use std::cell::Cell;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -160,11 +162,56 @@ pub fn present_at(window: &impl IsA<gtk::Window>, width: i32, height: i32) {
 pub fn screenshot(widget: &impl IsA<gtk::Widget>, name: &str) -> PathBuf {
     let widget = widget.as_ref();
     settle();
+    // On a busy machine the widget may not be mapped, sized or drawn yet after settling
+    // (then it snapshots to nothing): wait for a frame painted while it is mapped with a
+    // size, then for the snapshot to hold something.
+    let painted = Rc::new(Cell::new(false));
+    let clock = widget.frame_clock();
+    let handler = clock.as_ref().map(|clock| {
+        let (painted, widget) = (painted.clone(), widget.downgrade());
+        clock.connect_after_paint(move |_| {
+            if widget
+                .upgrade()
+                .is_some_and(|w| w.is_mapped() && w.width() > 0 && w.height() > 0)
+            {
+                painted.set(true);
+            }
+        })
+    });
+    if let Some(clock) = &clock {
+        widget.queue_draw();
+        wait_for(
+            &format!("a painted frame for the screenshot {name}"),
+            Duration::from_secs(30),
+            || painted.get(),
+            || {
+                format!(
+                    "mapped: {}, size {}×{}",
+                    widget.is_mapped(),
+                    widget.width(),
+                    widget.height()
+                )
+            },
+        );
+        if let Some(handler) = handler {
+            clock.disconnect(handler);
+        }
+    }
     let (width, height) = (widget.width(), widget.height());
-    let paintable = gtk::WidgetPaintable::new(Some(widget));
-    let snapshot = gtk::Snapshot::new();
-    paintable.snapshot(&snapshot, f64::from(width), f64::from(height));
-    let node = snapshot.to_node().expect("the widget draws something");
+    let mut node = None;
+    wait_for(
+        &format!("the widget of the screenshot {name} to draw something"),
+        Duration::from_secs(30),
+        || {
+            let paintable = gtk::WidgetPaintable::new(Some(widget));
+            let snapshot = gtk::Snapshot::new();
+            paintable.snapshot(&snapshot, f64::from(width), f64::from(height));
+            node = snapshot.to_node();
+            node.is_some()
+        },
+        || format!("mapped: {}, size {width}×{height}", widget.is_mapped()),
+    );
+    let node = node.expect("the widget draws something");
     let renderer = widget
         .native()
         .and_then(|native| native.renderer())
