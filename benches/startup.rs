@@ -208,9 +208,10 @@ fn background(me: &Path, dir: &Path, server: &harness::synapse::Synapse, dm: &ma
     std::fs::File::open(&own_copy)
         .and_then(|file| file.sync_all())
         .expect("the copy written");
-    let mut child = Command::new(&own_copy)
+    let mut child = child_command(&own_copy)
         .arg("--child-background")
         .arg(dir)
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -270,9 +271,25 @@ fn background(me: &Path, dir: &Path, server: &harness::synapse::Synapse, dm: &ma
         "  resident memory after those {NOTIFIED_MESSAGES} notifications: {}",
         common::Resident::describe(&pid.to_string())
     );
-    // SAFETY: kill only sends a signal to the child started above.
-    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    // The end of its input ends the child (and a wrapping profiler writes its data then).
+    drop(child.stdin.take());
     let _ = child.wait();
+}
+
+/// The command that starts the child program `me`: under `SOTTO_BENCH_WRAP` if set
+/// (`"perf record -g --"` runs each child under a profiler; the memory figures are then
+/// the profiler's process's).
+fn child_command(me: &Path) -> Command {
+    let wrap = std::env::var("SOTTO_BENCH_WRAP").unwrap_or_default();
+    let mut words = wrap.split_whitespace();
+    match words.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(words).arg(me);
+            command
+        }
+        None => Command::new(me),
+    }
 }
 
 /// Sotto with its window opened on the saved account and then closed: it runs on in the
@@ -288,9 +305,15 @@ fn child_background(dir: &Path) {
     // The first answer from the server, before closing.
     common::app::run_main_loop_for(Duration::from_secs(3));
     use gtk::prelude::*;
+    let closed = window.downgrade();
     window.close();
     drop(window);
     drop(rooms);
+    // The window and its widgets are freed: a window something still holds keeps its
+    // widgets' memory, which is what running in the background must give back.
+    let freed =
+        common::app::run_main_loop_until(Duration::from_secs(10), || closed.upgrade().is_none());
+    assert!(freed, "the closed window was freed");
     common::app::run_main_loop_for(Duration::from_secs(1));
     println!("CLOSED");
     // What the allocator holds, beside the parent's figures: live data against what is
@@ -305,6 +328,11 @@ fn child_background(dir: &Path) {
             );
         });
     }
+    // The parent ends this process by closing its input.
+    std::thread::spawn(|| {
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+        std::process::exit(0);
+    });
     let _app = started.app;
     let context = gtk::glib::MainContext::default();
     loop {
@@ -348,18 +376,7 @@ fn runs(me: &Path, mode: &str, dir: &Path, marker: &str, server_pid: Option<u32>
             let server_before = server_pid.and_then(common::process_cpu_ms);
             let mut server_cpu_ms = None;
             let start = Instant::now();
-            // `SOTTO_BENCH_WRAP="perf record -g --"` runs each child under a profiler.
-            let wrap = std::env::var("SOTTO_BENCH_WRAP").unwrap_or_default();
-            let mut words = wrap.split_whitespace();
-            let mut command = match words.next() {
-                Some(program) => {
-                    let mut command = Command::new(program);
-                    command.args(words).arg(me);
-                    command
-                }
-                None => Command::new(me),
-            };
-            let mut child = command
+            let mut child = child_command(me)
                 .arg(mode)
                 .arg(dir)
                 .stdout(Stdio::piped())
