@@ -310,6 +310,7 @@ fn add_actions(app: &adw::Application) {
     app.set_accels_for_action("window.close", &["<Control>w"]);
     app.set_accels_for_action("win.show-help-overlay", &["<Control>question"]);
     app.set_accels_for_action("win.preferences", &["<Control>comma"]);
+    app.set_accels_for_action("win.search", &["<Control>f"]);
 }
 
 /// Shows the About window over the active window.

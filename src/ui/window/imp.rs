@@ -89,11 +89,9 @@ impl ObjectSubclass for Window {
             "win.back",
         );
         klass.install_action("win.search", None, |window, _, _| window.start_search());
-        klass.add_binding_action(
-            gtk::gdk::Key::f,
-            gtk::gdk::ModifierType::CONTROL_MASK,
-            "win.search",
-        );
+        klass.install_action("win.show-help-overlay", None, |window, _, _| {
+            window.show_shortcuts();
+        });
         klass.install_action("win.retry", None, |window, _, _| window.start_accounts());
         klass.install_action("win.sign-in-again", None, |window, _, _| {
             window.sign_in_again();

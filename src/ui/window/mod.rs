@@ -42,6 +42,28 @@ impl Window {
         glib::Object::builder().property("application", app).build()
     }
 
+    /// Shows the keyboard shortcuts. Built when asked for, not with each window as GTK's
+    /// automatic `gtk/help-overlay.ui` would be: GTK 4.8 let that one outlive its window
+    /// while still pointing at it, and freeing it later raised a GLib critical. This one
+    /// goes when it is closed.
+    pub fn show_shortcuts(&self) {
+        let builder = gtk::Builder::from_resource(&format!(
+            "{}/ui/shortcuts.ui",
+            crate::config::RESOURCE_BASE
+        ));
+        let Some(shortcuts) = builder.object::<gtk::ShortcutsWindow>("shortcuts") else {
+            return;
+        };
+        // The keys shown are the application's accelerators of each action (GTK would look
+        // them up only for the overlay it makes itself).
+        if let Some(app) = self.application() {
+            show_accelerators(shortcuts.upcast_ref(), &app);
+        }
+        shortcuts.set_transient_for(Some(self));
+        shortcuts.set_destroy_with_parent(true);
+        shortcuts.present();
+    }
+
     /// True when only one pane fits and they are shown one at a time.
     pub fn is_folded(&self) -> bool {
         self.imp().leaflet.is_folded()
@@ -331,5 +353,20 @@ impl Window {
         let _ = settings.set_int("window-width", width);
         let _ = settings.set_int("window-height", height);
         let _ = settings.set_boolean("is-maximized", self.is_maximized());
+    }
+}
+
+/// Gives each shortcut under `widget` that names an action the accelerator `app` has for it.
+fn show_accelerators(widget: &gtk::Widget, app: &gtk::Application) {
+    let mut child = widget.first_child();
+    while let Some(current) = child {
+        if let Some(shortcut) = current.downcast_ref::<gtk::ShortcutsShortcut>()
+            && let Some(action) = shortcut.action_name()
+            && let Some(accel) = app.accels_for_action(&action).first()
+        {
+            shortcut.set_accelerator(Some(accel));
+        }
+        show_accelerators(&current, app);
+        child = current.next_sibling();
     }
 }

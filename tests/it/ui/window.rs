@@ -69,6 +69,62 @@ fn about_window_opens() {
 }
 
 #[test]
+fn the_keyboard_shortcuts_open_and_go_with_their_window() {
+    on_gtk_thread(|| {
+        let app = app();
+        let shortcuts_windows = || {
+            gtk::Window::list_toplevels()
+                .into_iter()
+                .filter_map(|w| w.downcast::<gtk::ShortcutsWindow>().ok())
+                .filter(|w| w.is_visible() || w.transient_for().is_some())
+                .count()
+        };
+        let window = Window::new(&app);
+        present_at(&window, 1280, 800);
+        assert_eq!(shortcuts_windows(), 0, "built only when asked for");
+        assert!(WidgetExt::activate_action(&window, "win.show-help-overlay", None).is_ok());
+        settle();
+        let shown: Vec<gtk::ShortcutsWindow> = gtk::Window::list_toplevels()
+            .into_iter()
+            .filter_map(|w| w.downcast::<gtk::ShortcutsWindow>().ok())
+            .filter(|w| w.is_visible())
+            .collect();
+        assert_eq!(shown.len(), 1, "Ctrl+? shows the shortcuts");
+        assert_eq!(
+            shown[0].transient_for().as_ref(),
+            Some(window.upcast_ref::<gtk::Window>()),
+            "over the window that asked"
+        );
+        let keys: Vec<(String, String)> =
+            crate::harness::ui::all::<gtk::ShortcutsShortcut>(&shown[0])
+                .into_iter()
+                .filter_map(|s| Some((s.action_name()?.to_string(), s.accelerator()?.to_string())))
+                .collect();
+        for (action, accel) in [
+            ("win.show-help-overlay", "<Control>question"),
+            ("win.search", "<Control>f"),
+            ("app.quit", "<Control>q"),
+        ] {
+            assert!(
+                keys.contains(&(action.to_owned(), accel.to_owned())),
+                "{action} shows {accel}: {keys:?}"
+            );
+        }
+        screenshot(&shown[0], "keyboard-shortcuts");
+        drop(shown);
+        // The window goes while they are open: they go with it.
+        window.destroy();
+        drop(window);
+        settle();
+        assert_eq!(
+            shortcuts_windows(),
+            0,
+            "nothing left pointing at a window gone"
+        );
+    });
+}
+
+#[test]
 fn the_stylesheet_parses_without_errors() {
     // GTK drops the rest of a style sheet after a syntax error, silently; this catches it.
     let errors = on_gtk_thread(|| {
