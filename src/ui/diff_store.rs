@@ -257,6 +257,12 @@ fn position(index: usize) -> u32 {
 /// Makes the list view bind the item at `position` again (its neighbours changed), without
 /// touching its value.
 pub fn refresh(store: &gio::ListStore, position: u32) {
+    // The length is checked first: in the suite a splice here once failed GLib's length check
+    // (a critical) right after the item was read, which points at GLib 2.74's cache of the
+    // last position read handing out an item past the end.
+    if position >= store.n_items() {
+        return;
+    }
     if let Some(item) = store.item(position) {
         store.splice(position, 1, &[item]);
     }
