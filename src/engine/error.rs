@@ -109,11 +109,11 @@ pub enum EngineError {
     /// A person in the room changed their identity and this has not been acknowledged
     /// yet; nothing is sent into the room until it is.
     #[error("identity changed and not acknowledged: {0:?}")]
-    IdentityChanged(Vec<String>),
+    IdentityChanged(Vec<crate::engine::ids::OwnedUserId>),
     /// These people (without cross-signing) have a session that appeared after Sotto first
     /// met them; nothing is sent into the room until the person confirms it.
     #[error("new sessions not confirmed: {0:?}")]
-    SessionsUnconfirmed(Vec<String>),
+    SessionsUnconfirmed(Vec<crate::engine::ids::OwnedUserId>),
     /// The user or device cannot be verified (unknown, or without keys).
     #[error("{0} cannot be verified")]
     NotVerifiable(String),

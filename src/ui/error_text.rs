@@ -105,11 +105,11 @@ pub fn describe(err: &EngineError) -> String {
         ),
         EngineError::IdentityChanged(users) => gettext_f(
             "The identity of {users} changed. Acknowledge the change before you send messages to this room.",
-            &[("users", &users.join(", "))],
+            &[("users", &user_list(users))],
         ),
         EngineError::SessionsUnconfirmed(users) => gettext_f(
             "{users} signed in on a new session. Confirm it is theirs before you send messages to this room.",
-            &[("users", &users.join(", "))],
+            &[("users", &user_list(users))],
         ),
         EngineError::NotVerifiable(who) => gettext_f(
             "{who} cannot be verified: no encryption keys were found.",
@@ -193,4 +193,13 @@ pub fn describe_media(err: &MediaError) -> String {
             gettext("Sotto could not prepare this picture. Try again, or send another one.")
         }
     }
+}
+
+/// People named by their Matrix IDs, one after the other.
+fn user_list(users: &[crate::engine::ids::OwnedUserId]) -> String {
+    users
+        .iter()
+        .map(|user| user.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -236,14 +236,11 @@ async fn refuse_while_blocked(
     let warnings = initial_warnings(room).await?;
     if !warnings.is_empty() {
         return Err(EngineError::IdentityChanged(
-            warnings
-                .into_iter()
-                .map(|w| w.user_id.to_string())
-                .collect(),
+            warnings.into_iter().map(|w| w.user_id).collect(),
         ));
     }
     if !waiting.is_empty() {
-        let mut users: Vec<String> = waiting.iter().map(|s| s.user_id.to_string()).collect();
+        let mut users: Vec<_> = waiting.iter().map(|s| s.user_id.clone()).collect();
         users.dedup();
         return Err(EngineError::SessionsUnconfirmed(users));
     }

@@ -201,7 +201,7 @@ fn a_new_session_of_someone_without_cross_signing_waits_for_confirmation() {
         let timeline = RoomTimeline::open(&session, &sync, &crate::harness::rid(&room_id)).await.unwrap();
         let refused = timeline.send(&Outgoing::text("not yet")).await;
         assert!(
-            matches!(&refused, Err(EngineError::SessionsUnconfirmed(users)) if users == &vec![nio_user.user_id.clone()]),
+            matches!(&refused, Err(EngineError::SessionsUnconfirmed(users)) if users == &vec![crate::harness::uid(&nio_user.user_id)]),
             "sending waits for the person: {refused:?}"
         );
         let matrix_room = wait_for_room(&session, &OwnedRoomId::try_from(room_id.as_str()).unwrap()).await;

@@ -727,12 +727,12 @@ fn a_reset_identity_blocks_sending_until_acknowledged() {
         );
         let blocked = identities::ensure_can_send(&bob, &crate::harness::rid(&room)).await;
         assert!(
-            matches!(&blocked, Err(EngineError::IdentityChanged(users)) if users == &vec![alice_user.user_id.clone()]),
+            matches!(&blocked, Err(EngineError::IdentityChanged(users)) if users == &vec![crate::harness::uid(&alice_user.user_id)]),
             "Bob's sending is blocked: {blocked:?}"
         );
         let refused = timeline.send(&Outgoing::text("after the reset")).await;
         assert!(
-            matches!(&refused, Err(EngineError::IdentityChanged(users)) if users == &vec![alice_user.user_id.clone()]),
+            matches!(&refused, Err(EngineError::IdentityChanged(users)) if users == &vec![crate::harness::uid(&alice_user.user_id)]),
             "the conversation refuses to send too: {refused:?}"
         );
         assert_eq!(
