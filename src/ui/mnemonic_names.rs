@@ -63,12 +63,7 @@ unsafe extern "C" fn on_map(
 }
 
 fn name_all_under(root: &gtk::Widget) {
-    let mut child = root.first_child();
-    while let Some(widget) = child {
-        name_cleanly(&widget);
-        name_all_under(&widget);
-        child = widget.next_sibling();
-    }
+    crate::ui::widgets::for_each_descendant(root, &mut name_cleanly);
 }
 
 /// Gives `widget` a clean accessible name if it is a button with a mnemonic label, and

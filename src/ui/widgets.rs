@@ -177,3 +177,13 @@ pub fn texture_of(pixels: crate::engine::media::Pixels) -> gtk::gdk::Texture {
     )
     .into()
 }
+
+/// Calls `f` with every widget under `root`, depth first (`root` itself not included).
+pub fn for_each_descendant(root: &gtk::Widget, f: &mut impl FnMut(&gtk::Widget)) {
+    let mut child = root.first_child();
+    while let Some(widget) = child {
+        f(&widget);
+        for_each_descendant(&widget, f);
+        child = widget.next_sibling();
+    }
+}

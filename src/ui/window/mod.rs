@@ -358,15 +358,12 @@ impl Window {
 
 /// Gives each shortcut under `widget` that names an action the accelerator `app` has for it.
 fn show_accelerators(widget: &gtk::Widget, app: &gtk::Application) {
-    let mut child = widget.first_child();
-    while let Some(current) = child {
+    crate::ui::widgets::for_each_descendant(widget, &mut |current| {
         if let Some(shortcut) = current.downcast_ref::<gtk::ShortcutsShortcut>()
             && let Some(action) = shortcut.action_name()
             && let Some(accel) = app.accels_for_action(&action).first()
         {
             shortcut.set_accelerator(Some(accel));
         }
-        show_accelerators(&current, app);
-        child = current.next_sibling();
-    }
+    });
 }

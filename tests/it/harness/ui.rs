@@ -165,20 +165,19 @@ pub fn screenshot(widget: &impl IsA<gtk::Widget>, name: &str) -> PathBuf {
     // On a busy machine the widget may not be mapped, sized or drawn yet after settling
     // (then it snapshots to nothing): wait for a frame painted while it is mapped with a
     // size, then for the snapshot to hold something.
-    let painted = Rc::new(Cell::new(false));
-    let clock = widget.frame_clock();
-    let handler = clock.as_ref().map(|clock| {
-        let (painted, widget) = (painted.clone(), widget.downgrade());
-        clock.connect_after_paint(move |_| {
-            if widget
-                .upgrade()
-                .is_some_and(|w| w.is_mapped() && w.width() > 0 && w.height() > 0)
-            {
-                painted.set(true);
-            }
-        })
-    });
-    if let Some(clock) = &clock {
+    if let Some(clock) = widget.frame_clock() {
+        let painted = Rc::new(Cell::new(false));
+        let handler = {
+            let (painted, widget) = (painted.clone(), widget.downgrade());
+            clock.connect_after_paint(move |_| {
+                if widget
+                    .upgrade()
+                    .is_some_and(|w| w.is_mapped() && w.width() > 0 && w.height() > 0)
+                {
+                    painted.set(true);
+                }
+            })
+        };
         widget.queue_draw();
         wait_for(
             &format!("a painted frame for the screenshot {name}"),
@@ -193,9 +192,7 @@ pub fn screenshot(widget: &impl IsA<gtk::Widget>, name: &str) -> PathBuf {
                 )
             },
         );
-        if let Some(handler) = handler {
-            clock.disconnect(handler);
-        }
+        clock.disconnect(handler);
     }
     let (width, height) = (widget.width(), widget.height());
     let mut node = None;
