@@ -95,6 +95,7 @@ pub async fn load_picture(
 ) -> Result<Pixels, PictureError> {
     let request = request_for(media, side, whole)?;
     let client = session.client();
+    let started = std::time::Instant::now();
     let bytes = match client.media().get_media_content(&request, true).await {
         Ok(bytes) => bytes,
         // The server could not make a thumbnail of a plain file: the file itself, if small.
@@ -109,7 +110,14 @@ pub async fn load_picture(
             return Err(PictureError::DownloadFailed);
         }
     };
-    decode_picture(bytes, side).await
+    let fetched = started.elapsed();
+    let pixels = decode_picture(bytes, side).await;
+    tracing::debug!(
+        "a picture took {} ms from the store or server, {} ms to decode",
+        fetched.as_millis(),
+        started.elapsed().saturating_sub(fetched).as_millis()
+    );
+    pixels
 }
 
 /// Animated pictures play from the file itself (a sender's thumbnail is a still): a GIF up

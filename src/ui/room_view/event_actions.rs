@@ -66,7 +66,7 @@ impl super::RoomView {
         let store = self.store()?;
         let session = self.timeline()?.session().clone();
         let window = self.root().and_downcast::<gtk::Window>()?;
-        let pictures = self.imp().pictures.borrow().clone();
+        let pictures = self.pictures();
         let mut shown = Vec::new();
         let mut index = None;
         for i in 0..store.n_items() {

@@ -276,7 +276,7 @@ impl RoomView {
                 } else {
                     view.state_show(position, &entry, previous.as_ref())
                 };
-                let pictures = view.imp().pictures.borrow().clone();
+                let pictures = view.pictures();
                 row.bind(&entry, previous.as_ref(), state, pictures);
             }
         });
@@ -606,6 +606,11 @@ impl RoomView {
     /// The open room's timeline.
     pub fn timeline(&self) -> Option<RoomTimeline> {
         self.imp().timeline.borrow().clone()
+    }
+
+    /// The pictures of the open room.
+    pub fn pictures(&self) -> Option<Rc<pictures::Pictures>> {
+        self.imp().pictures.borrow().clone()
     }
 
     /// The entries shown, for tests and for actions.

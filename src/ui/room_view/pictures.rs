@@ -2,8 +2,14 @@
 //! the person's setting), the loading itself (on tokio; decoded there), and the textures
 //! already made, so a row that scrolls back into view shows its picture at once. One per
 //! open room; a room opened anew starts empty.
+//!
+//! A list binds more rows than fit on screen, and all their pictures ask to load at once
+//! when a room opens. Loaded all together they share the cores, and the few on screen came
+//! last; and rows bound anew while the room settles asked for the same pictures again. So a
+//! few pictures load at a time, those on screen first; a picture asked for twice loads once
+//! for both; and one that no row wants any more is dropped before it loads.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 use std::time::Duration;
@@ -22,6 +28,54 @@ use crate::ui::widgets::texture_of;
 
 /// How many pictures stay decoded (each at most about a megabyte at the sizes shown).
 const KEPT: usize = 40;
+
+/// Whether the row that asked for a picture still wants it, and whether it is on screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Want {
+    /// The row is gone or shows another picture now.
+    Gone,
+    OnScreen,
+    OffScreen,
+}
+
+/// A row waiting for a picture.
+struct Asker {
+    want: Box<dyn Fn() -> Want>,
+    reply: tokio::sync::oneshot::Sender<Loaded>,
+}
+
+/// A picture asked for and not loaded yet.
+struct Request {
+    key: String,
+    media: Media,
+    side: u32,
+    whole: bool,
+    askers: Vec<Asker>,
+    loading: bool,
+}
+
+impl Request {
+    /// What the rows that asked want now; forgets those gone.
+    fn want(&mut self) -> Want {
+        let mut best = Want::Gone;
+        self.askers.retain(|asker| match (asker.want)() {
+            Want::Gone => false,
+            want => {
+                if best != Want::OnScreen {
+                    best = want;
+                }
+                true
+            }
+        });
+        best
+    }
+}
+
+/// How many pictures load at once: one per core (decoding them is the larger part), at
+/// least one and at most four.
+fn at_once() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4))
+}
 
 /// A picture made ready to show: its frames (one for a still picture) as textures.
 #[derive(Clone, Debug)]
@@ -53,7 +107,18 @@ pub struct Pictures {
     order: RefCell<VecDeque<String>>,
     /// The pictures the person tapped to load (by URI), which load from then on.
     tapped: RefCell<HashSet<String>>,
+    /// The pictures asked for and not loaded yet, in the order they were asked for.
+    requests: RefCell<Vec<Request>>,
+    /// How many load now.
+    loading: Cell<usize>,
+    /// Whether the choice of the next pictures to load is queued.
+    choice_queued: Cell<bool>,
+    /// The first pictures started (see [`Self::first_loads`]).
+    first_loads: RefCell<Vec<(String, bool)>>,
 }
+
+/// How many starts [`Pictures::first_loads`] remembers.
+const FIRST_LOADS: usize = 64;
 
 /// The key of a loaded picture: its URI, and whether the whole file was asked for.
 fn key(media: &Media, whole: bool) -> String {
@@ -73,6 +138,10 @@ impl Pictures {
             done: RefCell::default(),
             order: RefCell::default(),
             tapped: RefCell::default(),
+            requests: RefCell::default(),
+            loading: Cell::new(0),
+            choice_queued: Cell::new(false),
+            first_loads: RefCell::default(),
         })
     }
 
@@ -124,36 +193,125 @@ impl Pictures {
     }
 
     /// Loads the picture of `media` at most `side` pixels wide and high (the whole file
-    /// when `whole`), and keeps the result.
-    pub async fn load(self: Rc<Self>, media: Media, side: u32, whole: bool) -> Loaded {
-        let session = self.timeline.session().clone();
+    /// when `whole`) when its turn comes, and keeps the result; `None` when `want` tells
+    /// before then that the picture is no longer wanted.
+    pub async fn load(
+        self: Rc<Self>,
+        media: Media,
+        side: u32,
+        whole: bool,
+        want: impl Fn() -> Want + 'static,
+    ) -> Option<Loaded> {
         let key = key(&media, whole);
-        let frames = spawn_tokio(async move {
-            // A picture that may move plays from its file; the rest shows the smallest copy
-            // that serves.
-            if !whole && plays_from_file(&media) {
-                load_frames(&session, &media, side).await
-            } else {
-                let pixels = load_picture(&session, &media, side, whole).await?;
-                Ok(vec![Frame {
-                    pixels,
-                    delay: Duration::ZERO,
-                }])
+        if let Some(loaded) = self.done.borrow().get(&key) {
+            return Some(loaded.clone());
+        }
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let asker = Asker {
+            want: Box::new(want),
+            reply,
+        };
+        {
+            let mut requests = self.requests.borrow_mut();
+            match requests.iter_mut().find(|r| r.key == key) {
+                Some(request) => request.askers.push(asker),
+                None => requests.push(Request {
+                    key,
+                    media,
+                    side,
+                    whole,
+                    askers: vec![asker],
+                    loading: false,
+                }),
             }
-        })
-        .await;
-        let loaded = frames.map(|frames| Shown {
-            frames: frames
-                .into_iter()
-                .map(|frame| (texture_of(frame.pixels), frame.delay))
-                .collect(),
+        }
+        self.choose_soon();
+        answer.await.ok()
+    }
+
+    /// The names of the first pictures that started loading, in that order, each with
+    /// whether it was on screen then (for tests: that those on screen come first and
+    /// that none loads twice).
+    pub fn first_loads(&self) -> Vec<(String, bool)> {
+        self.first_loads.borrow().clone()
+    }
+
+    /// Chooses the next pictures to load once the list has laid out its rows (an idle
+    /// callback runs after the frame being made), so that it is known which are on screen.
+    fn choose_soon(self: &Rc<Self>) {
+        if self.choice_queued.replace(true) {
+            return;
+        }
+        let pictures = Rc::downgrade(self);
+        glib::idle_add_local_once(move || {
+            if let Some(pictures) = pictures.upgrade() {
+                pictures.choice_queued.set(false);
+                pictures.start_next();
+            }
         });
+    }
+
+    /// Starts pictures while fewer than [`at_once`] load: those on screen first, each
+    /// group in the order they were asked for. Drops those no row wants any more.
+    fn start_next(self: &Rc<Self>) {
+        while self.loading.get() < at_once() {
+            let next = {
+                let mut requests = self.requests.borrow_mut();
+                let mut on_screen = None;
+                let mut off_screen = None;
+                let mut index = 0;
+                while index < requests.len() {
+                    let request = &mut requests[index];
+                    if request.loading {
+                        index += 1;
+                        continue;
+                    }
+                    match request.want() {
+                        Want::Gone => drop(requests.remove(index)),
+                        Want::OnScreen => {
+                            on_screen.get_or_insert(index);
+                            index += 1;
+                        }
+                        Want::OffScreen => {
+                            off_screen.get_or_insert(index);
+                            index += 1;
+                        }
+                    }
+                }
+                let Some(next) = on_screen.or(off_screen) else {
+                    return;
+                };
+                let request = &mut requests[next];
+                request.loading = true;
+                let mut first = self.first_loads.borrow_mut();
+                if first.len() < FIRST_LOADS {
+                    first.push((request.media.name.clone(), on_screen == Some(next)));
+                }
+                (
+                    request.key.clone(),
+                    request.media.clone(),
+                    request.side,
+                    request.whole,
+                )
+            };
+            self.loading.set(self.loading.get() + 1);
+            let pictures = self.clone();
+            crate::ui::bridge::spawn_ui(async move {
+                let (key, media, side, whole) = next;
+                let loaded = fetch(&pictures.timeline, media, side, whole).await;
+                pictures.finish(&key, loaded);
+            });
+        }
+    }
+
+    /// Keeps what became of the picture `key` and hands it to the rows that asked.
+    fn finish(self: &Rc<Self>, key: &str, loaded: Loaded) {
         // A failed download may work later: not kept.
         if !matches!(loaded, Err(PictureError::DownloadFailed)) {
             let mut done = self.done.borrow_mut();
             let mut order = self.order.borrow_mut();
-            if done.insert(key.clone(), loaded.clone()).is_none() {
-                order.push_back(key);
+            if done.insert(key.to_owned(), loaded.clone()).is_none() {
+                order.push_back(key.to_owned());
             }
             while order.len() > KEPT {
                 if let Some(old) = order.pop_front() {
@@ -161,8 +319,44 @@ impl Pictures {
                 }
             }
         }
-        loaded
+        let request = {
+            let mut requests = self.requests.borrow_mut();
+            let index = requests.iter().position(|r| r.key == key);
+            index.map(|index| requests.remove(index))
+        };
+        for asker in request.into_iter().flat_map(|r| r.askers) {
+            // A row gone meanwhile dropped its side: nothing to hand.
+            let _ = asker.reply.send(loaded.clone());
+        }
+        self.loading.set(self.loading.get().saturating_sub(1));
+        self.choose_soon();
     }
+}
+
+/// Loads the picture of `media` of the room of `timeline` (on tokio; decoded there) and
+/// makes its textures.
+async fn fetch(timeline: &RoomTimeline, media: Media, side: u32, whole: bool) -> Loaded {
+    let session = timeline.session().clone();
+    let frames = spawn_tokio(async move {
+        // A picture that may move plays from its file; the rest shows the smallest copy
+        // that serves.
+        if !whole && plays_from_file(&media) {
+            load_frames(&session, &media, side).await
+        } else {
+            let pixels = load_picture(&session, &media, side, whole).await?;
+            Ok(vec![Frame {
+                pixels,
+                delay: Duration::ZERO,
+            }])
+        }
+    })
+    .await;
+    frames.map(|frames| Shown {
+        frames: frames
+            .into_iter()
+            .map(|frame| (texture_of(frame.pixels), frame.delay))
+            .collect(),
+    })
 }
 
 /// The blurhash of `media` as a small texture of its proportions, if it has a valid one.

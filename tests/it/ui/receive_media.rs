@@ -278,6 +278,80 @@ fn pictures_show_in_a_direct_chat_and_bad_ones_say_why() {
     assert!(grown < 300 * 1024, "the peak memory grew by {grown} KiB");
 }
 
+/// A room of more pictures than fit on a phone's screen, opened: those on screen start
+/// loading before any above them (the list binds those too), and none loads twice.
+#[test]
+fn the_pictures_on_screen_load_first_and_each_once() {
+    const COUNT: usize = 10;
+    let (test, sotto_user) = TestProfile::signed_in("picorder-sotto");
+    let dir = tempfile::tempdir().unwrap();
+    let (room_id, _nio) = harness::runtime().block_on(async {
+        let (sync, mut nio, room, room_id) =
+            room_with_nio(&test, &sotto_user, "picorder-nio", true).await;
+        for n in 0..COUNT {
+            let name = format!("p{n:02}.png");
+            let path = dir.path().join(&name);
+            std::fs::write(&path, halves_png(600, 400, [46, 140, 60], [70, 130, 220])).unwrap();
+            nio.send_image(&room_id, &image(&path, &name, (600, 400)))
+                .await;
+        }
+        wait_for_picture(&room, &format!("p{:02}.png", COUNT - 1)).await;
+        sync.stop().await;
+        (room_id, nio)
+    });
+
+    on_gtk_thread(move || {
+        let (window, view) = open_room(&test, &room_id, 360, 720);
+        let on_screen = || -> Vec<String> {
+            all::<MessageRow>(&view)
+                .into_iter()
+                .filter(|row| row.is_on_screen())
+                .filter_map(|row| row.picture_name())
+                .collect()
+        };
+        wait_for(
+            "the pictures on screen to show",
+            Duration::from_secs(60),
+            || {
+                let names = on_screen();
+                names.len() >= 2
+                    && names.iter().all(|name| {
+                        matches!(status_of(&view, name), Some(PictureStatus::Shown(..)))
+                    })
+            },
+            || statuses(&view),
+        );
+        let shown = on_screen();
+        // The room settles at its bottom, so the last pictures are the ones on screen.
+        assert!(
+            shown.contains(&format!("p{:02}.png", COUNT - 1)),
+            "the newest picture is on screen: {shown:?}"
+        );
+        let pictures = view.pictures().expect("the room's pictures");
+        wait_for(
+            "a picture above the screen to start loading",
+            Duration::from_secs(60),
+            || pictures.first_loads().iter().any(|(_, on)| !on),
+            || format!("{:?}", pictures.first_loads()),
+        );
+        let loads = pictures.first_loads();
+        let first_off = loads.iter().position(|(_, on)| !on).unwrap();
+        for name in &shown {
+            let started = loads.iter().position(|(n, _)| n == name);
+            assert!(
+                started.is_some_and(|at| at < first_off),
+                "{name} (on screen) started before any picture off screen: {loads:?}"
+            );
+        }
+        let mut names: Vec<&String> = loads.iter().map(|(name, _)| name).collect();
+        names.sort();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(names.len(), before, "each picture loads once: {loads:?}");
+        window.close();
+    });
+}
+
 #[test]
 fn in_a_group_a_strangers_picture_waits_for_a_tap() {
     let (test, sotto_user) = TestProfile::signed_in("tapui-sotto");

@@ -12,7 +12,7 @@ use crate::engine::timeline::picture::PictureError;
 use crate::engine::timeline::{Attachment, EventEntry, Media};
 use crate::i18n::{gettext, gettext_f};
 use crate::ui::room_view::animation;
-use crate::ui::room_view::pictures::{self, Loaded, Pictures};
+use crate::ui::room_view::pictures::{self, Loaded, Pictures, Want};
 use crate::ui::room_view::playback::Playback;
 use crate::ui::text;
 
@@ -313,14 +313,39 @@ impl MessageRow {
         let (width, height) = picture_size(media.width, media.height);
         let side = u32::try_from(width.max(height) * self.scale_factor().max(1)).unwrap_or(512);
         let row = self.downgrade();
+        let asking = row.clone();
+        let want = move || match asking.upgrade() {
+            Some(row) if row.imp().picture_generation.get() == generation => {
+                if row.is_on_screen() {
+                    Want::OnScreen
+                } else {
+                    Want::OffScreen
+                }
+            }
+            _ => Want::Gone,
+        };
         crate::ui::bridge::spawn_ui(async move {
-            let result = pictures.load(media, side, whole).await;
-            if let Some(row) = row.upgrade()
+            let result = pictures.load(media, side, whole, want).await;
+            if let Some(result) = result
+                && let Some(row) = row.upgrade()
                 && row.imp().picture_generation.get() == generation
             {
                 row.show_loaded(result);
             }
         });
+    }
+
+    /// Whether some of the row is inside the list's visible area (a list binds rows above
+    /// and below it too).
+    pub fn is_on_screen(&self) -> bool {
+        let Some(list) = self.ancestor(gtk::ListView::static_type()) else {
+            return self.is_mapped();
+        };
+        let height = list.height() as f32;
+        self.is_mapped()
+            && self.compute_bounds(&list).is_some_and(|bounds| {
+                bounds.height() > 0.0 && bounds.y() + bounds.height() > 0.0 && bounds.y() < height
+            })
     }
 
     /// Shows what became of the bound picture.
