@@ -7,17 +7,38 @@ use std::process::Command;
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     println!("cargo:rerun-if-changed=data/resources");
+    // The templates live beside the code that binds them (src/ui/…/*.ui).
+    for template in templates(Path::new("src/ui")) {
+        println!("cargo:rerun-if-changed={}", template.display());
+    }
     println!("cargo:rerun-if-changed=data/chat.sotto.Sotto.gschema.xml.in");
     println!("cargo:rerun-if-changed=po");
     println!("cargo:rerun-if-env-changed=SOTTO_APP_ID");
 
     glib_build_tools::compile_resources(
-        &["data/resources"],
+        &["data/resources", "src"],
         "data/resources/resources.gresource.xml",
         "sotto.gresource",
     );
     compile_schema(&out);
     compile_translations(&out);
+}
+
+/// The GtkBuilder templates under `dir`.
+fn templates(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)
+        .expect("src/ui is readable")
+        .flatten()
+    {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(templates(&path));
+        } else if path.extension().is_some_and(|e| e == "ui") {
+            found.push(path);
+        }
+    }
+    found
 }
 
 fn run(command: &mut Command, what: &str) {

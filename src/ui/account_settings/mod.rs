@@ -1,4 +1,4 @@
-//! The account settings window, a template (`data/resources/ui/account-settings.ui`) with
+//! The account settings window, a template (`account-settings.ui`, beside this file) with
 //! a file per page: the account's profile (name and avatar, `profile`), its sessions
 //! (rename this one, verify or sign out the others, verify this one, `sessions`), recovery
 //! (turn on, change the key, turn off, reset the identity, `recovery`) and the room key
