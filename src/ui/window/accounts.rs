@@ -1,5 +1,6 @@
-//! The accounts side of the main window: restore at start-up, sign in, sign out, the
-//! offline banner, and what happens when the session ends elsewhere.
+//! The accounts side of the main window: restore at start-up, sign in, the
+//! offline banner, and what happens when the session ends elsewhere. The switcher between
+//! accounts is in `account_switcher`, signing out in `sign_out`.
 
 use std::ops::ControlFlow;
 
@@ -11,13 +12,10 @@ use super::Window;
 use crate::engine::EngineError;
 use crate::engine::accounts::AccountEntry;
 use crate::engine::accounts::Accounts;
-use crate::engine::avatars::own_avatar;
-use crate::engine::ids::{OwnedUserId, UserId};
-use crate::engine::media::autoload::RoomKind;
 use crate::engine::room_list::{RoomListHandle, RoomListUpdate, room_list};
 use crate::engine::session::Session;
 use crate::engine::sync::{AccountSync, SyncState};
-use crate::i18n::{gettext, gettext_f};
+use crate::i18n::gettext;
 use crate::ui::bridge::{forward_stream, run_for, runtime, spawn_ui};
 use crate::ui::error_text::describe;
 
@@ -32,7 +30,7 @@ const FIRST_FRAME_PATIENCE: std::time::Duration = std::time::Duration::from_mill
 
 /// The account the window shows, with what runs for it.
 pub struct Active {
-    session: Session,
+    pub(super) session: Session,
     sync: Option<AccountSync>,
     tasks: Vec<glib::JoinHandle<()>>,
     /// The emoji verifications of this account, once its sync runs.
@@ -51,7 +49,7 @@ impl Active {
 }
 
 /// Restores `entry` and remembers it as the account shown.
-async fn restore_and_activate(
+pub(super) async fn restore_and_activate(
     accounts: &Accounts,
     entry: AccountEntry,
 ) -> Result<Session, StartProblem> {
@@ -298,144 +296,6 @@ impl Window {
         ));
     }
 
-    pub(super) fn setup_account_switcher(&self) {
-        let imp = self.imp();
-        imp.account_popover.connect_show(glib::clone!(
-            #[weak(rename_to = window)]
-            self,
-            move |_| window.fill_account_list()
-        ));
-        imp.account_list.connect_row_activated(glib::clone!(
-            #[weak(rename_to = window)]
-            self,
-            move |_, row| {
-                // The row's name is the account's ID, set from the account list.
-                let Ok(user_id) = UserId::parse(row.widget_name().as_str()) else {
-                    return;
-                };
-                window.imp().account_popover.popdown();
-                window.switch_account(&user_id);
-            }
-        ));
-    }
-
-    /// The account switcher's button in the sidebar header.
-    pub fn account_button(&self) -> gtk::MenuButton {
-        self.imp().account_button.clone()
-    }
-
-    /// The signed-in accounts, for the switcher: user ID, and whether it is shown.
-    pub fn account_switcher_entries(&self) -> Vec<(OwnedUserId, bool)> {
-        let shown = self.session().map(|s| s.user_id());
-        self.accounts()
-            .map_or(Ok(Vec::new()), |a| a.list())
-            .unwrap_or_default()
-            .into_iter()
-            .map(|a| {
-                let active = shown.as_ref() == Some(&a.user_id);
-                (a.user_id, active)
-            })
-            .collect()
-    }
-
-    /// Opens the account switcher, as its button does, and returns it.
-    pub fn open_account_switcher(&self) -> gtk::Popover {
-        let popover = self.imp().account_popover.get();
-        popover.popup();
-        popover
-    }
-
-    /// The avatars of the account switcher's rows, in their order.
-    pub fn account_switcher_avatars(&self) -> Vec<adw::Avatar> {
-        let mut avatars = Vec::new();
-        let mut row = self.imp().account_list.first_child();
-        while let Some(current) = row {
-            let avatar = current
-                .first_child()
-                .and_then(|row_box| row_box.first_child())
-                .and_downcast::<adw::Avatar>();
-            avatars.extend(avatar);
-            row = current.next_sibling();
-        }
-        avatars
-    }
-
-    fn fill_account_list(&self) {
-        let list = self.imp().account_list.clone();
-        // ListBox::remove_all needs GTK 4.12.
-        while let Some(row) = list.first_child() {
-            list.remove(&row);
-        }
-        for (user_id, active) in self.account_switcher_entries() {
-            let row_box = gtk::Box::builder()
-                .spacing(12)
-                .margin_top(6)
-                .margin_bottom(6)
-                .build();
-            let avatar = adw::Avatar::new(32, Some(user_id.as_str().trim_start_matches('@')), true);
-            if let Some(open) = self.accounts().and_then(|p| p.running().get(&user_id)) {
-                let session = open.session;
-                run_for(
-                    &avatar,
-                    {
-                        let session = session.clone();
-                        async move { own_avatar(&session).await }
-                    },
-                    move |avatar, own| {
-                        crate::ui::avatars::show(
-                            avatar,
-                            &session.avatars(),
-                            own.as_ref(),
-                            RoomKind::Direct,
-                        );
-                    },
-                );
-            }
-            let label = gtk::Label::builder()
-                .label(user_id.as_str())
-                .xalign(0.0)
-                .hexpand(true)
-                .ellipsize(gtk::pango::EllipsizeMode::Middle)
-                .build();
-            let check = gtk::Image::from_icon_name("object-select-symbolic");
-            check.set_visible(active);
-            check.set_tooltip_text(Some(&gettext("Shown now")));
-            row_box.append(&avatar);
-            row_box.append(&label);
-            row_box.append(&check);
-            let row = gtk::ListBoxRow::builder().child(&row_box).build();
-            row.set_widget_name(user_id.as_str());
-            list.append(&row);
-        }
-    }
-
-    /// Shows the account `user_id` (restored from its store) instead of the one shown now.
-    pub fn switch_account(&self, user_id: &UserId) {
-        let Some(accounts) = self.accounts() else {
-            return;
-        };
-        if self.session().is_some_and(|s| s.user_id() == user_id) {
-            return;
-        }
-        let Some(entry) = accounts
-            .list()
-            .unwrap_or_default()
-            .into_iter()
-            .find(|a| a.user_id == user_id)
-        else {
-            return;
-        };
-        if let Some(previous) = self.imp().active.take() {
-            previous.stop();
-        }
-        self.imp().main_stack.set_visible_child_name("loading");
-        run_for(
-            self,
-            async move { restore_and_activate(&accounts, entry).await },
-            Self::show_opened,
-        );
-    }
-
     /// Opens the account shown again from its store, after a setting that the client
     /// fixes when it is built changed ("encrypt only for verified devices"). The sync of
     /// the old client stops before the new one starts.
@@ -462,7 +322,7 @@ impl Window {
     }
 
     /// Shows the account that was opened, or why it could not be.
-    fn show_opened(&self, opened: Result<Session, StartProblem>) {
+    pub(super) fn show_opened(&self, opened: Result<Session, StartProblem>) {
         match opened {
             Ok(session) => self.show_session(session),
             Err(problem) => self.show_problem(&problem.error, problem.account),
@@ -756,109 +616,6 @@ impl Window {
     pub(super) fn set_session_actions_enabled(&self, enabled: bool) {
         self.action_set_enabled("win.sign-out", enabled);
         self.action_set_enabled("win.account-settings", enabled);
-    }
-
-    /// Asks before signing out: this device's keys go, and with them any message that no
-    /// other device or backup can decrypt. When this is the account's last session and
-    /// recovery is off, the warning says the encrypted history will be lost and offers to
-    /// set up recovery first.
-    pub(super) fn confirm_sign_out(&self) {
-        let Some(session) = self.session() else {
-            return;
-        };
-        let checking = session.clone();
-        run_for(
-            self,
-            async move {
-                crate::engine::trust::recovery::is_last_session_without_recovery(&checking).await
-            },
-            move |window, last| {
-                // When the server cannot say, the ordinary warning still names the risk.
-                let last = last.unwrap_or_else(|err| {
-                    tracing::warn!("could not check for other sessions: {err}");
-                    false
-                });
-                window.present_sign_out_dialog(&session.user_id(), last);
-            },
-        );
-    }
-
-    /// The sign-out confirmation; `last_without_recovery` makes it the strong warning.
-    fn present_sign_out_dialog(&self, user_id: &UserId, last_without_recovery: bool) {
-        if !last_without_recovery {
-            let dialog = crate::ui::dialogs::confirm_destructive(
-                self,
-                &gettext("Sign Out?"),
-                &gettext_f(
-                    "{user} will be signed out on this device, and its keys, messages and drafts deleted from it. Encrypted messages that no other device or key backup can decrypt will be lost.",
-                    &[("user", user_id.as_str())],
-                ),
-                &gettext("_Sign Out"),
-                glib::clone!(
-                    #[weak(rename_to = window)]
-                    self,
-                    move || window.sign_out()
-                ),
-            );
-            dialog.set_widget_name("sign-out-dialog");
-            return;
-        }
-        let dialog = adw::MessageDialog::new(
-            Some(self),
-            Some(&gettext("You Will Lose Your Encrypted Messages")),
-            Some(&gettext_f(
-                "This is the only session of {user} and recovery is off. If you sign out now, nobody can ever read your encrypted messages again, not even you. Set up recovery first to keep them.",
-                &[("user", user_id.as_str())],
-            )),
-        );
-        dialog.add_responses(&[
-            ("cancel", &gettext("_Cancel")),
-            ("confirm", &gettext("_Sign Out Anyway")),
-            ("recovery", &gettext("Set Up _Recovery")),
-        ]);
-        dialog.set_response_appearance("confirm", adw::ResponseAppearance::Destructive);
-        dialog.set_response_appearance("recovery", adw::ResponseAppearance::Suggested);
-        dialog.set_default_response(Some("recovery"));
-        dialog.set_widget_name("sign-out-dialog");
-        dialog.set_close_response("cancel");
-        dialog.connect_response(
-            None,
-            glib::clone!(
-                #[weak(rename_to = window)]
-                self,
-                move |_, response| match response {
-                    "confirm" => window.sign_out(),
-                    "recovery" => {
-                        if let Some(settings) = window.open_account_settings() {
-                            settings.set_visible_page_name("recovery");
-                        }
-                    }
-                    _ => {}
-                }
-            ),
-        );
-        dialog.present();
-    }
-
-    /// Signs the account shown now out, then shows the next account or the greeter.
-    pub fn sign_out(&self) {
-        let (Some(accounts), Some(active)) = (self.accounts(), self.imp().active.take()) else {
-            return;
-        };
-        let session = active.session.clone();
-        active.stop();
-        self.leave_account_rooms();
-        self.imp().main_stack.set_visible_child_name("loading");
-        run_for(
-            self,
-            async move { accounts.sign_out(session).await },
-            |window, result| {
-                if let Err(err) = result {
-                    window.toast(&describe(&err));
-                }
-                window.start_accounts();
-            },
-        );
     }
 }
 

@@ -1,12 +1,14 @@
 //! The main window: an adaptive leaflet with the sidebar (conversations) and the content
 //! pane. At phone width one pane shows at a time, with a back button; wider, both do.
 
+mod account_switcher;
 mod accounts;
 pub use accounts::{HeadStart, begin_head_start, take_head_start};
 mod account_security;
 mod imp;
 mod room_menu;
 mod rooms;
+mod sign_out;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
