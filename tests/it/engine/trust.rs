@@ -941,7 +941,7 @@ fn emoji_mismatch_cancellation_time_out_and_sign_out_between_people() {
         let flow_alice = verifications_alice.verify_user(&crate::harness::uid(&bob_user.user_id)).await.expect("asks");
         assert!(!flow_alice.is_self_verification());
         let flow_bob = next_matching(&mut incoming_bob, "Alice's request at Bob", |_| true).await;
-        assert_eq!(flow_bob.other_user_id(), alice_user.user_id);
+        assert_eq!(flow_bob.other_user_id().as_str(), alice_user.user_id);
         flow_bob.accept().await.unwrap();
         let mut states_alice = Box::pin(flow_alice.states());
         next_matching(&mut states_alice, "ready at Alice", |s| *s == FlowState::Ready).await;

@@ -67,8 +67,8 @@ impl VerificationFlow {
     }
 
     /// The other person (our own user ID when verifying another session).
-    pub fn other_user_id(&self) -> String {
-        self.request.other_user_id().to_string()
+    pub fn other_user_id(&self) -> OwnedUserId {
+        self.request.other_user_id().to_owned()
     }
 
     /// The other session's device ID, once known.

@@ -321,7 +321,7 @@ impl VerificationDialog {
                 None => gettext("your other session"),
             }
         } else {
-            flow.other_user_id()
+            flow.other_user_id().to_string()
         }
     }
 
