@@ -74,7 +74,9 @@ impl Request {
 /// How many pictures load at once: one per core (decoding them is the larger part), at
 /// least one and at most four.
 fn at_once() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4))
+    // Asked once: the standard library reads the cgroup's limits each time.
+    static AT_ONCE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *AT_ONCE.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4)))
 }
 
 /// A picture made ready to show: its frames (one for a still picture) as textures.
