@@ -1407,17 +1407,10 @@ fn rows_on_screen(
     Option<String>,
     Option<sotto::ui::room_view::row::PictureStatus>,
 )> {
-    use gtk::prelude::*;
     use sotto::ui::room_view::row::MessageRow;
-    let height = list.height() as f32;
     harness::ui::all::<MessageRow>(list)
         .into_iter()
-        .filter(|row| {
-            row.is_mapped()
-                && row
-                    .compute_bounds(list)
-                    .is_some_and(|b| b.y() + b.height() > 0.0 && b.y() < height && b.height() > 0.0)
-        })
+        .filter(MessageRow::is_on_screen)
         .map(|row| (row.picture_name(), row.picture_status()))
         .collect()
 }

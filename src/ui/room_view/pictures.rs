@@ -111,8 +111,6 @@ pub struct Pictures {
     tapped: RefCell<HashSet<String>>,
     /// The pictures asked for and not loaded yet, in the order they were asked for.
     requests: RefCell<Vec<Request>>,
-    /// How many load now.
-    loading: Cell<usize>,
     /// Whether the choice of the next pictures to load is queued.
     choice_queued: Cell<bool>,
     /// The first pictures started (see [`Self::first_loads`]).
@@ -141,7 +139,6 @@ impl Pictures {
             order: RefCell::default(),
             tapped: RefCell::default(),
             requests: RefCell::default(),
-            loading: Cell::new(0),
             choice_queued: Cell::new(false),
             first_loads: RefCell::default(),
         })
@@ -238,6 +235,11 @@ impl Pictures {
         self.first_loads.borrow().clone()
     }
 
+    /// How many pictures load now.
+    fn loading(&self) -> usize {
+        self.requests.borrow().iter().filter(|r| r.loading).count()
+    }
+
     /// Chooses the next pictures to load once the list has laid out its rows (an idle
     /// callback runs after the frame being made), so that it is known which are on screen.
     fn choose_soon(self: &Rc<Self>) {
@@ -256,7 +258,7 @@ impl Pictures {
     /// Starts pictures while fewer than [`at_once`] load: those on screen first, each
     /// group in the order they were asked for. Drops those no row wants any more.
     fn start_next(self: &Rc<Self>) {
-        while self.loading.get() < at_once() {
+        while self.loading() < at_once() {
             let next = {
                 let mut requests = self.requests.borrow_mut();
                 let mut on_screen = None;
@@ -296,7 +298,6 @@ impl Pictures {
                     request.whole,
                 )
             };
-            self.loading.set(self.loading.get() + 1);
             let pictures = self.clone();
             crate::ui::bridge::spawn_ui(async move {
                 let (key, media, side, whole) = next;
@@ -330,7 +331,6 @@ impl Pictures {
             // A row gone meanwhile dropped its side: nothing to hand.
             let _ = asker.reply.send(loaded.clone());
         }
-        self.loading.set(self.loading.get().saturating_sub(1));
         self.choose_soon();
     }
 }

@@ -72,24 +72,22 @@ fn about_window_opens() {
 fn the_keyboard_shortcuts_open_and_go_with_their_window() {
     on_gtk_thread(|| {
         let app = app();
-        let shortcuts_windows = || {
+        // Shown, or hidden but still pointing at a window.
+        let shortcuts_windows = || -> Vec<gtk::ShortcutsWindow> {
             gtk::Window::list_toplevels()
                 .into_iter()
                 .filter_map(|w| w.downcast::<gtk::ShortcutsWindow>().ok())
                 .filter(|w| w.is_visible() || w.transient_for().is_some())
-                .count()
+                .collect()
         };
         let window = Window::new(&app);
         present_at(&window, 1280, 800);
-        assert_eq!(shortcuts_windows(), 0, "built only when asked for");
+        assert!(shortcuts_windows().is_empty(), "built only when asked for");
         assert!(WidgetExt::activate_action(&window, "win.show-help-overlay", None).is_ok());
         settle();
-        let shown: Vec<gtk::ShortcutsWindow> = gtk::Window::list_toplevels()
-            .into_iter()
-            .filter_map(|w| w.downcast::<gtk::ShortcutsWindow>().ok())
-            .filter(|w| w.is_visible())
-            .collect();
+        let shown = shortcuts_windows();
         assert_eq!(shown.len(), 1, "Ctrl+? shows the shortcuts");
+        assert!(shown[0].is_visible(), "Ctrl+? shows the shortcuts");
         assert_eq!(
             shown[0].transient_for().as_ref(),
             Some(window.upcast_ref::<gtk::Window>()),
@@ -116,9 +114,8 @@ fn the_keyboard_shortcuts_open_and_go_with_their_window() {
         window.destroy();
         drop(window);
         settle();
-        assert_eq!(
-            shortcuts_windows(),
-            0,
+        assert!(
+            shortcuts_windows().is_empty(),
             "nothing left pointing at a window gone"
         );
     });
