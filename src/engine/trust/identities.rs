@@ -54,22 +54,30 @@ fn room(session: &Session, room_id: &RoomId) -> Result<matrix_sdk::Room> {
         .ok_or_else(|| EngineError::matrix(std::io::Error::other("unknown room")))
 }
 
-/// How far this account trusts `user_id`'s identity, asking the server for it when it is
-/// not known here yet.
-pub async fn user_trust(session: &Session, user_id: &UserId) -> Result<UserTrust> {
+/// `user_id`'s cross-signing identity: the one known here, else the server's (`None`
+/// when they have none).
+pub(crate) async fn find_user_identity(
+    session: &Session,
+    user_id: &UserId,
+) -> Result<Option<matrix_sdk::encryption::identities::UserIdentity>> {
     let encryption = session.client().encryption();
-    let identity = match encryption
+    match encryption
         .get_user_identity(user_id)
         .await
         .map_err(EngineError::matrix)?
     {
-        Some(identity) => Some(identity),
+        Some(identity) => Ok(Some(identity)),
         None => encryption
             .request_user_identity(user_id)
             .await
-            .map_err(classify)?,
-    };
-    let Some(identity) = identity else {
+            .map_err(classify),
+    }
+}
+
+/// How far this account trusts `user_id`'s identity, asking the server for it when it is
+/// not known here yet.
+pub async fn user_trust(session: &Session, user_id: &UserId) -> Result<UserTrust> {
+    let Some(identity) = find_user_identity(session, user_id).await? else {
         return Ok(UserTrust::NoIdentity);
     };
     if identity.is_verified() {

@@ -327,19 +327,9 @@ impl Verifications {
     /// Asks another person to verify, in the direct chat with them (made if missing).
     pub async fn verify_user(&self, user_id: &UserId) -> Result<VerificationFlow> {
         self.ensure_idle()?;
-        let encryption = self.session.client().encryption();
-        let identity = match encryption
-            .get_user_identity(user_id)
-            .await
-            .map_err(EngineError::matrix)?
-        {
-            Some(identity) => Some(identity),
-            None => encryption
-                .request_user_identity(user_id)
-                .await
-                .map_err(classify)?,
-        };
-        let identity = identity.ok_or_else(|| EngineError::NotVerifiable(user_id.to_string()))?;
+        let identity = super::identities::find_user_identity(&self.session, user_id)
+            .await?
+            .ok_or_else(|| EngineError::NotVerifiable(user_id.to_string()))?;
         let request = identity.request_verification().await.map_err(map_request)?;
         Ok(self.begin(request))
     }
