@@ -223,6 +223,8 @@ fn background(me: &Path, dir: &Path, server: &harness::synapse::Synapse, dm: &ma
             break;
         }
     }
+    // tools/layout/profile starts recording what runs from here.
+    println!("window closed");
     // Let the window's end and the sync settle, then measure a quiet minute.
     std::thread::sleep(Duration::from_secs(5));
     println!(
