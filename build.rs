@@ -14,6 +14,10 @@ fn main() {
     println!("cargo:rerun-if-changed=data/chat.sotto.Sotto.gschema.xml.in");
     println!("cargo:rerun-if-changed=po");
     println!("cargo:rerun-if-env-changed=SOTTO_APP_ID");
+    // Read by the release link (tools/layout/ordered-gcc), which cargo does not watch:
+    // a new profile rebuilds the crate so that its programs are linked with it.
+    println!("cargo:rerun-if-changed=data/layout/background.txt");
+    println!("cargo:rerun-if-env-changed=SOTTO_CODE_LAYOUT");
 
     glib_build_tools::compile_resources(
         &["data/resources", "src"],

@@ -547,3 +547,70 @@ fn debian_packaging_self_check() {
         Output::MayPrint,
     );
 }
+
+/// The release link's code layout (HACKING.md, "Code layout"): a program of 200 functions
+/// linked through `tools/layout/ordered-gcc` with a profile naming ten of the last ones
+/// must have those ten first, as `tools/layout/check` (which `tools/package` runs on the
+/// packages) sees; the same program linked by plain `cc` must fail that check. The release
+/// builds themselves are too slow for CI; this catches a broken wrapper or check.
+#[test]
+fn code_layout_places_the_profiled_functions_first() {
+    let dir = temp_dir();
+    let source: String = (0..200)
+        .map(|i| format!("void f{i}(void) {{ __asm__ volatile(\".fill 2048, 1, 0x90\"); }}\n"))
+        .chain(std::iter::once(
+            "int main(void) { f0(); return 0; }\n".to_owned(),
+        ))
+        .collect();
+    write(&dir.path().join("toy.c"), &source);
+    let profile = dir.path().join("profile.txt");
+    write(
+        &profile,
+        &(150..160).map(|i| format!("f{i}\n")).collect::<String>(),
+    );
+    assert_succeeds(
+        Command::new("cc")
+            .args(["-O1", "-ffunction-sections", "-c", "toy.c", "-o", "toy.o"])
+            .current_dir(dir.path()),
+        "build-essential",
+        Output::MustBeEmpty,
+    );
+    // Only programs under a release folder are ordered (as cargo puts them).
+    fs::create_dir(dir.path().join("release")).expect("cannot create the release folder");
+    assert_succeeds(
+        Command::new(repo_root().join("tools/layout/ordered-gcc"))
+            .args(["toy.o", "-o", "release/ordered"])
+            .env("SOTTO_CODE_LAYOUT", &profile)
+            .env_remove("SOTTO_REAL_LINKER")
+            .current_dir(dir.path()),
+        "python3",
+        Output::MayPrint,
+    );
+    let check = |program: &str| {
+        Command::new(repo_root().join("tools/layout/check"))
+            .arg(dir.path().join(program))
+            .arg(&profile)
+            .output()
+            .expect("cannot run tools/layout/check")
+    };
+    let ordered = check("release/ordered");
+    let report = String::from_utf8_lossy(&ordered.stdout);
+    assert!(
+        ordered.status.success() && report.contains("10 of the profile's 10 functions"),
+        "the ordered link did not pass the check:\n{report}{}",
+        String::from_utf8_lossy(&ordered.stderr)
+    );
+    assert_succeeds(
+        Command::new("cc")
+            .args(["toy.o", "-o", "release/plain"])
+            .current_dir(dir.path()),
+        "build-essential",
+        Output::MustBeEmpty,
+    );
+    let plain = check("release/plain");
+    assert!(
+        !plain.status.success(),
+        "a link without the layout passed the check:\n{}",
+        String::from_utf8_lossy(&plain.stdout)
+    );
+}
